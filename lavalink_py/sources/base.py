@@ -1,0 +1,38 @@
+"""What a source manager is: it turns an identifier into tracks, and a track into something PyAV can open.
+
+Managers are tried in registration order; the first whose `load_item` returns a result wins (Lavalink's order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from lavalink_py.protocol.load_result import LoadResult
+from lavalink_py.protocol.track import TrackInfo
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    """How to open a track's media: a URL or path for PyAV plus the options it needs."""
+
+    url: str
+    options: dict[str, str] = field(default_factory=dict)
+    # Seconds until `url` stops working (signed CDN URLs); None = does not expire.
+    expires_in_s: float | None = None
+    is_live: bool = False
+
+
+class SourceManager(Protocol):
+    @property
+    def name(self) -> str:
+        """The `sourceName` of the tracks this manager makes."""
+        ...
+
+    async def load_item(self, identifier: str) -> LoadResult | None:
+        """Resolve `identifier`; None means "not mine", so the next manager is asked."""
+        ...
+
+    async def open_stream(self, info: TrackInfo) -> StreamSpec:
+        """Where to read the track's media from right now (may re-resolve expired URLs)."""
+        ...
