@@ -1,0 +1,11 @@
+"""Typed keys of the objects the application shares (aiohttp's AppKey; no module globals)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from lavalink_py.api.options import ApiOptions
+from lavalink_py.sessions.node import Node
+
+OPTIONS = web.AppKey("options", ApiOptions)
+NODE = web.AppKey("node", Node)

@@ -1,0 +1,79 @@
+"""Middlewares, outermost first: Lavalink's API header, the password check, and errors in Lavalink's body.
+
+Lavalink (RequestAuthorizationFilter): no `Authorization` header -> 401, a wrong one -> 403, both with no body.
+Every non-2xx a handler or the router produces is rendered as Lavalink's error body; `?trace=true` adds the trace.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from lavalink_py.api.errors import ApiError, error_body
+from lavalink_py.api.json import json_response
+from lavalink_py.api.keys import OPTIONS
+from lavalink_py.protocol.validation import RequestError
+
+log = logging.getLogger(__name__)
+
+def public(handler: Handler) -> Handler:
+    """Mark a handler as answering without the server password (probes; /metrics checks its own credentials)."""
+    handler.lavalink_public = True  # type: ignore[attr-defined]
+    return handler
+
+
+@web.middleware
+async def api_version_header(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers["Lavalink-Api-Version"] = "4"
+        raise
+    response.headers["Lavalink-Api-Version"] = "4"
+    return response
+
+
+@web.middleware
+async def authorization(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if getattr(request.match_info.handler, "lavalink_public", False):
+        return await handler(request)
+    if request.path in request.app[OPTIONS].public_paths:
+        return await handler(request)
+    supplied = request.headers.get("Authorization")
+    if supplied is None:
+        log.warning("Authorization missing for %s on %s %s", request.remote, request.method, request.path)
+        return web.Response(status=401)
+    if not hmac.compare_digest(supplied.encode(), request.app[OPTIONS].password.encode()):
+        log.warning("Authorization failed for %s on %s %s", request.remote, request.method, request.path)
+        return web.Response(status=403)
+    return await handler(request)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    want_trace = request.query.get("trace", "").lower() == "true"
+    try:
+        return await handler(request)
+    except RequestError as exc:
+        return json_response(error_body(400, str(exc), request.path, exc if want_trace else None), 400)
+    except ApiError as exc:
+        if exc.status >= 500:
+            log.error("%s %s failed: %s", request.method, request.path, exc.message, exc_info=exc)
+        return json_response(
+            error_body(exc.status, exc.message, request.path, exc if want_trace else None), exc.status
+        )
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.status == 401:
+            raise
+        message = exc.reason if exc.status != 404 else "Not Found"
+        if exc.status == 405:
+            message = f"Request method '{request.method}' is not supported"
+        return json_response(error_body(exc.status, message, request.path, exc if want_trace else None), exc.status)
+    except Exception as exc:
+        log.exception("%s %s failed", request.method, request.path)
+        return json_response(
+            error_body(500, f"Internal error: {exc!r}", request.path, exc if want_trace else None), 500
+        )

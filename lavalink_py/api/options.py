@@ -1,0 +1,16 @@
+"""What the API needs to know of the configuration, as one small typed object built by `app.build_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ApiOptions:
+    password: str
+    version: str
+    disabled_filters: frozenset[str] = frozenset()
+    player_update_interval_s: float = 5.0
+    stats_interval_s: float = 60.0
+    # Paths answered without the server password (health probes); /metrics has its own check.
+    public_paths: frozenset[str] = field(default_factory=frozenset)

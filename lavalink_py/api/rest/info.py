@@ -1,0 +1,64 @@
+"""`GET /version`, `GET /v4/info`, `GET /v4/stats`."""
+
+from __future__ import annotations
+
+import platform
+import re
+from typing import Any
+
+import av
+from aiohttp import web
+
+from lavalink_py import __version__
+from lavalink_py.api.json import json_response
+from lavalink_py.api.keys import NODE, OPTIONS
+from lavalink_py.protocol.filters import FILTER_NAMES
+from lavalink_py.protocol.messages import stats_json
+
+routes = web.RouteTableDef()
+
+_SEMVER = re.compile(
+    r"^(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+(?P<build>[0-9A-Za-z.-]+))?$"
+)
+
+
+def version_json(semver: str) -> dict[str, Any]:
+    match = _SEMVER.match(semver)
+    if match is None:
+        raise ValueError(f"not a semantic version: {semver}")
+    return {
+        "semver": semver,
+        "major": int(match["major"]),
+        "minor": int(match["minor"]),
+        "patch": int(match["patch"]),
+        "preRelease": match["pre"],
+        "build": match["build"],
+    }
+
+
+@routes.get("/version")
+async def version(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[OPTIONS].version)
+
+
+@routes.get("/v4/info")
+async def info(request: web.Request) -> web.Response:
+    options = request.app[OPTIONS]
+    node = request.app[NODE]
+    return json_response(
+        {
+            "version": version_json(options.version),
+            "buildTime": 0,
+            "git": {"branch": "unknown", "commit": "unknown", "commitTime": 0},
+            "jvm": f"{platform.python_implementation()} {platform.python_version()}",
+            "lavaplayer": f"lavalink-py {__version__} (PyAV {av.__version__})",
+            "sourceManagers": node.loader.names(),
+            "filters": [name for name in FILTER_NAMES if name not in options.disabled_filters],
+            "plugins": [],
+        }
+    )
+
+
+@routes.get("/v4/stats")
+async def stats(request: web.Request) -> web.Response:
+    return json_response(stats_json(request.app[NODE].stats()))

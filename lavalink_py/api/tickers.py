@@ -1,0 +1,62 @@
+"""The periodic messages: `stats` to every session each minute, `playerUpdate` for players with a track."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from lavalink_py.api.keys import NODE, OPTIONS
+from lavalink_py.protocol.messages import stats_message
+from lavalink_py.sessions.node import Node
+
+log = logging.getLogger(__name__)
+
+
+def send_stats(node: Node) -> None:
+    stats = node.stats()
+    for session in node.sessions.live_sessions():
+        session.send(stats_message(stats, node.frame_stats(session)))
+
+
+def send_player_updates(node: Node) -> None:
+    now = int(time.time() * 1000)
+    for session in node.sessions.live_sessions():
+        for player in session.players.values():
+            if player.track is not None:
+                player.send_update(now)
+
+
+async def _every(interval_s: float, action: Callable[[], None], name: str) -> None:
+    # Scheduled against a fixed start so the period does not drift with the work done each time.
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    tick = 0
+    while True:
+        tick += 1
+        await asyncio.sleep(max(0.0, start + tick * interval_s - loop.time()))
+        try:
+            action()
+        except Exception:
+            log.exception("%s ticker failed", name)
+
+
+async def tickers(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: run both tickers for the application's lifetime."""
+    node, options = app[NODE], app[OPTIONS]
+    tasks = [
+        asyncio.create_task(_every(options.stats_interval_s, lambda: send_stats(node), "stats")),
+        asyncio.create_task(
+            _every(options.player_update_interval_s, lambda: send_player_updates(node), "playerUpdate")
+        ),
+    ]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

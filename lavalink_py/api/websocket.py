@@ -1,0 +1,98 @@
+"""`/v4/websocket`: the server-to-client channel of a session.
+
+Handshake (Lavalink's HandshakeInterceptorImpl): a missing or wrong `Authorization` -> 401 (no 403 here), a
+missing, empty, zero or non-numeric `User-Id` -> 400; `Session-Resumed: true|false` says whether `Session-Id` named a
+paused session. Then `ready` first, the messages queued while the session was paused, one playerUpdate per player
+on a resume, and `stats` at once on a new session. Lavalink v4 takes no messages from clients: they are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import time
+import weakref
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from lavalink_py.api.keys import NODE, OPTIONS
+from lavalink_py.api.middleware import public
+from lavalink_py.protocol.messages import ready_message, stats_message
+
+log = logging.getLogger(__name__)
+
+routes = web.RouteTableDef()
+
+SOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
+
+
+def _user_id(raw: str | None) -> int | None:
+    if raw is None or not raw.strip().isdigit():
+        return None
+    value = int(raw)
+    return value if 0 < value < 2**63 else None
+
+
+@routes.get("/v4/websocket")
+@public
+async def websocket(request: web.Request) -> web.StreamResponse:
+    supplied = request.headers.get("Authorization")
+    if supplied is None or not hmac.compare_digest(supplied.encode(), request.app[OPTIONS].password.encode()):
+        log.error("Authentication failed from %s", request.remote)
+        return web.Response(status=401)
+    user_id = _user_id(request.headers.get("User-Id"))
+    if user_id is None:
+        log.error("Missing or invalid User-Id header from %s", request.remote)
+        return web.Response(status=400)
+    client_name = request.headers.get("Client-Name")
+    if client_name is None:
+        log.warning("Library developers: please specify a 'Client-Name' header (%s)", request.remote)
+
+    node = request.app[NODE]
+    resume_id = request.headers.get("Session-Id")
+    ws = web.WebSocketResponse()
+    ws.headers["Session-Resumed"] = "true" if node.sessions.can_resume(resume_id) else "false"
+    await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
+
+    outbox: asyncio.Queue[bytes] = asyncio.Queue()
+    session, resumed, queued = node.sessions.open(user_id, client_name, outbox.put_nowait, resume_id)
+    writer = asyncio.create_task(_write(ws, outbox), name=f"ws-writer-{session.id}")
+    session.send(ready_message(session.id, resumed))
+    for payload in queued:
+        outbox.put_nowait(payload)
+    if resumed:
+        now = int(time.time() * 1000)
+        for player in session.players.values():
+            player.send_update(now)
+    else:
+        session.send(stats_message(node.stats(), node.frame_stats(session)))
+
+    try:
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                log.warning("session=%s Lavalink v4 does not support websocket messages; use the REST API", session.id)
+    finally:
+        node.sessions.closed(session)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+    return ws
+
+
+async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[bytes]) -> None:
+    while True:
+        payload = await outbox.get()
+        try:
+            await ws.send_frame(payload, WSMsgType.TEXT)
+        except ConnectionResetError:
+            return
+
+
+async def close_all(app: web.Application) -> None:
+    """on_shutdown: every client socket closes with GOING_AWAY, as Lavalink's do."""
+    sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
+    for ws in list(sockets):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutdown")

@@ -1,0 +1,83 @@
+"""A client's session: its id, its players, and where its messages go.
+
+A session is bound to one client WebSocket at a time. When the socket drops:
+- not resumable: the session shuts down at once (players destroyed);
+- resumable: the session is paused for `timeout_s`; events and stats are queued in order (playerUpdates are
+  dropped, as Lavalink does), REST calls no longer find it, and a reconnect with `Session-Id` resumes it:
+  `ready` (resumed), the queue replayed, then one playerUpdate per player.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from lavalink_py.player.player import Player
+
+log = logging.getLogger(__name__)
+
+Transport = Callable[[bytes], None]
+"""Sends one text message on the client's WebSocket without blocking."""
+
+
+class Session:
+    def __init__(self, session_id: str, user_id: int, client_name: str | None) -> None:
+        self.id = session_id
+        self.user_id = user_id
+        self.client_name = client_name
+        self.resuming = False
+        self.timeout_s = 60
+        self.players: dict[int, Player] = {}
+        self._transport: Transport | None = None
+        self._queue: list[bytes] = []
+        self.shut_down = False
+        self.messages_dropped = 0
+
+    @property
+    def paused(self) -> bool:
+        return self._transport is None
+
+    def attach(self, transport: Transport) -> list[bytes]:
+        """Bind to a socket; returns the messages queued while paused, to be sent after `ready`."""
+        self._transport = transport
+        queued, self._queue = self._queue, []
+        return queued
+
+    def detach(self) -> None:
+        self._transport = None
+
+    def send(self, message: dict[str, Any]) -> None:
+        payload = orjson.dumps(message)
+        if self._transport is not None:
+            self._transport(payload)
+        elif message.get("op") == "playerUpdate" or self.shut_down:
+            self.messages_dropped += 1
+        else:
+            self._queue.append(payload)
+
+    def player(self, guild_id: int) -> Player | None:
+        return self.players.get(guild_id)
+
+    def get_or_create_player(self, guild_id: int) -> Player:
+        player = self.players.get(guild_id)
+        if player is None:
+            player = Player(guild_id, self.send)
+            self.players[guild_id] = player
+            log.info("session=%s guild=%s player created", self.id, guild_id)
+        return player
+
+    def destroy_player(self, guild_id: int) -> None:
+        player = self.players.pop(guild_id, None)
+        if player is not None:
+            player.destroy()
+            log.info("session=%s guild=%s player destroyed", self.id, guild_id)
+
+    def shutdown(self) -> None:
+        for guild_id in list(self.players):
+            self.destroy_player(guild_id)
+        self.shut_down = True
+        self._queue.clear()
+        log.info("session=%s shut down", self.id)

@@ -1,0 +1,127 @@
+"""`/v4/websocket`: handshake checks, `ready`, `stats`, and resuming a session across a dropped socket."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from tests.node import USER_ID, NodeFactory, RunningNode, connect, wait_until
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"User-Id": USER_ID}, 401),
+        ({"Authorization": "wrong", "User-Id": USER_ID}, 401),
+        ({"Authorization": "youshallnotpass"}, 400),
+        ({"Authorization": "youshallnotpass", "User-Id": ""}, 400),
+        ({"Authorization": "youshallnotpass", "User-Id": "0"}, 400),
+        ({"Authorization": "youshallnotpass", "User-Id": "not-a-number"}, 400),
+    ],
+)
+async def test_handshake_refusals(
+    node: RunningNode, http: aiohttp.ClientSession, headers: dict[str, str], status: int
+) -> None:
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await http.ws_connect(node.ws_url, headers=headers)
+    assert refused.value.status == status
+
+
+async def test_ready_comes_first_then_stats(node: RunningNode, http: aiohttp.ClientSession) -> None:
+    socket, ready, ws = await connect(http, node)
+    assert ready == {"op": "ready", "resumed": False, "sessionId": ready["sessionId"]}
+    session_id = ready["sessionId"]
+    assert len(session_id) == 16
+    assert session_id.isalnum()
+    assert session_id == session_id.lower()
+    assert ws._response.headers["Session-Resumed"] == "false"
+    stats = await socket.next()
+    assert stats["op"] == "stats"
+    assert "frameStats" not in stats or stats["frameStats"] is None
+    await socket.close()
+
+
+async def test_stats_repeat_on_the_interval(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
+    node = await make_node(stats_interval_s=0.05)
+    socket, _, _ = await connect(http, node)
+    for _ in range(3):
+        assert (await socket.next_matching(lambda m: m["op"] == "stats"))["op"] == "stats"
+    await socket.close()
+
+
+async def test_client_messages_are_ignored(node: RunningNode, http: aiohttp.ClientSession) -> None:
+    socket, ready, ws = await connect(http, node)
+    await ws.send_str('{"op": "play"}')
+    async with http.patch(f"{node.url}/v4/sessions/{ready['sessionId']}", json={}, headers=node.auth) as response:
+        assert response.status == 200
+    await socket.close()
+
+
+async def _enable_resuming(http: aiohttp.ClientSession, node: RunningNode, session_id: str, timeout: int) -> None:
+    url = f"{node.url}/v4/sessions/{session_id}"
+    async with http.patch(url, json={"resuming": True, "timeout": timeout}, headers=node.auth) as response:
+        assert await response.json() == {"resuming": True, "timeout": timeout}
+
+
+async def test_non_resumable_session_ends_with_its_socket(node: RunningNode, http: aiohttp.ClientSession) -> None:
+    socket, ready, _ = await connect(http, node)
+    session_id = ready["sessionId"]
+    async with http.patch(f"{node.url}/v4/sessions/{session_id}/players/1", json={}, headers=node.auth):
+        pass
+    await socket.close()
+    await wait_until(lambda: node.node.sessions.get(session_id) is None)
+    assert not list(node.node.sessions.players())
+    socket2, ready2, ws2 = await connect(http, node, session_id=session_id)
+    assert ready2["resumed"] is False
+    assert ready2["sessionId"] != session_id
+    assert ws2._response.headers["Session-Resumed"] == "false"
+    await socket2.close()
+
+
+async def test_resume_replays_queued_messages_in_order(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
+    node = await make_node(stats_interval_s=0.05)
+    socket, ready, _ = await connect(http, node)
+    session_id = ready["sessionId"]
+    await _enable_resuming(http, node, session_id, 30)
+    async with http.patch(f"{node.url}/v4/sessions/{session_id}/players/42", json={"volume": 55}, headers=node.auth):
+        pass
+    await socket.close()
+    await wait_until(lambda: node.node.sessions.can_resume(session_id))
+    # While paused the session is unknown to REST, as in Lavalink, but its players live on.
+    async with http.get(f"{node.url}/v4/sessions/{session_id}/players", headers=node.auth) as response:
+        assert response.status == 404
+    assert [p.guild_id for p in node.node.sessions.players()] == [42]
+    session = node.node.sessions.sessions()[0]
+    await wait_until(lambda: len(session._queue) >= 2)
+
+    socket2, ready2, ws2 = await connect(http, node, session_id=session_id)
+    assert ready2 == {"op": "ready", "resumed": True, "sessionId": session_id}
+    assert ws2._response.headers["Session-Resumed"] == "true"
+    replayed = [await socket2.next() for _ in range(2)]
+    assert [m["op"] for m in replayed] == ["stats", "stats"]
+    assert replayed[0]["uptime"] <= replayed[1]["uptime"]
+    async with http.get(f"{node.url}/v4/sessions/{session_id}/players/42", headers=node.auth) as response:
+        assert (await response.json())["volume"] == 55
+    await socket2.close()
+
+
+async def test_paused_session_ends_after_its_timeout(node: RunningNode, http: aiohttp.ClientSession) -> None:
+    socket, ready, _ = await connect(http, node)
+    session_id = ready["sessionId"]
+    await _enable_resuming(http, node, session_id, 0)
+    await socket.close()
+    await wait_until(lambda: not node.node.sessions.sessions())
+    socket2, ready2, _ = await connect(http, node, session_id=session_id)
+    assert ready2["resumed"] is False
+    await socket2.close()
+
+
+async def test_shutdown_closes_client_sockets_going_away(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
+    node = await make_node()
+    socket, _, ws = await connect(http, node)
+    await node.app.shutdown()
+    assert socket.reader is not None
+    await asyncio.wait_for(socket.reader, 5)
+    assert ws.close_code == aiohttp.WSCloseCode.GOING_AWAY

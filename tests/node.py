@@ -1,0 +1,168 @@
+"""A real node on 127.0.0.1 for tests, and a small raw WebSocket client for Lavalink's protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import aiohttp
+from aiohttp import web
+
+from lavalink_py.app import assemble
+from lavalink_py.api.options import ApiOptions
+from lavalink_py.sessions.node import Node, TrackLoader
+
+PASSWORD = "youshallnotpass"
+VERSION = "4.2.2+lavalink-py.0.1.0"
+USER_ID = "170939974227591168"
+
+
+@dataclass
+class RunningNode:
+    url: str
+    password: str
+    version: str
+    app: web.Application
+    node: Node
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": self.password}
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/v4/websocket"
+
+
+class NodeFactory(Protocol):
+    def __call__(self, *, loader: TrackLoader | None = None, **options: Any) -> Awaitable[RunningNode]: ...
+
+
+@contextlib.asynccontextmanager
+async def running_nodes(default_loader: Callable[[], TrackLoader]) -> AsyncIterator[NodeFactory]:
+    runners: list[web.AppRunner] = []
+
+    async def start(*, loader: TrackLoader | None = None, **overrides: Any) -> RunningNode:
+        options = ApiOptions(**{"password": PASSWORD, "version": VERSION, **overrides})
+        node = Node(loader or default_loader())
+        app = assemble(options, node)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return RunningNode(f"http://127.0.0.1:{port}", PASSWORD, VERSION, app, node)
+
+    try:
+        yield start
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
+
+
+@dataclass
+class LavalinkSocket:
+    """The client side of `/v4/websocket`, collecting every message it receives."""
+
+    ws: aiohttp.ClientWebSocketResponse
+    messages: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    seen: list[dict[str, Any]] = field(default_factory=list)
+    reader: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                data = message.json()
+                self.seen.append(data)
+                self.messages.put_nowait(data)
+
+    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+        return await asyncio.wait_for(self.messages.get(), timeout)
+
+    async def next_matching(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0) -> dict[str, Any]:
+        async def wait() -> dict[str, Any]:
+            while True:
+                message = await self.messages.get()
+                if predicate(message):
+                    return message
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def event(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+        return await self.next_matching(lambda m: m["op"] == "event" and m["type"] == kind, timeout)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        if self.reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.reader
+
+
+async def connect(
+    http: aiohttp.ClientSession, node: RunningNode, session_id: str | None = None
+) -> tuple[LavalinkSocket, dict[str, Any], aiohttp.ClientWebSocketResponse]:
+    headers = {**node.auth, "User-Id": USER_ID, "Client-Name": "tests/1.0"}
+    if session_id is not None:
+        headers["Session-Id"] = session_id
+    ws = await http.ws_connect(node.ws_url, headers=headers)
+    socket = LavalinkSocket(ws)
+    socket.start()
+    ready = await socket.next()
+    assert ready["op"] == "ready"
+    return socket, ready, ws
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for state the test cannot subscribe to (e.g. a socket's close reaching the server)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+class TcpProxy:
+    """A loopback TCP relay whose connections a test can cut, to drop a client's socket the way a network does."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+            self._writers.discard(writer)
+
+    def drop_all(self) -> None:
+        """Cut every relayed connection at once, with no close frame on either side."""
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def close(self) -> None:
+        self.drop_all()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
