@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 def send_stats(node: Node) -> None:
     stats = node.stats()
-    for session in node.sessions.live_sessions():
+    # Paused sessions get them too: Lavalink queues them for the resume.
+    for session in node.sessions.sessions():
         session.send(stats_message(stats, node.frame_stats(session)))
 
 

@@ -58,7 +58,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     request.app[SOCKETS].add(ws)
 
     outbox: asyncio.Queue[bytes] = asyncio.Queue()
-    session, resumed, queued = node.sessions.open(user_id, client_name, outbox.put_nowait, resume_id)
+    transport = outbox.put_nowait
+    session, resumed, queued = node.sessions.open(user_id, client_name, transport, resume_id)
     writer = asyncio.create_task(_write(ws, outbox), name=f"ws-writer-{session.id}")
     session.send(ready_message(session.id, resumed))
     for payload in queued:
@@ -75,7 +76,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             if message.type == WSMsgType.TEXT:
                 log.warning("session=%s Lavalink v4 does not support websocket messages; use the REST API", session.id)
     finally:
-        node.sessions.closed(session)
+        node.sessions.closed(session, transport)
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer

@@ -28,7 +28,10 @@ class SessionManager:
         return self._live.get(session_id)
 
     def can_resume(self, session_id: str | None) -> bool:
-        return session_id is not None and session_id in self._paused
+        if session_id is None:
+            return False
+        live = self._live.get(session_id)
+        return session_id in self._paused or (live is not None and live.resuming)
 
     def open(self, user_id: int, client_name: str | None, transport: Transport, resume_id: str | None) -> tuple[
         Session, bool, list[bytes]
@@ -43,15 +46,21 @@ class SessionManager:
             self._live[session.id] = session
             log.info("session=%s resumed; replaying %d messages", session.id, len(queued))
             return session, True, queued
+        if resume_id is not None and (session := self._live.get(resume_id)) is not None and session.resuming:
+            # The client lost its socket before the server noticed: the new socket takes the session over, and the
+            # old socket's close (whenever it comes) no longer concerns the session.
+            session.attach(transport)
+            log.info("session=%s resumed on a new socket before the old one closed", session.id)
+            return session, True, []
         session = Session(self._new_id(), user_id, client_name)
         session.attach(transport)
         self._live[session.id] = session
         log.info("session=%s opened by %s (user %s)", session.id, client_name or "an unnamed client", user_id)
         return session, False, []
 
-    def closed(self, session: Session) -> None:
-        """The session's socket closed: pause it for a resume, or shut it down."""
-        if self._live.get(session.id) is not session:
+    def closed(self, session: Session, transport: Transport) -> None:
+        """The socket `transport` closed: pause its session for a resume, or shut it down."""
+        if self._live.get(session.id) is not session or not session.is_bound_to(transport):
             return
         del self._live[session.id]
         session.detach()

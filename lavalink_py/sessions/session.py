@@ -46,6 +46,9 @@ class Session:
         queued, self._queue = self._queue, []
         return queued
 
+    def is_bound_to(self, transport: Transport) -> bool:
+        return self._transport is transport
+
     def detach(self) -> None:
         self._transport = None
 
