@@ -4,10 +4,10 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-
 from lavalink_py.sources.http import HttpSourceManager
 from lavalink_py.sources.local import LocalSourceManager
 from lavalink_py.sources.registry import SourceRegistry
+
 from tests.node import NodeFactory, RunningNode, running_nodes
 
 

@@ -11,8 +11,8 @@ from typing import Any, Protocol
 import aiohttp
 from aiohttp import web
 
-from lavalink_py.app import assemble
 from lavalink_py.api.options import ApiOptions
+from lavalink_py.app import assemble
 from lavalink_py.sessions.node import Node, TrackLoader
 
 PASSWORD = "youshallnotpass"

@@ -154,7 +154,9 @@ async def test_session_resumes_across_a_dropped_socket(node: RunningNode) -> Non
         second_recorder = Recorder()
         second_client.add_event_hook(second_recorder.hook)
         port = int(node.url.rsplit(":", 1)[1])
-        second_node = second_client.add_node("127.0.0.1", port, node.password, "eu", "after", session_id=first.session_id)
+        second_node = second_client.add_node(
+            "127.0.0.1", port, node.password, "eu", "after", session_id=first.session_id
+        )
         resumed = await second_recorder.wait(lavalink.NodeReadyEvent)
         assert resumed.resumed is True
         assert resumed.session_id == first.session_id

@@ -189,7 +189,7 @@ BAD_UPDATES: list[tuple[Any, str]] = [
     ({"voice": {**VOICE, "token": " "}}, "token, endpoint, sessionId and channelId must be provided in voice state"),
     ({"voice": {**VOICE, "channelId": "general"}}, "voice.channelId: expected a snowflake"),
     ({"filters": {"volume": 6}}, "filters.volume: expected a number from 0.0 to 5.0, got 6"),
-    ({"filters": {"equalizer": [{"band": 15, "gain": 0}]}}, "filters.equalizer[0].band: expected an integer from 0 to 14"),
+    ({"filters": {"equalizer": [{"band": 15, "gain": 0}]}}, "filters.equalizer[0].band: expected an integer from 0"),
     ({"filters": {"equalizer": [{"band": 1, "gain": 2}]}}, "filters.equalizer[0].gain: expected a number from -0.25"),
     ({"filters": {"tremolo": {"depth": 0}}}, "filters.tremolo.depth: expected a number greater than 0.0"),
     ({"filters": {"vibrato": {"frequency": 15}}}, "filters.vibrato.frequency: expected a number greater than 0.0"),
