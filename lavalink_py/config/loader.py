@@ -1,0 +1,69 @@
+"""load_settings: application.yml + environment -> Settings, or ConfigError naming the bad key."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lavalink_py.config.binder import Binder, Collected
+from lavalink_py.config.environment import apply_environment
+from lavalink_py.config.errors import ConfigError
+from lavalink_py.config.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoadedSettings:
+    settings: Settings
+    warnings: list[str]  # unknown keys (full dotted path) and settings that will surprise
+
+
+def default_settings() -> Settings:
+    return Settings()
+
+
+def load_settings(path: Path, environ: Mapping[str, str]) -> LoadedSettings:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(data).__name__}")
+    return settings_from_dict(data, environ)
+
+
+def settings_from_dict(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> LoadedSettings:
+    """Bind already-parsed YAML data; environment variables (if given) override it, as in load_settings."""
+    environ = environ if environ is not None else {}
+    binder = Binder(environ)
+    collected = Collected()
+    binder.collect(Settings, data, (), "", collected)
+    apply_environment(Settings, environ, collected)
+    settings: Settings = binder.build(Settings, (), collected, "")
+    _check_together(settings)
+    return LoadedSettings(settings, binder.warnings + _advice(settings))
+
+
+def _check_together(settings: Settings) -> None:
+    if settings.otel.enabled and not settings.otel.endpoint:
+        raise ConfigError("otel.endpoint: required when otel.enabled is true")
+    port = settings.metrics.prometheus.port
+    if port is not None and port != 0 and port == settings.server.port:
+        raise ConfigError(f"metrics.prometheus.port: expected a port other than server.port, got {port!r}")
+
+
+def _advice(settings: Settings) -> list[str]:
+    if settings.lavalink.server.password is None:
+        return ["lavalink.server.password: not set; every request that needs the password will be refused"]
+    return []

@@ -1,0 +1,271 @@
+"""Every setting, as frozen dataclasses mirroring `application.yml`.
+
+Attribute names are snake_case with units; the YAML key is the camelCase/kebab-case Lavalink name (any relaxed
+spelling binds, see schema.canonical). Defaults are Lavalink's (ServerConfig.kt, AudioSourcesConfig.kt, ...)
+where it has one. Sections typed `X | None` are optional: None when absent from the file and the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+from lavalink_py.config.schema import (
+    ByteSize,
+    cidr_block,
+    ip_address,
+    label_name,
+    non_empty,
+    setting,
+    url_path,
+)
+
+ResamplingQuality = Literal["LOW", "MEDIUM", "HIGH"]
+RateLimitStrategy = Literal["RotateOnBan", "LoadBalance", "NanoSwitch", "RotatingNanoSwitch"]
+LogFormat = Literal["json", "text"]
+LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"]
+
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Http2Settings:
+    enabled: bool = False  # accepted for compatibility; aiohttp serves HTTP/1.1
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    port: int = setting(2333, lo=0, hi=65535)
+    address: str = setting("0.0.0.0", check=non_empty)
+    http2: Http2Settings = Http2Settings()
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesSettings:
+    youtube: bool = True
+    bandcamp: bool = True
+    soundcloud: bool = True
+    twitch: bool = True
+    vimeo: bool = True
+    nico: bool = False
+    http: bool = True
+    local: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FiltersSettings:
+    volume: bool = True
+    equalizer: bool = True
+    karaoke: bool = True
+    timescale: bool = True
+    tremolo: bool = True
+    vibrato: bool = True
+    distortion: bool = True
+    rotation: bool = True
+    channel_mix: bool = True
+    low_pass: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitSettings:
+    ip_blocks: tuple[str, ...] = setting((), each=cidr_block)
+    excluded_ips: tuple[str, ...] = setting((), each=ip_address)
+    strategy: RateLimitStrategy = "RotateOnBan"
+    search_triggers_fail: bool = True
+    retry_limit: int = setting(-1, lo=-1)  # -1 = lavaplayer's default, 0 = no limit
+
+
+@dataclass(frozen=True, slots=True)
+class YoutubeConfigSettings:
+    email: str = ""
+    password: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfigSettings:
+    proxy_host: str = ""
+    proxy_port: int = setting(3128, lo=0, hi=65535)
+    proxy_user: str = ""
+    proxy_password: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutsSettings:
+    connect_timeout_ms: int = setting(3000, lo=0)
+    connection_request_timeout_ms: int = setting(3000, lo=0)
+    socket_timeout_ms: int = setting(3000, lo=0)
+
+
+@dataclass(frozen=True, slots=True)
+class LavalinkServerSettings:
+    # None: no client can authenticate (as in Lavalink); the loader warns.
+    password: str | None = None
+    sources: SourcesSettings = SourcesSettings()
+    filters: FiltersSettings = FiltersSettings()
+    non_allocating_frame_buffer: bool = False
+    buffer_duration_ms: int = 400  # <= 0 disables the send buffer, as JDA-NAS does in Lavalink
+    frame_buffer_duration_ms: int = setting(5000, lo=200)
+    opus_encoding_quality: int = setting(10, lo=0, hi=10)
+    resampling_quality: ResamplingQuality = "LOW"
+    track_stuck_threshold_ms: int = setting(10000, lo=100)
+    use_seek_ghosting: bool = True
+    youtube_playlist_load_limit: int = setting(6, lo=1)
+    player_update_interval_s: int = setting(5, key="playerUpdateInterval", lo=1)
+    youtube_search_enabled: bool = True
+    soundcloud_search_enabled: bool = True
+    soundcloud_filter_out_preview_tracks: bool = False
+    gc_warnings: bool = setting(True, key="gc-warnings")
+    ratelimit: RateLimitSettings | None = None
+    youtube_config: YoutubeConfigSettings | None = None
+    http_config: HttpConfigSettings | None = None
+    timeouts: TimeoutsSettings = TimeoutsSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class PluginDeclaration:
+    dependency: str = setting(check=non_empty)  # Maven coordinates group:artifact:version
+    repository: str | None = None
+    snapshot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LavalinkSettings:
+    server: LavalinkServerSettings = LavalinkServerSettings()
+    plugins: tuple[PluginDeclaration, ...] = ()
+    plugins_dir: str = "./plugins"
+    default_plugin_repository: str = "https://maven.lavalink.dev/releases"
+    default_plugin_snapshot_repository: str = "https://maven.lavalink.dev/snapshots"
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusAuthSettings:
+    username: str = setting(check=non_empty)
+    password: str = setting(check=non_empty)
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusSettings:
+    enabled: bool = False
+    endpoint: str = setting("/metrics", check=url_path)
+    port: int | None = setting(None, lo=0, hi=65535)  # None: served on server.port
+    auth: PrometheusAuthSettings | None = None  # None: the server password guards the endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorSettings:
+    enabled: bool = True
+    # Costly collectors refresh a cached snapshot this often; cheap ones read live on scrape.
+    collection_interval_s: float = setting(15.0, key="collection_interval", lo=0, lo_open=True)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorsSettings:
+    system: CollectorSettings = CollectorSettings()
+    runtime: CollectorSettings = CollectorSettings()
+    player: CollectorSettings = CollectorSettings()
+    track: CollectorSettings = CollectorSettings()
+    fallback: CollectorSettings = CollectorSettings()
+    http: CollectorSettings = CollectorSettings()
+    websocket: CollectorSettings = CollectorSettings()
+
+    def by_name(self) -> Mapping[str, CollectorSettings]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    prometheus: PrometheusSettings = PrometheusSettings()
+    collectors: CollectorsSettings = CollectorsSettings()
+    # A collector slower than this on a scrape is skipped for that scrape and counted.
+    collection_timeout_s: float = setting(0.5, key="collection_timeout", lo=0, lo_open=True)
+    labels: Mapping[str, str] = setting(factory=_empty, names=label_name)  # constant labels on every sample
+    custom: tuple[str, ...] = setting((), each=non_empty)  # dotted class paths or entry-point names
+
+
+@dataclass(frozen=True, slots=True)
+class HealthThresholds:
+    memory_percent: float = setting(90.0, lo=0, hi=100)
+    disk_percent: float = setting(90.0, lo=0, hi=100)
+    event_loop_lag_ms: float = setting(100.0, lo=0, lo_open=True)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthProbes:
+    auth: bool = False  # False: /v4/ready and /v4/alive answer without the password
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSettings:
+    thresholds: HealthThresholds = HealthThresholds()
+    probes: HealthProbes = HealthProbes()
+
+
+@dataclass(frozen=True, slots=True)
+class OtelSettings:
+    enabled: bool = False
+    endpoint: str | None = None  # required when enabled
+    token: str | None = None
+    environment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogFileSettings:
+    path: str | None = None  # a directory; the file inside is spring.log, as Spring Boot names it
+    name: str | None = None  # a file; wins over path, as in Spring Boot
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLoggingSettings:
+    enabled: bool = True
+    include_client_info: bool = False
+    include_headers: bool = False
+    include_query_string: bool = True
+    include_payload: bool = True
+    max_payload_length: int = setting(10000, lo=0)
+    before_request: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RollingPolicySettings:
+    # RUF009 knows int is immutable but not the NewType; setting() is a dataclasses.field wrapper.
+    max_file_size_bytes: ByteSize = setting(10 * 1024 * 1024, key="max-file-size", lo=1)  # noqa: RUF009
+    max_history: int = setting(7, key="max-history", lo=0)  # rotated files kept
+
+
+@dataclass(frozen=True, slots=True)
+class LogbackSettings:
+    rollingpolicy: RollingPolicySettings = RollingPolicySettings()
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    format: LogFormat = "text"
+    # Logger name -> level; "root" is the root logger, "lavalink" also sets lavalink_py.
+    level: Mapping[str, LogLevel] = setting(factory=_empty, env_key_sep=".")
+    file: LogFileSettings = LogFileSettings()
+    request: RequestLoggingSettings = RequestLoggingSettings()
+    logback: LogbackSettings = LogbackSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class SentrySettings:
+    dsn: str = ""
+    environment: str = ""
+    tags: Mapping[str, str] = setting(factory=_empty)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    server: ServerSettings = ServerSettings()
+    lavalink: LavalinkSettings = LavalinkSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    health: HealthSettings = HealthSettings()
+    otel: OtelSettings = OtelSettings()
+    logging: LoggingSettings = LoggingSettings()
+    sentry: SentrySettings = SentrySettings()
+    # Per-plugin configuration, keyed by plugin name; kept as plain data for the plugin to read.
+    plugins: Mapping[str, Any] = setting(factory=_empty)
