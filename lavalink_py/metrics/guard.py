@@ -68,6 +68,7 @@ class GuardedCollector:
         labels: Mapping[str, str],
         stale_after_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.name = name
         self.inner = inner
@@ -76,6 +77,7 @@ class GuardedCollector:
         self._labels = dict(labels)
         self._stale_after_s = stale_after_s
         self._clock = clock
+        self._timer = timer
 
     def describe(self) -> Iterable[Metric]:
         describe = getattr(self.inner, "describe", None)
@@ -93,14 +95,14 @@ class GuardedCollector:
             log.warning("collector %s skipped: its snapshot is stale (refresh failing or hung)", self.name)
             self._book.failed(self.name, "stale")
             return []
-        started = time.perf_counter()
+        started = self._timer()
         try:
             families = list(self.inner.collect())
         except Exception:
             log.exception("collector %s raised; skipped for this scrape", self.name)
-            self._book.failed(self.name, "exception", time.perf_counter() - started)
+            self._book.failed(self.name, "exception", self._timer() - started)
             return []
-        duration_s = time.perf_counter() - started
+        duration_s = self._timer() - started
         if duration_s > self._timeout_s:
             log.warning("collector %s took %.3fs (timeout %.3fs); skipped", self.name, duration_s, self._timeout_s)
             self._book.failed(self.name, "timeout", duration_s)

@@ -109,7 +109,8 @@ class NodeMetrics:
         if self.config.entry_points:
             loaded += load_entry_points(lambda name: self.book.failed(name, "load"))
         for name, collector in extra.items():
-            self._add(name, OffloadedCollector(name, collector))
+            costly = collector if isinstance(collector, SnapshotCollector) else OffloadedCollector(name, collector)
+            self._add(name, costly)
         for item in loaded:
             self._add(item.name, OffloadedCollector(item.name, item.collector))
 

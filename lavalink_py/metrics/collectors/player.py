@@ -72,9 +72,7 @@ class PlayerCollector:
             lost.add_metric([], f.lost)
             underruns.add_metric([], f.underruns)
         yield from (players, guilds, voice, sent, lost, underruns)
-        yield counts_family(
-            "lavalink_player_events", "Player events by type.", ["type"], self._events.events.items()
-        )
+        yield counts_family("lavalink_player_events", "Player events by type.", ["type"], self._events.events.items())
         yield histograms_family(
             "lavalink_player_duration_seconds",
             "How long tracks played (type=track) and sessions lasted (type=session).",

@@ -49,7 +49,8 @@ class RuntimeCollector(SnapshotCollector[ProcessSnapshot]):
             cpu = p.cpu_times()
             fds = p.num_fds()
             started = p.create_time()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_UNIT
+        # The kernel updates its high-water mark lazily, so it can trail the RSS just read.
+        peak = max(memory.rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_UNIT)
         return ProcessSnapshot(memory.rss, peak, cpu.user + cpu.system, fds, started)
 
     def families(self, snapshot: ProcessSnapshot | None) -> Iterable[Metric]:

@@ -42,9 +42,7 @@ class WebSocketCollector:
             ["direction", "type"],
             s.messages.items(),
         )
-        yield counts_family(
-            "lavalink_websocket_errors", "WebSocket failures by kind.", ["type"], s.errors.items()
-        )
+        yield counts_family("lavalink_websocket_errors", "WebSocket failures by kind.", ["type"], s.errors.items())
         yield histograms_family(
             "lavalink_websocket_message_size_bytes",
             "Size of WebSocket message payloads.",
