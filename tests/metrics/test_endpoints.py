@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import gc
 
 import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_aiohttp import AiohttpClient
 
+from lavalink_py.metrics.config import MetricsConfig
 from lavalink_py.metrics.handlers import (
     build_metrics_app,
     make_alive_handler,
     make_health_handler,
+    make_metrics_handler,
     make_ready_handler,
 )
 from lavalink_py.metrics.health import HealthThresholds, Readiness
@@ -108,3 +112,20 @@ async def test_ready_follows_the_readiness_state_and_alive_answers(aiohttp_clien
     response = await client.get("/v4/ready")
     assert response.status == 503 and (await response.json()) == {"status": "draining"}
     assert (await client.get("/v4/alive")).status == 200
+
+
+async def test_cleanup_ctx_starts_and_stops_the_background_pieces(aiohttp_client: AiohttpClient) -> None:
+    metrics = NodeMetrics(MetricsConfig(entry_points=False, lag_interval_s=0.01))
+    app = web.Application()
+    app.cleanup_ctx.append(metrics.cleanup_ctx)
+    app.router.add_get("/metrics", make_metrics_handler(metrics))
+    def background_running() -> tuple[bool, bool]:
+        return metrics.lag_monitor.running, metrics.gc_monitor._callback in gc.callbacks
+
+    client = await aiohttp_client(app)
+    assert background_running() == (True, True)
+    await asyncio.wait_for(metrics.lag_monitor.wait_for_samples(1), 5)
+    body = await (await client.get("/metrics")).text()
+    assert "lavalink_memory_used_bytes{" in body  # the runtime snapshot was taken during start-up
+    await client.close()
+    assert background_running() == (False, False)
