@@ -48,7 +48,7 @@ class HealthReport(TypedDict):
 
 def _limit_check(value: float | None, threshold: float, unit: str) -> dict[str, Any]:
     if value is None:
-        return {"status": "warn", "value": None, "threshold": threshold, "unit": unit, "message": "no data yet"}
+        return {"status": "warn", "value": None, "threshold": threshold, "unit": unit, "message": "no fresh data"}
     status: CheckStatus = "fail" if value > threshold else "pass"
     return {"status": status, "value": round(value, 3), "threshold": threshold, "unit": unit}
 

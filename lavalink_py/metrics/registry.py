@@ -8,6 +8,7 @@ callbacks and the snapshot refresher through `start()`/`stop()` or `cleanup_ctx`
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -32,7 +33,7 @@ from lavalink_py.metrics.inputs import (
     ThreadPoolSource,
     VoiceStatsSource,
 )
-from lavalink_py.metrics.loading import OffloadedCollector, load_dotted, load_entry_points
+from lavalink_py.metrics.loading import CollectorLoadError, OffloadedCollector, load_dotted, load_entry_points
 from lavalink_py.metrics.probes import GcMonitor, LagMonitor
 from lavalink_py.metrics.refresher import Refresher, RefreshTarget
 
@@ -93,26 +94,38 @@ class NodeMetrics:
             log.info("collector %s disabled by configuration", name)
             return
         if name in self._guards:
-            raise ValueError(f"metrics: two collectors named {name!r}")
+            raise CollectorLoadError(f"metrics: two collectors named {name!r}")
         stale_after = None
         if isinstance(collector, SnapshotCollector):
-            interval = self.config.collector(name).collection_interval_s
-            # One missed refresh (plus its timeout) makes the snapshot stale.
-            stale_after = 2 * interval + self.config.collection_timeout_s
-            self._refresh_targets.append(self._target(name, collector))
+            stale_after = self._stale_after(name)
         guard = GuardedCollector(name, collector, self.book, stale_after_s=stale_after, **self._guard_args())
-        self.registry.register(guard)
+        try:
+            self.registry.register(guard)
+        except ValueError as exc:  # DuplicateTimeseries: a metric name another collector already exports
+            raise CollectorLoadError(f"metrics: collector {name!r} clashes with another: {exc}") from exc
+        if isinstance(collector, SnapshotCollector):
+            self._refresh_targets.append(self._target(name, collector))
         self._guards[name] = guard
 
+    def _stale_after(self, name: str) -> float:
+        # One missed refresh (plus its timeout) makes a snapshot stale.
+        return 2 * self.config.collector(name).collection_interval_s + self.config.collection_timeout_s
+
     def _load_custom(self, extra: Mapping[str, Collector]) -> None:
-        loaded = [load_dotted(path) for path in self.config.custom]
-        if self.config.entry_points:
-            loaded += load_entry_points(lambda name: self.book.failed(name, "load"))
         for name, collector in extra.items():
             costly = collector if isinstance(collector, SnapshotCollector) else OffloadedCollector(name, collector)
             self._add(name, costly)
-        for item in loaded:
+        # Configured paths must work (start-up fails otherwise); a broken plugin is skipped and counted.
+        for item in [load_dotted(path) for path in self.config.custom]:
             self._add(item.name, OffloadedCollector(item.name, item.collector))
+        if not self.config.entry_points:
+            return
+        for item in load_entry_points(lambda name: self.book.failed(name, "load")):
+            try:
+                self._add(item.name, OffloadedCollector(item.name, item.collector))
+            except CollectorLoadError:
+                log.exception("collector entry point %s skipped", item.name)
+                self.book.failed(item.name, "load")
 
     @property
     def collector_names(self) -> list[str]:
@@ -122,6 +135,10 @@ class NodeMetrics:
         return dict(self.book.status)
 
     def system_snapshot(self) -> SystemSnapshot | None:
+        """The latest host snapshot, or None if there is none or it is stale (its refresh fails or hangs)."""
+        refreshed_at = self.system.refreshed_at
+        if refreshed_at is None or time.monotonic() - refreshed_at > self._stale_after("system"):
+            return None
         return self.system.snapshot
 
     async def start(self) -> None:

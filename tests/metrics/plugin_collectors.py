@@ -17,5 +17,13 @@ class QueueCollector:
         return [GaugeMetricFamily("plugin_queue_length", "Tracks queued by a plugin.")]
 
 
+class ClashingCollector:
+    def collect(self) -> Iterable[Metric]:
+        return [GaugeMetricFamily("lavalink_players_total", "Claims a built-in name.", value=1)]
+
+    def describe(self) -> Iterable[Metric]:
+        return self.collect()
+
+
 class NotACollector:
     pass

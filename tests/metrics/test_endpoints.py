@@ -119,6 +119,7 @@ async def test_cleanup_ctx_starts_and_stops_the_background_pieces(aiohttp_client
     app = web.Application()
     app.cleanup_ctx.append(metrics.cleanup_ctx)
     app.router.add_get("/metrics", make_metrics_handler(metrics))
+
     def background_running() -> tuple[bool, bool]:
         return metrics.lag_monitor.running, metrics.gc_monitor._callback in gc.callbacks
 
@@ -129,3 +130,20 @@ async def test_cleanup_ctx_starts_and_stops_the_background_pieces(aiohttp_client
     assert "lavalink_memory_used_bytes{" in body  # the runtime snapshot was taken during start-up
     await client.close()
     assert background_running() == (False, False)
+
+
+async def test_health_reports_no_memory_data_while_the_system_snapshot_is_stale(
+    aiohttp_client: AiohttpClient, node_metrics: NodeMetrics
+) -> None:
+    app = web.Application()
+    app.router.add_get("/v4/health", make_health_handler(node_metrics, HealthThresholds()))
+    client = await aiohttp_client(app)
+    node_metrics.system.refreshed_at = -1e9  # as if its refresh had hung since long ago
+    body = await (await client.get("/v4/health")).json()
+    assert body["checks"]["memory"] == {
+        "status": "warn",
+        "value": None,
+        "threshold": 90.0,
+        "unit": "percent",
+        "message": "no fresh data",
+    }

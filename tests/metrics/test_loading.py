@@ -46,12 +46,19 @@ def _install_fake_plugin(root: Path) -> None:
         "        return [GaugeMetricFamily('plugin_shards', 'Shards seen by the plugin.', value=2)]\n"
         "def broken():\n"
         "    raise RuntimeError('plugin bug')\n"
+        "class Clash:\n"
+        "    def collect(self):\n"
+        "        return [GaugeMetricFamily('lavalink_cpu_cores', 'Claims a built-in name.', value=1)]\n"
+        "    describe = collect\n"
     )
     dist = root / "fake_metrics_plugin-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-metrics-plugin\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(
-        "[lavalink_py.collectors]\nshards = fake_metrics_plugin:Shards\nbroken = fake_metrics_plugin:broken\n"
+        "[lavalink_py.collectors]\n"
+        "shards = fake_metrics_plugin:Shards\n"
+        "broken = fake_metrics_plugin:broken\n"
+        "clash = fake_metrics_plugin:Clash\n"
     )
 
 
@@ -66,6 +73,9 @@ async def test_entry_point_collectors_load_and_a_broken_one_is_counted(
     r = metrics.registry
     assert r.get_sample_value("plugin_shards") == 2
     assert r.get_sample_value("lavalink_collector_errors_total", {"collector": "broken", "reason": "load"}) == 1
+    # A plugin exporting a built-in name is refused at registration, not at scrape time.
+    assert "clash" not in metrics.collector_names
+    assert r.get_sample_value("lavalink_collector_errors_total", {"collector": "clash", "reason": "load"}) == 1
 
 
 def test_entry_point_collectors_can_be_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,3 +97,8 @@ def test_entry_point_collectors_can_be_disabled(tmp_path: Path, monkeypatch: pyt
 def test_invalid_settings_name_their_key(kwargs: dict[str, object], key: str) -> None:
     with pytest.raises(MetricsConfigError, match=key):
         MetricsConfig(**kwargs)  # type: ignore[arg-type]  # kwargs built per case
+
+
+def test_a_configured_collector_clashing_with_a_built_in_name_fails_start_up() -> None:
+    with pytest.raises(CollectorLoadError, match="clashes"):
+        NodeMetrics(MetricsConfig(custom=["tests.metrics.plugin_collectors:ClashingCollector"], entry_points=False))
