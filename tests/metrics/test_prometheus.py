@@ -126,5 +126,7 @@ async def test_every_rule_expression_parses_and_every_rule_evaluates_cleanly(sta
     rules = await prometheus.wait_for_rule_evaluation()
     assert sorted(r["name"] for r in rules) == sorted(e.origin.split()[-1] for e in expressions)
     assert [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"] == []
-    # The populated node is far below every threshold: nothing fires.
-    assert [r["name"] for r in rules if r["state"] != "inactive"] == []
+    # The fake node state is far below every threshold, so these stay silent; CPU, memory and loop-lag alerts
+    # read this machine's real load and are left out.
+    host_dependent = {"LavalinkHighCPUUsage", "LavalinkHighMemoryUsage", "LavalinkEventLoopLag"}
+    assert [r["name"] for r in rules if r["state"] != "inactive" and r["name"] not in host_dependent] == []
