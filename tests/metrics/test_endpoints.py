@@ -147,3 +147,12 @@ async def test_health_reports_no_memory_data_while_the_system_snapshot_is_stale(
         "unit": "percent",
         "message": "no fresh data",
     }
+
+
+async def test_metrics_are_gzipped_when_the_client_accepts_it(
+    aiohttp_client: AiohttpClient, node_metrics: NodeMetrics
+) -> None:
+    client = await aiohttp_client(build_metrics_app(node_metrics))
+    response = await client.get("/metrics", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "lavalink_players_total" in await response.text()  # aiohttp's client inflates it
