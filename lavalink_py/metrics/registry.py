@@ -80,6 +80,9 @@ class NodeMetrics:
         if not self.config.collector("system").enabled:
             self._refresh_targets.append(self._target("system", self.system))
         self._load_custom(extra_collectors or {})
+        unknown = set(self.config.collectors) - set(builtins) - set(self._guards) - set(self.book.status)
+        for name in sorted(unknown):
+            log.warning("metrics.collectors.%s: no collector has this name; its settings are ignored", name)
         book_collector = CollectorBookCollector(self.book)
         self.registry.register(GuardedCollector("collectors", book_collector, self.book, **self._guard_args()))
 

@@ -242,6 +242,11 @@ def dashboard_expressions(job: str, directory: Path = DASHBOARDS) -> list[Expres
     return out
 
 
+async def empty_dashboard_queries(prometheus: PrometheusServer, job: str) -> list[str]:
+    """Origins of the dashboard queries that return no data (all must parse, else PrometheusError)."""
+    return [e.origin for e in dashboard_expressions(job) if not await prometheus.query(e.expr)]
+
+
 def rule_expressions(directory: Path = RULES) -> list[Expression]:
     out = []
     for path in sorted(directory.glob("*.yml")):

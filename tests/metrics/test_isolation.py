@@ -161,3 +161,8 @@ def test_disabled_collectors_are_not_registered() -> None:
     metrics = NodeMetrics(MetricsConfig(collectors={"http": CollectorConfig(enabled=False)}, entry_points=False))
     assert "http" not in metrics.collector_names
     assert not any(f.name.startswith("lavalink_http_") for f in metrics.registry.collect())
+
+
+def test_settings_for_an_unknown_collector_are_reported(caplog: pytest.LogCaptureFixture) -> None:
+    NodeMetrics(MetricsConfig(collectors={"sytem": CollectorConfig(enabled=False)}, entry_points=False))
+    assert "metrics.collectors.sytem: no collector has this name" in caplog.text
