@@ -41,9 +41,12 @@ class CollectorBook:
         self.errors: KeyedCounts[tuple[str, str]] = KeyedCounts(("other", "other"))
         self.status: dict[str, CollectorStatus] = {}
 
-    def failed(self, name: str, reason: Reason, duration_s: float = 0.0) -> None:
+    def failed(self, name: str, reason: Reason, duration_s: float = 0.0) -> bool:
+        """Count a failure; True if it is news (the collector was fine or failed otherwise before)."""
         self.errors.add((name, reason))
+        previous = self.status.get(name)
         self.status[name] = CollectorStatus(ok=False, reason=reason, duration_s=duration_s)
+        return previous is None or previous.reason != reason
 
     def succeeded(self, name: str, duration_s: float) -> None:
         self.status[name] = CollectorStatus(ok=True, reason=None, duration_s=duration_s)
@@ -96,24 +99,33 @@ class GuardedCollector:
         return refreshed_at is None or self._clock() - refreshed_at > self._stale_after_s
 
     def collect(self) -> Iterable[Metric]:
+        # Each failed scrape is counted; only a change of state is logged at warning level (no log flood).
         if self.is_stale():
-            log.warning("collector %s skipped: its snapshot is stale (refresh failing or hung)", self.name)
-            self._book.failed(self.name, "stale")
+            news = self._book.failed(self.name, "stale")
+            log.log(_level(news), "collector %s skipped: its snapshot is stale (refresh failing or hung)", self.name)
             return []
         started = self._timer()
         try:
             families = list(self.inner.collect())
         except Exception:
-            log.exception("collector %s raised; skipped for this scrape", self.name)
-            self._book.failed(self.name, "exception", self._timer() - started)
+            news = self._book.failed(self.name, "exception", self._timer() - started)
+            log.log(_level(news), "collector %s raised; skipped for this scrape", self.name, exc_info=True)
             return []
         duration_s = self._timer() - started
         if duration_s > self._timeout_s:
-            log.warning("collector %s took %.3fs (timeout %.3fs); skipped", self.name, duration_s, self._timeout_s)
-            self._book.failed(self.name, "timeout", duration_s)
+            news = self._book.failed(self.name, "timeout", duration_s)
+            log.log(
+                _level(news), "collector %s took %.3fs (limit %.3fs); skipped", self.name, duration_s, self._timeout_s
+            )
             return []
+        if self._book.status.get(self.name, CollectorStatus()).ok is False:
+            log.warning("collector %s recovered", self.name)
         self._book.succeeded(self.name, duration_s)
         return [with_labels(f, self._labels) for f in families]
+
+
+def _level(news: bool) -> int:
+    return logging.WARNING if news else logging.DEBUG
 
 
 class CollectorBookCollector:

@@ -66,7 +66,7 @@ def load_dotted(path: str) -> LoadedCollector:
     return _build(attr.rsplit(".", 1)[-1].lower(), factory, origin)
 
 
-def load_entry_points(on_error: Callable[[str], None]) -> list[LoadedCollector]:
+def load_entry_points(on_error: Callable[[str], object]) -> list[LoadedCollector]:
     """Collectors that installed plugins register; a broken one is logged, reported and skipped."""
     loaded = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):

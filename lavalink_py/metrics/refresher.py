@@ -91,13 +91,16 @@ class Refresher:
         try:
             await asyncio.wait_for(asyncio.shield(future), self._timeout_s)
         except TimeoutError:
-            log.warning("refresh of collector %s exceeded %.3fs; abandoned", target.name, self._timeout_s)
             self._book.failed(target.name, "timeout", self._timeout_s)
+            log.warning("refresh of collector %s exceeded %.3fs; abandoned", target.name, self._timeout_s)
             future.add_done_callback(_consume)
             return False
         except Exception:
-            log.exception("refresh of collector %s failed", target.name)
-            self._book.failed(target.name, "exception")
+            news = self._book.failed(target.name, "exception")
+            # The traceback once per change of state, not every interval.
+            log.log(
+                logging.WARNING if news else logging.DEBUG, "refresh of collector %s failed", target.name, exc_info=True
+            )
             return False
         return True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterable
 
@@ -166,3 +167,16 @@ def test_disabled_collectors_are_not_registered() -> None:
 def test_settings_for_an_unknown_collector_are_reported(caplog: pytest.LogCaptureFixture) -> None:
     NodeMetrics(MetricsConfig(collectors={"sytem": CollectorConfig(enabled=False)}, entry_points=False))
     assert "metrics.collectors.sytem: no collector has this name" in caplog.text
+
+
+def test_a_collector_failing_every_scrape_is_counted_each_time_but_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    book = CollectorBook()
+    registry = CollectorRegistry()
+    registry.register(GuardedCollector("raising", Raising(), book, timeout_s=1.0, labels={}))
+    caplog.set_level(logging.WARNING, logger="lavalink_py.metrics.guard")
+    for _ in range(3):
+        list(registry.collect())
+    assert dict(book.errors.items()) == {("raising", "exception"): 3}
+    assert [r.getMessage() for r in caplog.records] == ["collector raising raised; skipped for this scrape"]
