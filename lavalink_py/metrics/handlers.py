@@ -74,7 +74,8 @@ def make_alive_handler() -> Handler:
     return alive
 
 
-def _credentials_match(header: str, username: str, password: str) -> bool:
+def basic_auth_matches(header: str, username: str, password: str) -> bool:
+    """Whether an Authorization header carries these Basic credentials (constant-time comparisons)."""
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
         return False
@@ -92,7 +93,7 @@ def _credentials_match(header: str, username: str, password: str) -> bool:
 def basic_auth_middleware(username: str, password: str, realm: str = "lavalink_py metrics") -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if _credentials_match(request.headers.get(hdrs.AUTHORIZATION, ""), username, password):
+        if basic_auth_matches(request.headers.get(hdrs.AUTHORIZATION, ""), username, password):
             return await handler(request)
         raise web.HTTPUnauthorized(headers={hdrs.WWW_AUTHENTICATE: f'Basic realm="{realm}"'})
 
