@@ -1,0 +1,81 @@
+"""Players, voice connections, player events and audio frames.
+
+Players and voice come from read-only snapshots the sessions provide; events, durations and frames from plain
+counters the players and the frame clock bump.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from prometheus_client.metrics_core import Metric
+
+from lavalink_py.metrics.collectors.base import counter, counts_family, gauge, histograms_family
+from lavalink_py.metrics.counters import FrameStats, PlayerEventStats
+from lavalink_py.metrics.inputs import (
+    PlayerStatsSnapshot,
+    PlayerStatsSource,
+    VoiceStatsSnapshot,
+    VoiceStatsSource,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    players: PlayerStatsSnapshot
+    voice: VoiceStatsSnapshot
+    frames: FrameStats
+
+
+class PlayerCollector:
+    name = "player"
+
+    def __init__(
+        self,
+        players: PlayerStatsSource,
+        voice: VoiceStatsSource,
+        events: PlayerEventStats,
+        frames: FrameStats,
+    ) -> None:
+        self._players = players
+        self._voice = voice
+        self._events = events
+        self._frames = frames
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families(_State(self._players.player_stats(), self._voice.voice_stats(), self._frames))
+
+    def describe(self) -> Iterable[Metric]:
+        return self._families(None)
+
+    def _families(self, state: _State | None) -> Iterable[Metric]:
+        # Gauges despite `_total`: the Lavalink Rust guide's names, kept for its dashboards (docs/metrics.md).
+        players = gauge("lavalink_players_total", "Players on this node by state.", ["state"])
+        guilds = gauge("lavalink_players_by_guild_total", "Distinct guilds with at least one player.")
+        voice = gauge("lavalink_voice_connections", "Discord voice connections by state.", ["state"])
+        sent = counter("lavalink_audio_frames_sent", "Opus frames sent to Discord.")
+        lost = counter("lavalink_audio_frames_lost", "Frames due that were never sent (deficit or send failure).")
+        underruns = counter(
+            "lavalink_audio_buffer_underruns", "Ticks on which a playing player's frame buffer was empty."
+        )
+        if state is not None:
+            p, v, f = state.players, state.voice, state.frames
+            players.add_metric(["playing"], p.playing)
+            players.add_metric(["paused"], p.paused)
+            players.add_metric(["stopped"], p.stopped)
+            guilds.add_metric([], p.guilds)
+            voice.add_metric(["connected"], v.connected)
+            voice.add_metric(["connecting"], v.connecting)
+            voice.add_metric(["failed"], v.failed)
+            sent.add_metric([], f.sent)
+            lost.add_metric([], f.lost)
+            underruns.add_metric([], f.underruns)
+        yield from (players, guilds, voice, sent, lost, underruns)
+        yield counts_family("lavalink_player_events", "Player events by type.", ["type"], self._events.events.items())
+        yield histograms_family(
+            "lavalink_player_duration_seconds",
+            "How long tracks played (type=track) and sessions lasted (type=session).",
+            ["type"],
+            self._events.durations.items(),
+        )

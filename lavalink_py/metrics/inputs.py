@@ -1,0 +1,84 @@
+"""Read-only views of node state that collectors and health checks take through their constructors.
+
+The sessions and player code implement these Protocols; metrics never imports them. Each method is called on
+the event loop during a scrape or a health request, so it must be cheap and must not block: count what is
+already in memory and return a frozen snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerStatsSnapshot:
+    playing: int = 0
+    paused: int = 0
+    # Players that exist but have no track (Lavalink's "not playing").
+    stopped: int = 0
+    # Distinct guilds with at least one player: a count, never a per-guild label (unbounded cardinality).
+    guilds: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStatsSnapshot:
+    # Sessions with an open client WebSocket.
+    connected: int = 0
+    # Sessions kept for resuming while their WebSocket is gone.
+    resumable: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceStatsSnapshot:
+    connected: int = 0
+    connecting: int = 0
+    # Connections that gave up (close code policy said "give up") and still have a player attached.
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPoolSnapshot:
+    max_workers: int
+    threads: int
+    active: int
+    queued: int
+
+
+class PlayerStatsSource(Protocol):
+    def player_stats(self) -> PlayerStatsSnapshot: ...
+
+
+class SessionStatsSource(Protocol):
+    def session_stats(self) -> SessionStatsSnapshot: ...
+
+
+class VoiceStatsSource(Protocol):
+    def voice_stats(self) -> VoiceStatsSnapshot: ...
+
+
+class SourceStatusSource(Protocol):
+    def source_status(self) -> Mapping[str, bool]:
+        """Source manager name -> usable right now (e.g. yt-dlp importable, local root readable)."""
+        ...
+
+
+class ThreadPoolSource(Protocol):
+    @property
+    def pool_name(self) -> str: ...
+
+    def pool_stats(self) -> ThreadPoolSnapshot: ...
+
+
+class NoNodeState:
+    """Stands in for the sessions/players/voice until the app wires the real ones (and in tests)."""
+
+    def player_stats(self) -> PlayerStatsSnapshot:
+        return PlayerStatsSnapshot()
+
+    def session_stats(self) -> SessionStatsSnapshot:
+        return SessionStatsSnapshot()
+
+    def voice_stats(self) -> VoiceStatsSnapshot:
+        return VoiceStatsSnapshot()

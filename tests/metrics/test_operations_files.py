@@ -1,0 +1,84 @@
+"""The shipped operations files are valid: promtool checks and unit-tests the rules, the deploy examples hold."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.metrics.prometheus_harness import DASHBOARDS, REPO, RULES
+from tests.metrics.test_docs import documented
+
+DEPLOY = REPO / "deploy"
+# Our documented families plus Prometheus' own `up`.
+KNOWN = set(documented()) | {"up"}
+
+
+def promtool(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_promtool_check_rules() -> None:
+    result = promtool("check", "rules", *map(str, sorted(RULES.glob("*.yml"))))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 10 rules found" in result.stdout
+
+
+def test_promtool_unit_tests_of_the_rules() -> None:
+    result = promtool("test", "rules", *map(str, sorted((RULES / "tests").glob("*.yml"))))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_has_a_unit_test() -> None:
+    alerts = {
+        r["alert"] for g in yaml.safe_load((RULES / "lavalink_rules.yml").read_text())["groups"] for r in g["rules"]
+    }
+    tested = {
+        case["alertname"]
+        for path in (RULES / "tests").glob("*.yml")
+        for test in yaml.safe_load(path.read_text())["tests"]
+        for case in test.get("alert_rule_test", [])
+        if case["exp_alerts"]
+    }
+    assert alerts == tested
+
+
+def test_promtool_accepts_the_example_prometheus_config() -> None:
+    result = promtool("check", "config", str(DEPLOY / "prometheus.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    assert config["scrape_configs"][0]["basic_auth"]["username"]
+
+
+def _documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def test_kubernetes_probes_use_alive_and_ready() -> None:
+    docs = [d for p in sorted((DEPLOY / "kubernetes").glob("*.yaml")) for d in _documents(p)]
+    kinds = {d["kind"] for d in docs}
+    assert {"Deployment", "Service", "ServiceMonitor"} <= kinds
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/v4/alive"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/v4/ready"
+    monitor = next(d for d in docs if d["kind"] == "ServiceMonitor")
+    assert monitor["spec"]["endpoints"][0]["basicAuth"]["password"]["name"] == "lavalink-metrics-auth"
+
+
+def test_dashboards_have_job_and_instance_variables_and_only_our_metrics() -> None:
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        dashboard = json.loads(path.read_text())
+        variables = {v["name"] for v in dashboard["templating"]["list"]}
+        assert {"job", "instance"} <= variables, path.name
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                expr = target["expr"]
+                assert 'job=~"$job"' in expr and 'instance=~"$instance"' in expr, (path.name, panel["title"])
+                for name in re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{", expr):
+                    family = name.removesuffix("_bucket")
+                    assert family in KNOWN, (path.name, panel["title"], name)
