@@ -1,36 +1,201 @@
-"""build_app(settings) wires every part together; run() serves it."""
+"""build_app(settings) wires every part together; run() serves it until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
+import time
 import weakref
 
 from aiohttp import web
 
+from lavalink_py import __version__
 from lavalink_py.api import middleware, tickers, websocket
-from lavalink_py.api.keys import NODE, OPTIONS
+from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
+from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
-from lavalink_py.sessions.node import Node
+from lavalink_py.config import Settings
+from lavalink_py.metrics.config import BUILTIN_COLLECTORS, CollectorConfig, MetricsConfig
+from lavalink_py.metrics.counters import NodeCounters
+from lavalink_py.metrics.handlers import (
+    make_alive_handler,
+    make_health_handler,
+    make_metrics_handler,
+    make_ready_handler,
+)
+from lavalink_py.metrics.health import HealthThresholds, Readiness
+from lavalink_py.metrics.registry import NodeMetrics
+from lavalink_py.protocol.filters import FILTER_NAMES
+from lavalink_py.sessions.node import Node, TrackLoader
+from lavalink_py.sources.http import HttpSourceManager
+from lavalink_py.sources.local import LocalSourceManager
+from lavalink_py.sources.registry import SourceRegistry
+
+log = logging.getLogger(__name__)
+
+# The Lavalink API level this node implements; our own version rides along as build metadata.
+LAVALINK_API_VERSION = "4.2.2"
+VERSION = f"{LAVALINK_API_VERSION}+lavalink-py.{__version__}"
+
+METRICS = web.AppKey("metrics", NodeMetrics)
+READINESS = web.AppKey("readiness", Readiness)
+PROBE_PATHS = frozenset({"/v4/ready", "/v4/alive"})
 
 
-def assemble(options: ApiOptions, node: Node) -> web.Application:
-    app = web.Application(
-        middlewares=[middleware.api_version_header, middleware.errors, middleware.authorization],
+def build_sources(settings: Settings) -> SourceRegistry:
+    enabled = settings.lavalink.server.sources
+    registry = SourceRegistry([])
+    if enabled.http:
+        registry.register(HttpSourceManager())
+    if enabled.local:
+        registry.register(LocalSourceManager())
+    return registry
+
+
+def api_options(settings: Settings, **overrides: float) -> ApiOptions:
+    server = settings.lavalink.server
+    filters = server.filters
+    disabled = {name for name in FILTER_NAMES if not getattr(filters, _snake(name))}
+    prometheus = settings.metrics.prometheus
+    auth = prometheus.auth
+    return ApiOptions(
+        password=server.password or "",
+        version=VERSION,
+        disabled_filters=frozenset(disabled),
+        player_update_interval_s=float(server.player_update_interval_s),
+        public_paths=frozenset() if settings.health.probes.auth else PROBE_PATHS,
+        metrics_path=prometheus.endpoint if prometheus.enabled and prometheus.port is None else None,
+        metrics_auth=None if auth is None else (auth.username, auth.password),
+        **overrides,
     )
-    app[OPTIONS] = options
-    app[NODE] = node
+
+
+def _snake(camel: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
+
+
+def metrics_config(settings: Settings) -> MetricsConfig:
+    metrics = settings.metrics
+    collectors = {
+        name: CollectorConfig(enabled=chosen.enabled, collection_interval_s=chosen.collection_interval_s)
+        for name in BUILTIN_COLLECTORS
+        for chosen in [getattr(metrics.collectors, name)]
+    }
+    return MetricsConfig(
+        collectors=collectors,
+        collection_timeout_s=metrics.collection_timeout_s,
+        labels=dict(metrics.labels),
+        custom=tuple(metrics.custom),
+    )
+
+
+def build_app(
+    settings: Settings, *, loader: TrackLoader | None = None, stats_interval_s: float = 60.0
+) -> web.Application:
+    counters = NodeCounters()
+    node = Node(loader or build_sources(settings), observer=count_player_events(counters.player_events))
+    view = NodeView(node)
+    metrics = NodeMetrics(metrics_config(settings), counters=counters, players=view, sessions=view, voice=view)
+    options = api_options(settings, stats_interval_s=stats_interval_s)
+    app = web.Application(
+        middlewares=[
+            middleware.http_metrics,
+            middleware.api_version_header,
+            middleware.errors,
+            middleware.authorization,
+        ],
+    )
+    app[OPTIONS], app[NODE], app[COUNTERS], app[METRICS] = options, node, counters, metrics
+    app[READINESS] = readiness = Readiness()
     app[websocket.SOCKETS] = weakref.WeakSet()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):
         app.add_routes(table)
+    thresholds = settings.health.thresholds
+    health_thresholds = HealthThresholds(
+        memory_percent=thresholds.memory_percent,
+        disk_percent=thresholds.disk_percent,
+        event_loop_lag_ms=thresholds.event_loop_lag_ms,
+    )
+    app.router.add_get("/v4/health", make_health_handler(metrics, health_thresholds, voice=view, sources=view))
+    app.router.add_get("/v4/ready", make_ready_handler(readiness))
+    app.router.add_get("/v4/alive", make_alive_handler())
+    if options.metrics_path is not None:
+        app.router.add_get(options.metrics_path, make_metrics_handler(metrics))
+    app.cleanup_ctx.append(metrics.cleanup_ctx)
     app.cleanup_ctx.append(tickers.tickers)
+    app.on_startup.append(_mark_ready)
+    app.on_shutdown.append(_drain)
     app.on_shutdown.append(websocket.close_all)
-    app.on_shutdown.append(lambda _app: _shutdown_sessions(node))
+    app.on_shutdown.append(_shutdown_sessions)
     return app
 
 
-async def _shutdown_sessions(node: Node) -> None:
-    node.sessions.shutdown()
+def build_metrics_port_app(main: web.Application, settings: Settings) -> web.Application:
+    """metrics.prometheus.port: the Prometheus endpoint alone, on its own port, behind the same credentials."""
+    options = main[OPTIONS]
+    app = web.Application(middlewares=[middleware.http_metrics, middleware.authorization])
+    app[OPTIONS] = ApiOptions(
+        password=options.password,
+        version=options.version,
+        metrics_path=settings.metrics.prometheus.endpoint,
+        metrics_auth=options.metrics_auth,
+    )
+    app[COUNTERS] = main[COUNTERS]
+    app.router.add_get(settings.metrics.prometheus.endpoint, make_metrics_handler(main[METRICS]))
+    return app
 
 
-def run() -> int:
-    raise NotImplementedError("wired to configuration in the next commit")
+async def _mark_ready(app: web.Application) -> None:
+    app[READINESS].mark_ready()
+
+
+async def _drain(app: web.Application) -> None:
+    app[READINESS].mark_draining()
+
+
+async def _shutdown_sessions(app: web.Application) -> None:
+    app[NODE].sessions.shutdown()
+
+
+async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
+    """Serve until SIGTERM/SIGINT; then report not ready for `drain_s` (load balancers stop sending), stop
+    accepting, close players and client sockets (GOING_AWAY), and return."""
+    started = time.monotonic()
+    app = build_app(settings)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    sites = [web.TCPSite(runner, settings.server.address, settings.server.port)]
+    metrics_runner: web.AppRunner | None = None
+    prometheus = settings.metrics.prometheus
+    if prometheus.enabled and prometheus.port is not None:
+        metrics_runner = web.AppRunner(build_metrics_port_app(app, settings), access_log=None)
+        await metrics_runner.setup()
+        sites.append(web.TCPSite(metrics_runner, settings.server.address, prometheus.port))
+    for site in sites:
+        await site.start()
+    log.info(
+        "lavalink_py %s listening on %s:%s (ready in %.0f ms)",
+        VERSION,
+        settings.server.address,
+        settings.server.port,
+        (time.monotonic() - started) * 1000,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down: draining for %.1f s", drain_s)
+    app[READINESS].mark_draining()
+    await asyncio.sleep(drain_s)
+    if metrics_runner is not None:
+        await metrics_runner.cleanup()
+    await runner.cleanup()
+    log.info("stopped")
+
+
+def run(settings: Settings, *, drain_s: float = 2.0) -> int:
+    asyncio.run(serve(settings, drain_s=drain_s))
+    return 0

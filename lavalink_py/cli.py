@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from lavalink_py.config import ConfigError, configure_logging, load_settings
+
+log = logging.getLogger("lavalink_py")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lavalink-py", description="A Lavalink v4-compatible audio node")
-    parser.add_argument("--config", default="application.yml", help="path to application.yml")
-    parser.parse_args(argv)
+    parser.add_argument("--config", default="application.yml", type=Path, help="path to application.yml")
+    parser.add_argument(
+        "--drain-seconds",
+        default=2.0,
+        type=float,
+        help="on SIGTERM, how long /v4/ready reports not ready before the node stops accepting",
+    )
+    args = parser.parse_args(argv)
+    try:
+        loaded = load_settings(args.config, os.environ)
+    except ConfigError as exc:
+        print(f"lavalink-py: configuration refused: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(loaded.settings.logging)
+    for warning in loaded.warnings:
+        log.warning("%s", warning)
     from lavalink_py.app import run
 
-    return run()
+    return run(loaded.settings, drain_s=args.drain_seconds)

@@ -48,6 +48,7 @@ def write_audio(
         if artist is not None:
             container.metadata["artist"] = artist
         stream = container.add_stream(codec, rate=rate, layout="stereo")
+        assert isinstance(stream, av.AudioStream)
         frame_size = 960 if codec == "libopus" else 1152
         for start in range(0, audio.shape[1], frame_size):
             chunk = np.ascontiguousarray(audio[:, start : start + frame_size])

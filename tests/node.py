@@ -11,12 +11,12 @@ from typing import Any, Protocol
 import aiohttp
 from aiohttp import web
 
-from lavalink_py.api.options import ApiOptions
-from lavalink_py.app import assemble
+from lavalink_py.api.keys import NODE
+from lavalink_py.app import VERSION, build_app
+from lavalink_py.config import settings_from_dict
 from lavalink_py.sessions.node import Node, TrackLoader
 
 PASSWORD = "youshallnotpass"
-VERSION = "4.2.2+lavalink-py.0.1.0"
 USER_ID = "170939974227591168"
 
 
@@ -38,24 +38,47 @@ class RunningNode:
 
 
 class NodeFactory(Protocol):
-    def __call__(self, *, loader: TrackLoader | None = None, **options: Any) -> Awaitable[RunningNode]: ...
+    def __call__(
+        self,
+        config: dict[str, Any] | None = None,
+        *,
+        loader: TrackLoader | None = None,
+        stats_interval_s: float = 60.0,
+    ) -> Awaitable[RunningNode]: ...
+
+
+def test_config(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """application.yml as the tests run it: local files on, metrics on, plus `extra` merged in."""
+    base: dict[str, Any] = {
+        "lavalink": {"server": {"password": PASSWORD, "sources": {"local": True}}},
+        "metrics": {"prometheus": {"enabled": True, "endpoint": "/metrics"}},
+    }
+    return _merge(base, extra or {})
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 @contextlib.asynccontextmanager
-async def running_nodes(default_loader: Callable[[], TrackLoader]) -> AsyncIterator[NodeFactory]:
+async def running_nodes() -> AsyncIterator[NodeFactory]:
     runners: list[web.AppRunner] = []
 
-    async def start(*, loader: TrackLoader | None = None, **overrides: Any) -> RunningNode:
-        options = ApiOptions(**{"password": PASSWORD, "version": VERSION, **overrides})
-        node = Node(loader or default_loader())
-        app = assemble(options, node)
+    async def start(
+        config: dict[str, Any] | None = None, *, loader: TrackLoader | None = None, stats_interval_s: float = 60.0
+    ) -> RunningNode:
+        settings = settings_from_dict(test_config(config)).settings
+        app = build_app(settings, loader=loader, stats_interval_s=stats_interval_s)
         runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         runners.append(runner)
         port = runner.addresses[0][1]
-        return RunningNode(f"http://127.0.0.1:{port}", PASSWORD, VERSION, app, node)
+        return RunningNode(f"http://127.0.0.1:{port}", PASSWORD, VERSION, app, app[NODE])
 
     try:
         yield start

@@ -6,15 +6,20 @@ Every non-2xx a handler or the router produces is rendered as Lavalink's error b
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import logging
+import time
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from lavalink_py.api.errors import ApiError, error_body
 from lavalink_py.api.json import json_response
-from lavalink_py.api.keys import OPTIONS
+from lavalink_py.api.keys import COUNTERS, OPTIONS
+from lavalink_py.api.options import ApiOptions
+from lavalink_py.metrics.handlers import basic_auth_matches
 from lavalink_py.protocol.validation import RequestError
 
 log = logging.getLogger(__name__)
@@ -23,6 +28,32 @@ def public(handler: Handler) -> Handler:
     """Mark a handler as answering without the server password (probes; /metrics checks its own credentials)."""
     handler.lavalink_public = True  # type: ignore[attr-defined]
     return handler
+
+
+def route_label(request: web.Request) -> str:
+    """The route template, never the raw path, so the label set stays bounded."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def http_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status, size = 500, 0
+    try:
+        response = await handler(request)
+        status = response.status
+        if isinstance(response, web.Response) and response.body is not None:
+            size = len(response.body) if isinstance(response.body, bytes) else response.content_length or 0
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        if status != 101:  # a WebSocket's life is measured by the WebSocket metrics
+            request.app[COUNTERS].http.observe(
+                request.method, route_label(request), status, time.perf_counter() - started, size
+            )
 
 
 @web.middleware
@@ -36,11 +67,38 @@ async def api_version_header(request: web.Request, handler: Handler) -> web.Stre
     return response
 
 
+def metrics_authorized(header: str | None, options: ApiOptions) -> bool:
+    if header is None:
+        return False
+    if options.metrics_auth is not None:
+        return basic_auth_matches(header, *options.metrics_auth)
+    password = options.password.encode()
+    if hmac.compare_digest(header.encode(), password):
+        return True
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        _user, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(secret.encode(), password)
+
+
+def metrics_challenge() -> web.Response:
+    return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="lavalink_py metrics"'})
+
+
 @web.middleware
 async def authorization(request: web.Request, handler: Handler) -> web.StreamResponse:
+    options = request.app[OPTIONS]
+    if options.metrics_path is not None and request.path == options.metrics_path:
+        if metrics_authorized(request.headers.get("Authorization"), options):
+            return await handler(request)
+        return metrics_challenge()
     if getattr(request.match_info.handler, "lavalink_public", False):
         return await handler(request)
-    if request.path in request.app[OPTIONS].public_paths:
+    if request.path in options.public_paths:
         return await handler(request)
     supplied = request.headers.get("Authorization")
     if supplied is None:

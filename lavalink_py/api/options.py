@@ -12,5 +12,9 @@ class ApiOptions:
     disabled_filters: frozenset[str] = frozenset()
     player_update_interval_s: float = 5.0
     stats_interval_s: float = 60.0
-    # Paths answered without the server password (health probes); /metrics has its own check.
+    # Paths answered without the server password (health probes unless configured otherwise).
     public_paths: frozenset[str] = field(default_factory=frozenset)
+    # The Prometheus endpoint on the main port (None: not served there) and its Basic credentials (None: the
+    # server password, given raw as Lavalink clients do or as the password of Basic credentials).
+    metrics_path: str | None = None
+    metrics_auth: tuple[str, str] | None = None

@@ -17,8 +17,9 @@ import weakref
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from lavalink_py.api.keys import NODE, OPTIONS
+from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.middleware import public
+from lavalink_py.metrics.counters import WebSocketStats
 from lavalink_py.protocol.messages import ready_message, stats_message
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     outbox: asyncio.Queue[bytes] = asyncio.Queue()
     transport = outbox.put_nowait
     session, resumed, queued = node.sessions.open(user_id, client_name, transport, resume_id)
-    writer = asyncio.create_task(_write(ws, outbox), name=f"ws-writer-{session.id}")
+    stats = request.app[COUNTERS].websocket
+    writer = asyncio.create_task(_write(ws, outbox, stats), name=f"ws-writer-{session.id}")
     session.send(ready_message(session.id, resumed))
     for payload in queued:
         outbox.put_nowait(payload)
@@ -73,8 +75,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
     try:
         async for message in ws:
-            if message.type == WSMsgType.TEXT:
-                log.warning("session=%s Lavalink v4 does not support websocket messages; use the REST API", session.id)
+            if message.type == WSMsgType.ERROR:
+                stats.error("connection")
+                continue
+            stats.message("inbound", "text" if message.type == WSMsgType.TEXT else "binary", len(message.data))
+            log.warning("session=%s Lavalink v4 does not support websocket messages; use the REST API", session.id)
     finally:
         node.sessions.closed(session, transport)
         writer.cancel()
@@ -83,13 +88,15 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[bytes]) -> None:
+async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[bytes], stats: WebSocketStats) -> None:
     while True:
         payload = await outbox.get()
         try:
             await ws.send_frame(payload, WSMsgType.TEXT)
         except ConnectionResetError:
+            stats.error("connection")
             return
+        stats.message("outbound", "text", len(payload))
 
 
 async def close_all(app: web.Application) -> None:

@@ -11,7 +11,7 @@ import psutil
 from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.messages import FrameStats, NodeStats
 from lavalink_py.sessions.manager import SessionManager
-from lavalink_py.sessions.session import Session
+from lavalink_py.sessions.session import MessageObserver, Session
 
 
 class TrackLoader(Protocol):
@@ -21,8 +21,8 @@ class TrackLoader(Protocol):
 
 
 class Node:
-    def __init__(self, loader: TrackLoader) -> None:
-        self.sessions = SessionManager()
+    def __init__(self, loader: TrackLoader, observer: MessageObserver | None = None) -> None:
+        self.sessions = SessionManager(observer)
         self.loader = loader
         self._started = time.monotonic()
         self._process = psutil.Process()

@@ -22,10 +22,16 @@ log = logging.getLogger(__name__)
 Transport = Callable[[bytes], None]
 """Sends one text message on the client's WebSocket without blocking."""
 
+MessageObserver = Callable[[dict[str, Any]], None]
+"""Sees every message a session emits (the metrics count events with it)."""
+
 
 class Session:
-    def __init__(self, session_id: str, user_id: int, client_name: str | None) -> None:
+    def __init__(
+        self, session_id: str, user_id: int, client_name: str | None, observer: MessageObserver | None = None
+    ) -> None:
         self.id = session_id
+        self._observer = observer
         self.user_id = user_id
         self.client_name = client_name
         self.resuming = False
@@ -53,6 +59,8 @@ class Session:
         self._transport = None
 
     def send(self, message: dict[str, Any]) -> None:
+        if self._observer is not None:
+            self._observer(message)
         payload = orjson.dumps(message)
         if self._transport is not None:
             self._transport(payload)

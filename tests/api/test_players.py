@@ -230,7 +230,7 @@ async def test_malformed_json_and_bad_guild_id(client: Client, http: aiohttp.Cli
 
 
 async def test_disabled_filters_are_refused(make_node: Any, http: aiohttp.ClientSession) -> None:
-    node = await make_node(disabled_filters=frozenset({"karaoke", "timescale"}))
+    node = await make_node({"lavalink": {"server": {"filters": {"karaoke": False, "timescale": False}}}})
     socket, ready, _ = await connect(http, node)
     client = Client(http, node, ready["sessionId"], socket)
     status, error = await client.patch(1, {"filters": {"timescale": {}, "karaoke": {}, "volume": 1.0}})

@@ -34,7 +34,7 @@ async def test_info_shape(node: RunningNode, http: aiohttp.ClientSession) -> Non
 
 
 async def test_info_lists_only_enabled_filters(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
-    node = await make_node(disabled_filters=frozenset({"karaoke", "lowPass"}))
+    node = await make_node({"lavalink": {"server": {"filters": {"karaoke": False, "lowPass": False}}}})
     async with http.get(node.url + "/v4/info", headers=node.auth) as response:
         filters = (await response.json())["filters"]
     assert "karaoke" not in filters

@@ -2,23 +2,66 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
 from lavalink_py.api.errors import ApiError
 from lavalink_py.api.json import json_response, read_json
-from lavalink_py.api.keys import NODE
+from lavalink_py.api.keys import COUNTERS, NODE
 from lavalink_py.api.rest.params import required_query
-from lavalink_py.protocol.load_result import load_result_json
+from lavalink_py.metrics.counters import TrackLoadResult
+from lavalink_py.protocol.load_result import (
+    LoadFailed,
+    LoadResult,
+    NoMatches,
+    PlaylistLoaded,
+    SearchLoaded,
+    TrackLoaded,
+    load_result_json,
+)
 from lavalink_py.protocol.track import Track, track_json
 from lavalink_py.protocol.track_codec import TrackDecodeError, decode_track
 
 routes = web.RouteTableDef()
 
 
+_SEARCH_SOURCES = {"ytsearch": "youtube", "ytmsearch": "youtube", "scsearch": "soundcloud", "bcsearch": "bandcamp"}
+
+
+def source_label(identifier: str, result: LoadResult) -> str:
+    """The source a load concerned, from a bounded set: the tracks' source, else what the identifier names."""
+    match result:
+        case TrackLoaded(track=track):
+            return track.info.source_name
+        case PlaylistLoaded(tracks=[first, *_]) | SearchLoaded(tracks=[first, *_]):
+            return first.info.source_name
+    prefix, colon, _ = identifier.partition(":")
+    if colon and prefix in _SEARCH_SOURCES:
+        return _SEARCH_SOURCES[prefix]
+    if prefix in ("http", "https"):
+        return "http"
+    return "local" if identifier.startswith(("/", "./", "../")) else "unknown"
+
+
+def load_outcome(result: LoadResult) -> TrackLoadResult:
+    match result:
+        case NoMatches():
+            return "not_found"
+        case LoadFailed(error=error):
+            return "timeout" if "timed out" in error.message.lower() else "error"
+        case _:
+            return "loaded"
+
+
 @routes.get("/v4/loadtracks")
 async def load_tracks(request: web.Request) -> web.Response:
     identifier = required_query(request, "identifier")
+    started = time.perf_counter()
     result = await request.app[NODE].loader.load(identifier)
+    request.app[COUNTERS].tracks.observe(
+        source_label(identifier, result), load_outcome(result), time.perf_counter() - started
+    )
     return json_response(load_result_json(result))
 
 

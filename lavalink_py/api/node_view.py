@@ -1,0 +1,62 @@
+"""The node as the metrics and health checks read it: snapshots built from sessions and players on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from lavalink_py.metrics.counters import PlayerEventStats, PlayerEventType
+from lavalink_py.metrics.inputs import (
+    PlayerStatsSnapshot,
+    SessionStatsSnapshot,
+    VoiceStatsSnapshot,
+)
+from lavalink_py.sessions.node import Node
+from lavalink_py.sessions.session import MessageObserver
+
+# Lavalink event type -> the `event` label of lavalink_player_events_total.
+_EVENT_LABELS: Final[dict[str, PlayerEventType]] = {
+    "TrackStartEvent": "start",
+    "TrackEndEvent": "end",
+    "TrackExceptionEvent": "exception",
+    "TrackStuckEvent": "stuck",
+}
+
+
+class NodeView:
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    def player_stats(self) -> PlayerStatsSnapshot:
+        playing = paused = stopped = 0
+        guilds: set[int] = set()
+        for player in self._node.sessions.players():
+            guilds.add(player.guild_id)
+            if player.track is None:
+                stopped += 1
+            elif player.paused:
+                paused += 1
+            else:
+                playing += 1
+        return PlayerStatsSnapshot(playing=playing, paused=paused, stopped=stopped, guilds=len(guilds))
+
+    def session_stats(self) -> SessionStatsSnapshot:
+        live = len(self._node.sessions.live_sessions())
+        return SessionStatsSnapshot(connected=live, resumable=len(self._node.sessions.sessions()) - live)
+
+    def voice_stats(self) -> VoiceStatsSnapshot:
+        connected = sum(1 for player in self._node.sessions.players() if player.connected)
+        return VoiceStatsSnapshot(connected=connected)
+
+    def source_status(self) -> Mapping[str, bool]:
+        return dict.fromkeys(self._node.loader.names(), True)
+
+
+def count_player_events(events: PlayerEventStats) -> MessageObserver:
+    """A session message observer that counts the player events among the messages."""
+
+    def observe(message: dict[str, Any]) -> None:
+        if message.get("op") == "event" and (label := _EVENT_LABELS.get(message.get("type", ""))) is not None:
+            events.bump(label)
+
+    return observe

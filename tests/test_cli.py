@@ -1,0 +1,112 @@
+"""The command line on a real process: start-up on a config file, exit code 2 on a bad one, graceful SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def start(config: Path, *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "lavalink_py",
+        "--config",
+        str(config),
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+@pytest.mark.parametrize(
+    ("yaml", "named"),
+    [
+        ("server:\n  port: abc\n", "server.port"),
+        ("lavalink:\n  server:\n    opusEncodingQuality: 11\n", "lavalink.server.opusEncodingQuality"),
+        ("lavalink:\n  server:\n    resamplingQuality: SUPERB\n", "lavalink.server.resamplingQuality"),
+        ("server: [1, 2\n", "application.yml"),
+    ],
+)
+async def test_bad_config_exits_2_naming_the_key(tmp_path: Path, yaml: str, named: str) -> None:
+    config = tmp_path / "application.yml"
+    config.write_text(yaml)
+    process = await start(config)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert named in stderr.decode()
+
+
+async def test_missing_config_exits_2(tmp_path: Path) -> None:
+    process = await start(tmp_path / "absent.yml")
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "absent.yml" in stderr.decode()
+
+
+async def test_serves_then_drains_and_exits_0_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "application.yml"
+    config.write_text(
+        f"server:\n  port: {port}\n  address: 127.0.0.1\n"
+        "lavalink:\n  server:\n    password: secret\n    unknownKeyFromJava: 1\n"
+    )
+    process = await start(config, "--drain-seconds", "1.5")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            await _wait_ready(http, base)
+            ws = await http.ws_connect(f"ws://127.0.0.1:{port}/v4/websocket", headers={
+                "Authorization": "secret", "User-Id": "1", "Client-Name": "tests/1"
+            })
+            assert (await ws.receive_json())["op"] == "ready"
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(10):
+                while True:
+                    async with http.get(f"{base}/v4/ready") as response:
+                        if response.status == 503:
+                            assert (await response.json())["status"] == "draining"
+                            break
+            async with asyncio.timeout(10):
+                while not ws.closed:
+                    await ws.receive()
+            assert ws.close_code == aiohttp.WSCloseCode.GOING_AWAY
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+        _, stderr = await process.communicate()
+        assert "lavalink.server.unknownKeyFromJava" in stderr.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _wait_ready(http: aiohttp.ClientSession, base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            async with http.get(f"{base}/v4/ready") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("the node did not become ready")
