@@ -90,10 +90,8 @@ def _set_list_item(out: Collected, target: tuple[FieldPath, str, type], index: i
     entry = out.entries.get(path)
     items: list[Any] = list(entry.value) if entry is not None and isinstance(entry.value, list) else []
     items += [{} for _ in range(index + 1 - len(items))]
-    old = items[index]
-    item = {k: v for k, v in old.items() if canonical(str(k)) != canonical(yaml_key(field))} if isinstance(
-        old, Mapping
-    ) else {}
-    item[yaml_key(field)] = value
-    items[index] = item
+    old = items[index] if isinstance(items[index], Mapping) else {}
+    # Drop the YAML spelling of the same key (snapshot vs Snapshot) so the environment value is the one bound.
+    item = {k: v for k, v in old.items() if canonical(str(k)) != canonical(yaml_key(field))}
+    items[index] = {**item, yaml_key(field): value}
     out.entries[path] = Entry(items, entry.where if entry is not None else display)
