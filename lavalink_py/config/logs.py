@@ -75,8 +75,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        line.update(_context_of(record))
-        line.update(_extras_of(record))
+        for key, value in {**_context_of(record), **_extras_of(record)}.items():
+            line.setdefault(key, value)  # a context field named "level" must not hide the real one
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         if record.stack_info:

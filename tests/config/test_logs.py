@@ -95,6 +95,14 @@ class TestJson:
         assert entry["where"] == "/tmp/x"  # not JSON-native: written as str()
         assert "ValueError: boom" in entry["exception"]
 
+    def test_context_cannot_hide_the_standard_fields(self) -> None:
+        stream = configure(format="json")
+        with log_context(level="spoofed", logger="spoofed", guild_id=7):
+            logging.getLogger("lavalink_py").warning("real")
+        [entry] = (json.loads(line) for line in lines(stream))
+        assert (entry["level"], entry["logger"], entry["message"], entry["guild_id"]) == (
+            "WARNING", "lavalink_py", "real", 7)
+
 
 class TestLevels:
     def test_levels_per_logger(self) -> None:
