@@ -26,6 +26,7 @@ ResamplingQuality = Literal["LOW", "MEDIUM", "HIGH"]
 RateLimitStrategy = Literal["RotateOnBan", "LoadBalance", "NanoSwitch", "RotatingNanoSwitch"]
 LogFormat = Literal["json", "text"]
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"]
+BUILTIN_COLLECTORS = ("system", "runtime", "player", "track", "fallback", "http", "websocket")
 
 
 def _empty() -> Mapping[str, Any]:
@@ -163,27 +164,17 @@ class CollectorSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class CollectorsSettings:
-    system: CollectorSettings = CollectorSettings()
-    runtime: CollectorSettings = CollectorSettings()
-    player: CollectorSettings = CollectorSettings()
-    track: CollectorSettings = CollectorSettings()
-    fallback: CollectorSettings = CollectorSettings()
-    http: CollectorSettings = CollectorSettings()
-    websocket: CollectorSettings = CollectorSettings()
-
-    def by_name(self) -> Mapping[str, CollectorSettings]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-
-@dataclass(frozen=True, slots=True)
 class MetricsSettings:
     prometheus: PrometheusSettings = PrometheusSettings()
-    collectors: CollectorsSettings = CollectorsSettings()
+    # Collector name (built-in: BUILTIN_COLLECTORS; or a custom one's) -> its settings; absent = defaults.
+    collectors: Mapping[str, CollectorSettings] = setting(factory=_empty)
     # A collector slower than this on a scrape is skipped for that scrape and counted.
     collection_timeout_s: float = setting(0.5, key="collection_timeout", lo=0, lo_open=True)
     labels: Mapping[str, str] = setting(factory=_empty, names=label_name)  # constant labels on every sample
     custom: tuple[str, ...] = setting((), each=non_empty)  # dotted class paths or entry-point names
+
+    def collector(self, name: str) -> CollectorSettings:
+        return self.collectors.get(name, CollectorSettings())
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +182,7 @@ class HealthThresholds:
     memory_percent: float = setting(90.0, lo=0, hi=100)
     disk_percent: float = setting(90.0, lo=0, hi=100)
     event_loop_lag_ms: float = setting(100.0, lo=0, lo_open=True)
+    voice_failed_ratio: float = setting(0.5, lo=0, hi=1)  # share of voice connections that gave up
 
 
 @dataclass(frozen=True, slots=True)

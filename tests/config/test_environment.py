@@ -10,7 +10,7 @@ import pytest
 from lavalink_py.config import ConfigError, load_settings, settings_from_dict
 from lavalink_py.config.binder import Collected
 from lavalink_py.config.environment import apply_environment
-from lavalink_py.config.settings import PluginDeclaration, Settings
+from lavalink_py.config.settings import CollectorSettings, PluginDeclaration, Settings
 
 # Every variable Lavalink's docs list (docs/configuration/index.md and config/environment-variables.md), except
 # LAVALINK_SERVER_RATELIMIT_EXCLUDE_IPS and ..._SEARCH_TRIGGERS_FAIK: typos there that Lavalink ignores too.
@@ -88,7 +88,7 @@ def test_values_are_converted_by_field_type() -> None:
     assert (server.resampling_quality, server.gc_warnings) == ("MEDIUM", False)
     assert (settings.metrics.prometheus.enabled, settings.metrics.prometheus.port) == (True, 9100)
     assert settings.metrics.collection_timeout_s == 0.2
-    assert settings.metrics.collectors.system.collection_interval_s == 3.0
+    assert settings.metrics.collector("system").collection_interval_s == 3.0
     assert settings.metrics.custom == ("a.b:C", "d.e:F")
     assert settings.health.thresholds.memory_percent == 75.5
     assert settings.logging.format == "json"
@@ -132,6 +132,21 @@ def test_mapping_names_come_from_the_rest_of_the_variable() -> None:
     assert settings.sentry.tags == {"some_key": "v"}
 
 
+def test_collector_settings_by_name_including_custom_names() -> None:
+    settings = settings_from_dict(
+        {"metrics": {"collectors": {"system": {"enabled": True, "collection_interval": 5}}}},
+        {
+            "METRICS_COLLECTORS_SYSTEM_ENABLED": "false",
+            "METRICS_COLLECTORS_MY_DISK_COLLECTION_INTERVAL": "30",
+            "METRICS_COLLECTORS_RUNTIME_COLOUR": "blue",  # no such field: ignored like any unrelated variable
+        },
+    ).settings
+    assert settings.metrics.collectors == {
+        "system": CollectorSettings(enabled=False, collection_interval_s=5.0),
+        "my_disk": CollectorSettings(enabled=True, collection_interval_s=30.0),
+    }
+
+
 def test_plugin_declarations_by_index() -> None:
     settings = settings_from_dict(
         {"lavalink": {"plugins": [{"dependency": "a:b:1", "repository": "https://yaml"}]}},
@@ -162,6 +177,8 @@ def test_plugin_declaration_from_the_environment_alone_is_validated() -> None:
     ({"METRICS_LABELS_1ST": "x"},
      "METRICS_LABELS_1ST: expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __), "
      "got '1st'"),
+    ({"METRICS_COLLECTORS_HTTP_ENABLED": "nope"},
+     "METRICS_COLLECTORS_HTTP_ENABLED: expected true or false, got 'nope'"),
     ({"LAVALINK_PLUGINS_0_SNAPSHOT": "sometimes", "LAVALINK_PLUGINS_0_DEPENDENCY": "a:b:1"},
      "LAVALINK_PLUGINS_0_SNAPSHOT: expected true or false, got 'sometimes'"),
 ])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lavalink_py.config import ConfigError, default_settings, load_settings, settings_from_dict
+from lavalink_py.config.settings import BUILTIN_COLLECTORS, CollectorSettings
 from tests.config.conftest import DATA, REPO_ROOT
 
 
@@ -27,7 +28,8 @@ def test_bundled_config_loads_without_warnings() -> None:
 def test_bundled_config_shows_every_observability_default() -> None:
     bundled = load_settings(REPO_ROOT / "application.yml", {}).settings
     defaults = default_settings()
-    assert bundled.metrics.collectors == defaults.metrics.collectors
+    assert set(bundled.metrics.collectors) == set(BUILTIN_COLLECTORS)
+    assert all(bundled.metrics.collector(name) == defaults.metrics.collector(name) for name in BUILTIN_COLLECTORS)
     assert bundled.metrics.collection_timeout_s == defaults.metrics.collection_timeout_s
     assert bundled.health == defaults.health
     assert bundled.otel == defaults.otel
@@ -94,10 +96,8 @@ def test_defaults_of_our_own_keys() -> None:
     prometheus = settings.metrics.prometheus
     assert (prometheus.enabled, prometheus.endpoint) == (False, "/metrics")
     assert (prometheus.port, prometheus.auth) == (None, None)
-    assert set(settings.metrics.collectors.by_name()) == {
-        "system", "runtime", "player", "track", "fallback", "http", "websocket"
-    }
-    assert all(c.enabled for c in settings.metrics.collectors.by_name().values())
+    assert settings.metrics.collectors == {}
+    assert all(settings.metrics.collector(name) == CollectorSettings(True, 15.0) for name in BUILTIN_COLLECTORS)
     assert settings.metrics.collection_timeout_s == 0.5
     assert (settings.metrics.labels, settings.metrics.custom) == ({}, ())
     thresholds = settings.health.thresholds

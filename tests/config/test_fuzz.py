@@ -36,7 +36,8 @@ values = st.recursive(
 documents = st.dictionaries(st.sampled_from(KEYS), values, max_size=5)
 env_names = st.one_of(
     st.sampled_from(["SERVER_PORT", "LAVALINK_PLUGINS_0_DEPENDENCY", "LAVALINK_PLUGINS_3_SNAPSHOT",
-                     "LOGGING_LEVEL_ROOT", "METRICS_LABELS_ENV", "LAVALINK_SERVER_RATELIMIT_IP_BLOCKS", "A"]),
+                     "LOGGING_LEVEL_ROOT", "METRICS_LABELS_ENV", "LAVALINK_SERVER_RATELIMIT_IP_BLOCKS", "A",
+                     "METRICS_COLLECTORS_SYSTEM_ENABLED", "METRICS_COLLECTORS_MY_X_COLLECTION_INTERVAL"]),
     st.sampled_from(sorted(targets_for(Settings).leaves)),
     st.text(alphabet="ABCLMNOPRSTV_0123456789", max_size=20),
 )

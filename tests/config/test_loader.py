@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lavalink_py.config import ConfigError, load_settings, settings_from_dict
-from lavalink_py.config.settings import PluginDeclaration, Settings
+from lavalink_py.config.settings import CollectorSettings, PluginDeclaration, Settings
 
 
 def bind(data: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
@@ -39,6 +39,18 @@ class TestKeySpellings:
         assert settings.logging.file.path == "/var/log/ll"
         assert settings.logging.level == {"root": "WARN"}
         assert settings.server.http2.enabled is True
+
+    def test_named_sections_take_dotted_and_nested_forms(self) -> None:
+        settings = bind({
+            "metrics": {"collectors": {"system": {"enabled": False}, "system.collection_interval": 4,
+                                       "custom_one": None}},
+            "metrics.collectors.http.enabled": False,
+        })
+        assert settings.metrics.collectors == {
+            "system": CollectorSettings(enabled=False, collection_interval_s=4.0),
+            "custom_one": CollectorSettings(),
+            "http": CollectorSettings(enabled=False),
+        }
 
     def test_nested_and_dotted_forms_merge(self) -> None:
         settings = bind({"server": {"port": 1}, "server.address": "127.0.0.1"})
@@ -113,7 +125,8 @@ class TestValues:
                 "collection_timeout": 0.25, "labels": {"environment": "prod", "datacenter": "fra1"},
                 "custom": ["pkg.mod:Collector", "entry-name"],
             },
-            "health": {"thresholds": {"memory_percent": 80, "disk_percent": 95.5, "event_loop_lag_ms": 50},
+            "health": {"thresholds": {"memory_percent": 80, "disk_percent": 95.5, "event_loop_lag_ms": 50,
+                                      "voice_failed_ratio": 0.25},
                        "probes": {"auth": True}},
             "otel": {"enabled": True, "endpoint": "https://otlp", "token": "t", "environment": "prod"},
             "sentry": {"dsn": "https://sentry", "environment": "prod", "tags": {"region": "eu"}},
@@ -123,13 +136,15 @@ class TestValues:
         assert (prometheus.enabled, prometheus.endpoint, prometheus.port) == (True, "/m", 9100)
         assert prometheus.auth is not None
         assert (prometheus.auth.username, prometheus.auth.password) == ("prom", "secret")
-        collectors = settings.metrics.collectors
-        assert (collectors.system.enabled, collectors.system.collection_interval_s) == (False, 2.5)
-        assert (collectors.http.enabled, collectors.runtime.enabled) == (False, True)
+        assert settings.metrics.collectors == {
+            "system": CollectorSettings(enabled=False, collection_interval_s=2.5),
+            "http": CollectorSettings(enabled=False),
+        }
+        assert settings.metrics.collector("runtime") == CollectorSettings()
         assert settings.metrics.collection_timeout_s == 0.25
         assert settings.metrics.labels == {"environment": "prod", "datacenter": "fra1"}
         assert settings.metrics.custom == ("pkg.mod:Collector", "entry-name")
-        assert settings.health.thresholds.disk_percent == 95.5
+        assert (settings.health.thresholds.disk_percent, settings.health.thresholds.voice_failed_ratio) == (95.5, 0.25)
         assert settings.health.probes.auth is True
         assert (settings.otel.endpoint, settings.otel.token, settings.otel.environment) == ("https://otlp", "t", "prod")
         assert settings.sentry.tags == {"region": "eu"}
@@ -225,17 +240,20 @@ class TestUnknownKeys:
         loaded = settings_from_dict({
             "server": {"port": 1, "error": {"include-message": "ALWAYS"}},
             "lavalink": {"server": {"password": "x", "sources": {"spotify": True}, "filters": {"echo": True}}},
-            "metrics": {"collectors": {"gpu": {"enabled": True}}},
+            "metrics": {"collectors": {"gpu": {"enabled": True}}},  # a custom collector's name: fine
             "spring.application.name": "Lavalink",
         })
         assert loaded.warnings == [
             "server.error: unknown key, ignored",
             "lavalink.server.sources.spotify: unknown key, ignored",
             "lavalink.server.filters.echo: unknown key, ignored",
-            "metrics.collectors.gpu: unknown key, ignored",
             "spring.application.name: unknown key, ignored",
         ]
         assert loaded.settings.server.port == 1
+
+    def test_unknown_key_inside_a_named_section(self) -> None:
+        loaded = settings_from_dict({"lavalink.server.password": "x", "metrics.collectors.system.interval": 3})
+        assert loaded.warnings == ["metrics.collectors.system.interval: unknown key, ignored"]
 
     def test_unknown_key_inside_a_plugin_declaration(self) -> None:
         loaded = settings_from_dict({"lavalink.server.password": "x", "lavalink": {"plugins": [
@@ -303,6 +321,12 @@ BAD_VALUES: list[tuple[dict[str, Any], str]] = [
      "metrics.prometheus.port: expected a port other than server.port, got 2333"),
     ({"metrics": {"prometheus": {"auth": {"username": "prom"}}}}, "metrics.prometheus.auth.password: required"),
     ({"metrics": {"collection_timeout": 0}}, "metrics.collection_timeout: expected a number > 0, got 0"),
+    ({"metrics": {"collectors": ["system"]}},
+     "metrics.collectors: expected a mapping of names to values, got ['system']"),
+    ({"metrics": {"collectors": {"system": False}}},
+     "metrics.collectors.system: expected a mapping of settings, got False"),
+    ({"health": {"thresholds": {"voice_failed_ratio": 1.5}}},
+     "health.thresholds.voice_failed_ratio: expected a number from 0 to 1, got 1.5"),
     ({"metrics": {"collectors": {"system": {"collection_interval": "soon"}}}},
      "metrics.collectors.system.collection_interval: expected a number > 0, got 'soon'"),
     ({"metrics": {"labels": {"data-center": "x"}}},
