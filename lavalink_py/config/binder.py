@@ -35,7 +35,7 @@ class Entry:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class EnvValue:
-    """An environment value placed inside raw list data (LAVALINK_PLUGINS_0_DEPENDENCY)."""
+    """An environment value placed inside a raw list or named item (LAVALINK_PLUGINS_0_DEPENDENCY)."""
 
     text: str
     var: str
@@ -75,7 +75,7 @@ def section_of(tp: Any) -> tuple[type, bool] | None:
 
 
 def keyed_mapping_value(tp: Any) -> Any | None:
-    """The value type of a `Mapping[str, X]` whose keys are names (logger, label); None for anything else."""
+    """The X of a `Mapping[str, X]` keyed by names (logger, label, collector); None for anything else."""
     if typing.get_origin(tp) is Mapping and typing.get_args(tp)[1] is not Any:
         return typing.get_args(tp)[1]
     return None

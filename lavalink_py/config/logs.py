@@ -106,9 +106,11 @@ def level_number(name: str) -> int:
 def configure_logging(settings: LoggingSettings, *, stream: TextIO | None = None) -> None:
     """Applies logging.* settings to the root logger; safe to call again (handlers are replaced, not added).
 
+    Lines go to `stream`, by default stdout, where Lavalink (Spring Boot's console appender) writes them too.
+
     Raises ConfigError when the log file cannot be opened; the handlers of an earlier call are then kept.
     """
-    handlers: list[logging.Handler] = [logging.StreamHandler(stream if stream is not None else sys.stderr)]
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream if stream is not None else sys.stdout)]
     log_file = log_file_path(settings)
     if log_file is not None:
         handlers.append(_file_handler(log_file, settings))

@@ -132,6 +132,13 @@ class TestLevels:
 
 
 class TestHandlers:
+    def test_lines_go_to_stdout_by_default(self, capsys: pytest.CaptureFixture[str]) -> None:
+        configure_logging(logging_settings())
+        logging.getLogger("lavalink_py").warning("to stdout")
+        captured = capsys.readouterr()
+        assert captured.out.endswith(" WARNING lavalink_py to stdout\n")
+        assert "to stdout" not in captured.err
+
     def test_configuring_twice_replaces_the_handlers(self) -> None:
         first = configure()
         second = configure(format="json")
