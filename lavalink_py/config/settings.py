@@ -7,6 +7,7 @@ where it has one. Sections typed `X | None` are optional: None when absent from 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -20,6 +21,7 @@ from lavalink_py.config.schema import (
     non_empty,
     setting,
     url_path,
+    yaml_key,
 )
 
 ResamplingQuality = Literal["LOW", "MEDIUM", "HIGH"]
@@ -56,6 +58,9 @@ class SourcesSettings:
     http: bool = True
     local: bool = False
 
+    def enabled(self) -> frozenset[str]:
+        return frozenset(f.name for f in dataclasses.fields(self) if getattr(self, f.name))
+
 
 @dataclass(frozen=True, slots=True)
 class FiltersSettings:
@@ -67,8 +72,12 @@ class FiltersSettings:
     vibrato: bool = True
     distortion: bool = True
     rotation: bool = True
-    channel_mix: bool = True
-    low_pass: bool = True
+    channel_mix: bool = setting(True, key="channelMix")
+    low_pass: bool = setting(True, key="lowPass")
+
+    def disabled(self) -> frozenset[str]:
+        """Lavalink's names (as in /v4/info and player filter JSON) of the filters switched off."""
+        return frozenset(yaml_key(f) for f in dataclasses.fields(self) if not getattr(self, f.name))
 
 
 @dataclass(frozen=True, slots=True)

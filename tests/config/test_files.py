@@ -77,6 +77,7 @@ def test_defaults_match_lavalink() -> None:
     assert (sources.youtube, sources.bandcamp, sources.soundcloud, sources.twitch) == (True, True, True, True)
     assert (sources.vimeo, sources.nico, sources.http, sources.local) == (True, False, True, False)
     assert all(getattr(server.filters, name) for name in server.filters.__slots__)
+    assert server.filters.disabled() == frozenset()
     assert (server.buffer_duration_ms, server.frame_buffer_duration_ms, server.opus_encoding_quality) == (400, 5000, 10)
     assert (server.resampling_quality, server.track_stuck_threshold_ms) == ("LOW", 10000)
     assert server.use_seek_ghosting is True

@@ -70,6 +70,8 @@ class TestValues:
         }}}).lavalink.server
         assert (server.password, server.sources.youtube, server.sources.local) == ("pw", False, True)
         assert (server.filters.channel_mix, server.filters.low_pass) == (False, True)
+        assert server.filters.disabled() == {"channelMix"}
+        assert server.sources.enabled() == {"bandcamp", "soundcloud", "twitch", "vimeo", "http", "local"}
         assert (server.non_allocating_frame_buffer, server.buffer_duration_ms, server.frame_buffer_duration_ms) == (
             True, 0, 200)
         assert (server.opus_encoding_quality, server.resampling_quality, server.track_stuck_threshold_ms) == (
