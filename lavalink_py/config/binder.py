@@ -35,7 +35,7 @@ class Entry:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class EnvValue:
-    """An environment value placed inside raw list data (LAVALINK_PLUGINS_0_DEPENDENCY)."""
+    """An environment value placed inside a raw list or named item (LAVALINK_PLUGINS_0_DEPENDENCY)."""
 
     text: str
     var: str
@@ -75,7 +75,7 @@ def section_of(tp: Any) -> tuple[type, bool] | None:
 
 
 def keyed_mapping_value(tp: Any) -> Any | None:
-    """The value type of a `Mapping[str, X]` whose keys are names (logger, label); None for anything else."""
+    """The X of a `Mapping[str, X]` keyed by names (logger, label, collector); None for anything else."""
     if typing.get_origin(tp) is Mapping and typing.get_args(tp)[1] is not Any:
         return typing.get_args(tp)[1]
     return None
@@ -138,14 +138,27 @@ class Binder:
             elif (section := section_of(tp)) is not None:
                 self._collect_section(section[0], value, fpath, where, out)
             elif keyed_mapping_value(tp) is not None and value is not None:
-                if not isinstance(value, Mapping):
-                    fail(where, "a mapping of names to values", value)
-                entry = out.entries.setdefault(fpath, Entry({}, where))
-                assert isinstance(entry.value, dict)
-                for name, item, item_where in _flatten(value, where):
-                    entry.value[name] = Entry(self.resolve(item, item_where), item_where)
+                self._collect_named(tp, value, fpath, where, out)
             else:
                 out.entries[fpath] = Entry(self.resolve(value, where), where)
+
+    def _collect_named(self, tp: Any, value: object, fpath: FieldPath, where: str, out: Collected) -> None:
+        """Mappings keyed by names: `{name: value}` (logging.level) or `{name: {section}}` (metrics.collectors)."""
+        if not isinstance(value, Mapping):
+            fail(where, "a mapping of names to values", value)
+        entry = out.entries.setdefault(fpath, Entry({}, where))
+        assert isinstance(entry.value, dict)
+        if section_of(keyed_mapping_value(tp)) is None:
+            for name, item, item_where in _flatten(value, where):
+                entry.value[name] = Entry(self.resolve(item, item_where), item_where)
+            return
+        for key, item in value.items():
+            name, dot, rest = str(key).partition(".")
+            item_value = {rest: item} if dot else item
+            old = entry.value.get(name)
+            if old is not None and isinstance(old.value, Mapping) and isinstance(item_value, Mapping):
+                item_value = {**old.value, **item_value}  # `system: {...}` and `system.enabled:` both given
+            entry.value[name] = Entry(item_value, f"{where}.{name}")
 
     def _collect_section(self, cls: type, value: object, fpath: FieldPath, where: str, out: Collected) -> None:
         if value is None:  # `ratelimit:` with every child commented out, as in Lavalink's example
@@ -183,7 +196,10 @@ class Binder:
         for name, item in entry.value.items():
             if meta.get("names") and (expected := meta["names"](name)):
                 fail(item.where, expected, name)
-            result[name] = self.convert(value_type, item.value, item.where, {})
+            if (section := section_of(value_type)) is not None:
+                result[name] = self._bind_item(section[0], item.value, item.where)
+            else:
+                result[name] = self.convert(value_type, item.value, item.where, {})
         return types.MappingProxyType(result)
 
     def convert(self, tp: Any, value: object, where: str, meta: Mapping[str, Any]) -> Any:
@@ -236,6 +252,8 @@ class Binder:
         return tuple(items)
 
     def _bind_item(self, cls: type, item: object, where: str) -> Any:
+        if item is None:  # `system:` with nothing under it
+            item = {}
         if not isinstance(item, Mapping):
             fail(where, "a mapping of settings", item)
         local = Collected()

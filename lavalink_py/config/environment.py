@@ -4,7 +4,8 @@ A variable names a key when, ignoring case and underscores, it spells the key pa
 SERVER_PORT -> server.port; LAVALINK_SERVER_BUFFERDURATIONMS (Spring's form) and
 LAVALINK_SERVER_BUFFER_DURATION_MS (the form Lavalink's docs list) -> lavalink.server.bufferDurationMs.
 Mappings of names take the rest of the variable as the name: LOGGING_LEVEL_ORG_EXAMPLE -> logging.level
-"org.example", METRICS_LABELS_DATACENTER -> metrics.labels "datacenter". Lists of sections take an index:
+"org.example", METRICS_LABELS_DATACENTER -> metrics.labels "datacenter"; mappings of sections end with a field:
+METRICS_COLLECTORS_MY_DISK_ENABLED -> metrics.collectors "my_disk" enabled. Lists of sections take an index:
 LAVALINK_PLUGINS_0_DEPENDENCY. Variables that name no key are ignored: the environment holds PATH and friends.
 Values stay strings here; the binder converts them with the same checks as YAML values.
 """
@@ -34,6 +35,7 @@ from lavalink_py.config.schema import canonical, yaml_key
 class _Targets:
     leaves: dict[str, FieldPath]  # "SERVERPORT" -> ("server", "port")
     mappings: dict[str, tuple[FieldPath, str]]  # "LOGGINGLEVEL" -> (path, separator for the name)
+    section_maps: dict[str, tuple[FieldPath, type]]  # "METRICSCOLLECTORS" -> (path, item class)
     lists: dict[str, tuple[FieldPath, str, type]]  # "LAVALINKPLUGINS" -> (path, display path, item class)
 
 
@@ -44,6 +46,8 @@ def _walk(cls: type, path: FieldPath, env: str, display: str, targets: _Targets)
         fenv, fdisplay = env + canonical(yaml_key(field)).upper(), f"{display}{yaml_key(field)}"
         if (section := section_of(tp)) is not None:
             _walk(section[0], fpath, fenv, fdisplay + ".", targets)
+        elif (named := section_of(keyed_mapping_value(tp))) is not None:
+            targets.section_maps[fenv] = (fpath, named[0])
         elif keyed_mapping_value(tp) is not None:
             targets.mappings[fenv] = (fpath, field.metadata.get("env_key_sep", "_"))
         elif (item := section_of(tuple_item(tp))) is not None:
@@ -56,7 +60,7 @@ def _walk(cls: type, path: FieldPath, env: str, display: str, targets: _Targets)
 
 @functools.cache
 def targets_for(cls: type) -> _Targets:
-    targets = _Targets({}, {}, {})
+    targets = _Targets({}, {}, {}, {})
     _walk(cls, (), "", "", targets)
     return targets
 
@@ -70,30 +74,49 @@ def apply_environment(cls: type, environ: Mapping[str, str], out: Collected) -> 
             continue
         parts = [part for part in name.split("_") if part]
         for cut in range(1, len(parts)):
-            head, rest = "".join(parts[:cut]), parts[cut:]
-            if head in targets.mappings:
-                path, sep = targets.mappings[head]
-                entry = out.entries.setdefault(path, Entry({}, var))
-                assert isinstance(entry.value, dict)
-                entry.value[sep.join(rest).lower()] = Entry(text, var)
-                break
-            if head in targets.lists and len(rest) > 1 and rest[0].isdigit():
-                _set_list_item(out, targets.lists[head], int(rest[0]), "".join(rest[1:]), EnvValue(text, var))
+            if _apply_at(targets, "".join(parts[:cut]), parts[cut:], EnvValue(text, var), out):
                 break
 
 
-def _set_list_item(out: Collected, target: tuple[FieldPath, str, type], index: int, key: str, value: EnvValue) -> None:
-    path, display, item_cls = target
-    field = next((f for f in dataclasses.fields(item_cls) if canonical(yaml_key(f)).upper() == key), None)
-    if field is None:
-        return
-    entry = out.entries.get(path)
-    items: list[Any] = list(entry.value) if entry is not None and isinstance(entry.value, list) else []
-    items += [{} for _ in range(index + 1 - len(items))]
-    old = items[index]
-    item = {k: v for k, v in old.items() if canonical(str(k)) != canonical(yaml_key(field))} if isinstance(
-        old, Mapping
-    ) else {}
-    item[yaml_key(field)] = value
-    items[index] = item
-    out.entries[path] = Entry(items, entry.where if entry is not None else display)
+def _apply_at(targets: _Targets, head: str, rest: list[str], value: EnvValue, out: Collected) -> bool:
+    if head in targets.mappings:
+        path, sep = targets.mappings[head]
+        entry = out.entries.setdefault(path, Entry({}, value.var))
+        assert isinstance(entry.value, dict)
+        entry.value[sep.join(rest).lower()] = Entry(value.text, value.var)
+        return True
+    if head in targets.section_maps:
+        path, item_cls = targets.section_maps[head]
+        entry = out.entries.setdefault(path, Entry({}, value.var))
+        assert isinstance(entry.value, dict)
+        for split in range(1, len(rest)):
+            if (field := _field_named(item_cls, "".join(rest[split:]))) is not None:
+                name = "_".join(rest[:split]).lower()
+                old = entry.value.get(name)
+                item = _with_field(old.value if old is not None else None, field, value)
+                entry.value[name] = Entry(item, old.where if old is not None else value.var)
+                return True
+        return False
+    if head in targets.lists and len(rest) > 1 and rest[0].isdigit():
+        path, display, item_cls = targets.lists[head]
+        field = _field_named(item_cls, "".join(rest[1:]))
+        if field is None:
+            return False
+        current, index = out.entries.get(path), int(rest[0])
+        items: list[Any] = list(current.value) if current is not None and isinstance(current.value, list) else []
+        items += [{} for _ in range(index + 1 - len(items))]
+        items[index] = _with_field(items[index], field, value)
+        out.entries[path] = Entry(items, current.where if current is not None else display)
+        return True
+    return False
+
+
+def _field_named(cls: type, env_key: str) -> dataclasses.Field[Any] | None:
+    return next((f for f in dataclasses.fields(cls) if canonical(yaml_key(f)).upper() == env_key), None)
+
+
+def _with_field(raw_item: object, field: dataclasses.Field[Any], value: EnvValue) -> dict[Any, Any]:
+    """The raw YAML item with the field set from the environment, its other spellings dropped so this one binds."""
+    old = raw_item if isinstance(raw_item, Mapping) else {}
+    item = {k: v for k, v in old.items() if canonical(str(k)) != canonical(yaml_key(field))}
+    return {**item, yaml_key(field): value}

@@ -22,6 +22,7 @@ from typing import TextIO
 
 import orjson
 
+from lavalink_py.config.errors import ConfigError
 from lavalink_py.config.settings import LoggingSettings
 
 _CONTEXT: contextvars.ContextVar[Mapping[str, object]] = contextvars.ContextVar(
@@ -74,8 +75,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        line.update(_context_of(record))
-        line.update(_extras_of(record))
+        for key, value in {**_context_of(record), **_extras_of(record)}.items():
+            line.setdefault(key, value)  # a context field named "level" must not hide the real one
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
@@ -103,29 +104,41 @@ def level_number(name: str) -> int:
 
 
 def configure_logging(settings: LoggingSettings, *, stream: TextIO | None = None) -> None:
-    """Applies logging.* settings to the root logger; safe to call again (handlers are replaced, not added)."""
+    """Applies logging.* settings to the root logger; safe to call again (handlers are replaced, not added).
+
+    Lines go to `stream`, by default stdout, where Lavalink (Spring Boot's console appender) writes them too.
+
+    Raises ConfigError when the log file cannot be opened; the handlers of an earlier call are then kept.
+    """
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream if stream is not None else sys.stdout)]
+    log_file = log_file_path(settings)
+    if log_file is not None:
+        handlers.append(_file_handler(log_file, settings))
     root = logging.getLogger()
     for handler in list(root.handlers):
         if handler.get_name() in _HANDLER_NAMES:
             root.removeHandler(handler)
             handler.close()
     formatter = JsonFormatter() if settings.format == "json" else TextFormatter()
-    handlers: list[logging.Handler] = [logging.StreamHandler(stream if stream is not None else sys.stderr)]
-    log_file = log_file_path(settings)
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        policy = settings.logback.rollingpolicy
-        handlers.append(
-            logging.handlers.RotatingFileHandler(
-                log_file, maxBytes=policy.max_file_size_bytes, backupCount=policy.max_history, encoding="utf-8"
-            )
-        )
     for name, handler in zip(_HANDLER_NAMES, handlers, strict=False):
         handler.set_name(name)
         handler.setFormatter(formatter)
         handler.addFilter(_ContextFilter())
         root.addHandler(handler)
+    logging.addLevelName(_LEVELS["TRACE"], "TRACE")
     _apply_levels(settings.level)
+
+
+def _file_handler(log_file: Path, settings: LoggingSettings) -> logging.Handler:
+    policy = settings.logback.rollingpolicy
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        return logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=policy.max_file_size_bytes, backupCount=policy.max_history, encoding="utf-8"
+        )
+    except OSError as exc:
+        key = "logging.file.name" if settings.file.name else "logging.file.path"
+        raise ConfigError(f"{key}: cannot write the log file {str(log_file)!r}: {exc.strerror or exc}") from None
 
 
 def log_file_path(settings: LoggingSettings) -> Path | None:

@@ -7,6 +7,7 @@ where it has one. Sections typed `X | None` are optional: None when absent from 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -20,12 +21,14 @@ from lavalink_py.config.schema import (
     non_empty,
     setting,
     url_path,
+    yaml_key,
 )
 
 ResamplingQuality = Literal["LOW", "MEDIUM", "HIGH"]
 RateLimitStrategy = Literal["RotateOnBan", "LoadBalance", "NanoSwitch", "RotatingNanoSwitch"]
 LogFormat = Literal["json", "text"]
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"]
+BUILTIN_COLLECTORS = ("system", "runtime", "player", "track", "fallback", "http", "websocket")
 
 
 def _empty() -> Mapping[str, Any]:
@@ -55,6 +58,9 @@ class SourcesSettings:
     http: bool = True
     local: bool = False
 
+    def enabled(self) -> frozenset[str]:
+        return frozenset(f.name for f in dataclasses.fields(self) if getattr(self, f.name))
+
 
 @dataclass(frozen=True, slots=True)
 class FiltersSettings:
@@ -66,8 +72,12 @@ class FiltersSettings:
     vibrato: bool = True
     distortion: bool = True
     rotation: bool = True
-    channel_mix: bool = True
-    low_pass: bool = True
+    channel_mix: bool = setting(True, key="channelMix")
+    low_pass: bool = setting(True, key="lowPass")
+
+    def disabled(self) -> frozenset[str]:
+        """Lavalink's names (as in /v4/info and player filter JSON) of the filters switched off."""
+        return frozenset(yaml_key(f) for f in dataclasses.fields(self) if not getattr(self, f.name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,27 +173,17 @@ class CollectorSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class CollectorsSettings:
-    system: CollectorSettings = CollectorSettings()
-    runtime: CollectorSettings = CollectorSettings()
-    player: CollectorSettings = CollectorSettings()
-    track: CollectorSettings = CollectorSettings()
-    fallback: CollectorSettings = CollectorSettings()
-    http: CollectorSettings = CollectorSettings()
-    websocket: CollectorSettings = CollectorSettings()
-
-    def by_name(self) -> Mapping[str, CollectorSettings]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-
-@dataclass(frozen=True, slots=True)
 class MetricsSettings:
     prometheus: PrometheusSettings = PrometheusSettings()
-    collectors: CollectorsSettings = CollectorsSettings()
+    # Collector name (built-in: BUILTIN_COLLECTORS; or a custom one's) -> its settings; absent = defaults.
+    collectors: Mapping[str, CollectorSettings] = setting(factory=_empty)
     # A collector slower than this on a scrape is skipped for that scrape and counted.
     collection_timeout_s: float = setting(0.5, key="collection_timeout", lo=0, lo_open=True)
     labels: Mapping[str, str] = setting(factory=_empty, names=label_name)  # constant labels on every sample
     custom: tuple[str, ...] = setting((), each=non_empty)  # dotted class paths or entry-point names
+
+    def collector(self, name: str) -> CollectorSettings:
+        return self.collectors.get(name, CollectorSettings())
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +191,7 @@ class HealthThresholds:
     memory_percent: float = setting(90.0, lo=0, hi=100)
     disk_percent: float = setting(90.0, lo=0, hi=100)
     event_loop_lag_ms: float = setting(100.0, lo=0, lo_open=True)
+    voice_failed_ratio: float = setting(0.5, lo=0, hi=1)  # share of voice connections that gave up
 
 
 @dataclass(frozen=True, slots=True)
