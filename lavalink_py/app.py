@@ -17,7 +17,7 @@ from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
 from lavalink_py.config import Settings
-from lavalink_py.metrics.config import BUILTIN_COLLECTORS, CollectorConfig, MetricsConfig
+from lavalink_py.metrics.config import CollectorConfig, MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
 from lavalink_py.metrics.handlers import (
     make_alive_handler,
@@ -27,7 +27,6 @@ from lavalink_py.metrics.handlers import (
 )
 from lavalink_py.metrics.health import HealthThresholds, Readiness
 from lavalink_py.metrics.registry import NodeMetrics
-from lavalink_py.protocol.filters import FILTER_NAMES
 from lavalink_py.sessions.node import Node, TrackLoader
 from lavalink_py.sources.http import HttpSourceManager
 from lavalink_py.sources.local import LocalSourceManager
@@ -56,14 +55,12 @@ def build_sources(settings: Settings) -> SourceRegistry:
 
 def api_options(settings: Settings, **overrides: float) -> ApiOptions:
     server = settings.lavalink.server
-    filters = server.filters
-    disabled = {name for name in FILTER_NAMES if not getattr(filters, _snake(name))}
     prometheus = settings.metrics.prometheus
     auth = prometheus.auth
     return ApiOptions(
-        password=server.password or "",
+        password=server.password,
         version=VERSION,
-        disabled_filters=frozenset(disabled),
+        disabled_filters=server.filters.disabled(),
         player_update_interval_s=float(server.player_update_interval_s),
         public_paths=frozenset() if settings.health.probes.auth else PROBE_PATHS,
         metrics_path=prometheus.endpoint if prometheus.enabled and prometheus.port is None else None,
@@ -72,16 +69,11 @@ def api_options(settings: Settings, **overrides: float) -> ApiOptions:
     )
 
 
-def _snake(camel: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
-
-
 def metrics_config(settings: Settings) -> MetricsConfig:
     metrics = settings.metrics
     collectors = {
         name: CollectorConfig(enabled=chosen.enabled, collection_interval_s=chosen.collection_interval_s)
-        for name in BUILTIN_COLLECTORS
-        for chosen in [getattr(metrics.collectors, name)]
+        for name, chosen in metrics.collectors.items()
     }
     return MetricsConfig(
         collectors=collectors,
@@ -117,6 +109,7 @@ def build_app(
         memory_percent=thresholds.memory_percent,
         disk_percent=thresholds.disk_percent,
         event_loop_lag_ms=thresholds.event_loop_lag_ms,
+        voice_failed_ratio=thresholds.voice_failed_ratio,
     )
     app.router.add_get("/v4/health", make_health_handler(metrics, health_thresholds, voice=view, sources=view))
     app.router.add_get("/v4/ready", make_ready_handler(readiness))

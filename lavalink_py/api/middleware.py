@@ -67,11 +67,19 @@ async def api_version_header(request: web.Request, handler: Handler) -> web.Stre
     return response
 
 
+def password_matches(supplied: str | None, password: str | None) -> bool:
+    if supplied is None or password is None:
+        return False
+    return hmac.compare_digest(supplied.encode(), password.encode())
+
+
 def metrics_authorized(header: str | None, options: ApiOptions) -> bool:
     if header is None:
         return False
     if options.metrics_auth is not None:
         return basic_auth_matches(header, *options.metrics_auth)
+    if options.password is None:
+        return False
     password = options.password.encode()
     if hmac.compare_digest(header.encode(), password):
         return True
@@ -104,7 +112,7 @@ async def authorization(request: web.Request, handler: Handler) -> web.StreamRes
     if supplied is None:
         log.warning("Authorization missing for %s on %s %s", request.remote, request.method, request.path)
         return web.Response(status=401)
-    if not hmac.compare_digest(supplied.encode(), request.app[OPTIONS].password.encode()):
+    if not password_matches(supplied, options.password):
         log.warning("Authorization failed for %s on %s %s", request.remote, request.method, request.path)
         return web.Response(status=403)
     return await handler(request)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class ApiOptions:
-    password: str
+    # None: no password is configured, and Lavalink then refuses every request that needs one.
+    password: str | None
     version: str
     disabled_filters: frozenset[str] = frozenset()
     player_update_interval_s: float = 5.0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import time
 import weakref
@@ -18,7 +17,7 @@ import weakref
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
-from lavalink_py.api.middleware import public
+from lavalink_py.api.middleware import password_matches, public
 from lavalink_py.metrics.counters import WebSocketStats
 from lavalink_py.protocol.messages import ready_message, stats_message
 
@@ -40,7 +39,7 @@ def _user_id(raw: str | None) -> int | None:
 @public
 async def websocket(request: web.Request) -> web.StreamResponse:
     supplied = request.headers.get("Authorization")
-    if supplied is None or not hmac.compare_digest(supplied.encode(), request.app[OPTIONS].password.encode()):
+    if not password_matches(supplied, request.app[OPTIONS].password):
         log.error("Authentication failed from %s", request.remote)
         return web.Response(status=401)
     user_id = _user_id(request.headers.get("User-Id"))

@@ -36,8 +36,8 @@ def test_bundled_config_shows_every_observability_default() -> None:
     assert bundled.logging.format == defaults.logging.format
 
 
-def test_lavalink_example_config_loads_without_warnings() -> None:
-    loaded = load_settings(DATA / "lavalink_example.yml", {})
+def test_java_lavalink_config_loads_without_warnings() -> None:
+    loaded = load_settings(DATA / "java_lavalink.yml", {})
     assert loaded.warnings == []
     server = loaded.settings.lavalink.server
     assert server.password == "youshallnotpass"
@@ -51,12 +51,11 @@ def test_lavalink_example_config_loads_without_warnings() -> None:
     assert loaded.settings.plugins == {}
 
 
-def test_lavalink_spring_defaults_load_with_a_warning_per_unused_key() -> None:
-    loaded = load_settings(DATA / "lavalink_spring_defaults.yml", {})
+def test_spring_keys_load_with_a_warning_per_unused_key() -> None:
+    loaded = load_settings(DATA / "java_lavalink_with_spring_keys.yml", {})
     assert loaded.warnings == [
         "spring: unknown key, ignored",
         "server.error: unknown key, ignored",
-        # Lavalink's bundled defaults set no password; ours says what that means.
         "lavalink.server.password: not set; every request that needs the password will be refused",
     ]
     assert loaded.settings.server == default_settings().server
