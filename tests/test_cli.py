@@ -91,8 +91,8 @@ async def test_serves_then_drains_and_exits_0_on_sigterm(tmp_path: Path) -> None
                     await ws.receive()
             assert ws.close_code == aiohttp.WSCloseCode.GOING_AWAY
         assert await asyncio.wait_for(process.wait(), 15) == 0
-        _, stderr = await process.communicate()
-        assert "lavalink.server.unknownKeyFromJava" in stderr.decode()
+        stdout, stderr = await process.communicate()
+        assert "lavalink.server.unknownKeyFromJava: unknown key" in (stdout + stderr).decode()
     finally:
         if process.returncode is None:
             process.kill()
