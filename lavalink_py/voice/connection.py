@@ -125,6 +125,11 @@ class VoiceConnection:
         self.start()
         await asyncio.wait_for(self._connected_event.wait(), timeout_s)
 
+    async def wait_closed(self) -> None:
+        """Returns when the connection has given up (or was closed); it never reconnects after that."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
     async def close(self) -> None:
         self._closing = True
         for task in (self._silence_task, self._task):
@@ -191,11 +196,15 @@ class VoiceConnection:
         while not ws.closed:
             await self._outbox.wait()
             self._outbox.clear()
-            for message in self.gateway.data_to_send():
-                if isinstance(message, bytes):
-                    await ws.send_bytes(message)
-                else:
-                    await ws.send_str(message)
+            try:
+                for message in self.gateway.data_to_send():
+                    if isinstance(message, bytes):
+                        await ws.send_bytes(message)
+                    else:
+                        await ws.send_str(message)
+            except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
+                log.debug("voice send failed guild=%d: %s", self.guild_id, exc)
+                return
 
     async def _ticker(self) -> None:
         loop = asyncio.get_running_loop()
@@ -278,11 +287,14 @@ class VoiceConnection:
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> _Closed:
         loop = asyncio.get_running_loop()
-        async for message in ws:
+        while True:
+            message = await ws.receive()
             if message.type is aiohttp.WSMsgType.TEXT:
                 self.gateway.receive_text(message.data, loop.time())
             elif message.type is aiohttp.WSMsgType.BINARY:
                 self.gateway.receive_binary(message.data)
+            elif message.type is aiohttp.WSMsgType.CLOSE:
+                return _Closed(int(message.data), str(message.extra or ""), True)
             else:
                 break
             for event in self.gateway.events_received():
@@ -291,12 +303,8 @@ class VoiceConnection:
         if self._timed_out:
             self._timed_out = False
             return _Closed(ABNORMAL_CLOSE, "heartbeat ACKs missing", False)
-        code = ws.close_code if ws.close_code is not None else ABNORMAL_CLOSE
-        reason = ""
         exc = ws.exception()
-        if exc is not None:
-            reason = str(exc)
-        return _Closed(code, reason, True)
+        return _Closed(ws.close_code or ABNORMAL_CLOSE, str(exc) if exc else "connection lost", True)
 
     async def _handle(self, event: GatewayEvent) -> None:
         if isinstance(event, Ready):

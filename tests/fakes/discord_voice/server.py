@@ -68,6 +68,8 @@ class FakeVoiceServer:
     refuse_next_resume: bool = False
     packets: list[ReceivedPacket] = field(default_factory=list)
     udp_rejected: UdpCounters = field(default_factory=UdpCounters)
+    secret_key_size: int = 32
+    ws_connections: int = 0
     identifies: int = 0
     resumes: int = 0
     speaking: list[int] = field(default_factory=list)
@@ -221,6 +223,7 @@ class FakeVoiceServer:
     async def _handle_ws(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
+        self.ws_connections += 1
         if request.query.get("v") != "8":
             await ws.close(code=4020, message=b"voice gateway v8 only")
             return ws
@@ -305,8 +308,9 @@ class FakeVoiceServer:
         if mode not in self.modes:
             await ws.close(code=4016, message=b"unknown encryption mode")
             return
-        key = secrets.token_bytes(32)
-        self._cipher, self.selected_mode = make_cipher(mode, key), mode
+        key = secrets.token_bytes(self.secret_key_size)
+        self._cipher = make_cipher(mode, key) if len(key) == 32 else None
+        self.selected_mode = mode
         description = {"mode": mode, "secret_key": list(key), "dave_protocol_version": self.dave_version}
         await self._send_sequenced(4, description)
         if self.dave_version > 0:
