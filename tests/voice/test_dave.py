@@ -1,5 +1,9 @@
+import contextlib
+
 import davey
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lavalink_py.voice.dave import OP_COMMIT_WELCOME, OP_KEY_PACKAGE, SILENCE_FRAME, DaveAdapter, JsonOut
 from lavalink_py.voice.errors import DaveError
@@ -104,3 +108,53 @@ def test_version_above_maximum_is_refused() -> None:
     node = DaveAdapter(NODE, CHANNEL)
     with pytest.raises(DaveError):
         node.session_description(9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from([21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 99]), st.binary(max_size=300))
+def test_any_binary_message_accepted_or_dave_error(op: int, payload: bytes) -> None:
+    node = DaveAdapter(NODE, CHANNEL)
+    node.session_description(1)
+    try:
+        node.receive_binary(op, payload)
+    except DaveError:
+        return
+    node.data_to_send()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from([21, 22, 24]), st.dictionaries(st.sampled_from(["transition_id", "protocol_version", "epoch"]),
+                                                      st.one_of(st.integers(-5, 70000), st.text(max_size=3))))
+def test_any_json_message_accepted_or_dave_error(op: int, d: dict[str, int | str]) -> None:
+    node = DaveAdapter(NODE, CHANNEL)
+    node.session_description(1)
+    try:
+        node.receive_json(op, dict(d))
+    except DaveError:
+        return
+
+
+def test_truncated_or_corrupted_real_messages_never_escape() -> None:
+    gw = ExternalSender(CHANNEL)
+    listener = davey.DaveSession(1, LISTENER, CHANNEL)
+    listener.set_external_sender(gw.sender_body)
+    proposals = proposals_body([gw.add(0, listener.get_serialized_key_package())])
+
+    def fresh() -> DaveAdapter:
+        node = DaveAdapter(NODE, CHANNEL)
+        node.receive_binary(25, gw.sender_body)
+        node.session_description(1)
+        node.clients_connected([LISTENER])
+        node.data_to_send()
+        return node
+
+    node = fresh()
+    node.receive_binary(27, proposals)
+    commit, welcome = split_commit_welcome(binaries(node)[0][1:])
+    assert welcome is not None
+    for op, full in ((27, proposals), (29, b"\x00\x01" + commit), (30, b"\x00\x01" + welcome), (25, gw.sender_body)):
+        for cut in range(0, len(full), 23):
+            flipped = bytes(b ^ 0x55 if i == cut else b for i, b in enumerate(full))
+            for variant in (full[:cut], full[:cut] + b"\xff" * 5, flipped):
+                with contextlib.suppress(DaveError):
+                    fresh().receive_binary(op, variant)

@@ -205,3 +205,18 @@ async def test_unknown_ops_are_ignored_and_audio_continues() -> None:
             await conn.close()
     assert conn.gateway.ignored_messages == 1
     assert server.ws_connections == 1
+
+
+async def test_missing_heartbeat_acks_lead_to_a_resume() -> None:
+    events: list[VoiceEvent] = []
+    async with FakeVoiceServer(heartbeat_interval_ms=30, ack_heartbeats=False) as server:
+        conn = connect_to(server, events)
+        try:
+            await conn.wait_connected(10)
+            await server.wait_for(lambda: server.resumes >= 1)
+            server.ack_heartbeats = True
+            await server.wait_for(lambda: server.ws_connected and conn.ping_ms >= 0)
+        finally:
+            await conn.close()
+    assert server.identifies == 1
+    assert closed_events(events) == []

@@ -7,8 +7,8 @@ sequenced messages (JSON `seq`, binary u16 prefix) are buffered and replayed aft
 seq_ack is older than the buffer); DAVE through `DaveGroup`.
 UDP: 74-byte IP discovery; RTP decrypted with the session's AEAD mode, checked (SSRC, Speaking), recorded and
 handed to every simulated listener, which DAVE-decrypts and Opus-decodes as a Discord client would.
-Faults: drop_websocket(), refuse_next_resume, close_websocket(code), add/remove_listener(), force_new_epoch(),
-inject_invalid_commit(), send_raw_text()/send_raw_binary().
+Faults: drop_websocket(), refuse_next_resume, ack_heartbeats, close_websocket(code), add/remove_listener(),
+force_new_epoch(), inject_invalid_commit(), send_raw_text()/send_raw_binary(), secret_key_size.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class FakeVoiceServer:
     heartbeat_interval_ms: float = 1000.0
     buffer_size: int = 256
     refuse_next_resume: bool = False
+    ack_heartbeats: bool = True
     packets: list[ReceivedPacket] = field(default_factory=list)
     udp_rejected: UdpCounters = field(default_factory=UdpCounters)
     secret_key_size: int = 32
@@ -259,7 +260,8 @@ class FakeVoiceServer:
                 await ws.close(code=4020, message=b"heartbeat needs t and seq_ack")
                 return
             self.heartbeats += 1
-            await ws.send_str(json.dumps({"op": 6, "d": {"t": d["t"]}}))
+            if self.ack_heartbeats:
+                await ws.send_str(json.dumps({"op": 6, "d": {"t": d["t"]}}))
         elif op == 1:
             await self._select_protocol(ws, d)
         elif op == 5:
