@@ -96,6 +96,7 @@ class VoiceConnection:
         self._task: asyncio.Task[None] | None = None
         self._silence_task: asyncio.Task[None] | None = None
         self._connected_event = asyncio.Event()
+        self._e2ee_event = asyncio.Event()
         self._outbox = asyncio.Event()
         self._reached_active = False
         self._timed_out = False
@@ -124,6 +125,11 @@ class VoiceConnection:
         """Starts if needed and waits for the first connected moment (WebSocket, UDP and keys up)."""
         self.start()
         await asyncio.wait_for(self._connected_event.wait(), timeout_s)
+
+    async def wait_e2ee_ready(self, timeout_s: float) -> None:
+        """Starts if needed and waits until frames are delivered (DAVE group joined, or a transport-only call)."""
+        self.start()
+        await asyncio.wait_for(self._e2ee_event.wait(), timeout_s)
 
     async def wait_closed(self) -> None:
         """Returns when the connection has given up (or was closed); it never reconnects after that."""
@@ -300,6 +306,10 @@ class VoiceConnection:
             for event in self.gateway.events_received():
                 await self._handle(event)
             self._flush_soon()
+            if self.e2ee_ready:
+                self._e2ee_event.set()
+            else:
+                self._e2ee_event.clear()
         if self._timed_out:
             self._timed_out = False
             return _Closed(ABNORMAL_CLOSE, "heartbeat ACKs missing", False)

@@ -19,6 +19,7 @@ import json
 import secrets
 import ssl
 import struct
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class ReceivedPacket:
     ssrc: int
     nonce: int
     payload: bytes
+    arrival_s: float  # time.monotonic() when the datagram was handled
 
 
 @dataclass
@@ -350,7 +352,9 @@ class FakeVoiceServer:
         if not self._speaking_registered:
             self.udp_rejected.before_speaking += 1
             return
-        received = ReceivedPacket(header.sequence, header.timestamp, header.ssrc, packet.nonce, packet.payload)
+        received = ReceivedPacket(
+            header.sequence, header.timestamp, header.ssrc, packet.nonce, packet.payload, time.monotonic()
+        )
         self.packets.append(received)
         for listener in self.group.listeners.values():
             listener.receive(header.sequence, packet.payload, self.node_user_id, self.dave_version > 0)
