@@ -45,13 +45,13 @@ def interval_jitter(times: list[float]) -> list[float]:
 
 # -- child: the fake servers ---------------------------------------------------------------------------------------
 async def serve(count: int, dave: int) -> None:
-    from tests.fakes.discord_voice.pki import test_pki
+    from tests.fakes.discord_voice.pki import voice_pki
     from tests.fakes.discord_voice.server import FakeVoiceServer
 
     servers = [FakeVoiceServer(listener_ids=(444,), decode_audio=False, dave_version=dave) for _ in range(count)]
     for server in servers:
         await server.start()
-    print(json.dumps({"ca_pem": test_pki().ca_pem, "endpoints": [s.endpoint for s in servers]}), flush=True)
+    print(json.dumps({"ca_pem": voice_pki().ca_pem, "endpoints": [s.endpoint for s in servers]}), flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)
     jitter: list[float] = []

@@ -25,9 +25,5 @@ def connect_to(
     )
 
 
-def sequences_continuous(sequences: list[int]) -> bool:
-    return all((b - a) % 65536 == 1 for a, b in itertools.pairwise(sequences))
-
-
 def timestamps_step(timestamps: list[int]) -> set[int]:
     return {(b - a) % (1 << 32) for a, b in itertools.pairwise(timestamps)}

@@ -1,13 +1,17 @@
 """Drops, resumes, close codes and hostile input from the voice server."""
 
 import asyncio
+import ssl
+from pathlib import Path
 
 import pytest
 
+from lavalink_py.voice.connection import VoiceConnection
 from lavalink_py.voice.events import VoiceConnected, VoiceDisconnected, VoiceEvent, WebSocketClosed
+from tests.fakes.discord_voice.pki import voice_pki
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.voice.audio import encode_opus, play, sweep
-from tests.voice.harness import connect_to, sequences_continuous
+from tests.voice.harness import connect_to
 
 A, B = 601, 602
 
@@ -36,7 +40,8 @@ async def test_drop_is_resumed_with_replay_and_no_gap_or_duplicate() -> None:
             await conn.close()
     sequences = [p.sequence for p in server.packets]
     assert len(sequences) == len(frames) == len(set(sequences))
-    assert sequences_continuous(sequences)
+    assert server.sequence_errors() == []
+    assert server.timestamp_errors() == []
     assert server.identifies == 1
     assert VoiceConnected(resumed=True) in events
     assert closed_events(events) == []  # a transparent resume is not reported
@@ -220,3 +225,38 @@ async def test_missing_heartbeat_acks_lead_to_a_resume() -> None:
             await conn.close()
     assert server.identifies == 1
     assert closed_events(events) == []
+
+
+async def test_default_ssl_context_trusts_ssl_cert_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production path: no context passed, the CA comes from SSL_CERT_FILE as in the node's process."""
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text(voice_pki().ca_pem)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    async with FakeVoiceServer(dave_version=0) as server:
+        conn = VoiceConnection(
+            guild_id=server.guild_id, user_id=server.node_user_id, channel_id=server.channel_id,
+            session_id=server.session_id, token=server.token, endpoint=server.endpoint, on_event=lambda _e: None,
+        )
+        try:
+            await conn.wait_e2ee_ready(10)
+        finally:
+            await conn.close()
+    assert server.identifies == 1
+
+
+async def test_untrusted_certificate_is_refused_and_reported() -> None:
+    events: list[VoiceEvent] = []
+    async with FakeVoiceServer() as server:
+        conn = VoiceConnection(
+            guild_id=server.guild_id, user_id=server.node_user_id, channel_id=server.channel_id,
+            session_id=server.session_id, token=server.token, endpoint=server.endpoint, on_event=events.append,
+            ssl_context=ssl.create_default_context(),
+        )
+        try:
+            conn.start()
+            await asyncio.wait_for(conn.wait_closed(), 30)
+        finally:
+            await conn.close()
+    assert server.ws_connections == 0
+    assert isinstance(events[-1], VoiceDisconnected)
+    assert closed_events(events)[0].code == 1006

@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
-class TestPki:
+class VoicePki:
     ca_pem: str
     cert_file: Path
     key_file: Path
@@ -37,7 +37,7 @@ def _name(common_name: str) -> x509.Name:
 
 
 @functools.cache
-def test_pki() -> TestPki:
+def voice_pki() -> VoicePki:
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
@@ -77,4 +77,4 @@ def test_pki() -> TestPki:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
-    return TestPki(ca_pem, cert_file, key_file)
+    return VoicePki(ca_pem, cert_file, key_file)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import secrets
 import ssl
@@ -32,7 +33,7 @@ from lavalink_py.voice.errors import CipherError
 from lavalink_py.voice.ip_discovery import PACKET_SIZE, build_response
 from tests.fakes.discord_voice.group import DaveGroup, ToNode
 from tests.fakes.discord_voice.listener import SimulatedListener
-from tests.fakes.discord_voice.pki import test_pki
+from tests.fakes.discord_voice.pki import voice_pki
 
 BOTH_MODES = (AES_GCM, XCHACHA)
 
@@ -105,7 +106,7 @@ class FakeVoiceServer:
         app.router.add_get("/", self._handle_ws)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=test_pki().server_context())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=voice_pki().server_context())
         await site.start()
         self._port = self._runner.addresses[0][1]
         loop = asyncio.get_running_loop()
@@ -134,7 +135,7 @@ class FakeVoiceServer:
 
     @staticmethod
     def client_ssl_context() -> ssl.SSLContext:
-        return test_pki().client_context()
+        return voice_pki().client_context()
 
     @property
     def listeners(self) -> dict[int, SimulatedListener]:
@@ -143,6 +144,16 @@ class FakeVoiceServer:
     @property
     def ws_connected(self) -> bool:
         return self._ws is not None
+
+    def sequence_errors(self) -> list[tuple[int, int]]:
+        """Consecutive received packets whose RTP sequence does not step by exactly 1 (gap, repeat, reorder)."""
+        pairs = itertools.pairwise(p.sequence for p in self.packets)
+        return [(a, b) for a, b in pairs if (b - a) % 65536 != 1]
+
+    def timestamp_errors(self) -> list[tuple[int, int]]:
+        """Consecutive packets whose timestamps do not advance by a positive multiple of 960 samples."""
+        pairs = itertools.pairwise(p.timestamp for p in self.packets)
+        return [(a, b) for a, b in pairs if (b - a) % (1 << 32) % 960 or (b - a) % (1 << 32) == 0]
 
     async def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
         async with asyncio.timeout(timeout_s):
