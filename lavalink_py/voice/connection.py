@@ -336,7 +336,8 @@ class VoiceConnection:
         self._ws_up = True
         self._reached_active = True
         # Register the SSRC as speaking now: Speaking on the WebSocket and the first RTP packet race otherwise.
-        self._set_speaking(SPEAKING_MICROPHONE)
+        if not resumed or self._speaking:
+            self._set_speaking(SPEAKING_MICROPHONE)
         self._connected_event.set()
         self._emit(VoiceConnected(resumed))
 

@@ -260,3 +260,20 @@ async def test_untrusted_certificate_is_refused_and_reported() -> None:
     assert server.ws_connections == 0
     assert isinstance(events[-1], VoiceDisconnected)
     assert closed_events(events)[0].code == 1006
+
+
+async def test_resume_older_than_the_replay_buffer_gets_4006_and_reidentifies() -> None:
+    events: list[VoiceEvent] = []
+    async with FakeVoiceServer(buffer_size=3) as server:
+        conn = connect_to(server, events)
+        try:
+            await conn.wait_connected(10)
+            await server.drop_websocket()
+            for user_id in (701, 702, 703):  # four sequenced messages while down: one falls out of the buffer
+                await server.add_listener(user_id)
+            await server.wait_for(lambda: server.identifies == 2 and len(server.group.executed) == 1)
+        finally:
+            await conn.close()
+    assert server.resumes == 0
+    assert [e.code for e in closed_events(events)] == [4006]
+    assert all(listener.joined for listener in server.listeners.values())
