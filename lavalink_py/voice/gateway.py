@@ -211,6 +211,9 @@ class VoiceGateway:
             if not isinstance(seq, int) or isinstance(seq, bool):
                 raise RemoteProtocolError(f"op {op}: seq must be an integer, got {seq!r}")
             self.seq_ack = seq
+        required = _TRANSITIONS.get(op)
+        if required is not None and self.state is not required:
+            raise RemoteProtocolError(f"op {op} is not expected in state {self.state.value}")
         d = message.get("d")
         if op == OP_RESUMED:
             self._on_resumed()
@@ -244,8 +247,6 @@ class VoiceGateway:
         self.tick(now)
 
     def _on_ready(self, d: dict[str, Any], now: float) -> None:
-        if self.state is not GatewayState.IDENTIFYING:
-            raise RemoteProtocolError(f"op 2 Ready in state {self.state.value}")
         ssrc = _field(d, "ssrc", int, OP_READY)
         ip = _field(d, "ip", str, OP_READY)
         port = _field(d, "port", int, OP_READY)
@@ -258,8 +259,6 @@ class VoiceGateway:
         self._events.append(Ready(ssrc, ip, port, self._modes))
 
     def _on_session_description(self, d: dict[str, Any], now: float) -> None:
-        if self.state is not GatewayState.AWAITING_SESSION:
-            raise RemoteProtocolError(f"op 4 Session Description in state {self.state.value}")
         mode = _field(d, "mode", str, OP_SESSION_DESCRIPTION)
         if self.mode is None or mode != self.mode:
             raise RemoteProtocolError(f"op 4: server chose mode {mode!r}, we selected {self.mode!r}")
@@ -276,8 +275,6 @@ class VoiceGateway:
         self._events.append(SessionDescription(self.mode, bytes(key), version))
 
     def _on_resumed(self) -> None:
-        if self.state is not GatewayState.RESUMING:
-            raise RemoteProtocolError(f"op 9 Resumed in state {self.state.value}")
         self.state = GatewayState.ACTIVE
         self._events.append(Resumed())
 
@@ -305,6 +302,13 @@ def _user_id(value: object) -> int:
         return int(value)
     raise RemoteProtocolError(f"user id {value!r} is not a snowflake string")
 
+
+# Server ops that move the state machine, and the one state each may arrive in; every other op may come any time.
+_TRANSITIONS = {
+    OP_READY: GatewayState.IDENTIFYING,  # -> SELECTING (then select_protocol() -> AWAITING_SESSION)
+    OP_SESSION_DESCRIPTION: GatewayState.AWAITING_SESSION,  # -> ACTIVE
+    OP_RESUMED: GatewayState.RESUMING,  # -> ACTIVE
+}
 
 _HANDLERS = {
     OP_HELLO: VoiceGateway._on_hello,

@@ -149,3 +149,19 @@ def test_any_binary_accepted_or_remote_protocol_error(data: bytes) -> None:
     handshake(gw, ["aead_aes256_gcm_rtpsize"], dave=1)
     with contextlib.suppress(RemoteProtocolError):
         gw.receive_binary(data)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"op": 9, "d": None},  # Resumed without a Resume
+        {"op": 4, "d": {"mode": "aead_aes256_gcm_rtpsize", "secret_key": list(range(32))}},  # before Select
+        {"op": 2, "d": {"ssrc": 1, "ip": "127.0.0.1", "port": 9, "modes": []}},  # a second Ready
+    ],
+)
+def test_ops_out_of_order_are_rejected(message: dict[str, Any]) -> None:
+    gw = gateway()
+    gw.connection_made(resume=False)
+    gw.receive_json({"op": 2, "d": {"ssrc": 1, "ip": "127.0.0.1", "port": 9, "modes": ["aead_aes256_gcm_rtpsize"]}}, 0)
+    with pytest.raises(RemoteProtocolError, match="not expected"):
+        gw.receive_json(message, 0.0)
