@@ -52,3 +52,27 @@ def policy_for(code: int | None) -> ClosePolicy:
     if code is None or code < 4000:
         return _RESUME
     return CLOSE_POLICIES.get(code, _UNKNOWN_APPLICATION)
+
+
+LOCAL_PROTOCOL_ERROR = 1002  # our own close after the server's input broke the protocol
+MAX_FAILED_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CloseDecision:
+    action: CloseAction
+    report: bool  # send the Lavalink client a WebSocketClosedEvent
+
+
+def decide(code: int, by_remote: bool, can_resume: bool, failed_attempts: int) -> CloseDecision:
+    """What the driver does after a close: the table, plus our own protocol errors and a retry limit.
+
+    `failed_attempts` counts consecutive connections that ended before the session was up again.
+    """
+    policy = policy_for(code)
+    if (code == LOCAL_PROTOCOL_ERROR and not by_remote) or failed_attempts >= MAX_FAILED_ATTEMPTS:
+        return CloseDecision(CloseAction.GIVE_UP, True)
+    action = policy.action
+    if action is CloseAction.RESUME and not can_resume:
+        action = CloseAction.RECONNECT
+    return CloseDecision(action, policy.reported or action is CloseAction.GIVE_UP)

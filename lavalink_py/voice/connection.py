@@ -22,7 +22,7 @@ import aiohttp
 import davey
 
 from lavalink_py.voice.cipher import make_cipher
-from lavalink_py.voice.close_codes import CloseAction, policy_for
+from lavalink_py.voice.close_codes import LOCAL_PROTOCOL_ERROR, CloseAction, decide
 from lavalink_py.voice.dave import SILENCE_FRAME, DaveAdapter
 from lavalink_py.voice.endpoint import gateway_url
 from lavalink_py.voice.errors import VoiceError
@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 
 SILENCE_FRAMES = 5
 FRAME_INTERVAL_S = 0.02
-MAX_FAILED_ATTEMPTS = 5
-LOCAL_PROTOCOL_ERROR = 1002  # what we report when the server's input made us end the connection
 ABNORMAL_CLOSE = 1006
 
 
@@ -234,25 +232,19 @@ class VoiceConnection:
                 closed = await self._session(resume)
                 if self._stopping():
                     return
-                policy = policy_for(closed.code)
-                resumable = policy.action is CloseAction.RESUME and self.gateway.can_resume
-                if closed.code == LOCAL_PROTOCOL_ERROR and not closed.by_remote:
-                    policy_action = CloseAction.GIVE_UP
-                else:
-                    policy_action = policy.action
                 failures = 0 if self._reached_active else failures + 1
-                if failures >= MAX_FAILED_ATTEMPTS:
-                    policy_action = CloseAction.GIVE_UP
-                log.info("voice closed guild=%d code=%d reason=%s -> %s", self.guild_id, closed.code, closed.reason,
-                         policy_action.value)
-                if policy.reported or policy_action is CloseAction.GIVE_UP:
+                decision = decide(closed.code, closed.by_remote, self.gateway.can_resume, failures)
+                log.info(
+                    "voice closed guild=%d code=%d reason=%s -> %s",
+                    self.guild_id, closed.code, closed.reason, decision.action.value,
+                )
+                if decision.report:
                     self._emit(WebSocketClosed(closed.code, closed.reason, closed.by_remote))
-                if policy_action is CloseAction.GIVE_UP:
+                if decision.action is CloseAction.GIVE_UP:
                     self._emit(VoiceDisconnected(closed.reason or f"close code {closed.code}"))
                     return
-                resume = policy_action is CloseAction.RESUME and resumable
+                resume = decision.action is CloseAction.RESUME
                 if not resume:
-                    self._sender = None
                     self._teardown_udp()
                 await asyncio.sleep(min(0.05 * 2**failures, 5.0))
         finally:

@@ -1,6 +1,6 @@
 import pytest
 
-from lavalink_py.voice.close_codes import CloseAction, policy_for
+from lavalink_py.voice.close_codes import MAX_FAILED_ATTEMPTS, CloseAction, CloseDecision, decide, policy_for
 
 
 @pytest.mark.parametrize("code", [None, 1000, 1001, 1006, 4015])
@@ -20,3 +20,20 @@ def test_final_and_reported(code: int) -> None:
     policy = policy_for(code)
     assert policy.action is CloseAction.GIVE_UP
     assert policy.reported
+
+
+@pytest.mark.parametrize(
+    ("close", "expected"),
+    [
+        ((1006, True, True, 0), (CloseAction.RESUME, False)),
+        ((1006, True, False, 0), (CloseAction.RECONNECT, False)),  # nothing to resume yet
+        ((4015, True, True, 1), (CloseAction.RESUME, False)),
+        ((4006, True, True, 0), (CloseAction.RECONNECT, True)),
+        ((4014, True, True, 0), (CloseAction.GIVE_UP, True)),
+        ((1002, False, True, 0), (CloseAction.GIVE_UP, True)),  # the server's input broke the protocol
+        ((1002, True, True, 0), (CloseAction.RESUME, False)),  # the server said 1002 itself
+        ((1006, True, True, MAX_FAILED_ATTEMPTS), (CloseAction.GIVE_UP, True)),
+    ],
+)
+def test_decide(close: tuple[int, bool, bool, int], expected: tuple[CloseAction, bool]) -> None:
+    assert decide(*close) == CloseDecision(*expected)
