@@ -126,19 +126,21 @@ async def test_dave_off_when_server_negotiates_version_zero() -> None:
 
 
 async def test_silence_then_speaking_zero() -> None:
-    async with FakeVoiceServer() as server:
-        conn = connect_to(server, [], max_dave=1)
+    frames = encode_opus(sweep(0.2))
+    async with FakeVoiceServer(listener_ids=(A,)) as server:
+        conn = connect_to(server, [])
         try:
-            await conn.wait_connected(10)
-            server.dave_version = 0
-            conn.dave.protocol_version = 0  # transport-only call: frames flow with no listener in the group
-            await play(conn.send_frame, encode_opus(sweep(0.1)))
+            await conn.wait_e2ee_ready(10)
+            await play(conn.send_frame, frames)
             conn.stop_speaking()
             await server.wait_for(lambda: server.speaking[-1:] == [0])
         finally:
             await conn.close()
+    # DAVE leaves the Opus silence frame as it is; receivers let exactly F8 FF FE through.
     assert [p.payload for p in server.packets[-5:]] == [b"\xf8\xff\xfe"] * 5
-    assert server.speaking[0] == 1
+    assert server.listeners[A].silence_frames == 5
+    assert [f.opus for f in server.listeners[A].frames] == frames
+    assert server.speaking == [1, 0]
 
 
 async def test_endpoint_by_hostname_and_heartbeat_ping() -> None:
