@@ -1,0 +1,138 @@
+"""Voice send-path benchmark: N VoiceConnections to N fake Discord voice servers in a separate process.
+
+    python -m bench.voice [--connections 50] [--seconds 10] [--dave 1]
+
+The node side (this process) runs a drift-corrected 20 ms frame clock that calls send_frame on every connection
+per tick, like the audio engine. The fakes run in a child process (so their decryption and DAVE work does not
+share our event loop) with one simulated DAVE listener each, and time each packet's arrival. Reported:
+- send-interval jitter: |interval - 20 ms| between consecutive send_frame calls of one connection;
+- tick-start jitter: the same for the clock's wake-ups alone (asyncio timer resolution and scheduling);
+- arrival-interval jitter at the fake (loopback UDP plus the child's own scheduling);
+- CPU cost of send_frame (DAVE encrypt + RTP + AEAD + sendto) per packet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import ssl
+import statistics
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+FRAME_S = 0.02
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    array = np.asarray(values)
+    return {
+        "p50_ms": round(float(np.percentile(array, 50)) * 1000, 3),
+        "p99_ms": round(float(np.percentile(array, 99)) * 1000, 3),
+        "max_ms": round(float(array.max()) * 1000, 3),
+    }
+
+
+def interval_jitter(times: list[float]) -> list[float]:
+    return [abs((b - a) - FRAME_S) for a, b in itertools.pairwise(times)]
+
+
+# -- child: the fake servers ---------------------------------------------------------------------------------------
+async def serve(count: int, dave: int) -> None:
+    from tests.fakes.discord_voice.pki import voice_pki
+    from tests.fakes.discord_voice.server import FakeVoiceServer
+
+    servers = [FakeVoiceServer(listener_ids=(444,), decode_audio=False, dave_version=dave) for _ in range(count)]
+    for server in servers:
+        await server.start()
+    print(json.dumps({"ca_pem": voice_pki().ca_pem, "endpoints": [s.endpoint for s in servers]}), flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.readline)
+    jitter: list[float] = []
+    received = failures = 0
+    for server in servers:
+        jitter.extend(interval_jitter([p.arrival_s for p in server.packets]))
+        received += len(server.packets)
+        failures += sum(li.dave_failures for li in server.listeners.values())
+    print(json.dumps({"arrival": percentiles(jitter), "received": received, "dave_failures": failures}), flush=True)
+    for server in servers:
+        await server.close()
+
+
+# -- parent: the node side -----------------------------------------------------------------------------------------
+async def run(count: int, seconds: float, dave: int) -> dict[str, Any]:
+    from lavalink_py.voice.connection import VoiceConnection
+    from tests.voice.audio import encode_opus, sweep
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.voice", "--serve", str(count), "--dave", str(dave),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    setup = json.loads(await child.stdout.readline())
+    context = ssl.create_default_context(cadata=setup["ca_pem"])
+    connections = [
+        VoiceConnection(guild_id=111, user_id=333, channel_id=222, session_id="voice-session", token="voice-token",
+                        endpoint=endpoint, on_event=lambda _e: None, ssl_context=context)
+        for endpoint in setup["endpoints"]
+    ]
+    await asyncio.gather(*(c.wait_e2ee_ready(60) for c in connections))
+    frames = encode_opus(sweep(2.0))
+    sends: list[list[float]] = [[] for _ in connections]
+    busy: list[float] = []
+    tick_starts: list[float] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for tick in range(int(seconds / FRAME_S)):
+        await asyncio.sleep(max(0.0, start + tick * FRAME_S - loop.time()))
+        frame = frames[tick % len(frames)]
+        began = time.perf_counter()
+        tick_starts.append(began)
+        for index, connection in enumerate(connections):
+            sends[index].append(time.perf_counter())
+            connection.send_frame(frame)
+        busy.append(time.perf_counter() - began)
+    child.stdin.write(b"report\n")
+    await child.stdin.drain()
+    report = json.loads(await child.stdout.readline())
+    for connection in connections:
+        await connection.close()
+    await child.wait()
+    jitter = [j for times in sends for j in interval_jitter(times)]
+    sent = sum(c.stats.packets_sent for c in connections)
+    return {
+        "connections": count,
+        "dave": dave,
+        "seconds": seconds,
+        "packets_sent": sent,
+        "withheld": sum(c.stats.frames_withheld for c in connections),
+        "send_failures": sum(c.stats.send_failures for c in connections),
+        "send_interval_jitter": percentiles(jitter),
+        "tick_start_jitter": percentiles(interval_jitter(tick_starts)),
+        "send_frame_cost_us": round(statistics.mean(busy) / count * 1e6, 2),
+        "tick_busy": percentiles(busy),
+        **report,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--dave", type=int, default=1)
+    parser.add_argument("--serve", type=int, default=0)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve(args.serve, args.dave))
+        return
+    print(json.dumps(asyncio.run(run(args.connections, args.seconds, args.dave)), indent=2))
+
+
+if __name__ == "__main__":
+    main()

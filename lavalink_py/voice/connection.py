@@ -1,0 +1,350 @@
+"""VoiceConnection: the asyncio driver of one guild's Discord voice session. It only feeds, sends and dispatches.
+
+  run task:  connect wss://{endpoint}/?v=8 -> VoiceGateway.connection_made(resume)
+             text/binary -> gateway.receive_*; events: Ready -> UDP + IP discovery -> select_protocol;
+             SessionDescription -> cipher + FrameSender, Speaking 1, connected; Resumed -> connected
+  tick task: gateway.tick(now) for heartbeats
+  on close:  close_codes.policy_for(code): resume (op 7), reconnect (Identify), or give up
+             (WebSocketClosed event when the policy reports it, then VoiceDisconnected)
+  send_frame (sync, every 20 ms from the frame clock): DAVE encrypt -> RTP -> AEAD -> sendto; never raises
+UDP, SSRC, keys, RTP counters and DAVE state survive a resume; a new Identify starts them afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import ssl
+from dataclasses import dataclass
+
+import aiohttp
+import davey
+
+from lavalink_py.voice.cipher import make_cipher
+from lavalink_py.voice.close_codes import LOCAL_PROTOCOL_ERROR, CloseAction, decide
+from lavalink_py.voice.dave import SILENCE_FRAME, DaveAdapter
+from lavalink_py.voice.endpoint import gateway_url
+from lavalink_py.voice.errors import VoiceError
+from lavalink_py.voice.events import VoiceConnected, VoiceDisconnected, VoiceEventCallback, WebSocketClosed
+from lavalink_py.voice.gateway import (
+    SPEAKING_MICROPHONE,
+    GatewayEvent,
+    HeartbeatTimedOut,
+    Ready,
+    Resumed,
+    SessionDescription,
+    VoiceCredentials,
+    VoiceGateway,
+)
+from lavalink_py.voice.rtp import RtpPacketizer
+from lavalink_py.voice.sender import FrameSender
+from lavalink_py.voice.udp import VoiceDatagramProtocol, open_voice_udp
+
+log = logging.getLogger(__name__)
+
+SILENCE_FRAMES = 5
+FRAME_INTERVAL_S = 0.02
+ABNORMAL_CLOSE = 1006
+
+
+@dataclass(slots=True)
+class SendStats:
+    packets_sent: int = 0
+    frames_withheld: int = 0
+    frames_dropped: int = 0  # no voice session to send on
+    send_failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Closed:
+    code: int
+    reason: str
+    by_remote: bool
+
+
+class VoiceConnection:
+    def __init__(
+        self,
+        *,
+        guild_id: int,
+        user_id: int,
+        channel_id: int,
+        session_id: str,
+        token: str,
+        endpoint: str,
+        on_event: VoiceEventCallback,
+        ssl_context: ssl.SSLContext | None = None,
+        max_dave_protocol_version: int = davey.DAVE_PROTOCOL_VERSION,
+    ) -> None:
+        self.guild_id = guild_id
+        self.url = gateway_url(endpoint)
+        self.stats = SendStats()
+        self._on_event = on_event
+        self._ssl = ssl_context if ssl_context is not None else ssl.create_default_context()
+        self.dave = DaveAdapter(user_id, channel_id, max_dave_protocol_version)
+        self.gateway = VoiceGateway(VoiceCredentials(guild_id, user_id, channel_id, session_id, token), self.dave)
+        self._http: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._udp: VoiceDatagramProtocol | None = None
+        self._sender: FrameSender | None = None
+        self._ws_up = False
+        self._speaking = False
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        self._silence_task: asyncio.Task[None] | None = None
+        self._connected_event = asyncio.Event()
+        self._e2ee_event = asyncio.Event()
+        self._outbox = asyncio.Event()
+        self._reached_active = False
+        self._timed_out = False
+
+    # -- public ---------------------------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """WebSocket, UDP and transport keys are up (Lavalink's `state.connected`)."""
+        return self._ws_up and self._sender is not None and self._udp is not None
+
+    @property
+    def e2ee_ready(self) -> bool:
+        """Frames are being delivered: DAVE has a group (or the call is transport-only)."""
+        return self.connected and self.dave.ready
+
+    @property
+    def ping_ms(self) -> int:
+        return self.gateway.ping_ms if self._ws_up else -1
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"voice-{self.guild_id}")
+            self._task.add_done_callback(_log_task_result)
+
+    async def wait_connected(self, timeout_s: float) -> None:
+        """Starts if needed and waits for the first connected moment (WebSocket, UDP and keys up)."""
+        self.start()
+        await asyncio.wait_for(self._connected_event.wait(), timeout_s)
+
+    async def wait_e2ee_ready(self, timeout_s: float) -> None:
+        """Starts if needed and waits until frames are delivered (DAVE group joined, or a transport-only call)."""
+        self.start()
+        await asyncio.wait_for(self._e2ee_event.wait(), timeout_s)
+
+    async def wait_closed(self) -> None:
+        """Returns when the connection has given up (or was closed); it never reconnects after that."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def close(self) -> None:
+        self._closing = True
+        for task in (self._silence_task, self._task):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        await self._teardown_ws(1000)
+        self._teardown_udp()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    def send_frame(self, frame: bytes) -> None:
+        """Sends one 20 ms Opus frame now. Never blocks, never raises: failures are counted in `stats`."""
+        if self._silence_task is not None and frame != SILENCE_FRAME:
+            self._silence_task.cancel()
+            self._silence_task = None
+        sender, udp = self._sender, self._udp
+        if sender is None or udp is None or udp.transport is None:
+            self.stats.frames_dropped += 1
+            return
+        try:
+            packet = sender.packet_for(frame)
+            if packet is None:
+                self.stats.frames_withheld += 1
+                return
+            if not self._speaking:
+                self._set_speaking(SPEAKING_MICROPHONE)
+            udp.transport.sendto(packet)
+            self.stats.packets_sent += 1
+        except (OSError, ValueError, RuntimeError):
+            self.stats.send_failures += 1
+
+    def stop_speaking(self) -> None:
+        """Five Opus silence frames, 20 ms apart, then Speaking 0 (on pause, stop and track end)."""
+        if self._speaking and self._silence_task is None:
+            self._silence_task = asyncio.get_running_loop().create_task(self._send_silence())
+
+    async def _send_silence(self) -> None:
+        for _ in range(SILENCE_FRAMES):
+            self.send_frame(SILENCE_FRAME)
+            await asyncio.sleep(FRAME_INTERVAL_S)
+        self._set_speaking(0)
+        self._silence_task = None
+
+    # -- internals --------------------------------------------------------------------------------------------------
+    def _set_speaking(self, flags: int) -> None:
+        self._speaking = flags != 0
+        if self._ws_up and self.gateway.ssrc is not None:
+            self.gateway.speaking(flags)
+            self._flush_soon()
+
+    def _emit(self, event: VoiceConnected | VoiceDisconnected | WebSocketClosed) -> None:
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("voice event callback failed guild=%d event=%r", self.guild_id, event)
+
+    def _flush_soon(self) -> None:
+        self._outbox.set()
+
+    async def _writer(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """The only task that writes to the socket, so messages leave in the order the gateway queued them."""
+        while not ws.closed:
+            await self._outbox.wait()
+            self._outbox.clear()
+            try:
+                for message in self.gateway.data_to_send():
+                    if isinstance(message, bytes):
+                        await ws.send_bytes(message)
+                    else:
+                        await ws.send_str(message)
+            except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
+                log.debug("voice send failed guild=%d: %s", self.guild_id, exc)
+                return
+
+    async def _ticker(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            deadline = self.gateway.next_deadline()
+            await asyncio.sleep(0.25 if deadline is None else max(0.0, deadline - loop.time()))
+            self.gateway.tick(loop.time())
+            if any(isinstance(e, HeartbeatTimedOut) for e in self.gateway.events_received()):
+                self._timed_out = True
+                ws = self._ws
+                if ws is not None:
+                    await ws.close(code=4000)
+                return
+            self._flush_soon()
+
+    async def _run(self) -> None:
+        resume = False
+        failures = 0
+        try:
+            while not self._closing:
+                closed = await self._session(resume)
+                if self._stopping():
+                    return
+                failures = 0 if self._reached_active else failures + 1
+                decision = decide(closed.code, closed.by_remote, self.gateway.can_resume, failures)
+                log.info(
+                    "voice closed guild=%d code=%d reason=%s -> %s",
+                    self.guild_id, closed.code, closed.reason, decision.action.value,
+                )
+                if decision.report:
+                    self._emit(WebSocketClosed(closed.code, closed.reason, closed.by_remote))
+                if decision.action is CloseAction.GIVE_UP:
+                    self._emit(VoiceDisconnected(closed.reason or f"close code {closed.code}"))
+                    return
+                resume = decision.action is CloseAction.RESUME
+                if not resume:
+                    self._teardown_udp()
+                await asyncio.sleep(min(0.05 * 2**failures, 5.0))
+        finally:
+            self._ws_up = False
+            if not self._closing:
+                self._teardown_udp()
+
+    def _stopping(self) -> bool:
+        return self._closing
+
+    async def _session(self, resume: bool) -> _Closed:
+        """One WebSocket's life; returns how it ended."""
+        self._reached_active = False
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        try:
+            ws = await self._http.ws_connect(self.url, ssl=self._ssl, heartbeat=None, max_msg_size=1 << 20)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return _Closed(ABNORMAL_CLOSE, f"connect failed: {exc}", False)
+        self._ws = ws
+        self.gateway.connection_made(resume)
+        self._outbox = asyncio.Event()
+        self._flush_soon()
+        helpers = [asyncio.create_task(self._writer(ws)), asyncio.create_task(self._ticker())]
+        try:
+            return await self._read(ws)
+        except (VoiceError, OSError) as exc:
+            log.warning("voice protocol error guild=%d: %s", self.guild_id, exc)
+            await ws.close(code=LOCAL_PROTOCOL_ERROR)
+            return _Closed(LOCAL_PROTOCOL_ERROR, str(exc)[:200], False)
+        finally:
+            self._ws_up = False
+            self.gateway.connection_lost()
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            await self._teardown_ws(1000)
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> _Closed:
+        loop = asyncio.get_running_loop()
+        while True:
+            message = await ws.receive()
+            if message.type is aiohttp.WSMsgType.TEXT:
+                self.gateway.receive_text(message.data, loop.time())
+            elif message.type is aiohttp.WSMsgType.BINARY:
+                self.gateway.receive_binary(message.data)
+            elif message.type is aiohttp.WSMsgType.CLOSE:
+                return _Closed(int(message.data), str(message.extra or ""), True)
+            else:
+                break
+            for event in self.gateway.events_received():
+                await self._handle(event)
+            self._flush_soon()
+            if self.e2ee_ready:
+                self._e2ee_event.set()
+            else:
+                self._e2ee_event.clear()
+        if self._timed_out:
+            self._timed_out = False
+            return _Closed(ABNORMAL_CLOSE, "heartbeat ACKs missing", False)
+        exc = ws.exception()
+        return _Closed(ws.close_code or ABNORMAL_CLOSE, str(exc) if exc else "connection lost", True)
+
+    async def _handle(self, event: GatewayEvent) -> None:
+        if isinstance(event, Ready):
+            self._teardown_udp()
+            self._udp = await open_voice_udp(event.ip, event.port)
+            address, port = await self._udp.discover(event.ssrc)
+            self.gateway.select_protocol(address, port)
+        elif isinstance(event, SessionDescription):
+            cipher = make_cipher(event.mode, event.secret_key)
+            packetizer = RtpPacketizer(self.gateway.ssrc or 0, secrets.randbits(16), secrets.randbits(32))
+            self._sender = FrameSender(packetizer, cipher, self.dave, secrets.randbits(32))
+            self._up(resumed=False)
+        elif isinstance(event, Resumed):
+            self._up(resumed=True)
+        elif isinstance(event, HeartbeatTimedOut):
+            self._timed_out = True
+
+    def _up(self, resumed: bool) -> None:
+        self._ws_up = True
+        self._reached_active = True
+        # Register the SSRC as speaking now: Speaking on the WebSocket and the first RTP packet race otherwise.
+        if not resumed or self._speaking:
+            self._set_speaking(SPEAKING_MICROPHONE)
+        self._connected_event.set()
+        self._emit(VoiceConnected(resumed))
+
+    async def _teardown_ws(self, code: int) -> None:
+        ws, self._ws = self._ws, None
+        if ws is not None and not ws.closed:
+            await ws.close(code=code)
+
+    def _teardown_udp(self) -> None:
+        udp, self._udp = self._udp, None
+        self._sender = None if udp is not None else self._sender
+        if udp is not None and udp.transport is not None:
+            udp.transport.close()
+
+
+def _log_task_result(task: asyncio.Task[object]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("voice task failed", exc_info=task.exception())
