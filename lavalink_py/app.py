@@ -150,6 +150,7 @@ async def _drain(app: web.Application) -> None:
 
 async def _shutdown_sessions(app: web.Application) -> None:
     app[NODE].sessions.shutdown()
+    await app[NODE].tasks.drain()
 
 
 async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:

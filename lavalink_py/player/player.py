@@ -10,10 +10,12 @@ Events follow lavaplayer's order: starting a track over another ends the old one
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, assert_never
 
+from lavalink_py.player.services import PlayerServices, VoiceLink
 from lavalink_py.protocol.filters import NO_FILTERS, Filters
 from lavalink_py.protocol.messages import (
     PlayerState,
@@ -22,9 +24,11 @@ from lavalink_py.protocol.messages import (
     player_update_message,
     track_end_event,
     track_start_event,
+    websocket_closed_event,
 )
 from lavalink_py.protocol.player_update import EMPTY_VOICE, VoiceState
 from lavalink_py.protocol.track import Track
+from lavalink_py.voice.events import VoiceConnected, VoiceDisconnected, VoiceEvent, WebSocketClosed
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +36,13 @@ Emit = Callable[[dict[str, Any]], None]
 
 
 class Player:
-    def __init__(self, guild_id: int, emit: Emit) -> None:
+    def __init__(self, guild_id: int, user_id: int, emit: Emit, services: PlayerServices) -> None:
         self.guild_id = guild_id
+        self.user_id = user_id
         self._emit = emit
+        self._services = services
+        self._voice_link: VoiceLink | None = None
+        self._voice_given_up = False
         self.track: Track | None = None
         self.paused = False
         self.volume = 100
@@ -56,11 +64,11 @@ class Player:
 
     @property
     def connected(self) -> bool:
-        return False
+        return self._voice_link is not None and self._voice_link.connected
 
     @property
     def ping_ms(self) -> int:
-        return -1
+        return self._voice_link.ping_ms if self._voice_link is not None else -1
 
     def state(self, now_ms: int) -> PlayerState:
         return PlayerState(now_ms, self.position_ms, self.connected, self.ping_ms)
@@ -119,10 +127,39 @@ class Player:
             self.track = replace(self.track, user_data=user_data)
 
     def set_voice(self, voice: VoiceState) -> None:
+        """Connect to the voice server named, replacing the connection unless it is the same and still up
+        (Lavalink's rule); the track and its position carry over to the new connection."""
+        if voice == self.voice and self._voice_link is not None and not self._voice_given_up:
+            return
         self.voice = voice
+        self._close_voice()
+        link = self._services.connect_voice(self.guild_id, self.user_id, voice, self._on_voice_event)
+        self._voice_link, self._voice_given_up = link, False
+        link.start()
+        log.info("guild=%s connecting to voice server %s", self.guild_id, voice.endpoint)
+
+    def _on_voice_event(self, event: VoiceEvent) -> None:
+        now_ms = int(time.time() * 1000)
+        match event:
+            case WebSocketClosed(code=code, reason=reason, by_remote=by_remote):
+                self._emit(websocket_closed_event(self.guild_id, code, reason, by_remote))
+                self.send_update(now_ms)
+            case VoiceConnected():
+                self.send_update(now_ms)
+            case VoiceDisconnected():
+                self._voice_given_up = True
+                self.send_update(now_ms)
+            case _:
+                assert_never(event)
+
+    def _close_voice(self) -> None:
+        link, self._voice_link = self._voice_link, None
+        if link is not None:
+            self._services.tasks.spawn(link.close(), f"voice-close-{self.guild_id}")
 
     def destroy(self) -> None:
         self._end("cleanup")
+        self._close_voice()
         self.destroyed = True
 
     def _end(self, reason: TrackEndReason) -> None:

@@ -9,6 +9,7 @@ import string
 from collections.abc import Iterator
 
 from lavalink_py.player.player import Player
+from lavalink_py.player.services import PlayerServices
 from lavalink_py.sessions.session import MessageObserver, Session, Transport
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,8 @@ SESSION_ID_LENGTH = 16
 
 
 class SessionManager:
-    def __init__(self, observer: MessageObserver | None = None) -> None:
+    def __init__(self, services: PlayerServices, observer: MessageObserver | None = None) -> None:
+        self._services = services
         self._observer = observer
         self._live: dict[str, Session] = {}
         self._paused: dict[str, Session] = {}
@@ -53,7 +55,7 @@ class SessionManager:
             session.attach(transport)
             log.info("session=%s resumed on a new socket before the old one closed", session.id)
             return session, True, []
-        session = Session(self._new_id(), user_id, client_name, self._observer)
+        session = Session(self._new_id(), user_id, client_name, self._services, self._observer)
         session.attach(transport)
         self._live[session.id] = session
         log.info("session=%s opened by %s (user %s)", session.id, client_name or "an unnamed client", user_id)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 import psutil
 
+from lavalink_py.player.services import BackgroundTasks, PlayerServices, VoiceFactory, discord_voice
 from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.messages import FrameStats, NodeStats
 from lavalink_py.sessions.manager import SessionManager
@@ -21,8 +22,14 @@ class TrackLoader(Protocol):
 
 
 class Node:
-    def __init__(self, loader: TrackLoader, observer: MessageObserver | None = None) -> None:
-        self.sessions = SessionManager(observer)
+    def __init__(
+        self,
+        loader: TrackLoader,
+        observer: MessageObserver | None = None,
+        connect_voice: VoiceFactory = discord_voice,
+    ) -> None:
+        self.tasks = BackgroundTasks()
+        self.sessions = SessionManager(PlayerServices(connect_voice, self.tasks), observer)
         self.loader = loader
         self._started = time.monotonic()
         self._process = psutil.Process()

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from lavalink_py.player.player import Player
+from lavalink_py.player.services import PlayerServices
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,15 @@ MessageObserver = Callable[[dict[str, Any]], None]
 
 class Session:
     def __init__(
-        self, session_id: str, user_id: int, client_name: str | None, observer: MessageObserver | None = None
+        self,
+        session_id: str,
+        user_id: int,
+        client_name: str | None,
+        services: PlayerServices,
+        observer: MessageObserver | None = None,
     ) -> None:
         self.id = session_id
+        self._services = services
         self._observer = observer
         self.user_id = user_id
         self.client_name = client_name
@@ -75,7 +82,7 @@ class Session:
     def get_or_create_player(self, guild_id: int) -> Player:
         player = self.players.get(guild_id)
         if player is None:
-            player = Player(guild_id, self.send)
+            player = Player(guild_id, self.user_id, self.send, self._services)
             self.players[guild_id] = player
             log.info("session=%s guild=%s player created", self.id, guild_id)
         return player

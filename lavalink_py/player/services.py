@@ -1,0 +1,77 @@
+"""What a player needs from the node without knowing the node: voice connections and background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from lavalink_py.protocol.player_update import VoiceState
+from lavalink_py.voice.connection import VoiceConnection
+from lavalink_py.voice.events import VoiceEventCallback
+
+log = logging.getLogger(__name__)
+
+
+class VoiceLink(Protocol):
+    """A guild's voice connection as the player uses it; also the frame sink its audio goes to."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def ping_ms(self) -> int: ...
+
+    def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def send_frame(self, frame: bytes) -> None: ...
+
+    def stop_speaking(self) -> None: ...
+
+
+VoiceFactory = Callable[[int, int, VoiceState, VoiceEventCallback], VoiceLink]
+"""(guild id, bot user id, voice state, event callback) -> a voice connection, not yet started."""
+
+
+def discord_voice(guild_id: int, user_id: int, voice: VoiceState, on_event: VoiceEventCallback) -> VoiceLink:
+    assert voice.channel_id is not None  # the PATCH validation requires it
+    return VoiceConnection(
+        guild_id=guild_id,
+        user_id=user_id,
+        channel_id=int(voice.channel_id),
+        session_id=voice.session_id,
+        token=voice.token,
+        endpoint=voice.endpoint,
+        on_event=on_event,
+    )
+
+
+class BackgroundTasks:
+    """Tasks that outlive the call that started them (closing a voice connection); awaited at shutdown."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=error)
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerServices:
+    connect_voice: VoiceFactory
+    tasks: BackgroundTasks
