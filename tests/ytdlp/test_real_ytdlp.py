@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 from lavalink_py.protocol.load_result import FriendlyError, LoadFailed, NoMatches, PlaylistLoaded, TrackLoaded
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sources.base import StreamSpec
-from lavalink_py.sources.ytdlp import ytdlp_extract
+from lavalink_py.sources.ytdlp import ExtractRequest, YtdlpRunner, ytdlp_extract
 from lavalink_py.sources.ytdlp.extraction import isrc_soundcloud_extractor
 from tests.ytdlp.conftest import FakeClock
 from tests.ytdlp.managers import build, ytdlp_manager
@@ -128,6 +128,19 @@ async def test_a_page_of_several_media_loads_as_a_playlist(
     assert len(result.tracks) == 2
     assert result.selected_track == -1
     assert {t.info.source_name for t in result.tracks} == {"youtube"}
+
+
+async def test_a_reused_youtube_dl_forgets_the_previous_request(site: tuple[FakeSite, str]) -> None:
+    _, base = site
+    url = f"{base}/playlist?list=PLFgquLnL59alCl_2TQvOiD5Vgm1hCaGSI"
+    one_thread = ThreadPoolExecutor(max_workers=1)  # the same thread, so the same YoutubeDL, serves both
+    runner = YtdlpRunner(one_thread, ytdlp_extract, timeout_s=20.0, socket_timeout_s=5.0)
+    try:
+        limited = await runner.run(ExtractRequest(url, flat=True, limit=1, playlist=True))
+        unlimited = await runner.run(ExtractRequest(url, flat=True, playlist=True))
+    finally:
+        one_thread.shutdown(wait=True)
+    assert (len(limited["entries"]), len(unlimited["entries"])) == (1, 2)
 
 
 async def test_missing_page_loads_as_empty(executor: ThreadPoolExecutor, site: tuple[FakeSite, str]) -> None:

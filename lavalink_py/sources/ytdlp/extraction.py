@@ -56,7 +56,7 @@ _QUIET_LOGGER = _QuietLogger()
 
 
 def ydl_options(request: ExtractRequest, *, socket_timeout_s: float) -> dict[str, Any]:
-    options: dict[str, Any] = {
+    return {
         "quiet": True,
         "no_warnings": True,
         "noprogress": True,
@@ -71,11 +71,10 @@ def ydl_options(request: ExtractRequest, *, socket_timeout_s: float) -> dict[str
         "extract_flat": "in_playlist" if request.flat else False,
         "lazy_playlist": False,
         "ignoreerrors": False,
+        # Always present, even when None: a reused YoutubeDL would otherwise keep the last search's limit.
+        "playlistend": request.limit,
         SKIP_BAD_ENTRIES: request.playlist,
     }
-    if request.limit is not None:
-        options["playlistend"] = request.limit
-    return options
 
 
 _per_thread = threading.local()
