@@ -5,10 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from lavalink_py.protocol.track_codec import decode_track
 
 from lavalink_py.protocol.load_result import NoMatches, PlaylistLoaded, SearchLoaded, TrackLoaded
 from lavalink_py.protocol.track import STREAM_LENGTH_MS, TrackInfo
+from lavalink_py.protocol.track_codec import decode_track
 from lavalink_py.sources.ytdlp.extraction import SKIP_BAD_ENTRIES
 from tests.ytdlp.conftest import FakeClock
 from tests.ytdlp.managers import build, load, ytdlp_manager
@@ -98,6 +98,7 @@ async def test_youtube_playlist_selects_the_linked_video(
     assert url == "https://www.youtube.com/playlist?list=PLFgquLnL59alCl_2TQvOiD5Vgm1hCaGSI"
     assert options["extract_flat"] == "in_playlist"
     assert options["noplaylist"] is False
+    assert options["playlistend"] == 600  # Lavalink's default playlistLoadLimit: 6 pages of 100
 
 
 async def test_youtube_playlist_without_selection(executor: ThreadPoolExecutor, recorded: RecordedExtract) -> None:

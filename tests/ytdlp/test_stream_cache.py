@@ -52,6 +52,13 @@ def test_an_unsigned_url_is_trusted_for_the_default_ttl() -> None:
     assert cache.get("bc", NOW + 1800.0) is None
 
 
+def test_an_unsigned_live_manifest_is_trusted_for_less() -> None:
+    cache = StreamCache(default_ttl_s=1800.0, live_ttl_s=300.0, margin_s=0.0)
+    spec = cache.put("tw", _stream("https://video-weaver.hls.ttvnw.net/v1/playlist/x.m3u8", live=True), NOW)
+    assert (spec.expires_in_s, spec.is_live) == (300.0, True)
+    assert cache.get("tw", NOW + 300.0) is None
+
+
 def test_an_already_expired_url_is_returned_but_not_kept() -> None:
     cache = StreamCache(margin_s=30.0)
     spec = cache.put("old", _stream("https://x.googlevideo.com/v?expire=1763884810"), NOW)

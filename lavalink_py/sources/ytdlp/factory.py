@@ -31,8 +31,10 @@ class BandcampSourceManager(YtdlpSourceManager):
     def __init__(
         self, runner: YtdlpRunner, *, search_base_url: str = BANDCAMP_BASE_URL, search_timeout_s: float = 10.0,
         base_url: str | None = None, cache: StreamCache | None = None, clock: Clock = time.time,
+        playlist_limit: int | None = None,
     ) -> None:
-        super().__init__(BandcampSite(), runner, base_url=base_url, cache=cache, clock=clock)
+        super().__init__(BandcampSite(), runner, base_url=base_url, cache=cache, clock=clock,
+                         playlist_limit=playlist_limit)
         self._search_base_url = search_base_url
         self._search_timeout_s = search_timeout_s
 
@@ -64,6 +66,7 @@ def build_ytdlp_managers(
     youtube_search: bool = True,
     soundcloud_search: bool = True,
     base_urls: Mapping[str, str] | None = None,
+    playlist_load_limit: int | None = 6,
     extract: Extract = ytdlp_extract,
     clock: Clock = time.time,
     timeout_s: float = 30.0,
@@ -72,14 +75,17 @@ def build_ytdlp_managers(
     """One manager per enabled source, sharing one runner (so `executor` bounds all yt-dlp work together).
 
     `base_urls` maps a sourceName (and "bandcamp_search", "youtube_music") to where its requests go instead of the
-    real site: tests point them at local servers.
+    real site: tests point them at local servers. `playlist_load_limit` is Lavalink's `playlistLoadLimit`, in pages
+    of 100 entries (None: no limit).
     """
     urls = dict(base_urls or {})
+    playlist_limit = playlist_load_limit * 100 if playlist_load_limit is not None else None
     runner = YtdlpRunner(executor, extract, timeout_s=timeout_s, socket_timeout_s=socket_timeout_s)
     managers: list[SourceManager] = []
 
     def add(site: YoutubeSite | SoundcloudSite | TwitchSite | VimeoSite | NiconicoSite) -> None:
-        managers.append(YtdlpSourceManager(site, runner, base_url=urls.get(site.name), clock=clock))
+        managers.append(YtdlpSourceManager(site, runner, base_url=urls.get(site.name), clock=clock,
+                                           playlist_limit=playlist_limit))
 
     if youtube:
         music = urls.get("youtube_music", "https://music.youtube.com")
@@ -89,7 +95,7 @@ def build_ytdlp_managers(
     if bandcamp:
         managers.append(BandcampSourceManager(
             runner, search_base_url=urls.get("bandcamp_search", BANDCAMP_BASE_URL), search_timeout_s=timeout_s,
-            base_url=urls.get("bandcamp"), clock=clock,
+            base_url=urls.get("bandcamp"), clock=clock, playlist_limit=playlist_limit,
         ))
     if twitch:
         add(TwitchSite())

@@ -50,8 +50,11 @@ class YtdlpSourceManager:
         base_url: str | None = None,
         cache: StreamCache | None = None,
         clock: Clock = time.time,
+        playlist_limit: int | None = None,
     ) -> None:
         self.site = site
+        # Lavalink's `playlistLoadLimit` (pages of 100): a 5,000-video playlist should not take 50 page fetches.
+        self._playlist_limit = playlist_limit
         self._runner = runner
         self._base_url = base_url
         self.cache = cache if cache is not None else StreamCache()
@@ -88,7 +91,8 @@ class YtdlpSourceManager:
                     return self._playlist(info, None)
                 return self._single(info, route.key)
             case Collection():
-                request = ExtractRequest(rebase(route.url, self._base_url), flat=route.flat, playlist=True)
+                url = rebase(route.url, self._base_url)
+                request = ExtractRequest(url, flat=route.flat, limit=self._playlist_limit, playlist=True)
                 return self._playlist(await self._runner.run(request), route.selected_key)
             case _:
                 assert_never(route)

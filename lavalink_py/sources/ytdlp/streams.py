@@ -128,9 +128,12 @@ class StreamCache:
     """Resolved streams by track key, dropped `margin_s` before they expire and beyond `max_entries` (LRU)."""
 
     def __init__(
-        self, *, default_ttl_s: float = 1800.0, margin_s: float = 30.0, max_entries: int = 1024
+        self, *, default_ttl_s: float = 1800.0, live_ttl_s: float = 300.0, margin_s: float = 30.0,
+        max_entries: int = 1024,
     ) -> None:
         self._default_ttl_s = default_ttl_s
+        # Live manifest URLs without a stated deadline (Twitch's) are tokened per viewer session: trust them less.
+        self._live_ttl_s = live_ttl_s
         self._margin_s = margin_s
         self._max_entries = max_entries
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
@@ -153,7 +156,9 @@ class StreamCache:
 
     def put(self, key: str, stream: ResolvedStream, now: float) -> StreamSpec:
         expires_at = url_expiry(stream.url)
-        entry = _Entry(stream, expires_at if expires_at is not None else now + self._default_ttl_s)
+        if expires_at is None:
+            expires_at = now + (self._live_ttl_s if stream.is_live else self._default_ttl_s)
+        entry = _Entry(stream, expires_at)
         if entry.expires_at - self._margin_s > now:
             self._entries[key] = entry
             self._entries.move_to_end(key)
