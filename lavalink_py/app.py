@@ -7,6 +7,7 @@ import logging
 import signal
 import time
 import weakref
+from concurrent.futures import Executor
 
 from aiohttp import web
 
@@ -26,11 +27,13 @@ from lavalink_py.metrics.handlers import (
     make_ready_handler,
 )
 from lavalink_py.metrics.health import HealthThresholds, Readiness
+from lavalink_py.metrics.probes import InstrumentedThreadPool
 from lavalink_py.metrics.registry import NodeMetrics
 from lavalink_py.sessions.node import Node, TrackLoader
 from lavalink_py.sources.http import HttpSourceManager
 from lavalink_py.sources.local import LocalSourceManager
 from lavalink_py.sources.registry import SourceRegistry
+from lavalink_py.sources.ytdlp.factory import build_ytdlp_managers
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +46,24 @@ READINESS = web.AppKey("readiness", Readiness)
 PROBE_PATHS = frozenset({"/v4/ready", "/v4/alive"})
 
 
-def build_sources(settings: Settings) -> SourceRegistry:
-    enabled = settings.lavalink.server.sources
-    registry = SourceRegistry([])
+def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
+    """Lavalink's order: the sites first, then plain HTTP (which would claim any URL), then local files."""
+    server = settings.lavalink.server
+    enabled = server.sources
+    registry = SourceRegistry(
+        build_ytdlp_managers(
+            executor=executor,
+            youtube=enabled.youtube,
+            soundcloud=enabled.soundcloud,
+            bandcamp=enabled.bandcamp,
+            twitch=enabled.twitch,
+            vimeo=enabled.vimeo,
+            niconico=enabled.nico,
+            youtube_search=server.youtube_search_enabled,
+            soundcloud_search=server.soundcloud_search_enabled,
+            playlist_load_limit=server.youtube_playlist_load_limit,
+        )
+    )
     if enabled.http:
         registry.register(HttpSourceManager())
     if enabled.local:
@@ -87,9 +105,20 @@ def build_app(
     settings: Settings, *, loader: TrackLoader | None = None, stats_interval_s: float = 60.0
 ) -> web.Application:
     counters = NodeCounters()
-    node = Node(loader or build_sources(settings), observer=count_player_events(counters.player_events))
+    # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
+    resolver_pool = InstrumentedThreadPool("resolver", max_workers=4)
+    node = Node(
+        loader or build_sources(settings, resolver_pool), observer=count_player_events(counters.player_events)
+    )
     view = NodeView(node)
-    metrics = NodeMetrics(metrics_config(settings), counters=counters, players=view, sessions=view, voice=view)
+    metrics = NodeMetrics(
+        metrics_config(settings),
+        counters=counters,
+        players=view,
+        sessions=view,
+        voice=view,
+        thread_pools=[resolver_pool],
+    )
     options = api_options(settings, stats_interval_s=stats_interval_s)
     app = web.Application(
         middlewares=[
@@ -122,7 +151,12 @@ def build_app(
     app.on_shutdown.append(_drain)
     app.on_shutdown.append(websocket.close_all)
     app.on_shutdown.append(_shutdown_sessions)
+    app.on_cleanup.append(lambda _app: _stop_pool(resolver_pool))
     return app
+
+
+async def _stop_pool(pool: Executor) -> None:
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def build_metrics_port_app(main: web.Application, settings: Settings) -> web.Application:
