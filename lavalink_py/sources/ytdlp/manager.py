@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, assert_never
 
 from lavalink_py.protocol.load_result import (
@@ -30,7 +31,7 @@ from lavalink_py.sources.ytdlp import mapping
 from lavalink_py.sources.ytdlp.errors import friendly_error, load_failure
 from lavalink_py.sources.ytdlp.extraction import ExtractRequest, YtdlpRunner
 from lavalink_py.sources.ytdlp.site import Collection, Nothing, Route, Search, Single, Site, entry_key, rebase
-from lavalink_py.sources.ytdlp.streams import StreamCache, choose_stream
+from lavalink_py.sources.ytdlp.streams import ResolvedStream, StreamCache, choose_stream
 
 _log = logging.getLogger(__name__)
 
@@ -39,6 +40,11 @@ Clock = Callable[[], float]
 
 def make_track(info: TrackInfo) -> Track:
     return Track(encode_track(info), info)
+
+
+def _live_if_track_is(info: TrackInfo, stream: ResolvedStream) -> ResolvedStream:
+    # The track says live (a Twitch channel, or Lavalink's own encoding) even where the page did not.
+    return replace(stream, is_live=True) if info.is_stream and not stream.is_live else stream
 
 
 class YtdlpSourceManager:
@@ -108,7 +114,7 @@ class YtdlpSourceManager:
         stream = choose_stream(entry) if entry.get("formats") else None
         if stream is not None:
             # The extraction that found the track also resolved its media: the play that usually follows is free.
-            self.cache.put(self._cache_key(track_info), stream, self._clock())
+            self.cache.put(self._cache_key(track_info), _live_if_track_is(track_info, stream), self._clock())
         return make_track(track_info)
 
     def _tracks(self, info: Mapping[str, Any]) -> list[Track]:
@@ -158,4 +164,4 @@ class YtdlpSourceManager:
         if stream is None:
             raise FriendlyError("No playable audio format was found.", "suspicious",
                                 f"no usable format among {len(resolved.get('formats') or ())} for {url}")
-        return self.cache.put(key, stream, self._clock())
+        return self.cache.put(key, _live_if_track_is(info, stream), self._clock())
