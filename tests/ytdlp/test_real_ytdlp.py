@@ -17,7 +17,14 @@ from aiohttp.test_utils import TestServer
 from lavalink_py.protocol.load_result import FriendlyError, LoadFailed, NoMatches, PlaylistLoaded, TrackLoaded
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sources.base import StreamSpec
-from lavalink_py.sources.ytdlp import ExtractRequest, YtdlpRunner, ytdlp_extract
+from lavalink_py.sources.ytdlp import (
+    ExtractRequest,
+    YtdlpRunner,
+    build_ytdlp_managers,
+    extraction,
+    warm_up_ytdlp,
+    ytdlp_extract,
+)
 from lavalink_py.sources.ytdlp.extraction import isrc_soundcloud_extractor
 from tests.ytdlp.conftest import FakeClock
 from tests.ytdlp.managers import build, ytdlp_manager
@@ -242,3 +249,15 @@ async def test_a_live_hls_channel_plays_through_real_ytdlp(
     assert (codec, rate, frames) == ("aac", 48_000, 5)
     # The headers yt-dlp asked for reach every segment request, not only the playlist's.
     assert segment_user_agents and all(ua.startswith("Mozilla/5.0") for ua in segment_user_agents)
+
+
+async def test_warm_up_builds_the_worker_threads_youtube_dl_ahead_of_time() -> None:
+    one_thread = ThreadPoolExecutor(max_workers=1)
+    try:
+        managers = build_ytdlp_managers(executor=one_thread, youtube=False, soundcloud=False, bandcamp=False)
+        loop = asyncio.get_running_loop()
+        assert not await loop.run_in_executor(one_thread, lambda: hasattr(extraction._per_thread, "ydl"))
+        await warm_up_ytdlp(managers)
+        assert await loop.run_in_executor(one_thread, lambda: hasattr(extraction._per_thread, "ydl"))
+    finally:
+        one_thread.shutdown(wait=True)

@@ -61,7 +61,7 @@ class YtdlpSourceManager:
         self.site = site
         # Lavalink's `playlistLoadLimit` (pages of 100): a 5,000-video playlist should not take 50 page fetches.
         self._playlist_limit = playlist_limit
-        self._runner = runner
+        self.runner = runner
         self._base_url = base_url
         self.cache = cache if cache is not None else StreamCache()
         self._clock = clock
@@ -89,17 +89,17 @@ class YtdlpSourceManager:
                 return NoMatches()
             case Search():
                 request = ExtractRequest(route.query, flat=route.flat, limit=route.offset + route.limit, playlist=True)
-                found = self._tracks(await self._runner.run(request))[route.offset :]
+                found = self._tracks(await self.runner.run(request))[route.offset :]
                 return SearchLoaded(found) if found else NoMatches()
             case Single():
-                info = await self._runner.run(ExtractRequest(rebase(route.url, self._base_url)))
+                info = await self.runner.run(ExtractRequest(rebase(route.url, self._base_url)))
                 if info.get("_type") == "playlist":
                     return self._playlist(info, None)
                 return self._single(info, route.key)
             case Collection():
                 url = rebase(route.url, self._base_url)
                 request = ExtractRequest(url, flat=route.flat, limit=self._playlist_limit, playlist=True)
-                return self._playlist(await self._runner.run(request), route.selected_key)
+                return self._playlist(await self.runner.run(request), route.selected_key)
             case _:
                 assert_never(route)
 
@@ -156,7 +156,7 @@ class YtdlpSourceManager:
     async def _resolve(self, info: TrackInfo, key: str) -> StreamSpec:
         url = rebase(self.site.page_url(info), self._base_url)
         try:
-            resolved = await self._runner.run(ExtractRequest(url))
+            resolved = await self.runner.run(ExtractRequest(url))
         except Exception as exc:
             _log.info("%s: resolving %r failed: %s", self.name, url, exc)
             raise friendly_error(exc, self.site.failure_message) from exc
