@@ -7,6 +7,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import av
 import pytest
@@ -16,11 +17,18 @@ from aiohttp.test_utils import TestServer
 from lavalink_py.protocol.load_result import FriendlyError, LoadFailed, NoMatches, PlaylistLoaded, TrackLoaded
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sources.base import StreamSpec
-from lavalink_py.sources.ytdlp import ExtractRequest, YtdlpRunner, ytdlp_extract
+from lavalink_py.sources.ytdlp import (
+    ExtractRequest,
+    YtdlpRunner,
+    build_ytdlp_managers,
+    extraction,
+    warm_up_ytdlp,
+    ytdlp_extract,
+)
 from lavalink_py.sources.ytdlp.extraction import isrc_soundcloud_extractor
 from tests.ytdlp.conftest import FakeClock
 from tests.ytdlp.managers import build, ytdlp_manager
-from tests.ytdlp.media import opus_webm_tone
+from tests.ytdlp.media import aac_hls_tone, opus_webm_tone
 
 NOW = 1_800_000_000.0
 LINK_LIFETIME_S = 600
@@ -200,3 +208,56 @@ def test_soundcloud_extractor_keeps_the_isrc() -> None:
                  "publisher_metadata": {"isrc": "GBKPL1500123", "artist": "Forss"}}
         info = extractor._extract_info_dict(track, extract_flat=True)
     assert (info["id"], info["isrc"], info["duration"]) == ("1255372384", "GBKPL1500123", 215.04)
+
+
+async def test_a_live_hls_channel_plays_through_real_ytdlp(
+    executor: ThreadPoolExecutor, aiohttp_server: ServerFactory, tmp_path: Path
+) -> None:
+    files = aac_hls_tone(tmp_path)
+    segment_user_agents: list[str] = []
+
+    async def channel(request: web.Request) -> web.Response:
+        return web.Response(
+            text="<html><head><title>Local radio</title></head>"
+                 '<body><video src="/hls/index.m3u8"></video></body></html>',
+            content_type="text/html")
+
+    async def hls(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name.endswith(".ts"):
+            segment_user_agents.append(request.headers.get("User-Agent", ""))
+        kind = "application/vnd.apple.mpegurl" if name.endswith(".m3u8") else "video/mp2t"
+        return web.Response(body=files[name], content_type=kind)
+
+    app = web.Application()
+    app.router.add_get("/LocalRadio", channel)
+    app.router.add_get("/hls/{name}", hls)
+    server = await aiohttp_server(app)
+    base = str(server.make_url("")).rstrip("/")
+    twitch = build(executor, ytdlp_extract, FakeClock(NOW), base_urls={"twitch": base})["twitch"]
+
+    result = await twitch.load_item("https://www.twitch.tv/LocalRadio")
+    assert isinstance(result, TrackLoaded)
+    info = result.track.info
+    assert (info.author, info.is_stream, info.identifier) == ("localradio", True, "https://www.twitch.tv/LocalRadio")
+
+    spec = await twitch.open_stream(info)
+    assert spec.is_live
+    assert spec.url == f"{base}/hls/index.m3u8"
+    assert spec.expires_in_s == 300.0  # an unsigned live manifest
+    codec, rate, frames = await asyncio.to_thread(_decode_first_frames, spec)
+    assert (codec, rate, frames) == ("aac", 48_000, 5)
+    # The headers yt-dlp asked for reach every segment request, not only the playlist's.
+    assert segment_user_agents and all(ua.startswith("Mozilla/5.0") for ua in segment_user_agents)
+
+
+async def test_warm_up_builds_the_worker_threads_youtube_dl_ahead_of_time() -> None:
+    one_thread = ThreadPoolExecutor(max_workers=1)
+    try:
+        managers = build_ytdlp_managers(executor=one_thread, youtube=False, soundcloud=False, bandcamp=False)
+        loop = asyncio.get_running_loop()
+        assert not await loop.run_in_executor(one_thread, lambda: hasattr(extraction._per_thread, "ydl"))
+        await warm_up_ytdlp(managers)
+        assert await loop.run_in_executor(one_thread, lambda: hasattr(extraction._per_thread, "ydl"))
+    finally:
+        one_thread.shutdown(wait=True)

@@ -6,7 +6,7 @@ extraction (the yt-dlp seam, run on an executor) -> site/sites (routing and fiel
 """
 
 from lavalink_py.sources.ytdlp.extraction import Extract, ExtractRequest, YtdlpRunner, ytdlp_extract
-from lavalink_py.sources.ytdlp.factory import BandcampSourceManager, build_ytdlp_managers
+from lavalink_py.sources.ytdlp.factory import BandcampSourceManager, build_ytdlp_managers, warm_up_ytdlp
 from lavalink_py.sources.ytdlp.manager import YtdlpSourceManager
 from lavalink_py.sources.ytdlp.streams import StreamCache
 
@@ -18,5 +18,6 @@ __all__ = [
     "YtdlpRunner",
     "YtdlpSourceManager",
     "build_ytdlp_managers",
+    "warm_up_ytdlp",
     "ytdlp_extract",
 ]

@@ -96,6 +96,13 @@ def _youtube_dl(params: dict[str, Any]) -> Any:
     return ydl
 
 
+def warm_up(options: Mapping[str, Any]) -> None:
+    """Import yt-dlp's ~1,700 extractors (about a second, once per process) before the first user waits for it."""
+    params = dict(options)
+    params.pop(SKIP_BAD_ENTRIES, None)
+    _youtube_dl(params)
+
+
 def ytdlp_extract(url: str, options: Mapping[str, Any]) -> dict[str, Any]:
     params = dict(options)
     skip_bad_entries = bool(params.pop(SKIP_BAD_ENTRIES, False))
@@ -158,6 +165,11 @@ class YtdlpRunner:
         self._socket_timeout_s = socket_timeout_s
         self.calls = 0
         self.failures = 0
+
+    async def warm_up(self) -> None:
+        """Optional, at start-up: pays yt-dlp's one-time import cost on a worker thread instead of a first request."""
+        options = ydl_options(ExtractRequest(""), socket_timeout_s=self._socket_timeout_s)
+        await asyncio.get_running_loop().run_in_executor(self._executor, warm_up, options)
 
     async def run(self, request: ExtractRequest) -> dict[str, Any]:
         options = ydl_options(request, socket_timeout_s=self._socket_timeout_s)

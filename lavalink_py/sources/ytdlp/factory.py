@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 
 import aiohttp
@@ -104,3 +104,10 @@ def build_ytdlp_managers(
     if niconico:
         add(NiconicoSite())
     return managers
+
+
+async def warm_up_ytdlp(managers: Sequence[SourceManager]) -> None:
+    """Load yt-dlp's extractors now (about a second, once per process) rather than during the first `loadtracks`."""
+    runner = next((m.runner for m in managers if isinstance(m, YtdlpSourceManager)), None)
+    if runner is not None:
+        await runner.warm_up()

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, assert_never
 
 from lavalink_py.protocol.load_result import (
@@ -30,7 +31,7 @@ from lavalink_py.sources.ytdlp import mapping
 from lavalink_py.sources.ytdlp.errors import friendly_error, load_failure
 from lavalink_py.sources.ytdlp.extraction import ExtractRequest, YtdlpRunner
 from lavalink_py.sources.ytdlp.site import Collection, Nothing, Route, Search, Single, Site, entry_key, rebase
-from lavalink_py.sources.ytdlp.streams import StreamCache, choose_stream
+from lavalink_py.sources.ytdlp.streams import ResolvedStream, StreamCache, choose_stream
 
 _log = logging.getLogger(__name__)
 
@@ -39,6 +40,11 @@ Clock = Callable[[], float]
 
 def make_track(info: TrackInfo) -> Track:
     return Track(encode_track(info), info)
+
+
+def _live_if_track_is(info: TrackInfo, stream: ResolvedStream) -> ResolvedStream:
+    # The track says live (a Twitch channel, or Lavalink's own encoding) even where the page did not.
+    return replace(stream, is_live=True) if info.is_stream and not stream.is_live else stream
 
 
 class YtdlpSourceManager:
@@ -55,7 +61,7 @@ class YtdlpSourceManager:
         self.site = site
         # Lavalink's `playlistLoadLimit` (pages of 100): a 5,000-video playlist should not take 50 page fetches.
         self._playlist_limit = playlist_limit
-        self._runner = runner
+        self.runner = runner
         self._base_url = base_url
         self.cache = cache if cache is not None else StreamCache()
         self._clock = clock
@@ -83,17 +89,17 @@ class YtdlpSourceManager:
                 return NoMatches()
             case Search():
                 request = ExtractRequest(route.query, flat=route.flat, limit=route.offset + route.limit, playlist=True)
-                found = self._tracks(await self._runner.run(request))[route.offset :]
+                found = self._tracks(await self.runner.run(request))[route.offset :]
                 return SearchLoaded(found) if found else NoMatches()
             case Single():
-                info = await self._runner.run(ExtractRequest(rebase(route.url, self._base_url)))
+                info = await self.runner.run(ExtractRequest(rebase(route.url, self._base_url)))
                 if info.get("_type") == "playlist":
                     return self._playlist(info, None)
                 return self._single(info, route.key)
             case Collection():
                 url = rebase(route.url, self._base_url)
                 request = ExtractRequest(url, flat=route.flat, limit=self._playlist_limit, playlist=True)
-                return self._playlist(await self._runner.run(request), route.selected_key)
+                return self._playlist(await self.runner.run(request), route.selected_key)
             case _:
                 assert_never(route)
 
@@ -108,7 +114,7 @@ class YtdlpSourceManager:
         stream = choose_stream(entry) if entry.get("formats") else None
         if stream is not None:
             # The extraction that found the track also resolved its media: the play that usually follows is free.
-            self.cache.put(self._cache_key(track_info), stream, self._clock())
+            self.cache.put(self._cache_key(track_info), _live_if_track_is(track_info, stream), self._clock())
         return make_track(track_info)
 
     def _tracks(self, info: Mapping[str, Any]) -> list[Track]:
@@ -150,7 +156,7 @@ class YtdlpSourceManager:
     async def _resolve(self, info: TrackInfo, key: str) -> StreamSpec:
         url = rebase(self.site.page_url(info), self._base_url)
         try:
-            resolved = await self._runner.run(ExtractRequest(url))
+            resolved = await self.runner.run(ExtractRequest(url))
         except Exception as exc:
             _log.info("%s: resolving %r failed: %s", self.name, url, exc)
             raise friendly_error(exc, self.site.failure_message) from exc
@@ -158,4 +164,4 @@ class YtdlpSourceManager:
         if stream is None:
             raise FriendlyError("No playable audio format was found.", "suspicious",
                                 f"no usable format among {len(resolved.get('formats') or ())} for {url}")
-        return self.cache.put(key, stream, self._clock())
+        return self.cache.put(key, _live_if_track_is(info, stream), self._clock())

@@ -44,13 +44,16 @@ class TwitchSite:
     failure_message = "Loading Twitch channel information failed."
 
     def route(self, identifier: str) -> Route | None:
-        match = _TWITCH.match(identifier)
-        # Lowercased with no locale rules, as Twitch logins are ASCII.
-        return Single(identifier, match.group(1).lower()) if match else None
+        # The key is the URL as given: lavaplayer keeps it as both identifier and uri.
+        return Single(identifier, identifier) if _TWITCH.match(identifier) else None
 
     def track_info(self, entry: Mapping[str, Any], key: str | None) -> TrackInfo | None:
-        channel = key or mapping.text(entry, "uploader_id", "display_id") or ""
-        uri = mapping.text(entry, "webpage_url", "original_url") or f"https://www.twitch.tv/{channel}"
+        match = _TWITCH.match(key or "")
+        uri = key if match else mapping.text(entry, "webpage_url", "original_url")
+        if uri is None:
+            return None
+        # Lowercased with no locale rules, as Twitch logins are ASCII.
+        channel = match.group(1).lower() if match else (mapping.text(entry, "uploader_id", "display_id") or "")
         return TrackInfo(
             title=mapping.text(entry, "description", "title") or mapping.UNKNOWN_TITLE,
             author=channel or mapping.author(entry),
