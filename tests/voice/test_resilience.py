@@ -2,13 +2,11 @@
 
 import asyncio
 import ssl
-from pathlib import Path
 
 import pytest
 
 from lavalink_py.voice.connection import VoiceConnection
 from lavalink_py.voice.events import VoiceConnected, VoiceDisconnected, VoiceEvent, WebSocketClosed
-from tests.fakes.discord_voice.pki import voice_pki
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.voice.audio import encode_opus, play, sweep
 from tests.voice.harness import connect_to
@@ -229,11 +227,9 @@ async def test_missing_heartbeat_acks_lead_to_a_resume() -> None:
     assert closed_events(events) == []
 
 
-async def test_default_ssl_context_trusts_ssl_cert_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_default_ssl_context_trusts_ssl_cert_file(monkeypatch: pytest.MonkeyPatch) -> None:
     """The production path: no context passed, the CA comes from SSL_CERT_FILE as in the node's process."""
-    ca_file = tmp_path / "ca.pem"
-    ca_file.write_text(voice_pki().ca_pem)
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(FakeVoiceServer.ca_file()))
     async with FakeVoiceServer(dave_version=0) as server:
         conn = VoiceConnection(
             guild_id=server.guild_id, user_id=server.node_user_id, channel_id=server.channel_id,

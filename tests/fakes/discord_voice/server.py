@@ -24,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from aiohttp import WSMsgType, web
@@ -136,6 +137,20 @@ class FakeVoiceServer:
     @staticmethod
     def client_ssl_context() -> ssl.SSLContext:
         return voice_pki().client_context()
+
+    @staticmethod
+    def ca_file() -> Path:
+        """The test CA as a PEM file: point SSL_CERT_FILE at it so the default SSLContext trusts the fake."""
+        return voice_pki().ca_file
+
+    def voice_state(self) -> dict[str, str]:
+        """The Lavalink `voice` object of a player that should connect here (the user id is the node's User-Id)."""
+        return {
+            "token": self.token,
+            "endpoint": self.endpoint,
+            "sessionId": self.session_id,
+            "channelId": str(self.channel_id),
+        }
 
     @property
     def listeners(self) -> dict[int, SimulatedListener]:
