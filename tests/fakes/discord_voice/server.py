@@ -8,7 +8,7 @@ seq_ack is older than the buffer); DAVE through `DaveGroup`.
 UDP: 74-byte IP discovery; RTP decrypted with the session's AEAD mode, checked (SSRC, Speaking), recorded and
 handed to every simulated listener, which DAVE-decrypts and Opus-decodes as a Discord client would.
 Faults: drop_websocket(), refuse_next_resume, ack_heartbeats, close_websocket(code), add/remove_listener(),
-force_new_epoch(), inject_invalid_commit(), send_raw_text()/send_raw_binary(), secret_key_size.
+force_new_epoch(), downgrade(), inject_invalid_commit(), send_raw_text()/send_raw_binary(), secret_key_size.
 """
 
 from __future__ import annotations
@@ -214,6 +214,10 @@ class FakeVoiceServer:
     async def force_new_epoch(self) -> None:
         """A phantom member joins, so every member moves to a new epoch."""
         await self.add_listener(secrets.randbits(40) + 1)
+
+    async def downgrade(self) -> None:
+        self.group.downgrade()
+        await self._flush_group()
 
     async def inject_invalid_commit(self) -> None:
         self.group.inject_invalid_commit()
