@@ -47,9 +47,10 @@ async def test_drop_is_resumed_with_replay_and_no_gap_or_duplicate() -> None:
     assert server.listeners[B].joined
 
 
-async def test_refused_resume_reidentifies_and_reports() -> None:
+@pytest.mark.parametrize("external_sender_first", [False, True])
+async def test_refused_resume_reidentifies_and_reports(external_sender_first: bool) -> None:
     events: list[VoiceEvent] = []
-    async with FakeVoiceServer(listener_ids=(A,)) as server:
+    async with FakeVoiceServer(listener_ids=(A,), external_sender_first=external_sender_first) as server:
         conn = connect_to(server, events)
         try:
             await conn.wait_connected(10)

@@ -71,6 +71,7 @@ class FakeVoiceServer:
     buffer_size: int = 256
     refuse_next_resume: bool = False
     ack_heartbeats: bool = True
+    external_sender_first: bool = False  # send op 25 right after Ready, before Session Description
     packets: list[ReceivedPacket] = field(default_factory=list)
     udp_rejected: UdpCounters = field(default_factory=UdpCounters)
     secret_key_size: int = 32
@@ -322,6 +323,9 @@ class FakeVoiceServer:
         modes = list(self.modes)
         ready = {"ssrc": self._ssrc, "ip": "127.0.0.1", "port": self._udp_port, "modes": modes, "heartbeat_interval": 1}
         await self._send_sequenced(2, ready)
+        if self.dave_version > 0 and self.external_sender_first:
+            self.group.opening_messages()
+            await self._flush_group()
 
     async def _resume(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
         seq_ack = d.get("seq_ack")
@@ -347,7 +351,7 @@ class FakeVoiceServer:
         self.selected_mode = mode
         description = {"mode": mode, "secret_key": list(key), "dave_protocol_version": self.dave_version}
         await self._send_sequenced(4, description)
-        if self.dave_version > 0:
+        if self.dave_version > 0 and not self.external_sender_first:
             self.group.opening_messages()
             await self._flush_group()
 
