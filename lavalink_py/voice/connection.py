@@ -136,7 +136,7 @@ class VoiceConnection:
     async def wait_closed(self) -> None:
         """Returns when the connection has given up (or was closed); it never reconnects after that."""
         if self._task is not None:
-            await asyncio.shield(self._task)
+            await asyncio.wait({self._task})
 
     async def close(self) -> None:
         self._closing = True
@@ -282,6 +282,7 @@ class VoiceConnection:
             return _Closed(LOCAL_PROTOCOL_ERROR, str(exc)[:200], False)
         finally:
             self._ws_up = False
+            self._e2ee_event.clear()
             self.gateway.connection_lost()
             for helper in helpers:
                 helper.cancel()
