@@ -1,6 +1,8 @@
 """Voice send-path benchmark: N VoiceConnections to N fake Discord voice servers in a separate process.
 
     python -m bench.voice [--connections 50] [--seconds 10] [--dave 1]
+    python -m bench.voice --serve N [--dave 1]   # only the fakes: prints one JSON line {ca_pem, ca_file, servers:
+        [{guild_id, user_id, token, endpoint, sessionId, channelId}]}, then on a stdin line prints the arrival report
 
 The node side (this process) runs a drift-corrected 20 ms frame clock that calls send_frame on every connection
 per tick, like the audio engine. The fakes run in a child process (so their decryption and DAVE work does not
@@ -48,10 +50,15 @@ async def serve(count: int, dave: int) -> None:
     from tests.fakes.discord_voice.pki import voice_pki
     from tests.fakes.discord_voice.server import FakeVoiceServer
 
-    servers = [FakeVoiceServer(listener_ids=(444,), decode_audio=False, dave_version=dave) for _ in range(count)]
+    servers = [
+        FakeVoiceServer(guild_id=1000 + i, listener_ids=(444,), decode_audio=False, dave_version=dave)
+        for i in range(count)
+    ]
     for server in servers:
         await server.start()
-    print(json.dumps({"ca_pem": voice_pki().ca_pem, "endpoints": [s.endpoint for s in servers]}), flush=True)
+    described = [{"guild_id": s.guild_id, "user_id": s.node_user_id, **s.voice_state()} for s in servers]
+    pki = voice_pki()
+    print(json.dumps({"ca_pem": pki.ca_pem, "ca_file": str(pki.ca_file), "servers": described}), flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)
     jitter: list[float] = []
@@ -78,9 +85,12 @@ async def run(count: int, seconds: float, dave: int) -> dict[str, Any]:
     setup = json.loads(await child.stdout.readline())
     context = ssl.create_default_context(cadata=setup["ca_pem"])
     connections = [
-        VoiceConnection(guild_id=111, user_id=333, channel_id=222, session_id="voice-session", token="voice-token",
-                        endpoint=endpoint, on_event=lambda _e: None, ssl_context=context)
-        for endpoint in setup["endpoints"]
+        VoiceConnection(
+            guild_id=server["guild_id"], user_id=server["user_id"], channel_id=int(server["channelId"]),
+            session_id=server["sessionId"], token=server["token"], endpoint=server["endpoint"],
+            on_event=lambda _e: None, ssl_context=context,
+        )
+        for server in setup["servers"]
     ]
     await asyncio.gather(*(c.wait_e2ee_ready(60) for c in connections))
     frames = encode_opus(sweep(2.0))

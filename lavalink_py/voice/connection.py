@@ -44,6 +44,7 @@ from lavalink_py.voice.udp import VoiceDatagramProtocol, open_voice_udp
 log = logging.getLogger(__name__)
 
 SILENCE_FRAMES = 5
+CONNECT_TIMEOUT_S = 15.0  # TCP + TLS + HTTP upgrade
 FRAME_INTERVAL_S = 0.02
 ABNORMAL_CLOSE = 1006
 
@@ -76,6 +77,7 @@ class VoiceConnection:
         on_event: VoiceEventCallback,
         ssl_context: ssl.SSLContext | None = None,
         max_dave_protocol_version: int = davey.DAVE_PROTOCOL_VERSION,
+        http_session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.guild_id = guild_id
         self.url = gateway_url(endpoint)
@@ -84,7 +86,9 @@ class VoiceConnection:
         self._ssl = ssl_context if ssl_context is not None else ssl.create_default_context()
         self.dave = DaveAdapter(user_id, channel_id, max_dave_protocol_version)
         self.gateway = VoiceGateway(VoiceCredentials(guild_id, user_id, channel_id, session_id, token), self.dave)
-        self._http: aiohttp.ClientSession | None = None
+        # A shared session (the caller's) is used, never closed; otherwise we own one.
+        self._http = http_session
+        self._owns_http = http_session is None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._udp: VoiceDatagramProtocol | None = None
         self._sender: FrameSender | None = None
@@ -132,7 +136,7 @@ class VoiceConnection:
     async def wait_closed(self) -> None:
         """Returns when the connection has given up (or was closed); it never reconnects after that."""
         if self._task is not None:
-            await asyncio.shield(self._task)
+            await asyncio.wait({self._task})
 
     async def close(self) -> None:
         self._closing = True
@@ -142,7 +146,7 @@ class VoiceConnection:
                 await asyncio.gather(task, return_exceptions=True)
         await self._teardown_ws(1000)
         self._teardown_udp()
-        if self._http is not None:
+        if self._owns_http and self._http is not None:
             await self._http.close()
             self._http = None
 
@@ -261,7 +265,8 @@ class VoiceConnection:
         if self._http is None:
             self._http = aiohttp.ClientSession()
         try:
-            ws = await self._http.ws_connect(self.url, ssl=self._ssl, heartbeat=None, max_msg_size=1 << 20)
+            async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                ws = await self._http.ws_connect(self.url, ssl=self._ssl, heartbeat=None, max_msg_size=1 << 20)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             return _Closed(ABNORMAL_CLOSE, f"connect failed: {exc}", False)
         self._ws = ws
@@ -277,6 +282,7 @@ class VoiceConnection:
             return _Closed(LOCAL_PROTOCOL_ERROR, str(exc)[:200], False)
         finally:
             self._ws_up = False
+            self._e2ee_event.clear()
             self.gateway.connection_lost()
             for helper in helpers:
                 helper.cancel()

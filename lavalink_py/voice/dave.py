@@ -97,6 +97,15 @@ class DaveAdapter:
         out, self._outbound = self._outbound, []
         return out
 
+    def new_session(self) -> None:
+        """A new voice session (Identify): the old group is gone, and op 25 may arrive before op 4."""
+        self.protocol_version = 0
+        self._pending.clear()
+        self._outbound.clear()
+        if self._session is not None:
+            # An active group refuses a new external sender (davey: AlreadyInGroup).
+            self._session.reset()
+
     def session_description(self, version: int) -> None:
         if version > self.max_protocol_version:
             raise DaveError(f"server chose DAVE version {version}, above our maximum {self.max_protocol_version}")

@@ -1,7 +1,8 @@
 """Voice endpoint strings as Discord sends them in VOICE_SERVER_UPDATE: `host`, `host:port`, sometimes a scheme.
 
-A legacy `:80` suffix names no real port (the voice gateway serves wss on 443), so it is dropped as Lavalink's
-koe does; any other port is kept, as discord.js does (discord.py drops every port).
+A legacy `:80` suffix names no real port (the voice gateway serves wss on 443), so it is dropped as other voice
+clients do (`endpoint.Replace(":80", "")`); any other port is kept, as discord.js does. discord.py drops every
+port with `rpartition(':')`, which would also break a port-less endpoint, so we do not follow it.
 """
 
 from __future__ import annotations

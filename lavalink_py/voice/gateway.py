@@ -150,6 +150,7 @@ class VoiceGateway:
         self.state = GatewayState.IDENTIFYING
         self.seq_ack = -1
         self._has_session = False
+        self.dave.new_session()
         self._send(
             OP_IDENTIFY,
             {

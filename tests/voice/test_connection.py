@@ -1,6 +1,10 @@
+import asyncio
+
+import aiohttp
 import pytest
 
 from lavalink_py.voice.cipher import AES_GCM, XCHACHA
+from lavalink_py.voice.connection import VoiceConnection
 from lavalink_py.voice.events import VoiceConnected, VoiceEvent
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.voice.audio import encode_opus, play, snr_db, sweep
@@ -34,3 +38,22 @@ async def test_dave_listener_decodes_the_sweep(modes: tuple[str, ...], expected:
     assert timestamps_step([p.timestamp for p in server.packets]) == {960}
     assert snr_db(reference, listener.pcm()) >= 25
     assert conn.stats.packets_sent == len(frames)
+
+
+async def test_connections_share_a_caller_owned_http_session() -> None:
+    async with aiohttp.ClientSession() as http, FakeVoiceServer(guild_id=1) as one, FakeVoiceServer(guild_id=2) as two:
+        connections = [
+            VoiceConnection(
+                guild_id=server.guild_id, user_id=server.node_user_id, channel_id=server.channel_id,
+                session_id=server.session_id, token=server.token, endpoint=server.endpoint,
+                on_event=lambda _e: None, ssl_context=server.client_ssl_context(), http_session=http,
+            )
+            for server in (one, two)
+        ]
+        try:
+            await asyncio.gather(*(c.wait_connected(10) for c in connections))
+        finally:
+            for connection in connections:
+                await connection.close()
+        assert not http.closed
+    assert one.identifies == two.identifies == 1

@@ -158,3 +158,16 @@ def test_truncated_or_corrupted_real_messages_never_escape() -> None:
             for variant in (full[:cut], full[:cut] + b"\xff" * 5, flipped):
                 with contextlib.suppress(DaveError):
                     fresh().receive_binary(op, variant)
+
+
+def test_new_session_accepts_external_sender_before_session_description() -> None:
+    node, gw = started()
+    node.data_to_send()
+    join_listener(node, gw)
+    assert node.session is not None and node.session.ready
+    node.new_session()
+    node.receive_binary(25, ExternalSender(CHANNEL).sender_body)  # a new gateway key, before op 4
+    node.session_description(1)
+    (key_package,) = binaries(node)
+    assert key_package[0] == OP_KEY_PACKAGE
+    assert node.encrypt(FRAME) is None

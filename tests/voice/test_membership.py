@@ -104,3 +104,23 @@ async def test_invalid_commit_recovery_rejoins_and_audio_continues() -> None:
     assert a.plain_frames == 0
     assert a.dave_failures <= TRANSITION_FRAMES
     assert a.frames[-1].opus == frames[-1]
+
+
+async def test_downgrade_transition_switches_to_plain_opus_without_loss() -> None:
+    frames = encode_opus(sweep(1.5))
+    async with FakeVoiceServer(listener_ids=(A,)) as server:
+        conn = await start(server, [])
+        try:
+            playing = asyncio.create_task(play(conn.send_frame, frames))
+            await server.wait_for(lambda: len(server.packets) >= 20)
+            await server.downgrade()
+            await server.wait_for(lambda: len(server.group.executed) == 2)
+            await playing
+            await server.wait_for(lambda: len(server.listeners[A].frames) >= len(frames))
+        finally:
+            await conn.close()
+    a = server.listeners[A]
+    assert conn.dave.protocol_version == 0
+    assert a.dave_failures == 0
+    assert 0 < a.plain_frames < len(frames)  # DAVE frames until op 22, plain Opus after
+    assert [f.opus for f in a.frames] == frames

@@ -2,13 +2,11 @@
 
 import asyncio
 import ssl
-from pathlib import Path
 
 import pytest
 
 from lavalink_py.voice.connection import VoiceConnection
 from lavalink_py.voice.events import VoiceConnected, VoiceDisconnected, VoiceEvent, WebSocketClosed
-from tests.fakes.discord_voice.pki import voice_pki
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.voice.audio import encode_opus, play, sweep
 from tests.voice.harness import connect_to
@@ -49,9 +47,10 @@ async def test_drop_is_resumed_with_replay_and_no_gap_or_duplicate() -> None:
     assert server.listeners[B].joined
 
 
-async def test_refused_resume_reidentifies_and_reports() -> None:
+@pytest.mark.parametrize("external_sender_first", [False, True])
+async def test_refused_resume_reidentifies_and_reports(external_sender_first: bool) -> None:
     events: list[VoiceEvent] = []
-    async with FakeVoiceServer(listener_ids=(A,)) as server:
+    async with FakeVoiceServer(listener_ids=(A,), external_sender_first=external_sender_first) as server:
         conn = connect_to(server, events)
         try:
             await conn.wait_connected(10)
@@ -229,11 +228,9 @@ async def test_missing_heartbeat_acks_lead_to_a_resume() -> None:
     assert closed_events(events) == []
 
 
-async def test_default_ssl_context_trusts_ssl_cert_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_default_ssl_context_trusts_ssl_cert_file(monkeypatch: pytest.MonkeyPatch) -> None:
     """The production path: no context passed, the CA comes from SSL_CERT_FILE as in the node's process."""
-    ca_file = tmp_path / "ca.pem"
-    ca_file.write_text(voice_pki().ca_pem)
-    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(FakeVoiceServer.ca_file()))
     async with FakeVoiceServer(dave_version=0) as server:
         conn = VoiceConnection(
             guild_id=server.guild_id, user_id=server.node_user_id, channel_id=server.channel_id,

@@ -189,6 +189,13 @@ class DaveGroup:
         self.invalid_reports.append(transition_id)
         self._pending_transition = None
 
+    def downgrade(self) -> None:
+        """Prepare a transition to protocol version 0 (transport encryption only); op 22 follows the node's op 23."""
+        for listener in self._joined():
+            listener.session.set_passthrough_mode(True, 120)
+        tid = self._start_transition()
+        self._out.append(ToNode(21, {"transition_id": tid, "protocol_version": 0}))
+
     def inject_invalid_commit(self) -> None:
         tid = self._start_transition()
         self._out.append(ToNode(29, binary=tid.to_bytes(2, "big") + b"\x00\x01\x00\x01not-a-commit"))

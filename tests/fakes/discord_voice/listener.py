@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 SILENCE_FRAME = b"\xf8\xff\xfe"
+DAVE_MARKER = b"\xfa\xfa"
 
 
 @dataclass
@@ -60,6 +61,8 @@ class SimulatedListener:
         except ValueError:
             self.dave_failures += 1
             return
+        if payload[-2:] != DAVE_MARKER:
+            self.plain_frames += 1  # let through by passthrough mode (a downgrade), as a Discord client would
         self._accept(sequence, opus)
 
     def _accept(self, sequence: int, opus: bytes) -> None:

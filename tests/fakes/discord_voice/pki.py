@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 @dataclass(frozen=True)
 class VoicePki:
     ca_pem: str
+    ca_file: Path  # for SSL_CERT_FILE, the way a node process is told to trust the test CA
     cert_file: Path
     key_file: Path
 
@@ -77,4 +78,6 @@ def voice_pki() -> VoicePki:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
-    return VoicePki(ca_pem, cert_file, key_file)
+    ca_file = directory / "ca.pem"
+    ca_file.write_text(ca_pem)
+    return VoicePki(ca_pem, ca_file, cert_file, key_file)

@@ -8,7 +8,7 @@ seq_ack is older than the buffer); DAVE through `DaveGroup`.
 UDP: 74-byte IP discovery; RTP decrypted with the session's AEAD mode, checked (SSRC, Speaking), recorded and
 handed to every simulated listener, which DAVE-decrypts and Opus-decodes as a Discord client would.
 Faults: drop_websocket(), refuse_next_resume, ack_heartbeats, close_websocket(code), add/remove_listener(),
-force_new_epoch(), inject_invalid_commit(), send_raw_text()/send_raw_binary(), secret_key_size.
+force_new_epoch(), downgrade(), inject_invalid_commit(), send_raw_text()/send_raw_binary(), secret_key_size.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from aiohttp import WSMsgType, web
@@ -70,6 +71,7 @@ class FakeVoiceServer:
     buffer_size: int = 256
     refuse_next_resume: bool = False
     ack_heartbeats: bool = True
+    external_sender_first: bool = False  # send op 25 right after Ready, before Session Description
     packets: list[ReceivedPacket] = field(default_factory=list)
     udp_rejected: UdpCounters = field(default_factory=UdpCounters)
     secret_key_size: int = 32
@@ -137,6 +139,20 @@ class FakeVoiceServer:
     def client_ssl_context() -> ssl.SSLContext:
         return voice_pki().client_context()
 
+    @staticmethod
+    def ca_file() -> Path:
+        """The test CA as a PEM file: point SSL_CERT_FILE at it so the default SSLContext trusts the fake."""
+        return voice_pki().ca_file
+
+    def voice_state(self) -> dict[str, str]:
+        """The Lavalink `voice` object of a player that should connect here (the user id is the node's User-Id)."""
+        return {
+            "token": self.token,
+            "endpoint": self.endpoint,
+            "sessionId": self.session_id,
+            "channelId": str(self.channel_id),
+        }
+
     @property
     def listeners(self) -> dict[int, SimulatedListener]:
         return self.group.listeners
@@ -199,6 +215,10 @@ class FakeVoiceServer:
     async def force_new_epoch(self) -> None:
         """A phantom member joins, so every member moves to a new epoch."""
         await self.add_listener(secrets.randbits(40) + 1)
+
+    async def downgrade(self) -> None:
+        self.group.downgrade()
+        await self._flush_group()
 
     async def inject_invalid_commit(self) -> None:
         self.group.inject_invalid_commit()
@@ -303,6 +323,9 @@ class FakeVoiceServer:
         modes = list(self.modes)
         ready = {"ssrc": self._ssrc, "ip": "127.0.0.1", "port": self._udp_port, "modes": modes, "heartbeat_interval": 1}
         await self._send_sequenced(2, ready)
+        if self.dave_version > 0 and self.external_sender_first:
+            self.group.opening_messages()
+            await self._flush_group()
 
     async def _resume(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
         seq_ack = d.get("seq_ack")
@@ -328,7 +351,7 @@ class FakeVoiceServer:
         self.selected_mode = mode
         description = {"mode": mode, "secret_key": list(key), "dave_protocol_version": self.dave_version}
         await self._send_sequenced(4, description)
-        if self.dave_version > 0:
+        if self.dave_version > 0 and not self.external_sender_first:
             self.group.opening_messages()
             await self._flush_group()
 
