@@ -19,7 +19,7 @@ PlaylistKind = Literal["m3u", "pls", "plain"]
 # lavaplayer reads this much of a file to find a plain playlist's first link.
 PLAIN_SCAN_BYTES = 1000
 _LINK = re.compile(r"(?:https?|icy)://\S.*")
-_PLS_FILE = re.compile(r"\s*File([0-9]+)=((?:https?|icy)://.*?)\s*")
+_PLS_FILE = re.compile(r"\s*File([0-9]+)=\s*((?:https?|icy)://.*?)\s*")
 _PLS_TITLE = re.compile(r"\s*Title([0-9]+)=(.*?)\s*")
 
 
