@@ -106,6 +106,10 @@ class MediaProbe:
             )
         except av.error.InvalidDataError as exc:
             raise ProbeError("Unknown file format.", unknown_format=True, cause=str(exc)) from exc
+        except av.error.ExitError as exc:
+            # PyAV's timeout interrupts FFmpeg, which reports it as "Immediate exit requested".
+            message = f"No answer within {self.connect_timeout_s:g} s (connect) / {self.read_timeout_s:g} s (read)"
+            raise ProbeError(message, unknown_format=False, cause=f"TimeoutError: {message}") from exc
         except (av.error.FFmpegError, OSError) as exc:
             raise ProbeError(f"Could not open the media: {exc}", unknown_format=False, cause=str(exc)) from exc
         with container:

@@ -34,6 +34,7 @@ def files() -> dict[str, bytes]:
         "tone.webm": media.encode(media.WEBM_OPUS, metadata=TAGS),
         "tone.aac": media.encode(media.ADTS_AAC),
         "chunk.mp3": media.encode(media.MP3, seconds=0.5),
+        "segment.ts": media.encode(media.MPEGTS_AAC),
     }
 
 
@@ -67,7 +68,8 @@ def _playlists(server: MediaServer) -> dict[str, str]:
         "plain.txt": f"{untagged}\nhttp://x.invalid/\n",
         "empty.m3u": "#EXTM3U\n#EXTINF:-1,Nothing\nrelative/file.mp3\n",
         "live.m3u8": "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:2.0,\nseg7.ts\n",
-        "vod.m3u8": "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg0.ts\n#EXTINF:1.5,\nseg1.ts\n#EXT-X-ENDLIST\n",
+        "vod.m3u8": "#EXTM3U\n#EXT-X-TARGETDURATION:2\n"
+        "#EXTINF:2.0,\n/media/segment.ts\n#EXTINF:2.0,\n/media/segment.ts\n#EXT-X-ENDLIST\n",
         "master.m3u8": "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=64000\nvod.m3u8\n",
     }
 
@@ -137,6 +139,15 @@ def refused_url() -> Iterator[str]:
     """A URL on 127.0.0.1 whose port is bound but not listening: connecting is refused at once."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/stream.mp3"
+
+
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """A URL on 127.0.0.1 whose server accepts connections (the kernel's backlog) but never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/stream.mp3"
 
 

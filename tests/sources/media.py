@@ -25,6 +25,7 @@ WAV = Kind("wav", "pcm_s16le", 44100, "s16")
 M4A_AAC = Kind("ipod", "aac", 44100, "fltp")
 WEBM_OPUS = Kind("webm", "libopus", 48000, "s16")
 ADTS_AAC = Kind("adts", "aac", 44100, "fltp")
+MPEGTS_AAC = Kind("mpegts", "aac", 44100, "fltp")
 
 
 def _tone(kind: Kind, samples: int, offset: int) -> av.AudioFrame:

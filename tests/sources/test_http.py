@@ -152,13 +152,25 @@ async def test_live_hls_is_a_stream_track(http: HttpSourceManager, media_server:
 
 async def test_finished_hls_has_the_sum_of_its_segments(http: HttpSourceManager, media_server: MediaServer) -> None:
     track = loaded(await http.load_item(media_server.url("/playlists/vod.m3u8")))
-    assert (track.info.is_stream, track.info.length_ms) == (False, 3500)
+    assert (track.info.is_stream, track.info.length_ms) == (False, 4000)
+
+
+async def test_hls_track_plays_in_pyav(http: HttpSourceManager, media_server: MediaServer) -> None:
+    track = loaded(await http.load_item(media_server.url("/playlists/master.m3u8")))
+    spec = await http.open_stream(track.info)
+
+    def samples() -> int:
+        with av.open(spec.url, options=spec.options, timeout=5.0) as media:
+            return sum(frame.samples for frame in media.decode(audio=0))
+
+    # Two segments of two seconds at 44.1 kHz (AAC adds a little priming).
+    assert 2 * 2 * 44100 <= await asyncio.to_thread(samples) <= 2 * 2 * 44100 + 4096
 
 
 async def test_hls_master_is_judged_by_its_first_variant(http: HttpSourceManager, media_server: MediaServer) -> None:
     url = media_server.url("/playlists/master.m3u8")
     track = loaded(await http.load_item(url))
-    assert (track.info.identifier, track.info.is_stream, track.info.length_ms) == (url, False, 3500)
+    assert (track.info.identifier, track.info.is_stream, track.info.length_ms) == (url, False, 4000)
 
 
 # --- failures -------------------------------------------------------------------------------------------------------
@@ -184,6 +196,16 @@ async def test_refused_connection_fails_suspicious(http: HttpSourceManager, refu
     error = failed(await http.load_item(refused_url))
     assert (error.message, error.severity) == ("Connecting to the URL failed.", "suspicious")
     assert "ClientConnectorError" in error.cause
+
+
+async def test_silent_server_times_out(silent_url: str) -> None:
+    http = HttpSourceManager(MediaProbe(connect_timeout_s=0.3, read_timeout_s=0.3))
+    try:
+        error = failed(await http.load_item(silent_url))
+    finally:
+        await http.close()
+    assert (error.message, error.severity) == ("Connecting to the URL failed.", "suspicious")
+    assert error.cause.startswith("TimeoutError")
 
 
 async def test_url_without_host_is_invalid(http: HttpSourceManager) -> None:
