@@ -82,9 +82,11 @@ class HttpSourceManager:
 
     async def load_item(self, identifier: str) -> LoadResult | None:
         url = as_http_url(identifier)
-        if url is None:
-            return None
-        title: str | None = None
+        return None if url is None else await self.load_url(url)
+
+    async def load_url(self, url: str, title: str | None = None) -> LoadResult | None:
+        """Load an http(s) URL, following redirects and playlists; `title` names media that has no tags of its own."""
+        identifier = url
         try:
             for _ in range(self.max_redirects):
                 outcome = await self._load_once(url, title)

@@ -10,8 +10,10 @@ import av
 import pytest
 
 from lavalink_py.protocol.track_codec import decode_track
+from lavalink_py.sources.http import HttpSourceManager
 from lavalink_py.sources.local import LocalSourceManager
 from lavalink_py.sources.probe import MediaProbe
+from tests.sources.conftest import MediaServer
 from tests.sources.helpers import container, failed, loaded
 
 
@@ -77,3 +79,36 @@ async def test_open_stream_spec_plays_in_pyav(local: LocalSourceManager, media_d
 
     assert await asyncio.to_thread(first_frame_samples) > 0
     assert not spec.is_live
+
+
+async def test_playlist_file_loads_its_link_through_http(
+    probe: MediaProbe, media_server: MediaServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "radio.pls"
+    path.write_text(f"[playlist]\nFile1={media_server.url('/media/untagged.mp3')}\nTitle1=From Disk\n")
+    http = HttpSourceManager(probe)
+    try:
+        track = loaded(await LocalSourceManager(probe, http).load_item(str(path)))
+    finally:
+        await http.close()
+    assert (track.info.source_name, track.info.title) == ("http", "From Disk")
+    assert track.info.identifier == media_server.url("/media/untagged.mp3")
+
+
+async def test_playlist_file_without_http_source_is_not_a_match(local: LocalSourceManager, tmp_path: Path) -> None:
+    path = tmp_path / "radio.m3u"
+    path.write_text("#EXTM3U\nhttp://radio.invalid/stream\n")
+    assert await local.load_item(str(path)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("#EXTM3U\nrelative.mp3\n", "The playlist file contains no links."),
+        ("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg.ts\n", "Unknown file format."),
+    ],
+)
+async def test_playlist_file_failures(local: LocalSourceManager, tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "list.m3u8"
+    path.write_text(text)
+    assert failed(await local.load_item(str(path))).message == message
