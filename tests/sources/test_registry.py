@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,10 +68,12 @@ async def test_names_lookup_and_plugin_registration() -> None:
         registry.register(PrefixSource("one", "z"))
 
 
-async def test_unexpected_exception_is_a_fault_result() -> None:
+async def test_unexpected_exception_is_a_fault_result(caplog: pytest.LogCaptureFixture) -> None:
     broken = PrefixSource("broken", "x", raises=RuntimeError("disk on fire"))
     registry = SourceRegistry([broken, PrefixSource("two", "x")])
-    error = failed(await registry.load("x1"))
+    with caplog.at_level(logging.ERROR, logger="lavalink_py.sources.registry"):
+        error = failed(await registry.load("x1"))
+    assert [record.exc_info[0] for record in caplog.records if record.exc_info] == [RuntimeError]
     assert (error.message, error.severity) == (LOOKUP_FAULT, "fault")
     assert error.cause == "RuntimeError: disk on fire"
     assert "disk on fire" in error.cause_stack_trace and "Traceback" in error.cause_stack_trace
@@ -105,3 +109,9 @@ async def test_real_sources_split_urls_and_paths(
     assert loaded(await real_registry.load(str(media_dir / "tagged.mp3"))).info.source_name == "local"
     assert await real_registry.load(media_server.url("/media/nothing.mp3")) == NoMatches()
     assert await real_registry.load(str(media_dir / "nothing.mp3")) == NoMatches()
+
+
+async def test_cancellation_is_not_turned_into_a_result() -> None:
+    registry = SourceRegistry([PrefixSource("slow", "x", raises=asyncio.CancelledError())])
+    with pytest.raises(asyncio.CancelledError):
+        await registry.load("x")
