@@ -1,0 +1,135 @@
+"""Media probing with PyAV: what is at a URL or path, read off the event loop.
+
+Opening media blocks (network, disk, demuxer probing), so `MediaProbe.probe` runs `probe_sync` in an executor.
+Metadata follows lavaplayer's precedence: the container's tags (title; artist, else album_artist), else the
+Icecast headers FFmpeg reports (icy-description or icy-url as title, icy-name as author).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import av
+import av.error
+
+from lavalink_py.sources.containers import probe_name
+
+log = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; lavalink_py)"
+
+
+class ProbeError(Exception):
+    """The media could not be opened (`unknown_format` False) or holds no audio FFmpeg can read (True)."""
+
+    def __init__(self, message: str, *, unknown_format: bool, cause: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.unknown_format = unknown_format
+        self.cause = cause
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    format_name: str  # FFmpeg demuxer, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    title: str | None
+    author: str | None
+    length_ms: int | None  # None when unknown: a live stream
+    is_live: bool
+    codec: str
+    sample_rate: int
+    channels: int
+
+    @property
+    def container(self) -> str:
+        """lavaplayer's probe name for this container (see `containers`)."""
+        return probe_name(self.format_name)
+
+
+def _tag(tags: Mapping[str, str], *names: str) -> str | None:
+    lowered = {key.lower(): value for key, value in tags.items()}
+    for name in names:
+        value = lowered.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _length_ms(container: Any, stream: Any) -> int | None:
+    if container.duration is not None and container.duration > 0:
+        return int(container.duration // 1000)  # AV_TIME_BASE is microseconds
+    if stream.duration is not None and stream.time_base is not None and stream.duration > 0:
+        return int(stream.duration * stream.time_base * 1000)
+    return None
+
+
+class MediaProbe:
+    def __init__(
+        self,
+        *,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 3.0,
+        user_agent: str = DEFAULT_USER_AGENT,
+        executor: Executor | None = None,
+    ) -> None:
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.user_agent = user_agent
+        self._executor = executor
+
+    def ffmpeg_options(self, source: str) -> dict[str, str]:
+        """FFmpeg options for opening `source`: identity and socket timeouts for HTTP, nothing for files."""
+        if not source.startswith(("http://", "https://")):
+            return {}
+        return {
+            "user_agent": self.user_agent,
+            # FFmpeg's tcp `timeout` (microseconds) bounds connect and each read.
+            "timeout": str(int(max(self.connect_timeout_s, self.read_timeout_s) * 1_000_000)),
+        }
+
+    async def probe(self, source: str) -> MediaInfo:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.probe_sync, source)
+
+    def probe_sync(self, source: str) -> MediaInfo:
+        try:
+            container = av.open(
+                source,
+                options=self.ffmpeg_options(source),
+                timeout=(self.connect_timeout_s, self.read_timeout_s),
+                metadata_errors="replace",
+            )
+        except av.error.InvalidDataError as exc:
+            raise ProbeError("Unknown file format.", unknown_format=True, cause=str(exc)) from exc
+        except av.error.ExitError as exc:
+            # PyAV's timeout interrupts FFmpeg, which reports it as "Immediate exit requested".
+            message = f"No answer within {self.connect_timeout_s:g} s (connect) / {self.read_timeout_s:g} s (read)"
+            raise ProbeError(message, unknown_format=False, cause=f"TimeoutError: {message}") from exc
+        except (av.error.FFmpegError, OSError) as exc:
+            raise ProbeError(f"Could not open the media: {exc}", unknown_format=False, cause=str(exc)) from exc
+        with container:
+            return self._describe(source, container)
+
+    def _describe(self, source: str, container: Any) -> MediaInfo:
+        if not container.streams.audio:
+            raise ProbeError("Unknown file format.", unknown_format=True, cause=f"no audio stream in {source}")
+        stream = container.streams.audio[0]
+        tags = {**dict(container.metadata), **dict(stream.metadata)}
+        length_ms = _length_ms(container, stream)
+        is_live = length_ms is None
+        ctx = stream.codec_context
+        return MediaInfo(
+            format_name=container.format.name,
+            title=_tag(tags, "title", "icy-description", "icy-url"),
+            author=_tag(tags, "artist", "album_artist", "icy-name"),
+            length_ms=None if is_live else length_ms,
+            is_live=is_live,
+            codec=ctx.name,
+            sample_rate=int(ctx.sample_rate or 0),
+            channels=int(ctx.channels or 0),
+        )

@@ -1,0 +1,60 @@
+"""Real media files for the source tests, encoded with PyAV (a 440 Hz tone)."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    container: str  # FFmpeg muxer name
+    codec: str
+    sample_rate: int
+    sample_format: str  # what the encoder takes, planar or packed
+
+
+MP3 = Kind("mp3", "libmp3lame", 44100, "s16p")
+OGG_OPUS = Kind("ogg", "libopus", 48000, "s16")
+FLAC = Kind("flac", "flac", 44100, "s16")
+WAV = Kind("wav", "pcm_s16le", 44100, "s16")
+M4A_AAC = Kind("ipod", "aac", 44100, "fltp")
+WEBM_OPUS = Kind("webm", "libopus", 48000, "s16")
+ADTS_AAC = Kind("adts", "aac", 44100, "fltp")
+MPEGTS_AAC = Kind("mpegts", "aac", 44100, "fltp")
+
+
+def _tone(kind: Kind, samples: int, offset: int) -> av.AudioFrame:
+    t = (np.arange(samples) + offset) / kind.sample_rate
+    wave = (np.sin(2 * math.pi * 440 * t) * 0.3).astype(np.float32)
+    stereo = np.stack([wave, wave])
+    if kind.sample_format == "fltp":
+        data = stereo
+    elif kind.sample_format == "s16p":
+        data = (stereo * 32767).astype(np.int16)
+    else:
+        data = (stereo.T.reshape(1, -1) * 32767).astype(np.int16)
+    frame = av.AudioFrame.from_ndarray(data, format=kind.sample_format, layout="stereo")
+    frame.sample_rate = kind.sample_rate
+    frame.pts = offset
+    return frame
+
+
+def encode(kind: Kind, seconds: float = 2.0, metadata: dict[str, str] | None = None) -> bytes:
+    out = io.BytesIO()
+    with av.open(out, "w", format=kind.container) as container:
+        container.metadata.update(metadata or {})
+        stream = container.add_stream(kind.codec, rate=kind.sample_rate, layout="stereo")
+        assert isinstance(stream, av.AudioStream)
+        total = int(seconds * kind.sample_rate)
+        chunk = 960 if kind.sample_rate == 48000 else 1152
+        for start in range(0, total, chunk):
+            for packet in stream.encode(_tone(kind, min(chunk, total - start), start)):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
