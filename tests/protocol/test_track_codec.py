@@ -34,6 +34,12 @@ VECTOR_C = (
     "ZFF3NHc5V2dYY1EvbWF4cmVzZGVmYXVsdC5qcGcAAAd5b3V0dWJlAAAAAAAAAAA="
 )
 
+# From the @lavalink/encoding README (itslukej/encoding): a second real version-2 track.
+VECTOR_D = (
+    "QAAAkwIANFNrcmlsbGV4ICYgSGFic3RyYWt0IC0gQ2hpY2tlbiBTb3VwIFtPZmZpY2lhbCBBdWRpb10ABU9XU0xBAAAAAAADLIAACzIyTVdyV1BWX1FN"
+    "AAEAK2h0dHBzOi8vd3d3LnlvdXR1YmUuY29tL3dhdGNoP3Y9MjJNV3JXUFZfUU0AB3lvdXR1YmUAAAAAAAAAAA=="
+)
+
 
 def _info(**changes: object) -> TrackInfo:
     base = TrackInfo(
@@ -66,6 +72,18 @@ def test_vector_b_version_2() -> None:
     assert (info.title, info.author, info.length_ms) == ('Architects - "deep fake"', "Epitaph Records", 214000)
     assert (info.identifier, info.uri) == ("TnCUJVPQH3I", "https://www.youtube.com/watch?v=TnCUJVPQH3I")
     assert (info.source_name, info.details, info.position_ms, info.artwork_url) == ("youtube", b"", 0, None)
+
+
+def test_vector_d_version_2() -> None:
+    assert decode_track(VECTOR_D) == TrackInfo(
+        title="Skrillex & Habstrakt - Chicken Soup [Official Audio]",
+        author="OWSLA",
+        length_ms=208000,
+        identifier="22MWrWPV_QM",
+        is_stream=False,
+        uri="https://www.youtube.com/watch?v=22MWrWPV_QM",
+        source_name="youtube",
+    )
 
 
 def test_vector_c_version_3_reencodes_byte_for_byte() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import math
+from array import array
 from dataclasses import dataclass
 
 import av
-import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +29,23 @@ MPEGTS_AAC = Kind("mpegts", "aac", 44100, "fltp")
 
 
 def _tone(kind: Kind, samples: int, offset: int) -> av.AudioFrame:
-    t = (np.arange(samples) + offset) / kind.sample_rate
-    wave = (np.sin(2 * math.pi * 440 * t) * 0.3).astype(np.float32)
-    stereo = np.stack([wave, wave])
+    wave = [math.sin(2 * math.pi * 440 * (i + offset) / kind.sample_rate) * 0.3 for i in range(samples)]
+    frame = av.AudioFrame(format=kind.sample_format, layout="stereo", samples=samples)
     if kind.sample_format == "fltp":
-        data = stereo
-    elif kind.sample_format == "s16p":
-        data = (stereo * 32767).astype(np.int16)
+        channel = array("f", wave).tobytes()
+        planes = [channel, channel]
     else:
-        data = (stereo.T.reshape(1, -1) * 32767).astype(np.int16)
-    frame = av.AudioFrame.from_ndarray(data, format=kind.sample_format, layout="stereo")
+        ints = array("h", (int(x * 32767) for x in wave))
+        planes = [ints.tobytes()] * 2 if kind.sample_format == "s16p" else [array("h", _interleave(ints)).tobytes()]
+    for plane, data in zip(frame.planes, planes, strict=True):
+        plane.update(data)
     frame.sample_rate = kind.sample_rate
     frame.pts = offset
     return frame
+
+
+def _interleave(mono: array[int]) -> list[int]:
+    return [sample for value in mono for sample in (value, value)]
 
 
 def encode(kind: Kind, seconds: float = 2.0, metadata: dict[str, str] | None = None) -> bytes:

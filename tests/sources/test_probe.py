@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 
 from lavalink_py.sources.local import ffmpeg_url
@@ -61,7 +60,7 @@ async def test_refused_connection(probe: MediaProbe, refused_url: str) -> None:
 
 async def test_video_without_audio_is_an_unknown_format(probe: MediaProbe, tmp_path: Path) -> None:
     path = tmp_path / "picture.png"
-    frame = av.VideoFrame.from_ndarray(np.zeros((8, 8, 3), dtype=np.uint8), format="rgb24")
+    frame = av.VideoFrame(8, 8, "rgb24")
     with av.open(str(path), "w", format="image2") as out:
         stream = out.add_stream("png")
         assert isinstance(stream, av.VideoStream)
