@@ -32,6 +32,7 @@ from lavalink_py.metrics.registry import NodeMetrics
 from lavalink_py.sessions.node import Node, TrackLoader
 from lavalink_py.sources.http import HttpSourceManager
 from lavalink_py.sources.local import LocalSourceManager
+from lavalink_py.sources.probe import MediaProbe
 from lavalink_py.sources.registry import SourceRegistry
 from lavalink_py.sources.ytdlp.factory import build_ytdlp_managers
 
@@ -64,10 +65,18 @@ def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
             playlist_load_limit=server.youtube_playlist_load_limit,
         )
     )
+    timeouts = server.timeouts
+    probe = MediaProbe(
+        connect_timeout_s=timeouts.connect_timeout_ms / 1000,
+        read_timeout_s=timeouts.socket_timeout_ms / 1000,
+        executor=executor,
+    )
+    http = HttpSourceManager(probe)
     if enabled.http:
-        registry.register(HttpSourceManager())
+        registry.register(http)
     if enabled.local:
-        registry.register(LocalSourceManager())
+        # Playlist files on disk name their entries by URL, which the HTTP source opens (as lavaplayer does).
+        registry.register(LocalSourceManager(http=http))
     return registry
 
 
@@ -185,6 +194,7 @@ async def _drain(app: web.Application) -> None:
 async def _shutdown_sessions(app: web.Application) -> None:
     app[NODE].sessions.shutdown()
     await app[NODE].tasks.drain()
+    await app[NODE].loader.close()
 
 
 async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:

@@ -39,6 +39,7 @@ class Recorder:
 @pytest.fixture
 async def media_url(tmp_path: Path) -> AsyncIterator[str]:
     write_audio(tmp_path / "sweep.mp3", 3.0, title="Sweep", artist="Test Tones")
+    (tmp_path / "notes.txt").write_text("not audio at all\n" * 200)
     app = web.Application()
     app.router.add_static("/media", tmp_path)
     runner = web.AppRunner(app)
@@ -92,7 +93,11 @@ async def test_load_http_mp3_and_local_file_and_decode(
     decoded_many = await lavalink_client.decode_tracks([track.track, result.tracks[0].track])
     assert [t.title for t in decoded_many] == ["Sweep", "Local Sweep"]
 
-    assert (await lavalink_client.get_tracks(f"{media_url}/missing.mp3")).load_type == lavalink.LoadType.ERROR
+    # lavaplayer's HTTP source treats a 404 as "no matches" and media it cannot read as an error.
+    assert (await lavalink_client.get_tracks(f"{media_url}/missing.mp3")).load_type == lavalink.LoadType.EMPTY
+    failed = await lavalink_client.get_tracks(f"{media_url}/notes.txt")
+    assert failed.load_type == lavalink.LoadType.ERROR
+    assert failed.error is not None
 
 
 async def test_player_lifecycle(client: tuple[lavalink.Client, Any, Recorder], media_url: str) -> None:

@@ -11,14 +11,20 @@ import psutil
 from lavalink_py.player.services import BackgroundTasks, PlayerServices, VoiceFactory, discord_voice
 from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.messages import FrameStats, NodeStats
+from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sessions.manager import SessionManager
 from lavalink_py.sessions.session import MessageObserver, Session
+from lavalink_py.sources.base import StreamSpec
 
 
 class TrackLoader(Protocol):
     async def load(self, identifier: str) -> LoadResult: ...
 
     def names(self) -> list[str]: ...
+
+    async def open_stream(self, info: TrackInfo) -> StreamSpec: ...
+
+    async def close(self) -> None: ...
 
 
 class Node:

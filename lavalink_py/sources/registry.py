@@ -71,3 +71,10 @@ class SourceRegistry:
         if manager is None:
             raise UnknownSourceError(f"no source manager named {info.source_name!r}")
         return await manager.open_stream(info)
+
+    async def close(self) -> None:
+        """Release what the managers hold open (HTTP sessions)."""
+        for manager in self._managers:
+            close = getattr(manager, "close", None)
+            if close is not None:
+                await close()
