@@ -17,7 +17,8 @@ from typing import Any
 import av
 import numpy as np
 
-from lavalink_py.audio.frames import CHANNELS, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, FrameBuffer
+from lavalink_py.audio.frames import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, FrameBuffer
+from lavalink_py.audio.opus_toc import opus_packet_samples
 from lavalink_py.audio.pcm import Int16Pcm, OpusEncoder, Resampler, apply_gain
 from lavalink_py.audio.results import (
     FINISHED,
@@ -202,16 +203,16 @@ class TrackStream:
             return True
         if packet.size == 0 or packet.pts is None:
             return False
-        tb = packet.time_base
-        if packet.duration is None or packet.duration * tb * 1000 != FRAME_MS:
+        data = bytes(packet)
+        if opus_packet_samples(data) != FRAME_SAMPLES:
             # Not a plain 20 ms packet: decode from here on (a fresh decoder; its first ~6.5 ms pre-roll is soft).
             self.passthrough = False
             self._decode_packet(packet)
             return False
-        start = packet.pts * tb * SAMPLE_RATE
+        start = packet.pts * packet.time_base * SAMPLE_RATE
         if start + FRAME_SAMPLES <= self.start_ms * SAMPLE_RATE // 1000:
             return False  # before the seek target
-        out.append(bytes(packet))
+        out.append(data)
         self._emitted += FRAME_SAMPLES
         return False
 
