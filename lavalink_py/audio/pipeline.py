@@ -88,7 +88,7 @@ class TrackStream:
         self._pos: int | None = None  # absolute position of the next resampled sample, in 48 kHz samples
         self._emitted = 0  # samples (or passthrough samples) handed out since start_ms
         self._decode_errors = 0
-        self._demux_done = False
+        self._origin = 0  # stream start time in 48 kHz samples
 
     # ---- thread side -------------------------------------------------------------------------------------
     def fill(self, frames: int) -> None:
@@ -149,8 +149,12 @@ class TrackStream:
             ctx.name == "opus" and ctx.sample_rate == SAMPLE_RATE and self.volume == 100 and self.filters is None
         )
         self._decode_stream = stream
+        # Timestamps count from the stream's start time (MP3 reports its encoder delay there, ~25 ms): position 0
+        # is the first sample the decoder hands out, not timestamp 0.
+        if stream.start_time is not None and stream.time_base is not None:
+            self._origin = round(stream.start_time * stream.time_base * SAMPLE_RATE)
         if self.start_ms > 0 and not self.spec.is_live:
-            container.seek(self.start_ms * 1000, backward=True, any_frame=False)
+            container.seek(self.start_ms * 1000 + self._origin * 1_000_000 // SAMPLE_RATE, backward=True)
         self._packets = container.demux(stream)
         self.opened = True
 
@@ -209,7 +213,7 @@ class TrackStream:
             self.passthrough = False
             self._decode_packet(packet)
             return False
-        start = packet.pts * packet.time_base * SAMPLE_RATE
+        start = packet.pts * packet.time_base * SAMPLE_RATE - self._origin
         if start + FRAME_SAMPLES <= self.start_ms * SAMPLE_RATE // 1000:
             return False  # before the seek target
         out.append(data)
@@ -261,7 +265,7 @@ class TrackStream:
         for frame in frames:
             for pts, chunk in self._resampler.resample(frame):
                 if self._pos is None:
-                    self._pos = pts if pts is not None and not self.spec.is_live else target
+                    self._pos = pts - self._origin if pts is not None and not self.spec.is_live else target
                 pos = self._pos
                 self._pos = pos + len(chunk)
                 kept = chunk[min(len(chunk), target - pos) :] if pos < target else chunk
