@@ -219,8 +219,11 @@ class Playback:
             if self._pending is not None:
                 self._refill(self._pending)
         current = self._current
-        if current is None or self.sink is None or self._paused:
+        if self.sink is None or self._paused:
             return IDLE
+        if current is None:
+            # Still opening the first track: no frame yet counts towards "stuck", not towards nulled.
+            return IDLE if self._pending is None else self._starved(self._pending)
         frame = current.buffer.pop()
         if frame is not None:
             self.sink.send_frame(frame)
