@@ -1,0 +1,113 @@
+"""FrameClock: one per node. Every 20 ms it asks each registered playback to send one frame.
+
+Ticks are scheduled against a monotonic start (tick n is due at start + n * 20 ms), so sleep jitter does not
+accumulate. If the loop wakes more than a tick late, the missed ticks are counted as late and skipped, never
+sent in a burst. Counters are plain ints for metrics to read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import Protocol
+
+from lavalink_py.audio.frames import FRAME_MS
+
+log = logging.getLogger(__name__)
+
+SENT = 1
+NULLED = -1
+IDLE = 0
+LATENESS_SAMPLES = 3000  # one minute of ticks
+
+
+class Tickable(Protocol):
+    def tick(self) -> int:
+        """Send one frame if playing: SENT, NULLED (playing but no frame ready) or IDLE."""
+        ...
+
+
+class FrameClock:
+    def __init__(self, tick_s: float = FRAME_MS / 1000) -> None:
+        self.tick_s = tick_s
+        self._players: dict[int, Tickable] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.ticks = 0
+        self.sent = 0
+        self.nulled = 0
+        self.late_ticks = 0  # ticks skipped because the loop woke more than a tick late
+        self.lateness_us: deque[int] = deque(maxlen=LATENESS_SAMPLES)
+
+    def add(self, player: Tickable) -> None:
+        self._players[id(player)] = player
+
+    def discard(self, player: Tickable) -> None:
+        self._players.pop(id(player), None)
+
+    def __len__(self) -> int:
+        return len(self._players)
+
+    def tick(self) -> None:
+        sent = nulled = 0
+        for player in list(self._players.values()):
+            result = player.tick()
+            if result == SENT:
+                sent += 1
+            elif result == NULLED:
+                nulled += 1
+        self.ticks += 1
+        self.sent += sent
+        self.nulled += nulled
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="frame-clock")
+            self._task.add_done_callback(_log_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        n = 0
+        while True:
+            n += 1
+            due = start + n * self.tick_s
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            now = loop.time()
+            late = now - due
+            if late >= self.tick_s:
+                skipped = int(late // self.tick_s)
+                self.late_ticks += skipped
+                n += skipped
+                late -= skipped * self.tick_s
+            self.lateness_us.append(int(late * 1_000_000))
+            try:
+                self.tick()
+            except Exception:
+                # A bug in one playback must not stop every other player's audio.
+                log.exception("frame clock tick failed")
+
+    def lateness_percentile_us(self, q: float) -> int:
+        if not self.lateness_us:
+            return 0
+        ordered = sorted(self.lateness_us)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("frame clock stopped", exc_info=task.exception())

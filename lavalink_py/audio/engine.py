@@ -1,0 +1,47 @@
+"""AudioEngine: the node's frame clock and worker pools; makes one Playback per player."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from lavalink_py.audio.clock import FrameClock
+from lavalink_py.audio.playback import Playback, PlaybackListener
+from lavalink_py.audio.settings import EngineSettings
+
+
+class AudioEngine:
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+        # Decoding/encoding is CPU-bound and releases the GIL: one thread per core. Opening a source waits on
+        # the network, so it gets its own pool and cannot starve the decoders.
+        self.cpu_pool = ThreadPoolExecutor(self.settings.workers, thread_name_prefix="audio-cpu")
+        self.io_pool = ThreadPoolExecutor(self.settings.open_workers, thread_name_prefix="audio-io")
+        self.clock = FrameClock()
+        self.playbacks: set[Playback] = set()
+
+    def create_playback(self, listener: PlaybackListener | None = None) -> Playback:
+        playback = Playback(self.settings, self.cpu_pool, self.io_pool, listener)
+        self.clock.add(playback)
+        self.playbacks.add(playback)
+        return playback
+
+    def remove_playback(self, playback: Playback) -> None:
+        playback.stop()
+        self.clock.discard(playback)
+        self.playbacks.discard(playback)
+
+    def start(self) -> None:
+        """Start the real-time clock (needs a running loop)."""
+        self.clock.start()
+
+    async def close(self) -> None:
+        await self.clock.stop()
+        self.cpu_pool.shutdown(wait=False, cancel_futures=True)
+        self.io_pool.shutdown(wait=False, cancel_futures=True)
+
+    async def pump(self, ticks: int) -> None:
+        """Drive the clock without real time (tests): before each tick, wait for each playback's next frame."""
+        for _ in range(ticks):
+            for player in list(self.playbacks):
+                await player.wait_frame()
+            self.clock.tick()

@@ -1,0 +1,54 @@
+"""Frame constants and the buffer between a worker thread (producer) and the frame clock (consumer).
+
+One producer appends a batch of frames from a pool thread; the event loop pops one frame per tick.
+`collections.deque.append`/`popleft` are atomic under the GIL, so the hand-over needs no lock: the only
+bound is enforced by the producer, which asks `free()` before decoding a batch and never overfills.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+SAMPLE_RATE = 48_000
+CHANNELS = 2
+FRAME_MS = 20
+FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000  # 960 per channel
+PCM_FRAME_BYTES = FRAME_SAMPLES * CHANNELS * 2  # s16 interleaved
+# One 20 ms Opus frame of silence (TOC + 2 bytes), what Discord expects before a pause in speech.
+OPUS_SILENCE = b"\xf8\xff\xfe"
+
+
+def frames_for_ms(duration_ms: int) -> int:
+    """How many 20 ms frames cover `duration_ms` (at least one)."""
+    return max(1, -(-duration_ms // FRAME_MS))
+
+
+class FrameBuffer:
+    """Bounded FIFO of encoded frames; safe for one producer thread and one consumer (the loop)."""
+
+    __slots__ = ("_frames", "capacity")
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
+        self.capacity = capacity
+        self._frames: deque[bytes] = deque()
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def free(self) -> int:
+        return self.capacity - len(self._frames)
+
+    def extend(self, frames: list[bytes]) -> None:
+        # Producer side: callers ask free() first, so this never grows past capacity by more than a batch.
+        self._frames.extend(frames)
+
+    def pop(self) -> bytes | None:
+        try:
+            return self._frames.popleft()
+        except IndexError:
+            return None
+
+    def clear(self) -> None:
+        self._frames.clear()

@@ -1,0 +1,287 @@
+"""Playback: what the Player drives. One per player; the node's FrameClock calls `tick` every 20 ms.
+
+A new track, a seek or a volume/filter change builds a new TrackStream and keeps the old one sounding until
+the new one has its first frame, so the sink never sees a gap. Volume and filter changes restart at the
+current position (skipping the frames the old stream played meanwhile), which is also how passthrough
+switches to encoding and back the moment the settings change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Executor
+from typing import Protocol
+
+from lavalink_py.audio.clock import IDLE, NULLED, SENT
+from lavalink_py.audio.frames import FRAME_MS
+from lavalink_py.audio.pipeline import TrackStream
+from lavalink_py.audio.results import EndReason, FilterChain, StreamFailure
+from lavalink_py.audio.settings import EngineSettings
+from lavalink_py.audio.sinks import FrameSink
+from lavalink_py.sources.base import StreamSpec
+
+log = logging.getLogger(__name__)
+
+
+class PlaybackListener(Protocol):
+    """Callbacks on the event loop, always about the track of the latest `start`."""
+
+    def on_track_start(self) -> None: ...
+    def on_track_end(self, reason: EndReason) -> None: ...
+    def on_track_exception(self, failure: StreamFailure) -> None: ...
+    def on_track_stuck(self, threshold_ms: int) -> None: ...
+
+
+class Playback:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        cpu_pool: Executor,
+        io_pool: Executor,
+        listener: PlaybackListener | None = None,
+    ) -> None:
+        self._settings = settings
+        self._cpu = cpu_pool
+        self._io = io_pool
+        self.listener = listener
+        self.sink: FrameSink | None = None
+        self._current: TrackStream | None = None
+        self._pending: TrackStream | None = None
+        self._pending_skip = 0  # frames of the pending stream already played by the old one
+        self._pending_since = 0  # current.sent when pending was made
+        self._volume = 100
+        self._filters: FilterChain | None = None
+        self._paused = False
+        self._speaking = False
+        self._starved_ticks = 0
+        self._stuck_reported = False
+        self._stuck_ticks = max(1, settings.stuck_threshold_ms // FRAME_MS)
+        self.frames_sent = 0
+        self.frames_nulled = 0
+
+    # ---- control (event loop) ----------------------------------------------------------------------------
+    def start(self, spec: StreamSpec, start_ms: int = 0, end_ms: int | None = None) -> None:
+        """Play `spec` from `start_ms`; replaces any track without a gap in the sink."""
+        self._swap_pending(self._new_stream(spec, start_ms, end_ms), skip=False)
+        self._starved_ticks = 0
+        self._stuck_reported = False
+
+    def stop(self) -> None:
+        """Stop without callbacks (the Player emits TrackEnd stopped/replaced/cleanup itself)."""
+        for stream in (self._current, self._pending):
+            if stream is not None:
+                self._close(stream)
+        self._current = self._pending = None
+        self._silence()
+
+    def pause(self) -> None:
+        self._paused = True
+        self._silence()
+
+    def resume(self) -> None:
+        self._paused = False
+
+    def seek(self, position_ms: int) -> None:
+        target = self._target
+        if target is not None:
+            self._swap_pending(self._new_stream(target.spec, position_ms, target.end_ms), skip=False)
+
+    def set_end_time(self, end_ms: int | None) -> None:
+        target = self._target
+        if target is not None:
+            self._swap_pending(self._new_stream(target.spec, self.position_ms, end_ms), skip=True)
+
+    def set_volume(self, volume: int) -> None:
+        if not 0 <= volume <= 1000:
+            raise ValueError(f"volume must be 0..1000, got {volume}")
+        if volume != self._volume:
+            self._volume = volume
+            self._restart_here()
+
+    def set_filters(self, filters: FilterChain | None) -> None:
+        if filters is not self._filters:
+            self._filters = filters
+            self._restart_here()
+
+    def attach(self, sink: FrameSink) -> None:
+        self.sink = sink
+
+    def detach(self) -> None:
+        self._silence()
+        self.sink = None
+
+    # ---- state ---------------------------------------------------------------------------------------------
+    @property
+    def position_ms(self) -> int:
+        if self._pending is not None and not self._pending_skip_mode:
+            return self._pending.start_ms
+        if self._current is None:
+            return 0
+        return self._current.start_ms + self._current.sent * FRAME_MS
+
+    @property
+    def is_playing(self) -> bool:
+        return self._target is not None and not self._paused
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def volume(self) -> int:
+        return self._volume
+
+    @property
+    def passthrough(self) -> bool:
+        """True while the frames sent are the source's own Opus packets."""
+        return self._current is not None and self._current.passthrough
+
+    @property
+    def buffered_frames(self) -> int:
+        return 0 if self._current is None else len(self._current.buffer)
+
+    @property
+    def _target(self) -> TrackStream | None:
+        return self._pending if self._pending is not None else self._current
+
+    @property
+    def _pending_skip_mode(self) -> bool:
+        return self._pending_skip < 0
+
+    # ---- internals -----------------------------------------------------------------------------------------
+    def _new_stream(self, spec: StreamSpec, start_ms: int, end_ms: int | None) -> TrackStream:
+        stream = TrackStream(
+            spec, start_ms=start_ms, end_ms=end_ms, settings=self._settings, volume=self._volume, filters=self._filters
+        )
+        self._schedule(stream, self._io, self._settings.first_batch_frames)
+        return stream
+
+    def _restart_here(self) -> None:
+        target = self._target
+        if target is not None and not target.spec.is_live:
+            self._swap_pending(self._new_stream(target.spec, self.position_ms, target.end_ms), skip=True)
+        elif target is not None:
+            # A live stream cannot be reopened at a position: apply to frames not yet produced.
+            target.volume, target.filters = self._volume, self._filters
+
+    def _swap_pending(self, stream: TrackStream, skip: bool) -> None:
+        if self._pending is not None:
+            self._close(self._pending)
+        self._pending = stream
+        # skip: continue where the old stream is when the new one takes over (volume/filters/endTime).
+        self._pending_skip = -1 if skip else 0
+        self._pending_since = 0 if self._current is None else self._current.sent
+
+    def _schedule(self, stream: TrackStream, pool: Executor, frames: int) -> None:
+        stream.fill_future = pool.submit(stream.fill, frames)
+
+    def _close(self, stream: TrackStream) -> None:
+        stream.cancelled = True
+        self._io.submit(stream.close)
+
+    def _silence(self) -> None:
+        if self._speaking and self.sink is not None:
+            self.sink.send_silence()
+        self._speaking = False
+
+    def _refill(self, stream: TrackStream) -> None:
+        fut = stream.fill_future
+        if stream.ended or (fut is not None and not fut.done()):
+            return
+        batch = self._settings.batch_frames
+        if stream.buffer.free() >= batch or (not stream.opened and fut is None):
+            self._schedule(stream, self._cpu, batch)
+
+    def _take_over(self) -> None:
+        """Switch to the pending stream once it can play (or has ended, e.g. failed to open)."""
+        pending = self._pending
+        assert pending is not None
+        if self._pending_skip_mode and self._current is not None:
+            skip = self._current.sent - self._pending_since
+            if len(pending.buffer) <= skip and not pending.ended:
+                return
+            for _ in range(skip):
+                if pending.buffer.pop() is None:
+                    break
+                pending.sent += 1
+        elif len(pending.buffer) == 0 and not pending.ended:
+            return
+        if self._current is not None:
+            self._close(self._current)
+            carry_started = self._pending_skip_mode and self._current.started
+            pending.started = pending.started or carry_started
+        self._current, self._pending = pending, None
+
+    def tick(self) -> int:
+        if self._pending is not None:
+            self._take_over()
+            if self._pending is not None:
+                self._refill(self._pending)
+        current = self._current
+        if self.sink is None or self._paused:
+            return IDLE
+        if current is None:
+            # Still opening the first track: no frame yet counts towards "stuck", not towards nulled.
+            return IDLE if self._pending is None else self._starved(self._pending)
+        frame = current.buffer.pop()
+        if frame is not None:
+            self.sink.send_frame(frame)
+            current.sent += 1
+            self.frames_sent += 1
+            self._speaking = True
+            self._starved_ticks = 0
+            self._stuck_reported = False
+            if not current.started:
+                current.started = True
+                if self.listener is not None:
+                    self.listener.on_track_start()
+            self._refill(current)
+            return SENT
+        if current.ended:
+            self._end(current)
+            return IDLE
+        self._refill(current)
+        return self._starved(current)
+
+    def _starved(self, current: TrackStream) -> int:
+        self._starved_ticks += 1
+        if self._starved_ticks >= self._stuck_ticks and not self._stuck_reported:
+            self._stuck_reported = True
+            log.warning("track stuck: no frame for %d ms, url=%s", self._settings.stuck_threshold_ms, current.spec.url)
+            if self.listener is not None:
+                self.listener.on_track_stuck(self._settings.stuck_threshold_ms)
+        if not current.started:
+            return IDLE  # still opening: Lavalink counts nulled frames only once audio flows
+        self.frames_nulled += 1
+        return NULLED
+
+    def _end(self, current: TrackStream) -> None:
+        self._current = None
+        self._silence()
+        outcome = current.outcome
+        if outcome is None or self.listener is None:
+            return
+        if outcome.failure is not None:
+            self.listener.on_track_exception(outcome.failure)
+        self.listener.on_track_end(outcome.reason)
+
+    async def wait_frame(self, timeout_s: float = 10.0) -> None:
+        """Test/bench helper: wait until the next tick has a frame or an end to report (no polling)."""
+        async with asyncio.timeout(timeout_s):
+            while True:
+                stream = self._target
+                if stream is None or stream.ended:
+                    return
+                need = 1
+                if stream is self._pending and self._pending_skip_mode and self._current is not None:
+                    need += self._current.sent - self._pending_since
+                if len(stream.buffer) >= need:
+                    return
+                fut = stream.fill_future
+                if fut is None or fut.done():
+                    self._refill(stream)
+                    fut = stream.fill_future
+                    if fut is None or fut.done():
+                        return
+                await asyncio.wrap_future(fut)

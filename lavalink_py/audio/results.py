@@ -1,0 +1,64 @@
+"""What a track stream reports instead of raising: how it ended, and the filter hook it runs.
+
+Nothing here raises into the frame clock. A stream ends with a `StreamOutcome`: finished (end of media or
+endTime) or failed with Lavalink's exception fields (message, severity, cause).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Pcm = npt.NDArray[np.float32]
+
+
+class Severity(Enum):
+    """Lavalink's `TrackException.severity`."""
+
+    COMMON = "common"
+    SUSPICIOUS = "suspicious"
+    FAULT = "fault"
+
+
+class EndReason(Enum):
+    FINISHED = "finished"
+    LOAD_FAILED = "loadFailed"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFailure:
+    message: str
+    severity: Severity
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOutcome:
+    reason: EndReason
+    failure: StreamFailure | None = None
+
+
+FINISHED = StreamOutcome(EndReason.FINISHED)
+
+
+class FilterChain(Protocol):
+    """A DSP stage over a block of 48 kHz stereo PCM, float32 in [-1, 1], shape (samples, 2).
+
+    Called from a pool thread, one block (about one batch) at a time, in stream order. It may keep state
+    between blocks; it must return a block of the same shape. Passing a chain to a playback means "active":
+    a neutral chain should be passed as None so Opus passthrough stays possible.
+    """
+
+    def process(self, block: Pcm) -> Pcm: ...
+
+
+class AudioError(Exception):
+    """A source problem that ends the track with a TrackExceptionEvent (never reaches the clock)."""
+
+    def __init__(self, message: str, severity: Severity, cause: str) -> None:
+        super().__init__(message)
+        self.failure = StreamFailure(message, severity, cause)

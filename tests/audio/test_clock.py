@@ -1,0 +1,80 @@
+"""The node-wide frame clock on real time: steady ticks, no burst after a stall, no gap at a seek."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from lavalink_py.audio import AudioEngine, FrameClock, RecordingSink
+from lavalink_py.audio.clock import IDLE, SENT
+from lavalink_py.sources.base import StreamSpec
+from tests.audio.conftest import Events, Media
+from tests.audio.media import decode_opus, locate_s
+
+
+class StallingPlayer:
+    """Blocks the loop once (a stand-in for a slow callback elsewhere) and records when it was ticked."""
+
+    def __init__(self, stall_at: int, stall_s: float, stop_at: int) -> None:
+        self.times: list[float] = []
+        self.stall_at, self.stall_s, self.stop_at = stall_at, stall_s, stop_at
+        self.done = asyncio.Event()
+
+    def tick(self) -> int:
+        self.times.append(time.monotonic())
+        if len(self.times) == self.stall_at:
+            time.sleep(self.stall_s)
+        if len(self.times) == self.stop_at:
+            self.done.set()
+        return SENT if len(self.times) % 2 else IDLE
+
+
+class SignalSink(RecordingSink):
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+        self.reached = asyncio.Event()
+
+    def send_frame(self, frame: bytes) -> None:
+        super().send_frame(frame)
+        if len(self.frames) == self.at:
+            self.reached.set()
+
+
+async def test_late_ticks_are_skipped_not_burst() -> None:
+    clock = FrameClock()
+    player = StallingPlayer(stall_at=5, stall_s=0.1, stop_at=20)
+    clock.add(player)
+    clock.start()
+    try:
+        await asyncio.wait_for(player.done.wait(), timeout=5)
+    finally:
+        await clock.stop()
+    assert clock.late_ticks >= 3  # 100 ms stall = 5 ticks; the first resumes late, the rest are skipped
+    gaps = [b - a for a, b in zip(player.times[5:], player.times[6:], strict=False)]
+    assert min(gaps) > 0.005  # a burst would tick back-to-back
+    assert clock.ticks == len(player.times)
+    assert clock.sent == sum(1 for i in range(1, clock.ticks + 1) if i % 2)
+    assert len(clock.lateness_us) == clock.ticks
+
+
+async def test_real_time_playback_with_seek_has_no_gap(engine: AudioEngine, media: Media) -> None:
+    events = Events()
+    playback = engine.create_playback(events)
+    sink = SignalSink(at=10)
+    playback.attach(sink)
+    ended = asyncio.Event()
+    events.on_track_end = lambda reason: ended.set()  # type: ignore[method-assign]
+    engine.start()
+    playback.start(StreamSpec(str(media.flac)))
+    await asyncio.wait_for(sink.reached.wait(), timeout=5)
+    playback.seek(2500)
+    await asyncio.wait_for(ended.wait(), timeout=5)
+    assert playback.frames_nulled == 0
+    assert engine.clock.nulled == 0
+    pcm = decode_opus(sink.frames)[:, 0]
+    tail = len(pcm) - 15 * 960
+    assert locate_s(pcm[tail : tail + 10 * 960]) == pytest.approx(3.0 - 15 * 0.02 - 0.0065, abs=0.02)
+    assert engine.clock.sent == len(sink.frames)

@@ -1,0 +1,65 @@
+"""Transcoding: every container/codec comes back as the same sweep, at the asked level."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lavalink_py.audio import AudioEngine, RecordingSink
+from lavalink_py.sources.base import StreamSpec
+from tests.audio.conftest import SECONDS, Events, Media, play_to_end
+from tests.audio.media import AMPLITUDE, decode_opus, rms, sweep_snr_db
+
+
+async def record(engine: AudioEngine, path: Path, volume: int = 100) -> tuple[RecordingSink, Events]:
+    events = Events()
+    playback = engine.create_playback(events)
+    sink = RecordingSink()
+    playback.attach(sink)
+    playback.set_volume(volume)
+    playback.start(StreamSpec(str(path)))
+    await play_to_end(engine, events)
+    return sink, events
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "flac", "wav", "m4a", "ogg"])
+async def test_sweep_survives_at_unity_volume(engine: AudioEngine, media: Media, fmt: str) -> None:
+    sink, events = await record(engine, getattr(media, fmt))
+    assert events.log == ["start", "end:finished"]
+    # 3 s of sweep; AAC adds its 23 ms of priming, Ogg Opus its pre-skip packet.
+    assert SECONDS * 50 <= len(sink.frames) <= SECONDS * 50 + 3
+    pcm = decode_opus(sink.frames)
+    assert sweep_snr_db(pcm[:, 0]) >= 25
+    assert sweep_snr_db(pcm[:, 1], gain=0.8) >= 25
+
+
+async def test_half_volume_halves_the_level(engine: AudioEngine, media: Media) -> None:
+    sink, _ = await record(engine, media.flac, volume=50)
+    pcm = decode_opus(sink.frames)[: 48_000 * 2]
+    assert rms(pcm[:, 0]) == pytest.approx(0.5 * AMPLITUDE / np.sqrt(2), rel=0.05)
+    assert sweep_snr_db(pcm[:, 0], gain=0.5) >= 25
+
+
+async def test_double_volume_clips_at_full_scale(engine: AudioEngine, media: Media) -> None:
+    sink, _ = await record(engine, media.flac, volume=200)
+    pcm = decode_opus(sink.frames)[: 48_000 * 2]
+    # Channel 1 is 0.8 x 0.4 x 2 = 0.64 peak: doubled cleanly. Channel 0 would be 0.4 x 2 = 0.8: still inside.
+    assert rms(pcm[:, 1]) == pytest.approx(2 * 0.8 * AMPLITUDE / np.sqrt(2), rel=0.05)
+    assert sweep_snr_db(pcm[:, 0], gain=2.0) >= 25
+
+
+async def test_loud_volume_is_clipped_not_wrapped(engine: AudioEngine, media: Media) -> None:
+    sink, _ = await record(engine, media.flac, volume=500)
+    pcm = decode_opus(sink.frames)[: 48_000 * 2]
+    # 0.4 x 5 = 2.0 peak is clipped at 1.0: the level saturates near a square wave's, and never wraps to
+    # the opposite sign (which would show as a level far below it).
+    assert 0.8 <= rms(pcm[:, 0]) <= 1.05
+    assert np.max(np.abs(pcm[:, 0])) <= 1.2
+
+
+async def test_mute_is_silent(engine: AudioEngine, media: Media) -> None:
+    sink, events = await record(engine, media.mp3, volume=0)
+    assert events.log == ["start", "end:finished"]
+    assert rms(decode_opus(sink.frames)) < 1e-3

@@ -1,0 +1,61 @@
+"""Small pure parts: frame buffer bounds, Opus TOC durations, settings validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from lavalink_py.audio import EngineSettings, FrameBuffer
+from lavalink_py.audio.frames import frames_for_ms
+from lavalink_py.audio.opus_toc import opus_packet_samples
+from lavalink_py.audio.pcm import apply_gain
+from lavalink_py.audio.results import Pcm
+
+
+def test_buffer_is_fifo_and_reports_free_space() -> None:
+    buffer = FrameBuffer(3)
+    buffer.extend([b"a", b"b"])
+    assert buffer.free() == 1
+    assert [buffer.pop(), buffer.pop(), buffer.pop()] == [b"a", b"b", None]
+    with pytest.raises(ValueError, match="capacity"):
+        FrameBuffer(0)
+
+
+def test_buffer_capacity_follows_frame_buffer_duration() -> None:
+    assert EngineSettings(frame_buffer_ms=5000).buffer_frames == 250
+    assert EngineSettings(frame_buffer_ms=30).buffer_frames == 2
+    assert frames_for_ms(1) == 1
+    with pytest.raises(ValueError, match="opus_quality"):
+        EngineSettings(opus_quality=11)
+
+
+@pytest.mark.parametrize(
+    ("packet", "samples"),
+    [
+        (bytes([0xFC, 0xFF, 0xFE]), 960),  # CELT FB 20 ms, one frame (our encoder's silence)
+        (bytes([0xF8, 0xFF, 0xFE]), 960),
+        (bytes([0xF9, 0x00]), 1920),  # two 20 ms frames
+        (bytes([0xE0]), 120),  # CELT 2.5 ms
+        (bytes([0x08]), 960),  # SILK NB 20 ms
+        (bytes([0x18]), 2880),  # SILK NB 60 ms
+        (bytes([0xFB, 0x03]), 2880),  # code 3: three 20 ms frames
+        (bytes([0xFB]), 0),  # code 3 without its count byte
+        (b"", 0),
+    ],
+)
+def test_opus_packet_duration_from_toc(packet: bytes, samples: int) -> None:
+    assert opus_packet_samples(packet) == samples
+
+
+def test_gain_clips_instead_of_wrapping() -> None:
+    import numpy as np
+
+    block = np.array([[20000, -20000], [100, -100]], dtype=np.int16)
+    assert apply_gain(block, 100, None) is block
+    assert apply_gain(block, 200, None).tolist() == [[32767, -32768], [200, -200]]
+    assert apply_gain(block, 50, None).tolist() == [[10000, -10000], [50, -50]]
+
+    class Half:
+        def process(self, pcm: Pcm) -> Pcm:
+            return pcm * np.float32(0.5)
+
+    assert apply_gain(block, 400, Half()).tolist() == [[32767, -32768], [200, -200]]
