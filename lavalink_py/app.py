@@ -7,6 +7,7 @@ import logging
 import signal
 import time
 import weakref
+from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
+from lavalink_py.audio import AudioEngine, EngineSettings, ResamplingQuality
 from lavalink_py.config import Settings
 from lavalink_py.metrics.config import CollectorConfig, MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
@@ -96,6 +98,24 @@ def api_options(settings: Settings, **overrides: float) -> ApiOptions:
     )
 
 
+def engine_settings(settings: Settings) -> EngineSettings:
+    server = settings.lavalink.server
+    return EngineSettings(
+        frame_buffer_ms=server.frame_buffer_duration_ms,
+        opus_quality=server.opus_encoding_quality,
+        resampling=ResamplingQuality(server.resampling_quality),
+        stuck_threshold_ms=server.track_stuck_threshold_ms,
+    )
+
+
+async def audio_clock(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the node-wide frame clock runs for the application's lifetime."""
+    engine = app[NODE].audio
+    engine.start()
+    yield
+    await engine.close()
+
+
 def metrics_config(settings: Settings) -> MetricsConfig:
     metrics = settings.metrics
     collectors = {
@@ -117,7 +137,9 @@ def build_app(
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
     resolver_pool = InstrumentedThreadPool("resolver", max_workers=4)
     node = Node(
-        loader or build_sources(settings, resolver_pool), observer=count_player_events(counters.player_events)
+        loader or build_sources(settings, resolver_pool),
+        AudioEngine(engine_settings(settings)),
+        observer=count_player_events(counters.player_events),
     )
     view = NodeView(node)
     metrics = NodeMetrics(
@@ -155,6 +177,7 @@ def build_app(
     if options.metrics_path is not None:
         app.router.add_get(options.metrics_path, make_metrics_handler(metrics))
     app.cleanup_ctx.append(metrics.cleanup_ctx)
+    app.cleanup_ctx.append(audio_clock)
     app.cleanup_ctx.append(tickers.tickers)
     app.on_startup.append(_mark_ready)
     app.on_shutdown.append(_drain)

@@ -1,10 +1,13 @@
 """One guild's player: the track, where it is, how it sounds, and where its audio goes.
 
 The player emits Lavalink messages (events and playerUpdates) through a callback and never sees a socket; its
-session decides whether they are sent now, buffered for a resume, or dropped.
+session decides whether they are sent now, buffered for a resume, or dropped. Audio comes from a `Playback` of the
+node's audio engine; frames go to the voice connection while there is one (without one, as in Lavalink, nothing
+consumes frames and the position stands still).
 
-Events follow lavaplayer's order: starting a track over another ends the old one with `replaced` before
-`TrackStartEvent`; `encodedTrack: null` ends it with `stopped`; destroying the player ends it with `cleanup`.
+Events follow lavaplayer: playing a track emits `TrackStartEvent` at once; starting a track over another ends the
+old one with `replaced` first; `encodedTrack: null` ends it with `stopped`; destroying the player with `cleanup`;
+the end of the media or of `endTime` with `finished`; a source that fails, `TrackExceptionEvent` then `loadFailed`.
 """
 
 from __future__ import annotations
@@ -15,15 +18,19 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, assert_never
 
-from lavalink_py.player.services import PlayerServices, VoiceLink
+from lavalink_py.audio import EndReason, StreamFailure
+from lavalink_py.player.services import PlayerServices, VoiceLink, VoiceSink
 from lavalink_py.protocol.filters import NO_FILTERS, Filters
+from lavalink_py.protocol.load_result import FriendlyError
 from lavalink_py.protocol.messages import (
     PlayerState,
     TrackEndReason,
     player_json,
     player_update_message,
     track_end_event,
+    track_exception_event,
     track_start_event,
+    track_stuck_event,
     websocket_closed_event,
 )
 from lavalink_py.protocol.player_update import EMPTY_VOICE, VoiceState
@@ -35,28 +42,42 @@ log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], None]
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 class Player:
     def __init__(self, guild_id: int, user_id: int, emit: Emit, services: PlayerServices) -> None:
         self.guild_id = guild_id
         self.user_id = user_id
         self._emit = emit
         self._services = services
+        self._playback = services.audio.create_playback(self)
         self._voice_link: VoiceLink | None = None
         self._voice_given_up = False
         self.track: Track | None = None
-        self.paused = False
         self.volume = 100
         self.filters: Filters = NO_FILTERS
         self.voice: VoiceState = EMPTY_VOICE
         self.end_time_ms: int | None = None
-        self._position_ms = 0
+        # While the track's stream is still being resolved, seeks land here.
+        self._opening_at_ms: int | None = None
+        self._generation = 0
         self.destroyed = False
 
     # -- what clients see -------------------------------------------------------------------------------------
 
     @property
     def position_ms(self) -> int:
-        return self._position_ms if self.track is not None else 0
+        if self.track is None:
+            return 0
+        if self._opening_at_ms is not None:
+            return self._opening_at_ms
+        return self._playback.position_ms
+
+    @property
+    def paused(self) -> bool:
+        return self._playback.paused
 
     @property
     def is_playing(self) -> bool:
@@ -69,6 +90,11 @@ class Player:
     @property
     def ping_ms(self) -> int:
         return self._voice_link.ping_ms if self._voice_link is not None else -1
+
+    @property
+    def frames(self) -> tuple[int, int]:
+        """Frames sent and nulled (due while playing, none ready) since the player was made."""
+        return self._playback.frames_sent, self._playback.frames_nulled
 
     def state(self, now_ms: int) -> PlayerState:
         return PlayerState(now_ms, self.position_ms, self.connected, self.ping_ms)
@@ -92,12 +118,37 @@ class Player:
     def play(self, track: Track, *, start_ms: int, end_time_ms: int | None, paused: bool, now_ms: int) -> None:
         self._end("replaced")
         self.track = track
-        self._position_ms = start_ms
         self.end_time_ms = end_time_ms
-        self.paused = paused
+        self.set_paused(paused)
+        self._generation += 1
+        self._opening_at_ms = start_ms
         log.info("guild=%s start track %r at %d ms", self.guild_id, track.info.title, start_ms)
-        self._emit(track_start_event(self.guild_id, self.track))
+        self._emit(track_start_event(self.guild_id, track))
         self.send_update(now_ms)
+        self._services.tasks.spawn(self._open(track, self._generation), f"open-{self.guild_id}")
+
+    async def _open(self, track: Track, generation: int) -> None:
+        try:
+            spec = await self._services.open_stream(track.info)
+        except FriendlyError as error:
+            self._load_failed(generation, error)
+            return
+        except Exception as error:
+            log.exception("guild=%s opening %r failed", self.guild_id, track.info.title)
+            self._load_failed(generation, FriendlyError(str(error), "fault", f"{type(error).__name__}: {error}"))
+            return
+        if generation != self._generation or self._opening_at_ms is None:
+            return  # replaced or stopped while it was being resolved
+        start_ms, self._opening_at_ms = self._opening_at_ms, None
+        self._playback.start(spec, start_ms, self.end_time_ms)
+
+    def _load_failed(self, generation: int, error: FriendlyError) -> None:
+        if generation != self._generation or self.track is None:
+            return
+        self._opening_at_ms = None
+        self._playback.stop()  # the track it replaced may still be sounding
+        self._emit(track_exception_event(self.guild_id, self.track, error))
+        self._finish("loadFailed")
 
     def stop(self) -> None:
         self._end("stopped")
@@ -105,26 +156,77 @@ class Player:
     def seek(self, position_ms: int, now_ms: int) -> None:
         if self.track is None:
             return
-        self._position_ms = position_ms
+        if self._opening_at_ms is not None:
+            self._opening_at_ms = position_ms
+        else:
+            self._playback.seek(position_ms)
         self.send_update(now_ms)
 
     def set_paused(self, paused: bool) -> None:
-        self.paused = paused
+        if paused:
+            self._playback.pause()
+        else:
+            self._playback.resume()
 
     def set_volume(self, volume: int) -> None:
         self.volume = volume
+        self._playback.set_volume(volume)
 
     def set_filters(self, filters: Filters, now_ms: int) -> None:
+        # Stored and echoed; the DSP chain that applies them comes with the filters issue.
         self.filters = filters
         self.send_update(now_ms)
 
     def set_end_time(self, end_time_ms: int | None) -> None:
         if self.track is not None:
             self.end_time_ms = end_time_ms
+            self._playback.set_end_time(end_time_ms)
 
     def set_user_data(self, user_data: dict[str, Any]) -> None:
         if self.track is not None:
             self.track = replace(self.track, user_data=user_data)
+
+    def destroy(self) -> None:
+        self._end("cleanup")
+        self._close_voice()
+        self._services.audio.remove_playback(self._playback)
+        self.destroyed = True
+
+    def _end(self, reason: TrackEndReason) -> None:
+        """The player ends the track itself (replaced, stopped, cleanup)."""
+        if self.track is None:
+            return
+        if reason != "replaced":  # a replacing track takes over the playback without a gap
+            self._playback.stop()
+        self._finish(reason)
+
+    def _finish(self, reason: TrackEndReason) -> None:
+        track, self.track = self.track, None
+        self.end_time_ms = None
+        self._opening_at_ms = None
+        if track is not None:
+            log.info("guild=%s end track %r: %s", self.guild_id, track.info.title, reason)
+            self._emit(track_end_event(self.guild_id, track, reason))
+
+    # -- what the audio engine reports (PlaybackListener, on the event loop, about the latest track) --------
+
+    def on_track_start(self) -> None:
+        log.debug("guild=%s first frame", self.guild_id)
+
+    def on_track_end(self, reason: EndReason) -> None:
+        self._finish("finished" if reason is EndReason.FINISHED else "loadFailed")
+
+    def on_track_exception(self, failure: StreamFailure) -> None:
+        if self.track is not None:
+            error = FriendlyError(failure.message, failure.severity.value, failure.cause)
+            self._emit(track_exception_event(self.guild_id, self.track, error))
+
+    def on_track_stuck(self, threshold_ms: int) -> None:
+        if self.track is not None:
+            self._emit(track_stuck_event(self.guild_id, self.track, threshold_ms))
+            self.send_update(_now_ms())
+
+    # -- voice ------------------------------------------------------------------------------------------------
 
     def set_voice(self, voice: VoiceState) -> None:
         """Connect to the voice server named, replacing the connection unless it is the same and still up
@@ -135,36 +237,26 @@ class Player:
         self._close_voice()
         link = self._services.connect_voice(self.guild_id, self.user_id, voice, self._on_voice_event)
         self._voice_link, self._voice_given_up = link, False
+        self._playback.attach(VoiceSink(link))
         link.start()
         log.info("guild=%s connecting to voice server %s", self.guild_id, voice.endpoint)
 
     def _on_voice_event(self, event: VoiceEvent) -> None:
-        now_ms = int(time.time() * 1000)
         match event:
             case WebSocketClosed(code=code, reason=reason, by_remote=by_remote):
                 self._emit(websocket_closed_event(self.guild_id, code, reason, by_remote))
-                self.send_update(now_ms)
+                self.send_update(_now_ms())
             case VoiceConnected():
-                self.send_update(now_ms)
+                self.send_update(_now_ms())
             case VoiceDisconnected():
                 self._voice_given_up = True
-                self.send_update(now_ms)
+                self._playback.detach()
+                self.send_update(_now_ms())
             case _:
                 assert_never(event)
 
     def _close_voice(self) -> None:
         link, self._voice_link = self._voice_link, None
         if link is not None:
+            self._playback.detach()
             self._services.tasks.spawn(link.close(), f"voice-close-{self.guild_id}")
-
-    def destroy(self) -> None:
-        self._end("cleanup")
-        self._close_voice()
-        self.destroyed = True
-
-    def _end(self, reason: TrackEndReason) -> None:
-        track, self.track = self.track, None
-        self.end_time_ms = None
-        if track is not None:
-            log.info("guild=%s end track %r: %s", self.guild_id, track.info.title, reason)
-            self._emit(track_end_event(self.guild_id, track, reason))

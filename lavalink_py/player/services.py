@@ -1,14 +1,17 @@
-"""What a player needs from the node without knowing the node: voice connections and background tasks."""
+"""What a player needs from the node without knowing the node: audio, streams, voice and background tasks."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from lavalink_py.audio import AudioEngine
 from lavalink_py.protocol.player_update import VoiceState
+from lavalink_py.protocol.track import TrackInfo
+from lavalink_py.sources.base import StreamSpec
 from lavalink_py.voice.connection import VoiceConnection
 from lavalink_py.voice.events import VoiceEventCallback
 
@@ -16,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class VoiceLink(Protocol):
-    """A guild's voice connection as the player uses it; also the frame sink its audio goes to."""
+    """A guild's voice connection as the player uses it."""
 
     @property
     def connected(self) -> bool: ...
@@ -33,8 +36,22 @@ class VoiceLink(Protocol):
     def stop_speaking(self) -> None: ...
 
 
+class VoiceSink:
+    """The audio engine's frame sink over a voice connection: end of speech is Discord's silence + Speaking 0."""
+
+    __slots__ = ("send_frame", "send_silence")
+
+    def __init__(self, link: VoiceLink) -> None:
+        # Bound methods looked up once: the frame clock calls send_frame for every player every 20 ms.
+        self.send_frame = link.send_frame
+        self.send_silence = link.stop_speaking
+
+
 VoiceFactory = Callable[[int, int, VoiceState, VoiceEventCallback], VoiceLink]
 """(guild id, bot user id, voice state, event callback) -> a voice connection, not yet started."""
+
+StreamOpener = Callable[[TrackInfo], Awaitable[StreamSpec]]
+"""Where to read a track's media now; raises FriendlyError when it cannot be had."""
 
 
 def discord_voice(guild_id: int, user_id: int, voice: VoiceState, on_event: VoiceEventCallback) -> VoiceLink:
@@ -51,7 +68,7 @@ def discord_voice(guild_id: int, user_id: int, voice: VoiceState, on_event: Voic
 
 
 class BackgroundTasks:
-    """Tasks that outlive the call that started them (closing a voice connection); awaited at shutdown."""
+    """Tasks that outlive the call that started them (opening a stream, closing a voice connection)."""
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -73,5 +90,7 @@ class BackgroundTasks:
 
 @dataclass(frozen=True, slots=True)
 class PlayerServices:
+    audio: AudioEngine
+    open_stream: StreamOpener
     connect_voice: VoiceFactory
     tasks: BackgroundTasks

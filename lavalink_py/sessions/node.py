@@ -8,6 +8,7 @@ from typing import Protocol
 
 import psutil
 
+from lavalink_py.audio import AudioEngine
 from lavalink_py.player.services import BackgroundTasks, PlayerServices, VoiceFactory, discord_voice
 from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.messages import FrameStats, NodeStats
@@ -31,11 +32,14 @@ class Node:
     def __init__(
         self,
         loader: TrackLoader,
+        audio: AudioEngine,
         observer: MessageObserver | None = None,
         connect_voice: VoiceFactory = discord_voice,
     ) -> None:
         self.tasks = BackgroundTasks()
-        self.sessions = SessionManager(PlayerServices(connect_voice, self.tasks), observer)
+        self.audio = audio
+        services = PlayerServices(audio, loader.open_stream, connect_voice, self.tasks)
+        self.sessions = SessionManager(services, observer)
         self.loader = loader
         self._started = time.monotonic()
         self._process = psutil.Process()
