@@ -37,10 +37,12 @@ def write_audio(
     title: str | None = None,
     artist: str | None = None,
     samples: npt.NDArray[np.float32] | None = None,
+    rate: int | None = None,
 ) -> Path:
-    """Write a sweep (or `samples`) to `path`; the container comes from the file's extension."""
+    """Write a sweep (or `samples`, shaped (2, n)) to `path`; the container comes from the file's extension."""
     extension = path.suffix.lstrip(".")
-    codec, rate = FORMATS[extension]
+    codec, default_rate = FORMATS[extension]
+    rate = rate or default_rate
     audio = sweep(seconds, rate) if samples is None else samples
     with av.open(str(path), "w", format=_MUXERS.get(extension, extension)) as container:
         if title is not None:

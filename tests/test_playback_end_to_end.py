@@ -1,0 +1,114 @@
+"""The whole path, as a bot and Discord see it: lavalink.py loads an HTTP mp3 and plays it on a player whose voice
+state names the fake Discord voice server; a simulated listener (another DAVE member) decrypts and decodes what
+arrives, and the audio must be the source's."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import lavalink
+import numpy as np
+import pytest
+from aiohttp import web
+
+from tests.fakes.discord_voice.server import FakeVoiceServer
+from tests.media import write_audio
+from tests.node import USER_ID, RunningNode
+from tests.test_lavalink_client import Recorder
+from tests.voice.audio import snr_db, sweep
+
+GUILD, CHANNEL, LISTENER = 111, 222, 444
+SECONDS = 3.0
+
+
+@pytest.fixture(autouse=True)
+def trust_test_ca(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(FakeVoiceServer.ca_file()))
+
+
+@pytest.fixture
+async def media_url(tmp_path: Path) -> AsyncIterator[str]:
+    mono = sweep(SECONDS)
+    write_audio(tmp_path / "sweep.mp3", samples=np.stack([mono, mono]), rate=48000, title="Sweep")
+    app = web.Application()
+    app.router.add_static("/media", tmp_path)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}/media"
+    await runner.cleanup()
+
+
+async def join(player: Any, server: FakeVoiceServer) -> None:
+    """What discord.py hands lavalink.py after the bot joins the channel: the two gateway events."""
+    await player._voice_state_update(
+        {"guild_id": str(GUILD), "channel_id": str(server.channel_id), "session_id": server.session_id}
+    )
+    await player._voice_server_update({"guild_id": str(GUILD), "endpoint": server.endpoint, "token": server.token})
+
+
+@pytest.mark.parametrize("modes", [("aead_aes256_gcm_rtpsize", "aead_xchacha20_poly1305_rtpsize"),
+                                   ("aead_xchacha20_poly1305_rtpsize",)])
+async def test_listener_hears_the_track(node: RunningNode, media_url: str, modes: tuple[str, ...]) -> None:
+    recorder = Recorder()
+    client = lavalink.Client(int(USER_ID))
+    client.add_event_hook(recorder.hook)
+    client.add_node("127.0.0.1", int(node.url.rsplit(":", 1)[1]), node.password, "eu", "lavalink_py")
+    try:
+        async with FakeVoiceServer(
+            guild_id=GUILD, channel_id=CHANNEL, node_user_id=int(USER_ID), listener_ids=(LISTENER,), modes=modes
+        ) as server:
+            await recorder.wait(lavalink.NodeReadyEvent)
+            player = client.player_manager.create(GUILD)
+            await join(player, server)
+            track = (await client.get_tracks(f"{media_url}/sweep.mp3")).tracks[0]
+            await player.play(track)
+            await recorder.wait(lavalink.TrackStartEvent)
+            ended = await recorder.wait(lavalink.TrackEndEvent, timeout=SECONDS + 15)
+            assert ended.reason == lavalink.EndReason.FINISHED
+            await server.wait_for(lambda: server.speaking[-1:] == [0], 5)
+
+            assert server.selected_mode == modes[0]
+            assert not server.sequence_errors()
+            assert not server.timestamp_errors()
+            listener = server.listeners[LISTENER]
+            assert listener.dave_failures == 0
+            assert listener.plain_frames == 0  # every audio frame was end-to-end encrypted
+            heard = listener.pcm()
+            assert len(heard) >= 0.9 * SECONDS * 48000
+            assert snr_db(sweep(SECONDS), heard) >= 25.0
+            await client.player_manager.destroy(GUILD)
+    finally:
+        await client.close()
+
+
+async def test_position_follows_frames_played(node: RunningNode, media_url: str) -> None:
+    recorder = Recorder()
+    client = lavalink.Client(int(USER_ID))
+    client.add_event_hook(recorder.hook)
+    lavalink_node = client.add_node("127.0.0.1", int(node.url.rsplit(":", 1)[1]), node.password, "eu", "n")
+    try:
+        async with FakeVoiceServer(
+            guild_id=GUILD, channel_id=CHANNEL, node_user_id=int(USER_ID), listener_ids=(LISTENER,)
+        ) as server:
+            await recorder.wait(lavalink.NodeReadyEvent)
+            player = client.player_manager.create(GUILD)
+            await join(player, server)
+            track = (await client.get_tracks(f"{media_url}/sweep.mp3")).tracks[0]
+            await player.play(track, start_time=1000)
+            await server.wait_for(lambda: len(server.listeners[LISTENER].frames) >= 25, 10)
+            await player.set_pause(True)
+            await server.wait_for(lambda: server.speaking[-1:] == [0], 5)  # silence sent, speech over
+            received = len(server.listeners[LISTENER].frames)
+            position = (await lavalink_node.get_player(GUILD))["state"]["position"]
+            # Position counts frames actually sent: the start plus 20 ms per frame the listener received.
+            assert abs(position - (1000 + 20 * received)) <= 60
+            await asyncio.sleep(0.2)  # time passes while paused; the position must not
+            assert (await lavalink_node.get_player(GUILD))["state"]["position"] == position
+            await client.player_manager.destroy(GUILD)
+    finally:
+        await client.close()
