@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import lavalink
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.media import write_audio
-from tests.node import USER_ID, RunningNode
+from tests.node import USER_ID, NodeFactory, RunningNode, connect
 from tests.test_lavalink_client import Recorder
 from tests.voice.audio import snr_db, sweep
 
@@ -112,3 +113,26 @@ async def test_position_follows_frames_played(node: RunningNode, media_url: str)
             await client.player_manager.destroy(GUILD)
     finally:
         await client.close()
+
+
+async def test_stats_report_frames_actually_sent(make_node: NodeFactory, media_url: str) -> None:
+    node = await make_node(stats_interval_s=1.2)
+    async with aiohttp.ClientSession() as http, FakeVoiceServer(
+        guild_id=GUILD, channel_id=CHANNEL, node_user_id=int(USER_ID), listener_ids=(LISTENER,)
+    ) as server:
+        socket, ready, _ = await connect(http, node)
+        async with http.get(
+            f"{node.url}/v4/loadtracks", params={"identifier": f"{media_url}/sweep.mp3"}, headers=node.auth
+        ) as response:
+            encoded = (await response.json())["data"]["encoded"]
+        url = f"{node.url}/v4/sessions/{ready['sessionId']}/players/{GUILD}"
+        body = {"voice": server.voice_state(), "track": {"encoded": encoded}}
+        async with http.patch(url, json=body, headers=node.auth) as response:
+            assert response.status == 200
+        stats = await socket.next_matching(lambda m: m["op"] == "stats" and m.get("frameStats") is not None, 10)
+        frames = stats["frameStats"]
+        # Per minute, averaged over playing players: one frame per 20 ms is 3000.
+        assert 2500 <= frames["sent"] <= 3100
+        assert frames["nulled"] <= 100
+        assert abs(frames["deficit"]) <= 500
+        await socket.close()

@@ -28,6 +28,9 @@ class TrackLoader(Protocol):
     async def close(self) -> None: ...
 
 
+FRAMES_PER_MINUTE = 3000
+
+
 class Node:
     def __init__(
         self,
@@ -41,6 +44,7 @@ class Node:
         services = PlayerServices(audio, loader.open_stream, connect_voice, self.tasks)
         self.sessions = SessionManager(services, observer)
         self.loader = loader
+        self._frame_marks: dict[int, tuple[float, int, int]] = {}
         self._started = time.monotonic()
         self._process = psutil.Process()
         # cpu_percent() measures since its previous call; prime both so the first stats are meaningful.
@@ -67,10 +71,35 @@ class Node:
             lavalink_load=self._process.cpu_percent() / 100.0 / cores,
         )
 
-    def frame_stats(self, session: Session) -> FrameStats | None:
-        """Per-player frame counts of the last minute, averaged over the session's playing players.
+    def frame_stats(self, session: Session, now_s: float | None = None) -> FrameStats | None:
+        """Frames per minute since the previous `stats`, averaged over the session's playing, connected players.
 
-        None until players report frame counters (they do once audio is attached), as Lavalink omits the field
-        when no player has usable counters.
+        Lavalink's AudioLossCounter: `deficit` is what a player should have sent (one frame per 20 ms) minus what
+        it sent or nulled. A player counts once it has been measured over at least a second; None when no player
+        has (Lavalink then omits the field).
         """
-        return None
+        now = time.monotonic() if now_s is None else now_s
+        usable: list[tuple[float, float]] = []
+        for player in session.players.values():
+            sent, nulled = player.frames
+            mark = self._frame_marks.get(id(player))
+            self._frame_marks[id(player)] = (now, sent, nulled)
+            if mark is None or not (player.is_playing and player.connected):
+                continue
+            then, sent_before, nulled_before = mark
+            elapsed = now - then
+            if elapsed >= 1.0:
+                per_minute = 60.0 / elapsed
+                usable.append(((sent - sent_before) * per_minute, (nulled - nulled_before) * per_minute))
+        live = {id(player) for s in self.sessions.sessions() for player in s.players.values()}
+        for key in self._frame_marks.keys() - live:
+            del self._frame_marks[key]
+        if not usable:
+            return None
+        sent_avg = sum(s for s, _ in usable) / len(usable)
+        nulled_avg = sum(n for _, n in usable) / len(usable)
+        return FrameStats(
+            sent=round(sent_avg),
+            nulled=round(nulled_avg),
+            deficit=round(FRAMES_PER_MINUTE - sent_avg - nulled_avg),
+        )
