@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import av
 import lavalink
 import numpy as np
 import pytest
@@ -23,6 +24,25 @@ from tests.voice.audio import snr_db, sweep
 
 GUILD, CHANNEL, LISTENER = 111, 222, 444
 SECONDS = 3.0
+BOTH_MODES = ("aead_aes256_gcm_rtpsize", "aead_xchacha20_poly1305_rtpsize")
+
+
+def make_hls(source: Path, out_dir: Path) -> Path:
+    """`source` as an HLS VOD playlist of 1 s MPEG-TS segments (AAC), written by FFmpeg's hls muxer."""
+    out_dir.mkdir()
+    playlist = out_dir / "index.m3u8"
+    options = {"hls_time": "1", "hls_list_size": "0", "hls_playlist_type": "vod"}
+    with av.open(str(source)) as src, av.open(str(playlist), "w", format="hls", options=options) as dst:
+        stream = dst.add_stream("aac", rate=48_000, layout="stereo")
+        assert isinstance(stream, av.AudioStream)
+        stream.bit_rate = 256_000
+        for frame in src.decode(audio=0):
+            frame.pts = None
+            for packet in stream.encode(frame):
+                dst.mux(packet)
+        for packet in stream.encode(None):
+            dst.mux(packet)
+    return playlist
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +54,8 @@ def trust_test_ca(monkeypatch: pytest.MonkeyPatch) -> None:
 async def media_url(tmp_path: Path) -> AsyncIterator[str]:
     mono = sweep(SECONDS)
     write_audio(tmp_path / "sweep.mp3", samples=np.stack([mono, mono]), rate=48000, title="Sweep")
+    write_audio(tmp_path / "sweep.flac", samples=np.stack([mono, mono]), rate=48000, title="Sweep")
+    make_hls(tmp_path / "sweep.flac", tmp_path / "hls")
     app = web.Application()
     app.router.add_static("/media", tmp_path)
     runner = web.AppRunner(app)
@@ -52,9 +74,8 @@ async def join(player: Any, server: FakeVoiceServer) -> None:
     await player._voice_server_update({"guild_id": str(GUILD), "endpoint": server.endpoint, "token": server.token})
 
 
-@pytest.mark.parametrize("modes", [("aead_aes256_gcm_rtpsize", "aead_xchacha20_poly1305_rtpsize"),
-                                   ("aead_xchacha20_poly1305_rtpsize",)])
-async def test_listener_hears_the_track(node: RunningNode, media_url: str, modes: tuple[str, ...]) -> None:
+async def hear(node: RunningNode, identifier: str, modes: tuple[str, ...] = BOTH_MODES) -> np.ndarray[Any, Any]:
+    """Play `identifier` to its end through lavalink.py into a fake voice server; what the listener decoded."""
     recorder = Recorder()
     client = lavalink.Client(int(USER_ID))
     client.add_event_hook(recorder.hook)
@@ -66,8 +87,9 @@ async def test_listener_hears_the_track(node: RunningNode, media_url: str, modes
             await recorder.wait(lavalink.NodeReadyEvent)
             player = client.player_manager.create(GUILD)
             await join(player, server)
-            track = (await client.get_tracks(f"{media_url}/sweep.mp3")).tracks[0]
-            await player.play(track)
+            result = await client.get_tracks(identifier)
+            assert result.load_type == lavalink.LoadType.TRACK, result
+            await player.play(result.tracks[0])
             await recorder.wait(lavalink.TrackStartEvent)
             ended = await recorder.wait(lavalink.TrackEndEvent, timeout=SECONDS + 15)
             assert ended.reason == lavalink.EndReason.FINISHED
@@ -79,12 +101,27 @@ async def test_listener_hears_the_track(node: RunningNode, media_url: str, modes
             listener = server.listeners[LISTENER]
             assert listener.dave_failures == 0
             assert listener.plain_frames == 0  # every audio frame was end-to-end encrypted
-            heard = listener.pcm()
-            assert len(heard) >= 0.9 * SECONDS * 48000
-            assert snr_db(sweep(SECONDS), heard) >= 25.0
             await client.player_manager.destroy(GUILD)
+            return listener.pcm()
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize("modes", [BOTH_MODES, ("aead_xchacha20_poly1305_rtpsize",)])
+async def test_listener_hears_an_http_mp3(node: RunningNode, media_url: str, modes: tuple[str, ...]) -> None:
+    heard = await hear(node, f"{media_url}/sweep.mp3", modes)
+    assert len(heard) >= 0.9 * SECONDS * 48000
+    assert snr_db(sweep(SECONDS), heard) >= 25.0
+
+
+@pytest.mark.parametrize("kind", ["local-flac", "hls"])
+async def test_listener_hears_a_local_flac_and_an_hls_stream(
+    node: RunningNode, media_url: str, tmp_path: Path, kind: str
+) -> None:
+    identifier = str(tmp_path / "sweep.flac") if kind == "local-flac" else f"{media_url}/hls/index.m3u8"
+    heard = await hear(node, identifier)
+    assert len(heard) >= 0.9 * SECONDS * 48000
+    assert snr_db(sweep(SECONDS), heard) >= 25.0
 
 
 async def test_position_follows_frames_played(node: RunningNode, media_url: str) -> None:
