@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Final
 
 import av
 import numpy as np
 import numpy.typing as npt
+from aiohttp import web
 
 # container format -> (codec, sample rate)
 FORMATS: Final[dict[str, tuple[str, int]]] = {
@@ -62,3 +65,36 @@ def write_audio(
         for packet in stream.encode(None):
             container.mux(packet)
     return path
+
+
+@contextlib.asynccontextmanager
+async def serve_directory(root: Path) -> AsyncIterator[str]:
+    """Serve `root` over HTTP on 127.0.0.1; yields the base URL its files are under."""
+    app = web.Application()
+    app.router.add_static("/media", root)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/media"
+    finally:
+        await runner.cleanup()
+
+
+def make_hls(source: Path, out_dir: Path, rate: int = 48_000) -> Path:
+    """`source` as an HLS VOD playlist of 1 s MPEG-TS segments (AAC), written by FFmpeg's hls muxer."""
+    out_dir.mkdir()
+    playlist = out_dir / "index.m3u8"
+    options = {"hls_time": "1", "hls_list_size": "0", "hls_playlist_type": "vod"}
+    with av.open(str(source)) as src, av.open(str(playlist), "w", format="hls", options=options) as dst:
+        stream = dst.add_stream("aac", rate=rate, layout="stereo")
+        assert isinstance(stream, av.AudioStream)
+        stream.bit_rate = 256_000
+        for frame in src.decode(audio=0):
+            frame.pts = None
+            for packet in stream.encode(frame):
+                dst.mux(packet)
+        for packet in stream.encode(None):
+            dst.mux(packet)
+    return playlist

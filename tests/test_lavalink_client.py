@@ -9,9 +9,8 @@ from typing import Any
 
 import lavalink
 import pytest
-from aiohttp import web
 
-from tests.media import write_audio
+from tests.media import serve_directory, write_audio
 from tests.node import USER_ID, RunningNode, TcpProxy
 
 GUILD = 987654321987654321
@@ -40,14 +39,8 @@ class Recorder:
 async def media_url(tmp_path: Path) -> AsyncIterator[str]:
     write_audio(tmp_path / "sweep.mp3", 3.0, title="Sweep", artist="Test Tones")
     (tmp_path / "notes.txt").write_text("not audio at all\n" * 200)
-    app = web.Application()
-    app.router.add_static("/media", tmp_path)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/media"
-    await runner.cleanup()
+    async with serve_directory(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import av
 import lavalink
 import numpy as np
 import pytest
-from aiohttp import web
 
 from tests.fakes.discord_voice.server import FakeVoiceServer
-from tests.media import write_audio
+from tests.media import make_hls, serve_directory, write_audio
 from tests.node import USER_ID, NodeFactory, RunningNode, connect
 from tests.test_lavalink_client import Recorder
 from tests.voice.audio import snr_db, sweep
@@ -25,24 +23,6 @@ from tests.voice.audio import snr_db, sweep
 GUILD, CHANNEL, LISTENER = 111, 222, 444
 SECONDS = 3.0
 BOTH_MODES = ("aead_aes256_gcm_rtpsize", "aead_xchacha20_poly1305_rtpsize")
-
-
-def make_hls(source: Path, out_dir: Path) -> Path:
-    """`source` as an HLS VOD playlist of 1 s MPEG-TS segments (AAC), written by FFmpeg's hls muxer."""
-    out_dir.mkdir()
-    playlist = out_dir / "index.m3u8"
-    options = {"hls_time": "1", "hls_list_size": "0", "hls_playlist_type": "vod"}
-    with av.open(str(source)) as src, av.open(str(playlist), "w", format="hls", options=options) as dst:
-        stream = dst.add_stream("aac", rate=48_000, layout="stereo")
-        assert isinstance(stream, av.AudioStream)
-        stream.bit_rate = 256_000
-        for frame in src.decode(audio=0):
-            frame.pts = None
-            for packet in stream.encode(frame):
-                dst.mux(packet)
-        for packet in stream.encode(None):
-            dst.mux(packet)
-    return playlist
 
 
 @pytest.fixture(autouse=True)
@@ -56,14 +36,8 @@ async def media_url(tmp_path: Path) -> AsyncIterator[str]:
     write_audio(tmp_path / "sweep.mp3", samples=np.stack([mono, mono]), rate=48000, title="Sweep")
     write_audio(tmp_path / "sweep.flac", samples=np.stack([mono, mono]), rate=48000, title="Sweep")
     make_hls(tmp_path / "sweep.flac", tmp_path / "hls")
-    app = web.Application()
-    app.router.add_static("/media", tmp_path)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/media"
-    await runner.cleanup()
+    async with serve_directory(tmp_path) as url:
+        yield url
 
 
 async def join(player: Any, server: FakeVoiceServer) -> None:

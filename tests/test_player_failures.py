@@ -8,12 +8,11 @@ from pathlib import Path
 import aiohttp
 import numpy as np
 import pytest
-from aiohttp import web
 
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.protocol.track_codec import encode_track
 from tests.fakes.discord_voice.server import FakeVoiceServer
-from tests.media import write_audio
+from tests.media import serve_directory, write_audio
 from tests.node import USER_ID, RunningNode, connect
 from tests.voice.audio import sweep
 
@@ -31,14 +30,8 @@ async def media_url(tmp_path: Path) -> AsyncIterator[str]:
     write_audio(tmp_path / "ok.mp3", samples=np.stack([mono, mono]), rate=48000, title="Fine")
     (tmp_path / "truncated.mp3").write_bytes((tmp_path / "ok.mp3").read_bytes()[:600])
     (tmp_path / "text.mp3").write_text("this is not audio\n" * 100)
-    app = web.Application()
-    app.router.add_static("/media", tmp_path)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/media"
-    await runner.cleanup()
+    async with serve_directory(tmp_path) as url:
+        yield url
 
 
 def http_track(url: str) -> str:
