@@ -263,9 +263,11 @@ class TrackStream:
             return
         target = self.start_ms * SAMPLE_RATE // 1000
         for frame in frames:
-            for pts, chunk in self._resampler.resample(frame):
-                if self._pos is None:
-                    self._pos = pts - self._origin if pts is not None and not self.spec.is_live else target
+            if self._pos is None:
+                self._pos = target
+                if frame.pts is not None and frame.time_base is not None and not self.spec.is_live:
+                    self._pos = round(frame.pts * frame.time_base * SAMPLE_RATE) - self._origin
+            for chunk in self._resampler.resample(frame):
                 pos = self._pos
                 self._pos = pos + len(chunk)
                 kept = chunk[min(len(chunk), target - pos) :] if pos < target else chunk
