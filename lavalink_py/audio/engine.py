@@ -36,8 +36,12 @@ class AudioEngine:
 
     async def close(self) -> None:
         await self.clock.stop()
+        for playback in list(self.playbacks):
+            self.remove_playback(playback)  # queues each stream's close on the io pool
         self.cpu_pool.shutdown(wait=False, cancel_futures=True)
-        self.io_pool.shutdown(wait=False, cancel_futures=True)
+        # Not cancelled: the queued closes release containers and sockets; a read stalled in FFmpeg ends at
+        # its read timeout (pipeline.READ_TIMEOUT_S) without blocking the loop.
+        self.io_pool.shutdown(wait=False)
 
     async def pump(self, ticks: int) -> None:
         """Drive the clock without real time (tests): before each tick, wait for each playback's next frame."""

@@ -9,6 +9,7 @@ import av.filter
 import numpy as np
 import numpy.typing as npt
 
+from lavalink_py.audio import libopus
 from lavalink_py.audio.frames import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE
 from lavalink_py.audio.results import FilterChain
 from lavalink_py.audio.settings import ResamplingQuality
@@ -51,27 +52,26 @@ class Resampler:
         graph.configure()
         self._graph = graph
 
-    def resample(self, frame: av.AudioFrame) -> list[tuple[int | None, Int16Pcm]]:
-        """Return (pts in 1/48000 s or None, samples x 2 int16) chunks."""
+    def resample(self, frame: av.AudioFrame) -> list[Int16Pcm]:
+        """Return chunks of (samples, 2) int16 at 48 kHz; the caller keeps time by counting samples."""
         key = (frame.format.name, frame.sample_rate, frame.layout.name)
         if key != self._key or self._graph is None:
             self._build(frame)
             self._key = key
         assert self._graph is not None
-        # Timestamps are re-expressed in samples so the graph's time base is fixed.
-        if frame.pts is not None and frame.time_base is not None:
-            frame.pts = round(frame.pts * frame.time_base * frame.sample_rate)
-        frame.time_base = Fraction(1, frame.sample_rate)
+        # Timestamps stay out of the graph: positions are counted in samples (cheaper than Fraction maths per
+        # frame, and immune to containers whose time bases the graph would have to re-express).
+        frame.pts = None
         self._graph.push(frame)
-        out: list[tuple[int | None, Int16Pcm]] = []
+        out: list[Int16Pcm] = []
         while True:
             try:
                 got = self._graph.pull()
             except (BlockingIOError, EOFError):
                 return out
-            pts = None if got.pts is None or got.time_base is None else round(got.pts * got.time_base * SAMPLE_RATE)
-            samples: Int16Pcm = got.to_ndarray().view(np.int16).reshape(-1, CHANNELS)
-            out.append((pts, samples))
+            assert isinstance(got, av.AudioFrame)
+            samples: Int16Pcm = np.frombuffer(memoryview(got.planes[0]), dtype=np.int16, count=got.samples * CHANNELS)
+            out.append(samples.reshape(-1, CHANNELS))
 
 
 def apply_gain(block: Int16Pcm, volume: int, filters: FilterChain | None) -> Int16Pcm:
@@ -92,6 +92,9 @@ def apply_gain(block: Int16Pcm, volume: int, filters: FilterChain | None) -> Int
 
 class OpusEncoder:
     def __init__(self, complexity: int, bitrate: int) -> None:
+        self._native = None if libopus.LIB is None else libopus.CtypesOpusEncoder(libopus.LIB, complexity, bitrate)
+        if self._native is not None:
+            return
         ctx = av.CodecContext.create("libopus", "w")
         ctx.sample_rate = SAMPLE_RATE
         ctx.layout = "stereo"
@@ -106,6 +109,11 @@ class OpusEncoder:
     def encode(self, block: Int16Pcm) -> list[bytes]:
         """Encode whole 960-sample frames of `block` (its length is a multiple of FRAME_SAMPLES)."""
         out: list[bytes] = []
+        if self._native is not None:
+            contiguous = np.ascontiguousarray(block)
+            base = contiguous.ctypes.data
+            step = FRAME_SAMPLES * CHANNELS * 2
+            return [self._native.encode_frame(base + i * step) for i in range(len(contiguous) // FRAME_SAMPLES)]
         for i in range(0, len(block), FRAME_SAMPLES):
             chunk = block[i : i + FRAME_SAMPLES].reshape(1, -1)
             frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="stereo")

@@ -89,6 +89,7 @@ class TrackStream:
         self._emitted = 0  # samples (or passthrough samples) handed out since start_ms
         self._decode_errors = 0
         self._origin = 0  # stream start time in 48 kHz samples
+        self._seek_reached = False  # passthrough: packets before start_ms are skipped until this is set
 
     # ---- thread side -------------------------------------------------------------------------------------
     def fill(self, frames: int) -> None:
@@ -196,28 +197,37 @@ class TrackStream:
         while len(out) < want:
             if limit is not None and self._emitted >= limit:
                 return out, True
-            step = self._passthrough_step(out) if self.passthrough else self._decode_step(out, want - len(out), limit)
-            if step:
+            run = self._passthrough_step if self.passthrough else self._decode_step
+            if run(out, want - len(out), limit):
                 return out, True
         return out, False
 
-    def _passthrough_step(self, out: list[bytes]) -> bool:
-        packet = self._next_packet()
-        if packet is None:
-            return True
-        if packet.size == 0 or packet.pts is None:
-            return False
-        data = bytes(packet)
-        if opus_packet_samples(data) != FRAME_SAMPLES:
-            # Not a plain 20 ms packet: decode from here on (a fresh decoder; its first ~6.5 ms pre-roll is soft).
-            self.passthrough = False
-            self._decode_packet(packet)
-            return False
-        start = packet.pts * packet.time_base * SAMPLE_RATE - self._origin
-        if start + FRAME_SAMPLES <= self.start_ms * SAMPLE_RATE // 1000:
-            return False  # before the seek target
-        out.append(data)
-        self._emitted += FRAME_SAMPLES
+    def _passthrough_step(self, out: list[bytes], frames: int, limit: int | None) -> bool:
+        """Hand over up to `frames` source packets; per packet only a demux, a copy and a TOC check."""
+        packets = self._packets
+        assert packets is not None
+        end = len(out) + frames
+        while len(out) < end:
+            if limit is not None and self._emitted >= limit:
+                return True
+            packet = self._next_packet()
+            if packet is None:
+                return True
+            if packet.size == 0 or packet.pts is None:
+                continue
+            data = bytes(packet)
+            if opus_packet_samples(data) != FRAME_SAMPLES:
+                # Not a plain 20 ms packet: decode from here on (a fresh decoder; its first ~6.5 ms pre-roll is soft).
+                self.passthrough = False
+                self._decode_packet(packet)
+                return False
+            if not self._seek_reached:
+                start = packet.pts * packet.time_base * SAMPLE_RATE - self._origin
+                if start + FRAME_SAMPLES <= self.start_ms * SAMPLE_RATE // 1000:
+                    continue  # before the seek target
+                self._seek_reached = True
+            out.append(data)
+            self._emitted += FRAME_SAMPLES
         return False
 
     def _decode_step(self, out: list[bytes], frames: int, limit: int | None) -> bool:
@@ -263,9 +273,11 @@ class TrackStream:
             return
         target = self.start_ms * SAMPLE_RATE // 1000
         for frame in frames:
-            for pts, chunk in self._resampler.resample(frame):
-                if self._pos is None:
-                    self._pos = pts - self._origin if pts is not None and not self.spec.is_live else target
+            if self._pos is None:
+                self._pos = target
+                if frame.pts is not None and frame.time_base is not None and not self.spec.is_live:
+                    self._pos = round(frame.pts * frame.time_base * SAMPLE_RATE) - self._origin
+            for chunk in self._resampler.resample(frame):
                 pos = self._pos
                 self._pos = pos + len(chunk)
                 kept = chunk[min(len(chunk), target - pos) :] if pos < target else chunk

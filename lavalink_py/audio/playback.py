@@ -57,6 +57,9 @@ class Playback:
         self._starved_ticks = 0
         self._stuck_reported = False
         self._stuck_ticks = max(1, settings.stuck_threshold_ms // FRAME_MS)
+        # Refill once a batch fits, or at half-empty when the buffer is smaller than two batches.
+        capacity = settings.buffer_frames
+        self._refill_below = capacity - max(1, min(settings.batch_frames, capacity // 2))
         self.frames_sent = 0
         self.frames_nulled = 0
 
@@ -189,9 +192,8 @@ class Playback:
         fut = stream.fill_future
         if stream.ended or (fut is not None and not fut.done()):
             return
-        batch = self._settings.batch_frames
-        if stream.buffer.free() >= batch or (not stream.opened and fut is None):
-            self._schedule(stream, self._cpu, batch)
+        if len(stream.buffer) <= self._refill_below:
+            self._schedule(stream, self._cpu, self._settings.batch_frames)
 
     def _take_over(self) -> None:
         """Switch to the pending stream once it can play (or has ended, e.g. failed to open)."""
@@ -214,35 +216,47 @@ class Playback:
         self._current, self._pending = pending, None
 
     def tick(self) -> int:
+        # The hot path: runs for every player every 20 ms, so the common case is a handful of attribute reads.
         if self._pending is not None:
             self._take_over()
             if self._pending is not None:
                 self._refill(self._pending)
-        current = self._current
-        if self.sink is None or self._paused:
+        sink = self.sink
+        if sink is None or self._paused:
             return IDLE
+        current = self._current
         if current is None:
             # Still opening the first track: no frame yet counts towards "stuck", not towards nulled.
             return IDLE if self._pending is None else self._starved(self._pending)
-        frame = current.buffer.pop()
-        if frame is not None:
-            self.sink.send_frame(frame)
-            current.sent += 1
-            self.frames_sent += 1
-            self._speaking = True
+        buffer = current.buffer
+        frame = buffer.pop()
+        if frame is None:
+            if current.ended:
+                self._end(current)
+                return IDLE
+            self._refill(current)
+            return self._starved(current)
+        sink.send_frame(frame)
+        current.sent += 1
+        self.frames_sent += 1
+        if not current.started:
+            self._first_frame(current)
+        elif self._starved_ticks:
             self._starved_ticks = 0
             self._stuck_reported = False
-            if not current.started:
-                current.started = True
-                if self.listener is not None:
-                    self.listener.on_track_start()
+        if not self._speaking:
+            self._speaking = True
+        if len(buffer) <= self._refill_below:
             self._refill(current)
-            return SENT
-        if current.ended:
-            self._end(current)
-            return IDLE
-        self._refill(current)
-        return self._starved(current)
+        return SENT
+
+    def _first_frame(self, current: TrackStream) -> None:
+        current.started = True
+        self._speaking = True
+        self._starved_ticks = 0
+        self._stuck_reported = False
+        if self.listener is not None:
+            self.listener.on_track_start()
 
     def _starved(self, current: TrackStream) -> int:
         self._starved_ticks += 1

@@ -25,7 +25,7 @@ class EngineSettings:
     open_workers: int = 16  # pool for opening sources (blocking network I/O)
     opus_bitrate: int = 128_000
     batch_ms: int = 1000  # decoded per worker job once a stream runs
-    first_batch_ms: int = 100  # the first job decodes little, so the first frame is quick
+    first_batch_ms: int = 300  # the first job decodes little (first frame is quick) but enough to cover the queue
 
     def __post_init__(self) -> None:
         if not 0 <= self.opus_quality <= 10:

@@ -16,7 +16,7 @@ class FrameSink(Protocol):
 
 
 class RecordingSink:
-    """Keeps every frame and the clock tick it arrived on (to check continuity)."""
+    """Keeps every frame in arrival order (tests decode them) and counts end-of-speech calls."""
 
     def __init__(self) -> None:
         self.frames: list[bytes] = []

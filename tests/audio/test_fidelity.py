@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lavalink_py.audio import AudioEngine, RecordingSink
+from lavalink_py.audio import AudioEngine, EngineSettings, RecordingSink
 from lavalink_py.sources.base import StreamSpec
 from tests.audio.conftest import SECONDS, Events, Media, play_to_end
 from tests.audio.media import AMPLITUDE, decode_opus, rms, sweep_snr_db
@@ -63,3 +63,14 @@ async def test_mute_is_silent(engine: AudioEngine, media: Media) -> None:
     sink, events = await record(engine, media.mp3, volume=0)
     assert events.log == ["start", "end:finished"]
     assert rms(decode_opus(sink.frames)) < 1e-3
+
+
+async def test_small_frame_buffer_plays_everything(media: Media) -> None:
+    engine = AudioEngine(EngineSettings(frame_buffer_ms=100))  # 5 frames: refills at half-empty
+    try:
+        sink, events = await record(engine, media.mp3)
+    finally:
+        await engine.close()
+    assert events.log == ["start", "end:finished"]
+    assert len(sink.frames) == SECONDS * 50
+    assert sweep_snr_db(decode_opus(sink.frames)[:, 0]) >= 25

@@ -59,3 +59,23 @@ def test_gain_clips_instead_of_wrapping() -> None:
             return pcm * np.float32(0.5)
 
     assert apply_gain(block, 400, Half()).tolist() == [[32767, -32768], [200, -200]]
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_both_opus_encoders_make_decodable_20ms_frames(monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
+    import numpy as np
+
+    from lavalink_py.audio import libopus
+    from lavalink_py.audio.pcm import OpusEncoder
+    from tests.audio.media import decode_opus, sweep, sweep_snr_db
+
+    if native:
+        assert libopus.LIB is not None  # the bundled libopus is what the engine uses here
+    else:
+        monkeypatch.setattr(libopus, "LIB", None)
+    mono = (sweep(1.0, 48_000) * 32767).astype(np.int16)
+    block = np.ascontiguousarray(np.stack([mono, mono], axis=1))
+    frames = OpusEncoder(10, 128_000).encode(block)
+    assert len(frames) == 50
+    assert all(opus_packet_samples(frame) == 960 for frame in frames)
+    assert sweep_snr_db(decode_opus(frames)[:, 0]) >= 25
