@@ -90,3 +90,15 @@ async def test_truncated_file_ends_the_track_and_not_the_node(node: RunningNode,
         async with http.get(f"{node.url}/v4/info", headers=node.auth) as response:
             assert response.status == 200
         await socket.close()
+
+
+async def test_a_failing_source_is_reported_without_a_voice_connection(node: RunningNode) -> None:
+    async with aiohttp.ClientSession() as http:
+        socket, ready, _ = await connect(http, node)
+        player_url = f"{node.url}/v4/sessions/{ready['sessionId']}/players/{GUILD}"
+        body = {"track": {"encoded": http_track("http://127.0.0.1:1/closed.mp3")}}
+        async with http.patch(player_url, json=body, headers=node.auth) as response:
+            assert response.status == 200
+        await socket.event("TrackExceptionEvent", 20)
+        assert (await socket.event("TrackEndEvent", 10))["reason"] == "loadFailed"
+        await socket.close()

@@ -223,6 +223,11 @@ class Playback:
                 self._refill(self._pending)
         sink = self.sink
         if sink is None or self._paused:
+            current = self._current
+            # A track that failed before its first frame is reported even with no one listening, as lavaplayer
+            # reports a source error from its decoding thread whether or not frames are being pulled.
+            if current is not None and current.ended and not current.started and len(current.buffer) == 0:
+                self._end(current)
             return IDLE
         current = self._current
         if current is None:
