@@ -7,8 +7,8 @@ switches to encoding and back the moment the settings change.
 
 Switch artefacts: passthrough -> encoding decodes from a container seek to the current position (backwards to
 the page/keyframe before it, samples before the position discarded), so the decoder is warm by the first sent
-frame; the listener's decoder then meets our encoder's stream, a discontinuity of at most one 20 ms frame
-that Opus' packet-loss-free resync absorbs. Encoding -> passthrough is the same discontinuity in reverse.
+frame. The listener's decoder, though, carries state from the source's encoder into our encoder's first frame
+(and back on the return switch): at most one 20 ms frame may carry a faint click; no frame is missing.
 A live stream cannot be reopened at a position, so there volume/filters apply in place from the next batch
 (up to `frame_buffer_ms` later).
 """
