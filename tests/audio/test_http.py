@@ -114,7 +114,7 @@ async def test_http_seek_uses_ranges(engine: AudioEngine, cdn: TestServer) -> No
     assert len(sink.frames) == 50
 
 
-async def test_live_stream_plays_and_cannot_be_truncated(engine: AudioEngine, cdn: TestServer) -> None:
+async def test_icecast_style_live_stream_plays(engine: AudioEngine, cdn: TestServer) -> None:
     playback, sink, events = new_playback(engine)
     playback.start(StreamSpec(url(cdn, "/radio"), is_live=True))
     await play_to_end(engine, events)
