@@ -72,9 +72,11 @@ class FirstFrame:
         self.started_at = 0.0
         self.first_frame_s: float | None = None
         self.failures: list[StreamFailure] = []
+        self.started = asyncio.Event()
 
     def on_track_start(self) -> None:
         self.first_frame_s = time.perf_counter() - self.started_at
+        self.started.set()
 
     def on_track_end(self, reason: EndReason) -> None:
         pass
@@ -187,6 +189,20 @@ HEADER = (
 )
 
 
+async def idle_first_frame_ms(path: Path, plays: int = 10) -> list[float]:
+    """Play -> first frame handed to the sink on an otherwise idle engine (includes waiting for the tick)."""
+    engine = AudioEngine(EngineSettings())
+    engine.start()
+    out: list[float] = []
+    for _ in range(plays):
+        playback, listener = start(engine, path)
+        await asyncio.wait_for(listener.started.wait(), timeout=5)
+        out.append(1000 * (listener.first_frame_s or 0.0))
+        engine.remove_playback(playback)
+    await engine.close()
+    return sorted(out)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--players", default="50,100,200", help="transcoding player counts")
@@ -199,6 +215,12 @@ async def main() -> None:
         ogg = write_sweep(Path(tmp) / "bench.ogg", "libopus", 48_000, length_s)
         floor = floor_cpu_percent(mp3)
         print(f"floor: PyAV alone, MP3 44.1 kHz -> resample -> Opus: {floor:.3f} % of a core per stream")
+        for label, path in (("MP3", mp3), ("Ogg Opus", ogg)):
+            firsts = await idle_first_frame_ms(path)
+            print(
+                f"first frame, local {label}, idle engine: "
+                f"median {firsts[len(firsts) // 2]:.1f} ms, max {firsts[-1]:.1f} ms"
+            )
         print(f"cores: {psutil.cpu_count()}, measured {args.seconds:.0f} s per run after {WARMUP_S:.0f} s warm-up\n")
         print(HEADER, flush=True)
         for n in (int(x) for x in args.players.split(",") if x):

@@ -37,6 +37,7 @@ class FrameClock:
         self.ticks = 0
         self.sent = 0
         self.nulled = 0
+        self.tick_errors = 0
         self.late_ticks = 0  # ticks skipped because the loop woke more than a tick late
         self.lateness_us: deque[int] = deque(maxlen=LATENESS_SAMPLES)
 
@@ -52,7 +53,13 @@ class FrameClock:
     def tick(self) -> None:
         sent = nulled = 0
         for player in list(self._players.values()):
-            result = player.tick()
+            try:
+                result = player.tick()
+            except Exception:
+                # One player's bug (or its listener's) must not cost every other player this tick.
+                self.tick_errors += 1
+                log.exception("frame clock: tick failed for %r", player)
+                continue
             if result == SENT:
                 sent += 1
             elif result == NULLED:
@@ -95,11 +102,7 @@ class FrameClock:
                 n += skipped
                 late -= skipped * self.tick_s
             self.lateness_us.append(int(late * 1_000_000))
-            try:
-                self.tick()
-            except Exception:
-                # A bug in one playback must not stop every other player's audio.
-                log.exception("frame clock tick failed")
+            self.tick()
 
     def lateness_percentile_us(self, q: float) -> int:
         if not self.lateness_us:

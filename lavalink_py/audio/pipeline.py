@@ -80,7 +80,6 @@ class TrackStream:
         self._lock = threading.Lock()
         self._container: Any = None
         self._packets: Iterator[Any] | None = None
-        self._decode_stream: Any = None
         self._resampler = Resampler(settings.resampling)
         self._encoder: OpusEncoder | None = None
         self._pcm: list[Int16Pcm] = []
@@ -149,7 +148,6 @@ class TrackStream:
         self.passthrough = (
             ctx.name == "opus" and ctx.sample_rate == SAMPLE_RATE and self.volume == 100 and self.filters is None
         )
-        self._decode_stream = stream
         # Timestamps count from the stream's start time (MP3 reports its encoder delay there, ~25 ms): position 0
         # is the first sample the decoder hands out, not timestamp 0.
         if stream.start_time is not None and stream.time_base is not None:

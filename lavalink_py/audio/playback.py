@@ -4,6 +4,13 @@ A new track, a seek or a volume/filter change builds a new TrackStream and keeps
 the new one has its first frame, so the sink never sees a gap. Volume and filter changes restart at the
 current position (skipping the frames the old stream played meanwhile), which is also how passthrough
 switches to encoding and back the moment the settings change.
+
+Switch artefacts: passthrough -> encoding decodes from a container seek to the current position (backwards to
+the page/keyframe before it, samples before the position discarded), so the decoder is warm by the first sent
+frame. The listener's decoder, though, carries state from the source's encoder into our encoder's first frame
+(and back on the return switch): at most one 20 ms frame may carry a faint click; no frame is missing.
+A live stream cannot be reopened at a position, so there volume/filters apply in place from the next batch
+(up to `frame_buffer_ms` later).
 """
 
 from __future__ import annotations

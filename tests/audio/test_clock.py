@@ -78,3 +78,19 @@ async def test_real_time_playback_with_seek_has_no_gap(engine: AudioEngine, medi
     tail = len(pcm) - 15 * 960
     assert locate_s(pcm[tail : tail + 10 * 960]) == pytest.approx(3.0 - 15 * 0.02 - 0.0065, abs=0.02)
     assert engine.clock.sent == len(sink.frames)
+
+
+class Broken:
+    def tick(self) -> int:
+        raise RuntimeError("bug in one player")
+
+
+def test_one_failing_player_does_not_cost_the_others_their_frame() -> None:
+    clock = FrameClock()
+    good = StallingPlayer(stall_at=0, stall_s=0, stop_at=0)
+    clock.add(Broken())
+    clock.add(good)
+    clock.tick()
+    clock.tick()
+    assert len(good.times) == 2
+    assert clock.tick_errors == 2

@@ -75,7 +75,18 @@ async def cdn(aiohttp_server: ServerFactory, media: Media) -> AsyncIterator[Test
         await release.wait()
         return response
 
+    async def radio(request: web.Request) -> web.StreamResponse:
+        # Icecast-style: no length, no ranges, chunks as they "air".
+        response = web.StreamResponse(headers={"Content-Type": "audio/mpeg", "icy-name": "test"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        data = media.mp3.read_bytes()
+        for i in range(0, len(data), 4096):
+            await response.write(data[i : i + 4096])
+        return response
+
     app = web.Application()
+    app.router.add_get("/radio", radio)
     app.router.add_get("/drop.flac", drop_once)
     app.router.add_get("/stall.flac", stall)
     app.router.add_static("/files", media.root)
@@ -101,6 +112,14 @@ async def test_http_seek_uses_ranges(engine: AudioEngine, cdn: TestServer) -> No
     playback.start(StreamSpec(url(cdn, "/files/sweep.flac")), start_ms=2000)
     await play_to_end(engine, events)
     assert len(sink.frames) == 50
+
+
+async def test_icecast_style_live_stream_plays(engine: AudioEngine, cdn: TestServer) -> None:
+    playback, sink, events = new_playback(engine)
+    playback.start(StreamSpec(url(cdn, "/radio"), is_live=True))
+    await play_to_end(engine, events)
+    assert events.log == ["start", "end:finished"]
+    assert sweep_snr_db(decode_opus(sink.frames)[:, 0]) >= 25
 
 
 async def test_hls_playlist_plays(engine: AudioEngine, aiohttp_server: ServerFactory, tmp_path: Path) -> None:

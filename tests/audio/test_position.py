@@ -117,3 +117,15 @@ async def test_start_position(engine: AudioEngine, media: Media) -> None:
     await play_to_end(engine, events)
     assert len(sink.frames) == 30
     assert content_at(sink.frames[:20], 0) == pytest.approx(2.4, abs=0.020)
+
+
+async def test_stop_silences_without_events(engine: AudioEngine, media: Media) -> None:
+    playback, sink, events = new_playback(engine)
+    playback.start(StreamSpec(str(media.flac)))
+    await engine.pump(10)
+    playback.stop()
+    await engine.pump(5)
+    assert len(sink.frames) == 10
+    assert sink.silences == 1
+    assert not playback.is_playing
+    assert events.log == ["start"]  # the Player reports "stopped" itself
