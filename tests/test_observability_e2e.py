@@ -12,12 +12,14 @@ import os
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import lavalink
 import numpy as np
 import pytest
 import pytest_asyncio
+import yaml
 from aiohttp import web
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -29,6 +31,7 @@ from lavalink_py.metrics.inputs import NoNodeState
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.media import write_audio
 from tests.metrics.prometheus_harness import (
+    REPO,
     RULES,
     PrometheusServer,
     Sample,
@@ -38,47 +41,49 @@ from tests.metrics.prometheus_harness import (
     run_prometheus,
 )
 from tests.metrics.test_docs import documented
-from tests.node import USER_ID, RunningNode, running_nodes
+from tests.node import USER_ID, RunningNode, connect, running_nodes
 from tests.test_lavalink_client import Recorder
 from tests.test_playback_end_to_end import join
 from tests.voice.audio import sweep
 
 JOB = "lavalink"
+SHIPPED_CONFIG = REPO / "deploy" / "prometheus.yml"
 GUILD, CHANNEL, LISTENER = 111, 222, 444
 SECONDS = 2.0
 
 on_module_loop = pytest.mark.asyncio(loop_scope="module")
 
-# lavalink_audio_frames_* read the audio engine's FrameClock only when app.build_app hands it to NodeMetrics
-# (`frame_clock=node.audio.clock`, a one-line change in app.py). Flip this with that change: then the frames test
-# must pass and the frame-loss rule reads data.
-FRAME_CLOCK_WIRED = False
+# Three small changes outside this part (app.py, api/node_view.py, api/websocket.py) feed what no activity can
+# feed without them: app.build_app hands the audio engine's FrameClock to NodeMetrics (lavalink_audio_frames_*),
+# the player-event observer times tracks (lavalink_player_duration_seconds{type="track"}), and a frame that breaks
+# RFC 6455 counts as a `protocol` WebSocket error. Flip this with them; the tests then expect the data they feed.
+LEAD_WIRING = False
 
-# Series no activity of this node can create, each with why; the tests assert these stay empty, so the list must
-# shrink when the node starts exporting them.
+# Series no activity of this node can create, each with why. The tests assert exactly these stay empty, so the
+# lists must shrink when the node starts exporting them.
 NO_FALLBACK = "no mirror-search fallback source exists yet; nothing bumps FallbackStats"
 NO_WS_LATENCY = "nothing observes WebSocketStats.latency (the client socket sends no pings)"
-NO_DURATIONS = "nothing calls PlayerEventStats.observe_duration on the node"
 UNFED_DASHBOARD_PANELS = {
     "lavalink-overview.json panel 'Fallback conversions' A": NO_FALLBACK,
     "lavalink-performance.json panel 'Fallback search p95 and cache' A": NO_FALLBACK,
     "lavalink-performance.json panel 'Fallback search p95 and cache' B": NO_FALLBACK,
     "lavalink-performance.json panel 'WebSocket ping latency p95' A": NO_WS_LATENCY,
-    "lavalink-performance.json panel 'Track / session duration p50' A": NO_DURATIONS,
 }
 UNFED_RULES = {"LavalinkFallbackFailures": NO_FALLBACK}
-if not FRAME_CLOCK_WIRED:
-    UNFED_RULES["LavalinkFrameLoss"] = "0/0: no frames are counted until the frame clock is wired"
-# The plugin collector above fails on purpose; its alert waits out its `for: 10m`.
-EXPECTED_PENDING = {"LavalinkCollectorFailing"}
-# Families that the node declares but never fills (their labels cannot be compared with the docs).
+# Families the node declares but never fills (their labels cannot be compared with the docs).
 UNFED_FAMILIES = {
     "lavalink_fallback_conversions_total",
     "lavalink_fallback_search_duration_seconds",
     "lavalink_fallback_cache_hits_total",
     "lavalink_fallback_cache_misses_total",
-    "lavalink_player_duration_seconds",
 }
+if not LEAD_WIRING:
+    UNFED_DASHBOARD_PANELS["lavalink-performance.json panel 'Track / session duration p50' A"] = "no track timing"
+    UNFED_RULES["LavalinkFrameLoss"] = "0/0: no frames are counted until the frame clock is wired"
+    UNFED_FAMILIES.add("lavalink_player_duration_seconds")
+# The plugin collector below fails on purpose; its alert waits out its `for: 10m`.
+EXPECTED_PENDING = {"LavalinkCollectorFailing"}
+WEBSOCKET_ERROR_TYPE = "protocol" if LEAD_WIRING else "connection"
 
 
 class FailingCollector:
@@ -125,10 +130,9 @@ async def stack(
     config = {"metrics": {"custom": [f"{__name__}:FailingCollector"]}}
     async with running_nodes() as start, aiohttp.ClientSession() as http:
         node = await start(config)
-        address = node.url.removeprefix("http://")
-        target = ScrapeTarget(address, "/metrics", "prometheus", node.password, JOB)
+        target, rule_files = shipped_scrape_config(node.url.removeprefix("http://"), node.password)
         workdir = tmp_path_factory.mktemp("prometheus")
-        async with run_prometheus(target, workdir, rule_files=sorted(RULES.glob("*.yml"))) as prometheus:
+        async with run_prometheus(target, workdir, rule_files=rule_files) as prometheus:
             await prometheus.wait_for_scrapes(JOB, 1, timeout_s=30)
             await play_to_the_end(node, media_url)
             await misbehave(node, http, media_url)
@@ -139,6 +143,19 @@ async def stack(
             async with http.get(node.url + "/metrics", headers=node.auth) as response:
                 text = await response.text()
             yield Stack(node, prometheus, text)
+
+
+def shipped_scrape_config(address: str, password: str) -> tuple[ScrapeTarget, list[Path]]:
+    """deploy/prometheus.yml as a new user adopts it: only the target and the password change (and the test
+    scrapes every second instead of every 10 s)."""
+    config = yaml.safe_load(SHIPPED_CONFIG.read_text())
+    [job] = config["scrape_configs"]
+    assert job["scheme"] == "http"
+    target = ScrapeTarget(address, job["metrics_path"], job["basic_auth"]["username"], password, job["job_name"])
+    assert target.job == JOB
+    rule_files = sorted((SHIPPED_CONFIG.parent / path).resolve() for path in config["rule_files"])
+    assert rule_files == sorted(RULES.glob("*.yml"))
+    return target, rule_files
 
 
 async def scrapes(prometheus: PrometheusServer, n: int) -> None:
@@ -173,13 +190,27 @@ async def play_to_the_end(node: RunningNode, media_url: str) -> None:
 
 
 async def misbehave(node: RunningNode, http: aiohttp.ClientSession, media_url: str) -> None:
-    """Loads that succeed and fail, refused credentials, and a client that breaks the WebSocket protocol."""
-    for identifier, load_type in ((f"{media_url}/sweep.mp3", "track"), ("nothing-matches", "empty")):
+    """Loads that succeed and fail, a track started and stopped without voice, refused credentials, and a client
+    that breaks the WebSocket protocol."""
+    results = {}
+    for identifier in (f"{media_url}/sweep.mp3", "nothing-matches"):
         async with http.get(node.url + "/v4/loadtracks", params={"identifier": identifier}, headers=node.auth) as r:
-            assert (await r.json())["loadType"] == load_type
+            results[identifier] = await r.json()
+    assert [result["loadType"] for result in results.values()] == ["track", "empty"]
+    await start_and_stop(node, http, results[f"{media_url}/sweep.mp3"]["data"]["encoded"])
     async with http.get(node.url + "/v4/info", headers={"Authorization": "wrong"}) as response:
         assert response.status == 403
     await broken_websocket_client(node)
+
+
+async def start_and_stop(node: RunningNode, http: aiohttp.ClientSession, encoded: str) -> None:
+    socket, ready, _ = await connect(http, node)
+    url = f"{node.url}/v4/sessions/{ready['sessionId']}/players/{GUILD}"
+    for track, event in ((encoded, "TrackStartEvent"), (None, "TrackEndEvent")):
+        async with http.patch(url, json={"track": {"encoded": track}}, headers=node.auth) as response:
+            assert response.status == 200
+        await socket.event(event)
+    await socket.close()
 
 
 async def broken_websocket_client(node: RunningNode) -> None:
@@ -251,14 +282,16 @@ async def test_prometheus_sees_the_activity(stack: Stack) -> None:
 
     assert await value(f'lavalink_tracks_loaded_total{{job="{JOB}", source="http"}}') == 3
     assert await value(f'lavalink_tracks_failed_total{{job="{JOB}", reason="not_found"}}') == 2
-    assert await value(f'lavalink_player_events_total{{job="{JOB}", type="start"}}') == 1
-    assert await value(f'lavalink_player_events_total{{job="{JOB}", type="end"}}') == 1
-    assert await value(f'lavalink_websocket_errors_total{{job="{JOB}"}}') == 2
+    assert await value(f'lavalink_player_events_total{{job="{JOB}", type="start"}}') == 3
+    assert await value(f'lavalink_player_events_total{{job="{JOB}", type="end"}}') == 3
+    assert await value(f'lavalink_websocket_errors_total{{job="{JOB}", type="{WEBSOCKET_ERROR_TYPE}"}}') == 2
+    if LEAD_WIRING:
+        assert await value(f'lavalink_player_duration_seconds_count{{job="{JOB}", type="track"}}') == 3
     assert await value(f'lavalink_http_errors_total{{job="{JOB}", endpoint="/v4/info", status="403"}}') == 2
     assert await value(f'lavalink_collector_errors_total{{job="{JOB}", collector="failing"}}') >= 1
 
 
-@pytest.mark.xfail(not FRAME_CLOCK_WIRED, reason="app.py does not hand the frame clock to NodeMetrics", strict=True)
+@pytest.mark.xfail(not LEAD_WIRING, reason="app.py does not hand the frame clock to NodeMetrics", strict=True)
 @on_module_loop
 async def test_audio_frames_sent_are_counted(stack: Stack) -> None:
     sent = await stack.prometheus.query(f'lavalink_audio_frames_sent_total{{job="{JOB}"}}')
