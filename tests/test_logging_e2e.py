@@ -19,13 +19,14 @@ from aiohttp import web
 from lavalink_py.config import configure_logging, settings_from_dict
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.media import write_audio
-from tests.node import USER_ID, LavalinkSocket, RunningNode, connect
+from tests.node import USER_ID, LavalinkSocket, RunningNode, connect, wait_until
 from tests.voice.audio import sweep
 
 GUILD, CHANNEL, LISTENER = 111, 222, 444
 TITLE = "Logged Sweep"
 PLAYER_LOGGER = "lavalink_py.player"
 SESSION_LOGGER = "lavalink_py.sessions.session"
+VOICE_LOGGER = "lavalink_py.voice"
 # The player knows its session id only when sessions/session.py passes it (`Player(..., session_id=self.id)`, and
 # its "player created/destroyed" lines take the ids as fields): a change outside this part. Flip this with it.
 SESSION_ID_WIRED = False
@@ -106,6 +107,9 @@ class PlayerLife:
     def player_lines(self) -> list[dict[str, Any]]:
         return [line for line in self.lines if line["logger"].startswith(PLAYER_LOGGER)]
 
+    def voice_lines(self) -> list[dict[str, Any]]:
+        return [line for line in self.lines if line["logger"].startswith(VOICE_LOGGER)]
+
     def session_lines_about_the_player(self) -> list[dict[str, Any]]:
         return [
             line
@@ -138,6 +142,10 @@ async def player_life(
         await client.patch({"voice": voice, "track": {"encoded": track}})
         await socket.event("TrackStartEvent")
         await server.wait_for(lambda: len(server.listeners[LISTENER].frames) >= 10, 10)
+        # Discord's voice server crashes (4015): the connection's own task logs the close and resumes.
+        await server.close_websocket(4015, "crashed")
+        await wait_until(lambda: "voice closed" in json_logs.getvalue())
+        await server.wait_for(lambda: server.ws_connected, 10)
         await client.patch({"track": {"encoded": None}})
         assert (await socket.event("TrackEndEvent"))["reason"] == "stopped"
         await client.patch({"track": {"encoded": track}})
@@ -164,9 +172,15 @@ async def test_every_player_line_carries_guild_track_and_a_session_field(player_
         assert line["track"] == expected, line
 
 
+async def test_the_voice_connections_lines_carry_the_guild(player_life: PlayerLife) -> None:
+    lines = player_life.voice_lines()
+    assert any(line["message"].startswith("voice closed") for line in lines), lines
+    assert [line for line in lines if line.get("guild_id") != GUILD] == []
+
+
 @pytest.mark.xfail(not SESSION_ID_WIRED, reason="sessions/session.py does not give the player its id", strict=True)
 async def test_the_players_lines_carry_its_session_id(player_life: PlayerLife) -> None:
-    lines = player_life.player_lines() + player_life.session_lines_about_the_player()
-    assert len(lines) >= 7
+    lines = player_life.player_lines() + player_life.voice_lines() + player_life.session_lines_about_the_player()
+    assert len(lines) >= 8
     assert [line for line in lines if line.get("session_id") != player_life.session_id] == []
     assert [line for line in lines if line.get("guild_id") != GUILD] == []

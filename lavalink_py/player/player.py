@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any, assert_never
 
 from lavalink_py.audio import EndReason, StreamFailure
+from lavalink_py.config import log_context
 from lavalink_py.player.services import PlayerServices, VoiceLink, VoiceSink
 from lavalink_py.protocol.filters import NO_FILTERS, Filters
 from lavalink_py.protocol.load_result import FriendlyError
@@ -258,7 +259,10 @@ class Player:
         link = self._services.connect_voice(self.guild_id, self.user_id, voice, self._on_voice_event)
         self._voice_link, self._voice_given_up = link, False
         self._playback.attach(VoiceSink(link))
-        link.start()
+        # The connection's task copies this context, so its own lines (closes, reconnects, DAVE) name the player too;
+        # it outlives tracks, so the track is left out.
+        with log_context(guild_id=self.guild_id, session_id=self.session_id):
+            link.start()
         self._log.info("connecting to voice server %s", voice.endpoint)
 
     def _on_voice_event(self, event: VoiceEvent) -> None:
