@@ -71,6 +71,20 @@ class ThreadPoolSource(Protocol):
     def pool_stats(self) -> ThreadPoolSnapshot: ...
 
 
+class FrameClockCounts(Protocol):
+    """The audio engine's frame clock as the player collector reads it: plain ints it adds to once per tick.
+
+    `sent`: frames handed to voice connections; `nulled`: player-ticks on which a playing player had no frame
+    ready (buffer underrun). lavalink_py.audio.clock.FrameClock matches this as it is.
+    """
+
+    @property
+    def sent(self) -> int: ...
+
+    @property
+    def nulled(self) -> int: ...
+
+
 class NoNodeState:
     """Stands in for the sessions/players/voice until the app wires the real ones (and in tests)."""
 

@@ -27,6 +27,7 @@ from lavalink_py.metrics.config import MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
 from lavalink_py.metrics.guard import CollectorBook, CollectorBookCollector, CollectorStatus, GuardedCollector
 from lavalink_py.metrics.inputs import (
+    FrameClockCounts,
     NoNodeState,
     PlayerStatsSource,
     SessionStatsSource,
@@ -50,6 +51,7 @@ class NodeMetrics:
         sessions: SessionStatsSource | None = None,
         voice: VoiceStatsSource | None = None,
         thread_pools: Sequence[ThreadPoolSource] = (),
+        frame_clock: FrameClockCounts | None = None,
         extra_collectors: Mapping[str, Collector] | None = None,
     ) -> None:
         self.config = config or MetricsConfig()
@@ -68,7 +70,7 @@ class NodeMetrics:
             "system": self.system,
             "runtime": RuntimeCollector(self.lag_monitor, self.gc_monitor, thread_pools),
             "player": PlayerCollector(
-                players or empty, voice or empty, self.counters.player_events, self.counters.frames
+                players or empty, voice or empty, self.counters.player_events, self.counters.frames, frame_clock
             ),
             "track": TrackCollector(self.counters.tracks),
             "fallback": FallbackCollector(self.counters.fallback),

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import replace
 from typing import Any, assert_never
 
 from lavalink_py.audio import EndReason, StreamFailure
+from lavalink_py.config import log_context
 from lavalink_py.player.services import PlayerServices, VoiceLink, VoiceSink
 from lavalink_py.protocol.filters import NO_FILTERS, Filters
 from lavalink_py.protocol.load_result import FriendlyError
@@ -46,10 +47,30 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class _PlayerLog(logging.LoggerAdapter[logging.Logger]):
+    """Every line about a player carries its guild, session and current track as fields (JSON keys, text tags),
+    read when the line is written: the calls come from REST handlers, the frame clock and stream tasks alike."""
+
+    def __init__(self, player: Player) -> None:
+        super().__init__(log)
+        self._player = player
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        player = self._player
+        track = player.track.info.title if player.track is not None else None
+        fields = {"guild_id": player.guild_id, "session_id": player.session_id, "track": track}
+        kwargs["extra"] = {**fields, **kwargs.get("extra", {})}
+        return msg, kwargs
+
+
 class Player:
-    def __init__(self, guild_id: int, user_id: int, emit: Emit, services: PlayerServices) -> None:
+    def __init__(
+        self, guild_id: int, user_id: int, emit: Emit, services: PlayerServices, *, session_id: str | None = None
+    ) -> None:
         self.guild_id = guild_id
         self.user_id = user_id
+        self.session_id = session_id
+        self._log = _PlayerLog(self)
         self._emit = emit
         self._services = services
         self._playback = services.audio.create_playback(self)
@@ -122,7 +143,7 @@ class Player:
         self.set_paused(paused)
         self._generation += 1
         self._opening_at_ms = start_ms
-        log.info("guild=%s start track %r at %d ms", self.guild_id, track.info.title, start_ms)
+        self._log.info("start track %r at %d ms", track.info.title, start_ms)
         self._emit(track_start_event(self.guild_id, track))
         self.send_update(now_ms)
         self._services.tasks.spawn(self._open(track, self._generation), f"open-{self.guild_id}")
@@ -134,7 +155,7 @@ class Player:
             self._load_failed(generation, error)
             return
         except Exception as error:
-            log.exception("guild=%s opening %r failed", self.guild_id, track.info.title)
+            self._log.exception("opening %r failed", track.info.title, extra={"track": track.info.title})
             self._load_failed(generation, FriendlyError(str(error), "fault", f"{type(error).__name__}: {error}"))
             return
         if generation != self._generation or self._opening_at_ms is None:
@@ -205,13 +226,13 @@ class Player:
         self.end_time_ms = None
         self._opening_at_ms = None
         if track is not None:
-            log.info("guild=%s end track %r: %s", self.guild_id, track.info.title, reason)
+            self._log.info("end track %r: %s", track.info.title, reason, extra={"track": track.info.title})
             self._emit(track_end_event(self.guild_id, track, reason))
 
     # -- what the audio engine reports (PlaybackListener, on the event loop, about the latest track) --------
 
     def on_track_start(self) -> None:
-        log.debug("guild=%s first frame", self.guild_id)
+        self._log.debug("first frame")
 
     def on_track_end(self, reason: EndReason) -> None:
         self._finish("finished" if reason is EndReason.FINISHED else "loadFailed")
@@ -238,8 +259,11 @@ class Player:
         link = self._services.connect_voice(self.guild_id, self.user_id, voice, self._on_voice_event)
         self._voice_link, self._voice_given_up = link, False
         self._playback.attach(VoiceSink(link))
-        link.start()
-        log.info("guild=%s connecting to voice server %s", self.guild_id, voice.endpoint)
+        # The connection's task copies this context, so its own lines (closes, reconnects, DAVE) name the player too;
+        # it outlives tracks, so the track is left out.
+        with log_context(guild_id=self.guild_id, session_id=self.session_id):
+            link.start()
+        self._log.info("connecting to voice server %s", voice.endpoint)
 
     def _on_voice_event(self, event: VoiceEvent) -> None:
         match event:

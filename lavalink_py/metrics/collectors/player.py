@@ -1,7 +1,7 @@
 """Players, voice connections, player events and audio frames.
 
-Players and voice come from read-only snapshots the sessions provide; events, durations and frames from plain
-counters the players and the frame clock bump.
+Players and voice come from read-only snapshots the sessions provide; events and durations from plain counters;
+frames from the audio engine's frame clock (read, never written) plus what other code adds to `FrameStats`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from prometheus_client.metrics_core import Metric
 from lavalink_py.metrics.collectors.base import counter, counts_family, gauge, histograms_family
 from lavalink_py.metrics.counters import FrameStats, PlayerEventStats
 from lavalink_py.metrics.inputs import (
+    FrameClockCounts,
     PlayerStatsSnapshot,
     PlayerStatsSource,
     VoiceStatsSnapshot,
@@ -37,14 +38,22 @@ class PlayerCollector:
         voice: VoiceStatsSource,
         events: PlayerEventStats,
         frames: FrameStats,
+        clock: FrameClockCounts | None = None,
     ) -> None:
         self._players = players
         self._voice = voice
         self._events = events
         self._frames = frames
+        self._clock = clock
 
     def collect(self) -> Iterable[Metric]:
-        return self._families(_State(self._players.player_stats(), self._voice.voice_stats(), self._frames))
+        return self._families(_State(self._players.player_stats(), self._voice.voice_stats(), self._frame_totals()))
+
+    def _frame_totals(self) -> FrameStats:
+        f, clock = self._frames, self._clock
+        if clock is None:
+            return f
+        return FrameStats(sent=f.sent + clock.sent, lost=f.lost, underruns=f.underruns + clock.nulled)
 
     def describe(self) -> Iterable[Metric]:
         return self._families(None)
