@@ -149,6 +149,7 @@ def build_app(
         sessions=view,
         voice=view,
         thread_pools=[resolver_pool],
+        frame_clock=node.audio.clock,
     )
     options = api_options(settings, stats_interval_s=stats_interval_s)
     app = web.Application(

@@ -27,9 +27,6 @@ TITLE = "Logged Sweep"
 PLAYER_LOGGER = "lavalink_py.player"
 SESSION_LOGGER = "lavalink_py.sessions.session"
 VOICE_LOGGER = "lavalink_py.voice"
-# The player knows its session id only when sessions/session.py passes it (`Player(..., session_id=self.id)`, and
-# its "player created/destroyed" lines take the ids as fields): a change outside this part. Flip this with it.
-SESSION_ID_WIRED = False
 
 
 @pytest.fixture(autouse=True)
@@ -178,7 +175,6 @@ async def test_the_voice_connections_lines_carry_the_guild(player_life: PlayerLi
     assert [line for line in lines if line.get("guild_id") != GUILD] == []
 
 
-@pytest.mark.xfail(not SESSION_ID_WIRED, reason="sessions/session.py does not give the player its id", strict=True)
 async def test_the_players_lines_carry_its_session_id(player_life: PlayerLife) -> None:
     lines = player_life.player_lines() + player_life.voice_lines() + player_life.session_lines_about_the_player()
     assert len(lines) >= 8

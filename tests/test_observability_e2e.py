@@ -53,12 +53,6 @@ SECONDS = 2.0
 
 on_module_loop = pytest.mark.asyncio(loop_scope="module")
 
-# Three small changes outside this part (app.py, api/node_view.py, api/websocket.py) feed what no activity can
-# feed without them: app.build_app hands the audio engine's FrameClock to NodeMetrics (lavalink_audio_frames_*),
-# the player-event observer times tracks (lavalink_player_duration_seconds{type="track"}), and a frame that breaks
-# RFC 6455 counts as a `protocol` WebSocket error. Flip this with them; the tests then expect the data they feed.
-LEAD_WIRING = False
-
 # Series no activity of this node can create, each with why. The tests assert exactly these stay empty, so the
 # lists must shrink when the node starts exporting them.
 NO_FALLBACK = "no mirror-search fallback source exists yet; nothing bumps FallbackStats"
@@ -77,13 +71,10 @@ UNFED_FAMILIES = {
     "lavalink_fallback_cache_hits_total",
     "lavalink_fallback_cache_misses_total",
 }
-if not LEAD_WIRING:
-    UNFED_DASHBOARD_PANELS["lavalink-performance.json panel 'Track / session duration p50' A"] = "no track timing"
-    UNFED_RULES["LavalinkFrameLoss"] = "0/0: no frames are counted until the frame clock is wired"
-    UNFED_FAMILIES.add("lavalink_player_duration_seconds")
 # The plugin collector below fails on purpose; its alert waits out its `for: 10m`.
 EXPECTED_PENDING = {"LavalinkCollectorFailing"}
-WEBSOCKET_ERROR_TYPE = "protocol" if LEAD_WIRING else "connection"
+# A frame that breaks RFC 6455 counts as a `protocol` WebSocket error.
+WEBSOCKET_ERROR_TYPE = "protocol"
 
 
 class FailingCollector:
@@ -285,13 +276,11 @@ async def test_prometheus_sees_the_activity(stack: Stack) -> None:
     assert await value(f'lavalink_player_events_total{{job="{JOB}", type="start"}}') == 3
     assert await value(f'lavalink_player_events_total{{job="{JOB}", type="end"}}') == 3
     assert await value(f'lavalink_websocket_errors_total{{job="{JOB}", type="{WEBSOCKET_ERROR_TYPE}"}}') == 2
-    if LEAD_WIRING:
-        assert await value(f'lavalink_player_duration_seconds_count{{job="{JOB}", type="track"}}') == 3
+    assert await value(f'lavalink_player_duration_seconds_count{{job="{JOB}", type="track"}}') == 3
     assert await value(f'lavalink_http_errors_total{{job="{JOB}", endpoint="/v4/info", status="403"}}') == 2
     assert await value(f'lavalink_collector_errors_total{{job="{JOB}", collector="failing"}}') >= 1
 
 
-@pytest.mark.xfail(not LEAD_WIRING, reason="app.py does not hand the frame clock to NodeMetrics", strict=True)
 @on_module_loop
 async def test_audio_frames_sent_are_counted(stack: Stack) -> None:
     sent = await stack.prometheus.query(f'lavalink_audio_frames_sent_total{{job="{JOB}"}}')

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from lavalink_py.metrics.counters import PlayerEventStats, PlayerEventType
@@ -52,11 +53,20 @@ class NodeView:
         return dict.fromkeys(self._node.loader.names(), True)
 
 
-def count_player_events(events: PlayerEventStats) -> MessageObserver:
-    """A session message observer that counts the player events among the messages."""
+def count_player_events(events: PlayerEventStats, clock: Callable[[], float] = time.monotonic) -> MessageObserver:
+    """A session message observer that counts the player events among the messages and times each track from its
+    TrackStartEvent to its TrackEndEvent, keyed by guild (sessions sharing a guild on one node would mix)."""
+    started: dict[str, float] = {}
 
     def observe(message: dict[str, Any]) -> None:
-        if message.get("op") == "event" and (label := _EVENT_LABELS.get(message.get("type", ""))) is not None:
+        if message.get("op") != "event":
+            return
+        kind, guild = message.get("type", ""), message.get("guildId", "")
+        if (label := _EVENT_LABELS.get(kind)) is not None:
             events.bump(label)
+        if kind == "TrackStartEvent":
+            started[guild] = clock()
+        elif kind == "TrackEndEvent" and (at := started.pop(guild, None)) is not None:
+            events.observe_duration("track", clock() - at)
 
     return observe

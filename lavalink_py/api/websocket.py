@@ -14,7 +14,7 @@ import logging
 import time
 import weakref
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
 from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.middleware import password_matches, public
@@ -75,7 +75,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     try:
         async for message in ws:
             if message.type == WSMsgType.ERROR:
-                stats.error("connection")
+                # A frame that breaks RFC 6455 arrives as WebSocketError; anything else is the connection failing.
+                stats.error("protocol" if isinstance(message.data, WebSocketError) else "connection")
                 continue
             stats.message("inbound", "text" if message.type == WSMsgType.TEXT else "binary", len(message.data))
             log.warning("session=%s Lavalink v4 does not support websocket messages; use the REST API", session.id)

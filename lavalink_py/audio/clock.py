@@ -39,6 +39,8 @@ class FrameClock:
         self.nulled = 0
         self.tick_errors = 0
         self.late_ticks = 0  # ticks skipped because the loop woke more than a tick late
+        self.lost = 0  # frames those skipped ticks owed the players that were playing
+        self._playing = 0  # players that sent or nulled on the last tick
         self.lateness_us: deque[int] = deque(maxlen=LATENESS_SAMPLES)
 
     def add(self, player: Tickable) -> None:
@@ -67,6 +69,7 @@ class FrameClock:
         self.ticks += 1
         self.sent += sent
         self.nulled += nulled
+        self._playing = sent + nulled
 
     def start(self) -> None:
         if self._task is None:
@@ -99,6 +102,7 @@ class FrameClock:
             if late >= self.tick_s:
                 skipped = int(late // self.tick_s)
                 self.late_ticks += skipped
+                self.lost += skipped * self._playing
                 n += skipped
                 late -= skipped * self.tick_s
             self.lateness_us.append(int(late * 1_000_000))

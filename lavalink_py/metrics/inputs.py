@@ -75,7 +75,8 @@ class FrameClockCounts(Protocol):
     """The audio engine's frame clock as the player collector reads it: plain ints it adds to once per tick.
 
     `sent`: frames handed to voice connections; `nulled`: player-ticks on which a playing player had no frame
-    ready (buffer underrun). lavalink_py.audio.clock.FrameClock matches this as it is.
+    ready (buffer underrun); `lost`: frames due to playing players on ticks the clock skipped because the event
+    loop woke too late. lavalink_py.audio.clock.FrameClock matches this as it is.
     """
 
     @property
@@ -83,6 +84,9 @@ class FrameClockCounts(Protocol):
 
     @property
     def nulled(self) -> int: ...
+
+    @property
+    def lost(self) -> int: ...
 
 
 class NoNodeState:

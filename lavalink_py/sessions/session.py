@@ -82,16 +82,16 @@ class Session:
     def get_or_create_player(self, guild_id: int) -> Player:
         player = self.players.get(guild_id)
         if player is None:
-            player = Player(guild_id, self.user_id, self.send, self._services)
+            player = Player(guild_id, self.user_id, self.send, self._services, session_id=self.id)
             self.players[guild_id] = player
-            log.info("session=%s guild=%s player created", self.id, guild_id)
+            log.info("player created", extra={"guild_id": guild_id, "session_id": self.id})
         return player
 
     def destroy_player(self, guild_id: int) -> None:
         player = self.players.pop(guild_id, None)
         if player is not None:
             player.destroy()
-            log.info("session=%s guild=%s player destroyed", self.id, guild_id)
+            log.info("player destroyed", extra={"guild_id": guild_id, "session_id": self.id})
 
     def shutdown(self) -> None:
         for guild_id in list(self.players):

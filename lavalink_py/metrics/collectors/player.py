@@ -53,7 +53,7 @@ class PlayerCollector:
         f, clock = self._frames, self._clock
         if clock is None:
             return f
-        return FrameStats(sent=f.sent + clock.sent, lost=f.lost, underruns=f.underruns + clock.nulled)
+        return FrameStats(sent=f.sent + clock.sent, lost=f.lost + clock.lost, underruns=f.underruns + clock.nulled)
 
     def describe(self) -> Iterable[Metric]:
         return self._families(None)
