@@ -151,6 +151,16 @@ async def test_failed_load_is_an_error_span_of_its_own_trace(
     assert span.attributes["lavalink.track_count"] == 0
 
 
+async def test_a_malformed_traceparent_starts_a_new_trace(
+    traced: RunningNode, receiver: OtlpReceiver, song: Path, http: aiohttp.ClientSession
+) -> None:
+    await load(http, traced, str(song), traceparent="00-not-a-trace-01")
+    await flush(traced)
+    span = only(receiver.named("GET /v4/loadtracks"))
+    assert span.span.parent_span_id == b""
+    assert int.from_bytes(span.span.trace_id, "big") != 0
+
+
 async def test_track_span_runs_from_start_to_stop_under_the_patch_traceparent(
     traced: RunningNode, receiver: OtlpReceiver, song: Path, http: aiohttp.ClientSession
 ) -> None:

@@ -27,7 +27,7 @@ class Tracing(Protocol):
 
     @property
     def middleware(self) -> Middleware:
-        """Takes `traceparent` as the parent of the request's spans; spans `GET /v4/loadtracks`."""
+        """Spans `GET /v4/loadtracks`; keeps the call's session and `traceparent` for the spans it starts."""
         ...
 
     def observe(self, message: dict[str, Any]) -> None:

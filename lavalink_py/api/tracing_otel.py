@@ -14,17 +14,17 @@ from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from opentelemetry import context as otel_context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from lavalink_py.api import trace_scope
 from lavalink_py.api.keys import NODE
 from lavalink_py.api.middleware import route_label
 from lavalink_py.api.rest.tracks import source_label
+from lavalink_py.api.trace_scope import RequestScope
 from lavalink_py.api.track_spans import TrackSpans
 from lavalink_py.config.settings import OtelSettings
 from lavalink_py.protocol.load_result import (
@@ -118,48 +118,43 @@ class TracedLoader:
         await self._inner.close()
 
 
-def make_middleware(tracer: Tracer, track_spans: TrackSpans) -> Middleware:
-    propagator = TraceContextTextMapPropagator()
-
+def make_middleware(tracer: Tracer) -> Middleware:
     @web.middleware
     async def tracing(request: web.Request, handler: Handler) -> web.StreamResponse:
-        token = otel_context.attach(propagator.extract(request.headers)) if "traceparent" in request.headers else None
-        player_token = track_spans.enter_request(request.match_info.get("session_id"), request.app[NODE])
+        scope = RequestScope(request.match_info.get("session_id"), request.app[NODE], request.headers)
+        token = trace_scope.CURRENT.set(scope)
         try:
             if route_label(request) == LOADTRACKS_ROUTE:
-                return await _load_tracks(tracer, request, handler)
+                return await _load_tracks(tracer, scope, request, handler)
             return await handler(request)
         finally:
-            track_spans.leave_request(player_token)
-            if token is not None:
-                otel_context.detach(token)
+            trace_scope.CURRENT.reset(token)
 
     return tracing
 
 
-async def _load_tracks(tracer: Tracer, request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _load_tracks(
+    tracer: Tracer, scope: RequestScope, request: web.Request, handler: Handler
+) -> web.StreamResponse:
     attributes = {"http.request.method": request.method, "http.route": LOADTRACKS_ROUTE}
-    with tracer.start_as_current_span(
-        f"{request.method} {LOADTRACKS_ROUTE}",
-        kind=SpanKind.SERVER,
-        attributes=attributes,
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        load_token = _LOAD_SPAN.set(span)
-        status = 500
-        try:
-            response = await handler(request)
-            status = response.status
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        finally:
-            _LOAD_SPAN.reset(load_token)
-            span.set_attribute("http.response.status_code", status)
-            if status >= 500:
-                span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
+    span = tracer.start_span(
+        f"{request.method} {LOADTRACKS_ROUTE}", context=scope.parent(), kind=SpanKind.SERVER, attributes=attributes
+    )
+    load_token = _LOAD_SPAN.set(span)
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        _LOAD_SPAN.reset(load_token)
+        span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
+        span.end()
 
 
 class OtelTracing:
@@ -169,7 +164,7 @@ class OtelTracing:
         self._provider = provider
         tracer = provider.get_tracer(SERVICE_NAME, version)
         self._track_spans = TrackSpans(tracer)
-        self._middleware = make_middleware(tracer, self._track_spans)
+        self._middleware = make_middleware(tracer)
 
     @classmethod
     def create(cls, otel: OtelSettings, version: str, *, schedule_delay_ms: int = 5000) -> OtelTracing:

@@ -9,20 +9,14 @@ Imported only with tracing on (it imports OpenTelemetry).
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
+from lavalink_py.api import trace_scope
 from lavalink_py.player.player import Player
-from lavalink_py.sessions.node import Node
-
-# The REST call being handled: its `{session_id}` and the node, to name the session and find its player.
-_REQUEST: contextvars.ContextVar[tuple[str, Node] | None] = contextvars.ContextVar(
-    "lavalink_trace_request", default=None
-)
 
 SPAN_NAME: Final = "track"
 
@@ -55,12 +49,6 @@ class TrackSpans:
     def open_count(self) -> int:
         return sum(len(playing) for playing in self._open.values())
 
-    def enter_request(self, session_id: str | None, node: Node) -> contextvars.Token[tuple[str, Node] | None]:
-        return _REQUEST.set(None if session_id is None else (session_id, node))
-
-    def leave_request(self, token: contextvars.Token[tuple[str, Node] | None]) -> None:
-        _REQUEST.reset(token)
-
     def observe(self, message: dict[str, Any]) -> None:
         if message.get("op") != "event" or (handler := self._handlers.get(message.get("type", ""))) is None:
             return
@@ -83,14 +71,15 @@ class TrackSpans:
             "lavalink.track.title": str(info.get("title", "")),
             "lavalink.track.length_ms": int(info.get("length", 0)),
         }
-        player = None
-        if (request := _REQUEST.get()) is not None:
-            session_id, node = request
-            attributes["lavalink.session_id"] = session_id
-            session = node.sessions.get(session_id)
-            player = None if session is None else session.player(int(key[0]))
-        # The current context is the PATCH's: its `traceparent`, if the client sent one, is the parent.
-        span = self._tracer.start_span(SPAN_NAME, kind=SpanKind.INTERNAL, attributes=attributes)
+        player, parent = None, None
+        if (scope := trace_scope.CURRENT.get()) is not None:
+            # Started by this REST call (the PATCH): its session, and its `traceparent` as the parent.
+            parent = scope.parent()
+            if scope.session_id is not None:
+                attributes["lavalink.session_id"] = scope.session_id
+                session = scope.node.sessions.get(scope.session_id)
+                player = None if session is None else session.player(int(key[0]))
+        span = self._tracer.start_span(SPAN_NAME, context=parent, kind=SpanKind.INTERNAL, attributes=attributes)
         self._open.setdefault(key, []).append(_Playing(span, player))
 
     def _end(self, key: tuple[str, str], message: dict[str, Any]) -> None:
