@@ -28,8 +28,9 @@ from lavalink_py.app import VERSION, build_app
 from lavalink_py.config import settings_from_dict
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.protocol.track_codec import encode_track
+from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.media import write_audio
-from tests.node import PASSWORD, RunningNode, connect
+from tests.node import PASSWORD, USER_ID, RunningNode, connect
 from tests.node import test_config as node_config
 from tests.otlp_receiver import OtlpReceiver, ReceivedSpan
 
@@ -190,6 +191,53 @@ async def test_track_span_runs_from_start_to_stop_under_the_patch_traceparent(
     }
     assert 900 <= span.attributes["lavalink.track.length_ms"] <= 1100
     await socket.close()
+
+
+async def test_track_played_to_its_end_ends_its_span_finished(
+    traced: RunningNode,
+    receiver: OtlpReceiver,
+    song: Path,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(FakeVoiceServer.ca_file()))
+    encoded = (await load(http, traced, str(song)))["data"]["encoded"]
+    socket, ready, _ = await connect(http, traced)
+    player_url = f"{traced.url}/v4/sessions/{ready['sessionId']}/players/{GUILD}"
+    async with FakeVoiceServer(guild_id=GUILD, node_user_id=int(USER_ID), listener_ids=(444,)) as server:
+        body = {"voice": server.voice_state(), "track": {"encoded": encoded}}
+        async with http.patch(player_url, json=body, headers={**traced.auth, **TRACEPARENT}) as response:
+            assert response.status == 200
+        # The end comes from the audio clock, outside any request: the span is still found and ended.
+        assert (await socket.event("TrackEndEvent", 15))["reason"] == "finished"
+        async with http.delete(player_url, headers=traced.auth) as response:
+            assert response.status == 204  # closes the voice connection before the fake server stops
+    await flush(traced)
+    span = only(receiver.named("track"))
+    assert_child_of_client(span.span)
+    assert span.attributes["lavalink.track.end_reason"] == "finished"
+    assert span.span.end_time_unix_nano - span.span.start_time_unix_nano >= 0.9e9  # the 1 s song was played
+    await socket.close()
+
+
+async def test_same_track_in_one_guild_from_two_sessions_ends_the_right_span(
+    traced: RunningNode, receiver: OtlpReceiver, song: Path, http: aiohttp.ClientSession
+) -> None:
+    encoded = (await load(http, traced, str(song)))["data"]["encoded"]
+    first, first_ready, _ = await connect(http, traced)
+    second, second_ready, _ = await connect(http, traced)
+    urls = [f"{traced.url}/v4/sessions/{ready['sessionId']}/players/{GUILD}" for ready in (first_ready, second_ready)]
+    for url in urls:
+        async with http.patch(url, json={"track": {"encoded": encoded}}, headers=traced.auth) as response:
+            assert response.status == 200
+    async with http.patch(urls[1], json={"track": {"encoded": None}}, headers=traced.auth) as response:
+        assert response.status == 200
+    await flush(traced)
+    ended = only(receiver.named("track"))
+    assert ended.attributes["lavalink.session_id"] == second_ready["sessionId"]
+    assert ended.attributes["lavalink.track.end_reason"] == "stopped"
+    await first.close()
+    await second.close()
 
 
 async def test_track_exception_is_a_span_event_with_error_status(
