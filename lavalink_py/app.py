@@ -18,6 +18,7 @@ from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
+from lavalink_py.api.tracing import TRACING, build_tracing, observe_all
 from lavalink_py.audio import AudioEngine, EngineSettings, ResamplingQuality
 from lavalink_py.config import Settings
 from lavalink_py.metrics.config import CollectorConfig, MetricsConfig
@@ -136,11 +137,13 @@ def build_app(
     counters = NodeCounters()
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
     resolver_pool = InstrumentedThreadPool("resolver", max_workers=4)
-    node = Node(
-        loader or build_sources(settings, resolver_pool),
-        AudioEngine(engine_settings(settings)),
-        observer=count_player_events(counters.player_events),
-    )
+    loader = loader or build_sources(settings, resolver_pool)
+    observer = count_player_events(counters.player_events)
+    tracing = build_tracing(settings.otel, VERSION)  # None unless otel.enabled; then nothing of OpenTelemetry loads
+    if tracing is not None:
+        loader = tracing.wrap_loader(loader)
+        observer = observe_all(observer, tracing.observe)
+    node = Node(loader, AudioEngine(engine_settings(settings)), observer=observer)
     view = NodeView(node)
     metrics = NodeMetrics(
         metrics_config(settings),
@@ -155,6 +158,7 @@ def build_app(
     app = web.Application(
         middlewares=[
             middleware.http_metrics,
+            *([] if tracing is None else [tracing.middleware]),
             middleware.api_version_header,
             middleware.errors,
             middleware.authorization,
@@ -180,6 +184,10 @@ def build_app(
     app.cleanup_ctx.append(metrics.cleanup_ctx)
     app.cleanup_ctx.append(audio_clock)
     app.cleanup_ctx.append(tickers.tickers)
+    if tracing is not None:
+        app[TRACING] = tracing
+        # Appended last, so it is cleaned up first: after on_shutdown ended the players' spans, before the rest.
+        app.cleanup_ctx.append(tracing.cleanup_ctx)
     app.on_startup.append(_mark_ready)
     app.on_shutdown.append(_drain)
     app.on_shutdown.append(websocket.close_all)

@@ -20,9 +20,8 @@ import pytest
 from aiohttp import web
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from lavalink_py.api import middleware
 from lavalink_py.api.keys import NODE
-from lavalink_py.api.tracing import TRACING, Tracing, build_tracing, observe_all
+from lavalink_py.api.tracing import TRACING
 from lavalink_py.api.tracing_otel import traces_url
 from lavalink_py.app import VERSION, build_app
 from lavalink_py.config import settings_from_dict
@@ -41,23 +40,10 @@ PARENT_ID = 0x00F067AA0BA902B7
 TRACEPARENT = {"traceparent": f"00-{TRACE_ID:032x}-{PARENT_ID:016x}-01"}
 
 
-def wire_tracing(app: web.Application, tracing: Tracing) -> None:
-    """What the proposed app.py change does inside build_app (here after it, hence the private observer)."""
-    node = app[NODE]
-    node.loader = tracing.wrap_loader(node.loader)
-    sessions: Any = node.sessions
-    sessions._observer = observe_all(sessions._observer, tracing.observe)
-    app.middlewares.insert(app.middlewares.index(middleware.http_metrics) + 1, tracing.middleware)
-    app[TRACING] = tracing
-    app.cleanup_ctx.append(tracing.cleanup_ctx)
-
-
 @contextlib.asynccontextmanager
 async def running(otel: dict[str, Any]) -> AsyncIterator[tuple[RunningNode, web.AppRunner]]:
     settings = settings_from_dict(node_config({"otel": otel})).settings
     app = build_app(settings)
-    if TRACING not in app and (tracing := build_tracing(settings.otel, VERSION)) is not None:
-        wire_tracing(app, tracing)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
