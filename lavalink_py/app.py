@@ -132,7 +132,11 @@ def metrics_config(settings: Settings) -> MetricsConfig:
 
 
 def build_app(
-    settings: Settings, *, loader: TrackLoader | None = None, stats_interval_s: float = 60.0
+    settings: Settings,
+    *,
+    loader: TrackLoader | None = None,
+    stats_interval_s: float = 60.0,
+    ws_ping_interval_s: float = 30.0,
 ) -> web.Application:
     counters = NodeCounters()
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
@@ -143,7 +147,14 @@ def build_app(
     if tracing is not None:
         loader = tracing.wrap_loader(loader)
         observer = observe_all(observer, tracing.observe)
-    node = Node(loader, AudioEngine(engine_settings(settings)), observer=observer)
+    node = Node(
+        loader,
+        AudioEngine(engine_settings(settings)),
+        observer=observer,
+        on_session_end=lambda session: counters.player_events.observe_duration(
+            "session", time.monotonic() - session.opened_at_s
+        ),
+    )
     view = NodeView(node)
     metrics = NodeMetrics(
         metrics_config(settings),
@@ -154,7 +165,7 @@ def build_app(
         thread_pools=[resolver_pool],
         frame_clock=node.audio.clock,
     )
-    options = api_options(settings, stats_interval_s=stats_interval_s)
+    options = api_options(settings, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s)
     app = web.Application(
         middlewares=[
             middleware.http_metrics,

@@ -44,6 +44,7 @@ class NodeFactory(Protocol):
         *,
         loader: TrackLoader | None = None,
         stats_interval_s: float = 60.0,
+        ws_ping_interval_s: float = 30.0,
     ) -> Awaitable[RunningNode]: ...
 
 
@@ -68,10 +69,16 @@ async def running_nodes() -> AsyncIterator[NodeFactory]:
     runners: list[web.AppRunner] = []
 
     async def start(
-        config: dict[str, Any] | None = None, *, loader: TrackLoader | None = None, stats_interval_s: float = 60.0
+        config: dict[str, Any] | None = None,
+        *,
+        loader: TrackLoader | None = None,
+        stats_interval_s: float = 60.0,
+        ws_ping_interval_s: float = 30.0,
     ) -> RunningNode:
         settings = settings_from_dict(test_config(config)).settings
-        app = build_app(settings, loader=loader, stats_interval_s=stats_interval_s)
+        app = build_app(
+            settings, loader=loader, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s
+        )
         runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 import time
 import weakref
 
@@ -52,7 +53,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
     node = request.app[NODE]
     resume_id = request.headers.get("Session-Id")
-    ws = web.WebSocketResponse()
+    # autoping off: the node answers pings itself and reads the pongs to its own pings (their round trip).
+    ws = web.WebSocketResponse(autoping=False)
     ws.headers["Session-Resumed"] = "true" if node.sessions.can_resume(resume_id) else "false"
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
@@ -62,6 +64,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     session, resumed, queued = node.sessions.open(user_id, client_name, transport, resume_id)
     stats = request.app[COUNTERS].websocket
     writer = asyncio.create_task(_write(ws, outbox, stats), name=f"ws-writer-{session.id}")
+    pinger = asyncio.create_task(_ping(ws, request.app[OPTIONS].ws_ping_interval_s), name=f"ws-ping-{session.id}")
     session.send(ready_message(session.id, resumed))
     for payload in queued:
         outbox.put_nowait(payload)
@@ -74,6 +77,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
     try:
         async for message in ws:
+            if message.type == WSMsgType.PING:
+                await ws.pong(message.data)
+                continue
+            if message.type == WSMsgType.PONG:
+                _observe_pong(message.data, stats)
+                continue
             if message.type == WSMsgType.ERROR:
                 # A frame that breaks RFC 6455 arrives as WebSocketError; anything else is the connection failing.
                 stats.error("protocol" if isinstance(message.data, WebSocketError) else "connection")
@@ -82,10 +91,24 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             log.warning("session=%s Lavalink v4 does not support websocket messages; use the REST API", session.id)
     finally:
         node.sessions.closed(session, transport)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        for task in (writer, pinger):
+            task.cancel()
+        for task in (writer, pinger):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     return ws
+
+
+async def _ping(ws: web.WebSocketResponse, interval_s: float) -> None:
+    while not ws.closed:
+        await asyncio.sleep(interval_s)
+        with contextlib.suppress(ConnectionResetError):
+            await ws.ping(struct.pack(">d", time.monotonic()))
+
+
+def _observe_pong(payload: bytes, stats: WebSocketStats) -> None:
+    if len(payload) == 8:  # one of our pings: its payload is when it left
+        stats.observe_latency(time.monotonic() - struct.unpack(">d", payload)[0])
 
 
 async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[bytes], stats: WebSocketStats) -> None:

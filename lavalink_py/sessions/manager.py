@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from lavalink_py.player.player import Player
 from lavalink_py.player.services import PlayerServices
-from lavalink_py.sessions.session import MessageObserver, Session, Transport
+from lavalink_py.sessions.session import MessageObserver, Session, SessionEnded, Transport
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +19,12 @@ SESSION_ID_LENGTH = 16
 
 
 class SessionManager:
-    def __init__(self, services: PlayerServices, observer: MessageObserver | None = None) -> None:
+    def __init__(
+        self, services: PlayerServices, observer: MessageObserver | None = None, on_end: SessionEnded | None = None
+    ) -> None:
         self._services = services
         self._observer = observer
+        self._on_end = on_end
         self._live: dict[str, Session] = {}
         self._paused: dict[str, Session] = {}
         self._timeouts: dict[str, asyncio.TimerHandle] = {}
@@ -55,7 +58,9 @@ class SessionManager:
             session.attach(transport)
             log.info("session=%s resumed on a new socket before the old one closed", session.id)
             return session, True, []
-        session = Session(self._new_id(), user_id, client_name, self._services, self._observer)
+        session = Session(
+            self._new_id(), user_id, client_name, self._services, observer=self._observer, on_end=self._on_end
+        )
         session.attach(transport)
         self._live[session.id] = session
         log.info("session=%s opened by %s (user %s)", session.id, client_name or "an unnamed client", user_id)

@@ -14,7 +14,7 @@ from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.messages import FrameStats, NodeStats
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sessions.manager import SessionManager
-from lavalink_py.sessions.session import MessageObserver, Session
+from lavalink_py.sessions.session import MessageObserver, Session, SessionEnded
 from lavalink_py.sources.base import StreamSpec
 
 
@@ -38,11 +38,12 @@ class Node:
         audio: AudioEngine,
         observer: MessageObserver | None = None,
         connect_voice: VoiceFactory = discord_voice,
+        on_session_end: SessionEnded | None = None,
     ) -> None:
         self.tasks = BackgroundTasks()
         self.audio = audio
         services = PlayerServices(audio, loader.open_stream, connect_voice, self.tasks)
-        self.sessions = SessionManager(services, observer)
+        self.sessions = SessionManager(services, observer, on_session_end)
         self.loader = loader
         self._frame_marks: dict[int, tuple[float, int, int]] = {}
         self._started = time.monotonic()

@@ -10,6 +10,7 @@ A session is bound to one client WebSocket at a time. When the socket drops:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,9 @@ Transport = Callable[[bytes], None]
 MessageObserver = Callable[[dict[str, Any]], None]
 """Sees every message a session emits (the metrics count events with it)."""
 
+SessionEnded = Callable[["Session"], None]
+"""Told when a session shuts down for good (the metrics time sessions with it)."""
+
 
 class Session:
     def __init__(
@@ -34,9 +38,13 @@ class Session:
         user_id: int,
         client_name: str | None,
         services: PlayerServices,
+        *,
         observer: MessageObserver | None = None,
+        on_end: SessionEnded | None = None,
     ) -> None:
         self.id = session_id
+        self.opened_at_s = time.monotonic()
+        self._on_end = on_end
         self._services = services
         self._observer = observer
         self.user_id = user_id
@@ -94,8 +102,12 @@ class Session:
             log.info("player destroyed", extra={"guild_id": guild_id, "session_id": self.id})
 
     def shutdown(self) -> None:
+        if self.shut_down:
+            return
         for guild_id in list(self.players):
             self.destroy_player(guild_id)
         self.shut_down = True
         self._queue.clear()
+        if self._on_end is not None:
+            self._on_end(self)
         log.info("session=%s shut down", self.id)

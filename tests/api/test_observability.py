@@ -8,8 +8,9 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from lavalink_py.api.keys import COUNTERS
 from tests.api.test_players import TRACK_C
-from tests.node import NodeFactory, RunningNode, connect
+from tests.node import NodeFactory, RunningNode, connect, wait_until
 
 
 def basic(user: str, password: str) -> dict[str, str]:
@@ -90,3 +91,15 @@ async def test_health_reports_503_naming_the_failing_check(
         assert response.status == 503
         report = await response.json()
     assert "memory" in report["failing"]
+
+
+async def test_client_latency_and_session_duration_are_measured(
+    make_node: NodeFactory, http: aiohttp.ClientSession
+) -> None:
+    node = await make_node(ws_ping_interval_s=0.05)
+    metrics = node.app[COUNTERS]
+    socket, _, ws = await connect(http, node)  # aiohttp's client answers pings by itself, as clients do
+    await wait_until(lambda: metrics.websocket.latency.count >= 2)
+    await ws.ping(b"from the client")  # the node answers a client's ping
+    await socket.close()
+    await wait_until(lambda: dict(metrics.player_events.durations.items()).get("session") is not None)
