@@ -34,6 +34,9 @@ CASE_TIMEOUT_S = 300.0
 
 
 def worker(args: argparse.Namespace) -> None:
+    if args.switch_interval_ms:
+        # An experiment, not the node's default: how often a waiting thread (the frame clock's) gets the GIL.
+        sys.setswitchinterval(args.switch_interval_ms / 1000)
     from bench.e2e_node import run_case
 
     result = asyncio.run(run_case(Path(args.source), args.n, args.seconds, bool(args.voice)))
@@ -44,9 +47,10 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def spawn(workload: str, source: Path, n: int, voice: bool, seconds: float) -> dict[str, Any]:
+def spawn(workload: str, source: Path, n: int, voice: bool, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench.e2e", "--worker", "--source", str(source), "--n", str(n)]
-    cmd += ["--seconds", str(seconds), "--voice", str(int(voice))]
+    cmd += ["--seconds", str(args.seconds), "--voice", str(int(voice))]
+    cmd += ["--switch-interval-ms", str(args.switch_interval_ms)]
     load = load_average()
     started = time.monotonic()
     try:
@@ -76,6 +80,9 @@ def main() -> None:
     parser.add_argument("--paths", default="none,voice", help="none (counting sink) and/or voice")
     parser.add_argument("--media-dir", default=str(Path(tempfile.gettempdir()) / "lavalink_py_e2e"))
     parser.add_argument("--benchmarks", default="BENCHMARKS.md", help="file to write the section into; '' = none")
+    parser.add_argument(
+        "--switch-interval-ms", type=float, default=0.0, help="sys.setswitchinterval in the node (0: Python's 5 ms)"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=1, help=argparse.SUPPRESS)
@@ -92,7 +99,7 @@ def main() -> None:
         source = write_source(Path(args.media_dir), workload, args.seconds + TRACK_MARGIN_S)
         for path in args.paths.split(","):
             for n in counts:
-                result = spawn(workload, source, n, path == "voice", args.seconds)
+                result = spawn(workload, source, n, path == "voice", args)
                 result.update(workload=workload, voice=path == "voice")
                 results.append(result)
                 print(json.dumps(result), file=sys.stderr, flush=True)

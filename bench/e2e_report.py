@@ -13,9 +13,10 @@ TARGET_LOST_PCT = 0.1  # issue 3: < 0.1 % late or missing frames
 TARGET_JITTER_MS = 2.0  # issue 4: p99 send-interval jitter < 2 ms with 50 players
 
 COLUMNS = (
-    "workload", "N", "path", "CPU %/player", "CPU % total", "lost % node", "lost % fake (gaps)",
-    "send jitter p50/p99 ms", "arrival jitter p50/p99 ms", "first frame p50/max ms", "first packet p50/max ms",
-    "RSS MiB/player", "load 1/5/15",
+    "workload", "N", "path", "CPU %/player", "CPU %/stream delivered", "CPU % total", "lost % node",
+    "lost % fake (gaps)", "send jitter p50/p99 ms", "arrival jitter p50/p99 ms", "first frame p50/max ms",
+    "first packet p50/max ms",
+    "RSS MiB/player", "fakes CPU %", "others CPU % (load)",
 )
 
 
@@ -26,15 +27,23 @@ def _pair(figures: dict[str, float] | None, a: str = "p50", b: str = "p99") -> s
 def row(r: dict[str, Any]) -> list[str]:
     path = "voice+DAVE" if r.get("voice") else "counting sink"
     if "error" in r:
-        return [r.get("workload", "?"), str(r["players"]), path, f"failed: {r['error']}"] + [""] * 9 + [r["load"]]
+        return [r.get("workload", "?"), str(r["players"]), path, f"failed: {r['error']}"] + [""] * 11 + [r["load"]]
     fake = r.get("fake")
     lost_fake = "-" if fake is None else f"{fake['missing_pct']:.3f} ({fake['sequence_gaps']})"
     return [
-        r["workload"], str(r["players"]), path, f"{r['cpu_pct_per_player']:.2f}", f"{r['cpu_pct']:.0f}",
+        r["workload"], str(r["players"]), path, f"{r['cpu_pct_per_player']:.2f}", f"{per_stream(r):.2f}",
+        f"{r['cpu_pct']:.0f}",
         f"{r['missing_pct']:.3f}", lost_fake, _pair(r["send_jitter_ms"]),
         _pair(fake["arrival_jitter_ms"]) if fake else "-", _pair(r["first_frame_ms"], "p50", "max"),
-        _pair(fake["first_packet_ms"], "p50", "max") if fake else "-", f"{r['rss_mib_per_player']:.2f}", r["load"],
+        _pair(fake["first_packet_ms"], "p50", "max") if fake else "-", f"{r['rss_mib_per_player']:.2f}",
+        f"{r['fakes_cpu_pct']:.0f}" if fake else "-", f"{r['others_cpu_pct']:.0f} ({r['load'].split()[0]})",
     ]
+
+
+def per_stream(r: dict[str, Any]) -> float:
+    """CPU % of a core per real-time stream actually delivered (frames handed over x 20 ms / window)."""
+    streams = r["frames_sent"] * 0.02 / r["seconds"]
+    return float(r["cpu_pct"] / streams) if streams else 0.0
 
 
 def passes(r: dict[str, Any]) -> bool:
@@ -79,7 +88,8 @@ def markdown_section(results: list[dict[str, Any]], command: str, took_s: float)
     return "\n\n".join([
         HEADING,
         f"Command: `{command}` (took {took_s / 60:.1f} min, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{machine}; other work shared the machine: the load average before each case is in the last column).",
+        f"{machine}). Other helpers' work shared the machine: the last column is the CPU % (of one core) that other "
+        "processes used during each window, with the 1-minute load average before the case.",
         "Player counts reached (largest N run with < 0.1 % of frames lost, both at the node and at the fake "
         "voice server):",
         _markdown(("workload", "without the voice path", "with voice + DAVE"), reached(results)),
@@ -93,6 +103,9 @@ LEGEND = """\
   CPU % is that process's CPU time over the window (100 % = one core), RSS is its growth from before the first
   PATCH to the window's end, divided by N. With voice, the N fake Discord voice servers (DAVE v1, one listener
   each, decrypting every frame) run in a separate process on the same 2 cores.
+- CPU %/stream delivered: the process's CPU % divided by the real-time streams it actually delivered
+  (frames handed over x 20 ms / window). When neighbours starve the node of CPU and frames are lost, this is
+  still the cost of one stream, where CPU %/player is not.
 - lost % node: frames the frame clock should have handed to the players' sinks in the window but did not
   (nulled frames + skipped late ticks). lost % fake: packets expected at the fakes in the window minus those
   that arrived; (gaps) counts RTP sequence numbers missing between consecutive arrivals.
