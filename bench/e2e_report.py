@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 HEADING = "## End to end through the voice path"
+NOTES_HEADING = "### Reading it"  # hand-written; a rerun replaces the figures above it and keeps it
 TARGET_LOST_PCT = 0.1  # issue 3: < 0.1 % late or missing frames
 TARGET_JITTER_MS = 2.0  # issue 4: p99 send-interval jitter < 2 ms with 50 players
 
@@ -118,12 +119,17 @@ LEGEND = """\
 
 
 def write_section(path: Path, section: str) -> None:
-    """Replaces this bench's section (up to the next `## ` heading) or appends it; other sections are kept."""
+    """Replaces this bench's section (up to the next `## ` heading) or appends it; other sections are kept, and
+    so is this section's hand-written NOTES_HEADING part."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     start = text.find(HEADING)
     if start < 0:
         path.write_text(text.rstrip("\n") + "\n\n" + section)
         return
     end = text.find("\n## ", start + len(HEADING))
+    old = text[start:] if end < 0 else text[start : end + 1]
     rest = "" if end < 0 else text[end + 1 :]
+    notes = old.find(NOTES_HEADING)
+    if notes >= 0:
+        section += "\n" + old[notes:].rstrip("\n") + "\n"
     path.write_text(text[:start] + section + ("\n" + rest if rest else ""))
