@@ -40,3 +40,30 @@ def write_source(directory: Path, workload: str, seconds: float) -> Path:
         out.mux(stream.encode(None))
     partial.rename(path)  # a run killed mid-write leaves no half file under the real name
     return path
+
+
+def floor_cpu_pct(path: Path, seconds: float = 10.0, complexity: int = 10, bitrate: int = 128_000) -> float:
+    """PyAV alone, one thread, no node: decode -> resample to 48 kHz stereo s16 -> libopus (the node's settings);
+    CPU % of a core per real-time stream."""
+    import time
+
+    resampler = av.AudioResampler(format="s16", layout="stereo", rate=48_000, frame_size=960)
+    encoder: Any = av.CodecContext.create("libopus", "w")
+    encoder.sample_rate, encoder.layout, encoder.format, encoder.bit_rate = 48_000, "stereo", "s16", bitrate
+    encoder.options = {"compression_level": str(complexity), "frame_duration": "20", "application": "audio"}
+    encoder.open()
+    frames = 0
+    started = time.process_time()
+    with av.open(str(path)) as container:
+        for decoded in container.decode(audio=0):
+            for chunk in resampler.resample(decoded):
+                frames += len(encoder.encode(chunk))
+            if frames * 0.02 >= seconds:
+                break
+    return (time.process_time() - started) / (frames * 0.02) * 100
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(f"floor: {floor_cpu_pct(Path(sys.argv[1])):.3f} % of a core per stream")

@@ -239,10 +239,14 @@ def summarize(
     node_s, fakes_s = after.cpu_s - before.cpu_s, after.fakes_s - before.fakes_s
     due = round(wall / FRAME_S) * n
     handed = sum(sum(1 for t in s.times if before.at <= t <= after.at) for s in sinks)
-    jitter: list[float] = []
+    per_player: list[list[float]] = []
     for sink in sinks:
         inside = [t for t in sink.times if before.at <= t <= after.at]
-        jitter.extend(abs((b - a) - FRAME_S) for a, b in itertools.pairwise(inside))
+        per_player.append([abs((b - a) - FRAME_S) for a, b in itertools.pairwise(inside)])
+    jitter = [j for js in per_player for j in js]
+    # The clock serves players in the order they were made: if the spread grows along the tick, the last
+    # tenth jitters more than the first.
+    tenth = max(1, n // 10)
     return {
         "players": n,
         "seconds": round(wall, 2),
@@ -257,6 +261,8 @@ def summarize(
         "nulled": after.nulled - before.nulled,
         "late_ticks": after.late_ticks - before.late_ticks,
         "send_jitter_ms": percentiles_ms(jitter),
+        "send_jitter_first_tenth_ms": percentiles_ms([j for js in per_player[:tenth] for j in js]),
+        "send_jitter_last_tenth_ms": percentiles_ms([j for js in per_player[-tenth:] for j in js]),
         "first_frame_ms": percentiles_ms(first_s),
     }
 
