@@ -170,6 +170,20 @@ class Snapshot:
         )
 
 
+async def make_players(client: Client, node: Node, guilds: list[int], fakes: FakesProcess | None) -> list[Player]:
+    """One PATCH per player before any track: its voice state (then wait for DAVE), or a no-op to create it."""
+    for index, guild in enumerate(guilds):
+        body: dict[str, Any] = {"volume": 100}
+        if fakes is not None:
+            state = fakes.servers[index]
+            body = {"voice": {k: state[k] for k in ("token", "endpoint", "sessionId", "channelId")}}
+        await client.patch(guild, body)
+    players = [find_player(node, g) for g in guilds]
+    if fakes is not None:
+        await asyncio.gather(*(wait_voice(p) for p in players))
+    return players
+
+
 async def run_case(source: Path, n: int, seconds: float, voice: bool) -> dict[str, Any]:
     process = psutil.Process()
     fakes = await FakesProcess.start(n) if voice else None
@@ -184,15 +198,7 @@ async def run_case(source: Path, n: int, seconds: float, voice: bool) -> dict[st
         await client.connect()
         guilds = [s["guild_id"] for s in fakes.servers] if fakes else [1000 + i for i in range(n)]
         setup_started = time.monotonic()
-        for index, guild in enumerate(guilds):
-            body: dict[str, Any] = {"volume": 100}
-            if fakes is not None:
-                state = fakes.servers[index]
-                body = {"voice": {k: state[k] for k in ("token", "endpoint", "sessionId", "channelId")}}
-            await client.patch(guild, body)
-        players = [find_player(node, g) for g in guilds]
-        if voice:
-            await asyncio.gather(*(wait_voice(p) for p in players))
+        players = await make_players(client, node, guilds, fakes)
         voice_setup_s = time.monotonic() - setup_started
         sinks = [wrap_sink(p, CountingSink()) for p in players]
         played_at: list[float] = []
