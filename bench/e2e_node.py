@@ -115,14 +115,14 @@ def find_player(node: Node, guild_id: int) -> Player:
 # The bench reaches into two private fields, read-only except for wrapping the sink: the node has no public way to
 # tap a player's frame sink or to wait for its voice connection's DAVE group (see the report's suggested diff).
 def wrap_sink(player: Player, fallback: FrameSink) -> TimingSink:
-    playback = player._playback
+    playback = player.playback
     timing = TimingSink(playback.sink if playback.sink is not None else fallback)
     playback.attach(timing)
     return timing
 
 
 async def wait_voice(player: Player) -> None:
-    link = player._voice_link
+    link = player.voice_link
     assert isinstance(link, VoiceConnection)
     await link.wait_e2ee_ready(VOICE_READY_TIMEOUT_S)
 
@@ -130,7 +130,7 @@ async def wait_voice(player: Player) -> None:
 def voice_counters(players: list[Player]) -> dict[str, int]:
     totals = {"packets_sent": 0, "frames_withheld": 0, "frames_dropped": 0, "send_failures": 0}
     for player in players:
-        link = player._voice_link
+        link = player.voice_link
         if isinstance(link, VoiceConnection):
             for key in totals:
                 totals[key] += getattr(link.stats, key)

@@ -18,7 +18,7 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import replace
 from typing import Any, assert_never
 
-from lavalink_py.audio import EndReason, StreamFailure
+from lavalink_py.audio import EndReason, Playback, StreamFailure
 from lavalink_py.config import log_context
 from lavalink_py.player.services import PlayerServices, VoiceLink, VoiceSink
 from lavalink_py.protocol.filters import NO_FILTERS, Filters
@@ -107,6 +107,16 @@ class Player:
     @property
     def connected(self) -> bool:
         return self._voice_link is not None and self._voice_link.connected
+
+    @property
+    def voice_link(self) -> VoiceLink | None:
+        """The current voice connection, if any (benchmarks and diagnostics read its counters)."""
+        return self._voice_link
+
+    @property
+    def playback(self) -> Playback:
+        """This player's audio playback (benchmarks wrap its frame sink)."""
+        return self._playback
 
     @property
     def ping_ms(self) -> int:
