@@ -274,7 +274,7 @@ class Playback:
         self._starved_ticks += 1
         if self._starved_ticks >= self._stuck_ticks and not self._stuck_reported:
             self._stuck_reported = True
-            log.warning("track stuck: no frame for %d ms, url=%s", self._settings.stuck_threshold_ms, current.spec.url)
+            log.debug("track stuck: no frame for %d ms, url=%s", self._settings.stuck_threshold_ms, current.spec.url)
             if self.listener is not None:
                 self.listener.on_track_stuck(self._settings.stuck_threshold_ms)
         if not current.started:

@@ -249,11 +249,13 @@ class Player:
 
     def on_track_exception(self, failure: StreamFailure) -> None:
         if self.track is not None:
+            self._log.warning("track failed (%s): %s", failure.severity.value, failure.message)
             error = FriendlyError(failure.message, failure.severity.value, failure.cause)
             self._emit(track_exception_event(self.guild_id, self.track, error))
 
     def on_track_stuck(self, threshold_ms: int) -> None:
         if self.track is not None:
+            self._log.warning("track stuck: no frame for %d ms", threshold_ms)
             self._emit(track_stuck_event(self.guild_id, self.track, threshold_ms))
             self.send_update(_now_ms())
 
