@@ -7,7 +7,6 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import av
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -17,6 +16,7 @@ from lavalink_py.audio.results import Severity
 from lavalink_py.sources.base import StreamSpec
 from tests.audio.conftest import Events, Media, play_to_end
 from tests.audio.media import decode_opus, sweep_snr_db, write_media
+from tests.media import make_hls as write_hls
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -30,23 +30,9 @@ def new_playback(engine: AudioEngine) -> tuple[Playback, RecordingSink, Events]:
 
 
 def make_hls(root: Path) -> Path:
-    """A 3 s sweep as an HLS VOD playlist of 1 s MPEG-TS segments (AAC), made by FFmpeg's hls muxer."""
+    """A 3 s sweep as an HLS VOD playlist of 1 s MPEG-TS segments (AAC)."""
     source = write_media(root / "hls-source.flac", "flac", 44_100, 3.0)
-    out_dir = root / "hls"
-    out_dir.mkdir(exist_ok=True)
-    playlist = out_dir / "index.m3u8"
-    options = {"hls_time": "1", "hls_list_size": "0", "hls_playlist_type": "vod"}
-    with av.open(str(source)) as src, av.open(str(playlist), "w", format="hls", options=options) as dst:
-        stream = dst.add_stream("aac", rate=44_100, layout="stereo")
-        assert isinstance(stream, av.AudioStream)
-        stream.bit_rate = 256_000
-        for frame in src.decode(audio=0):
-            frame.pts = None
-            for packet in stream.encode(frame):
-                dst.mux(packet)
-        for packet in stream.encode(None):
-            dst.mux(packet)
-    return playlist
+    return write_hls(source, root / "hls", rate=44_100)
 
 
 @pytest.fixture
