@@ -55,7 +55,6 @@ class Session:
         self._transport: Transport | None = None
         self._queue: list[bytes] = []
         self.shut_down = False
-        self.messages_dropped = 0
 
     @property
     def paused(self) -> bool:
@@ -79,9 +78,8 @@ class Session:
         payload = orjson.dumps(message)
         if self._transport is not None:
             self._transport(payload)
-        elif message.get("op") == "playerUpdate" or self.shut_down:
-            self.messages_dropped += 1
-        else:
+        elif message.get("op") != "playerUpdate" and not self.shut_down:
+            # Paused: queued for the resume; playerUpdates are dropped, as Lavalink does.
             self._queue.append(payload)
 
     def player(self, guild_id: int) -> Player | None:
