@@ -24,9 +24,8 @@ DEPLOY = REPO / "deploy"
 def test_amtool_accepts_the_alertmanager_config() -> None:
     amtool = shutil.which("amtool")
     assert amtool is not None, "scripts/test.sh installs prometheus-alertmanager"
-    result = subprocess.run(
-        [amtool, "check-config", str(DEPLOY / "alertmanager.yml")], capture_output=True, text=True, timeout=60
-    )
+    command = [amtool, "check-config", str(DEPLOY / "alertmanager.yml")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
