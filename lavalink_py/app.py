@@ -14,6 +14,7 @@ from aiohttp import web
 
 from lavalink_py import LAVALINK_API_VERSION, __version__
 from lavalink_py.api import middleware, tickers, websocket
+from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
 from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
@@ -146,6 +147,9 @@ def build_app(
     if tracing is not None:
         loader = tracing.wrap_loader(loader)
         observer = observe_all(observer, tracing.observe)
+    reports = build_error_reports(settings.sentry, VERSION)  # None without sentry.dsn; then sentry_sdk never loads
+    if reports is not None:
+        observer = observe_all(observer, reports.observe)
     node = Node(
         loader,
         AudioEngine(engine_settings(settings)),
@@ -196,6 +200,9 @@ def build_app(
     app.cleanup_ctx.append(metrics.cleanup_ctx)
     app.cleanup_ctx.append(audio_clock)
     app.cleanup_ctx.append(tickers.tickers)
+    if reports is not None:
+        app[ERROR_REPORTS] = reports
+        app.cleanup_ctx.append(reports.cleanup_ctx)
     if tracing is not None:
         app[TRACING] = tracing
         # Appended last, so it is cleaned up first: after on_shutdown ended the players' spans, before the rest.

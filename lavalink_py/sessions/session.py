@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from lavalink_py.config import log_context
 from lavalink_py.player.player import Player
 from lavalink_py.player.services import PlayerServices
 
@@ -74,7 +75,9 @@ class Session:
 
     def send(self, message: dict[str, Any]) -> None:
         if self._observer is not None:
-            self._observer(message)
+            # Observers (metrics, traces, error reports) see which session a message is for.
+            with log_context(session_id=self.id):
+                self._observer(message)
         payload = orjson.dumps(message)
         if self._transport is not None:
             self._transport(payload)
