@@ -112,7 +112,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except ApiError as exc:
         if exc.status >= 500:
             log.error("%s %s failed: %s", request.method, request.path, exc.message, exc_info=exc)
-        return json_response(error_body(exc.status, exc.message, request.path, exc if want_trace else None), exc.status)
+        response = json_response(
+            error_body(exc.status, exc.message, request.path, exc if want_trace else None), exc.status
+        )
+        response.headers.update(exc.headers)
+        return response
     except web.HTTPException as exc:
         if exc.status < 400 or exc.status == 401:
             raise
