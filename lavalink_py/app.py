@@ -80,7 +80,7 @@ def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
         registry.register(http)
     if enabled.local:
         # Playlist files on disk name their entries by URL, which the HTTP source opens (as lavaplayer does).
-        registry.register(LocalSourceManager(http=http))
+        registry.register(LocalSourceManager(http=http, directories=server.local_directories))
     return registry
 
 

@@ -326,3 +326,27 @@ async def test_after_every_refusal_the_players_still_answer(client: Client) -> N
         assert [p["guildId"] for p in await response.json()] == ["10"]
     async with client.http.delete(client.url(10), headers=client.node.auth) as response:
         assert response.status == 204
+
+
+# --- defaults -------------------------------------------------------------------------------------------------------
+
+
+async def test_local_directories_confine_loadtracks(
+    make_node: Any, http: aiohttp.ClientSession, tmp_path: Any
+) -> None:
+    from tests.sources.conftest import files
+
+    allowed = tmp_path / "music"
+    allowed.mkdir()
+    (allowed / "tone.wav").write_bytes(files()["tone.wav"])
+    (tmp_path / "secret.wav").write_bytes(files()["tone.wav"])
+    node = await make_node({"lavalink": {"server": {"localDirectories": [str(allowed)]}}})
+
+    async def load(path: str) -> str:
+        params = {"identifier": path}
+        async with http.get(node.url + "/v4/loadtracks", params=params, headers=node.auth) as response:
+            return str((await response.json())["loadType"])
+
+    assert await load(str(allowed / "tone.wav")) == "track"
+    assert await load(str(tmp_path / "secret.wav")) == "empty"
+    assert await load(str(allowed / ".." / "secret.wav")) == "empty"
