@@ -112,6 +112,18 @@ class TextFormatter(logging.Formatter):
             record.message = f"[{tags}] {record.message}"
         return super().formatMessage(record)
 
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if text.isascii():
+            return text
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (a track title read from Java's modified UTF-8) cannot be written to a UTF-8
+            # stream: written as \udXXX, so the line is kept instead of failing in the handler.
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return text
+
 
 def level_number(name: str) -> int:
     return _LEVELS[name.upper()]

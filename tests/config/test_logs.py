@@ -64,6 +64,12 @@ class TestText:
         assert lines(stream)[0].endswith("[guild=1 code=4006] closed")
 
 
+    def test_a_lone_surrogate_is_escaped_so_the_line_can_be_written(self, tmp_path: Path) -> None:
+        configure(format="text", file={"path": str(tmp_path)})
+        logging.getLogger("lavalink_py").warning("title %s", "bad \ud800 title")
+        assert "title bad \\ud800 title" in (tmp_path / "spring.log").read_text()
+
+
 class TestJson:
     def test_one_object_per_line_with_context_fields(self) -> None:
         stream = configure(format="json")
