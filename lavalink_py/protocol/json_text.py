@@ -8,8 +8,8 @@ handlers); deeper is a `JsonDepthError` with Jackson's message. Lavalink's kotli
 Writing: orjson writes what it can (fast path). It refuses two things a stored value may hold: nesting deeper
 than its own limit (254 levels), and strings with lone surrogates (a track title decoded from Java's modified
 UTF-8 holds them as a Java String does). For those, `dumps` walks the value with an explicit stack and writes a
-lone surrogate as a `\\uXXXX` escape, as Jackson's UTF8JsonGenerator does (it cannot be UTF-8). So whatever
-`loads` accepted, and whatever the track codec decoded, can always be written back.
+lone surrogate as a `\\uXXXX` escape in upper-case hex, as Jackson's UTF8JsonGenerator does (it cannot be
+UTF-8). So whatever `loads` accepted, and whatever the track codec decoded, can always be written back.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def _string(text: str) -> bytes:
     last = 0
     for match in _LONE_SURROGATE.finditer(text):
         parts.append(orjson.dumps(text[last : match.start()])[1:-1])
-        parts.append(b"\\u%04x" % ord(match.group()))
+        parts.append(b"\\u%04X" % ord(match.group()))
         last = match.end()
     parts.append(orjson.dumps(text[last:])[1:-1])
     parts.append(b'"')

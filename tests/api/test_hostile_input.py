@@ -252,12 +252,12 @@ async def test_lone_surrogate_title_is_written_as_jacksons_escape(client: Client
         assert response.status == 200
         raw = await response.read()
     # Jackson's UTF8JsonGenerator writes a lone surrogate as a \uXXXX escape (it cannot be UTF-8).
-    assert b'"title":"bad \\ud800 title"' in raw.lower()
+    assert b'"title":"bad \\uD800 title"' in raw
     async with client.http.post(
         client.node.url + "/v4/decodetracks", json=[encoded, TRACK_A], headers=client.node.auth
     ) as response:
         assert response.status == 200
-        assert b"\\ud800" in (await response.read()).lower()
+        assert b"\\uD800" in await response.read()
     status, player = await client.patch(6, {"encodedTrack": encoded})
     assert status == 200, player
     assert player["track"]["encoded"] == encoded
@@ -351,3 +351,17 @@ async def test_local_directories_confine_loadtracks(
     assert await load(str(allowed / "tone.wav")) == "track"
     assert await load(str(tmp_path / "secret.wav")) == "empty"
     assert await load(str(allowed / ".." / "secret.wav")) == "empty"
+
+
+async def test_the_body_is_judged_before_the_session_is_looked_up(
+    node: RunningNode, http: aiohttp.ClientSession
+) -> None:
+    # PlayerRestHandler.patchPlayer: Spring reads @RequestBody (and converts guildId) before socketContext() runs.
+    url = node.url + "/v4/sessions/nosuchsession/players/1"
+    headers = {**node.auth, "Content-Type": "text/plain"}
+    async with http.patch(url, data=b"{}", headers=headers) as response:
+        assert response.status == 415
+    async with http.patch(url, data=b"{nope", headers={**node.auth, "Content-Type": "application/json"}) as response:
+        assert response.status == 400
+    async with http.patch(url, json={}, headers=node.auth) as response:
+        assert response.status == 404
