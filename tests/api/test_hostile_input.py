@@ -365,3 +365,18 @@ async def test_the_body_is_judged_before_the_session_is_looked_up(
         assert response.status == 400
     async with http.patch(url, json={}, headers=node.auth) as response:
         assert response.status == 404
+
+
+UPGRADE = [
+    (b"Upgrade", b"websocket"),
+    (b"Connection", b"Upgrade"),
+    (b"Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+    (b"Sec-WebSocket-Version", b"13"),
+]
+
+
+@pytest.mark.parametrize("header", [b"Client-Name", b"Session-Id"])
+async def test_websocket_headers_that_are_not_utf8_are_read_not_fatal(node: RunningNode, header: bytes) -> None:
+    credentials = [(b"Authorization", node.password.encode()), (b"User-Id", USER_ID.encode())]
+    assert await raw_request(node, "GET", "/v4/websocket", credentials + UPGRADE + [(header, NOT_UTF8)]) == 101
+    assert await raw_request(node, "GET", "/v4/info", credentials) == 200
