@@ -30,6 +30,7 @@ from lavalink_py.sources.tracks import UNKNOWN_ARTIST, UNKNOWN_TITLE, make_track
 log = logging.getLogger(__name__)
 
 _HEAD_BYTES = 1024
+_RANGE_CACHE_SIZE = 256
 
 
 def as_http_url(identifier: str) -> str | None:
@@ -61,6 +62,7 @@ class HttpSourceManager:
         self.max_playlist_bytes = max_playlist_bytes
         self._session = session
         self._owns_session = session is None
+        self._ranges: dict[str, bool] = {}  # url -> answers Range requests (oldest first, bounded)
 
     @property
     def name(self) -> str:
@@ -107,7 +109,25 @@ class HttpSourceManager:
         if info.is_stream:
             options["reconnect_streamed"] = "1"
             options["reconnect_delay_max"] = "5"
-        return StreamSpec(url=url, options=options, is_live=info.is_stream)
+        seekable = info.is_stream or await self._answers_ranges(url)
+        return StreamSpec(url=url, options=options, is_live=info.is_stream, seekable=seekable)
+
+    async def _answers_ranges(self, url: str) -> bool:
+        """Whether the server honours `Range` (206), asked once per URL: FFmpeg cannot seek a body without it."""
+        known = self._ranges.get(url)
+        if known is not None:
+            return known
+        try:
+            async with self._client().get(url, headers={"Range": "bytes=0-0"}) as response:
+                answers = response.status == 206
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # Let the pipeline's own open report the failure; assume a normal server meanwhile.
+            log.info("Range check of %s failed: %s", url, _describe(exc))
+            return True
+        if len(self._ranges) >= _RANGE_CACHE_SIZE:
+            self._ranges.pop(next(iter(self._ranges)))
+        self._ranges[url] = answers
+        return answers
 
     async def _load_once(self, url: str, title: str | None) -> LoadResult | _Refer | None:
         try:
