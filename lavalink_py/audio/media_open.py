@@ -108,7 +108,8 @@ def _first_sample_ts(container: Any, stream: Any) -> int | None:
             continue
         for frame in frames:
             if frame.pts is not None and frame.time_base is not None:
-                return int(round(frame.pts * frame.time_base * SAMPLE_RATE))
+                ts: int = round(frame.pts * frame.time_base * SAMPLE_RATE)
+                return ts
     return None
 
 

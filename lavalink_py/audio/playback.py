@@ -240,6 +240,11 @@ class Playback:
         if current is None:
             # Still opening the first track: no frame yet counts towards "stuck", not towards nulled.
             return IDLE if self._pending is None else self._starved(self._pending)
+        if current.ended and current.outcome is not None and current.outcome.failure is not None:
+            # A source that failed mid-track (dead server, undecodable data) ends the track now, as lavaplayer
+            # reports the failure from its decoding thread at once, rather than after the buffered frames.
+            self._end(current)
+            return IDLE
         buffer = current.buffer
         frame = buffer.pop()
         if frame is None:
