@@ -1,8 +1,9 @@
 """Media probing with PyAV: what is at a URL or path, read off the event loop.
 
 Opening media blocks (network, disk, demuxer probing), so `MediaProbe.probe` runs `probe_sync` in an executor.
-Metadata follows lavaplayer's precedence: the container's tags (title; artist, else album_artist), else the
-Icecast headers FFmpeg reports (icy-description or icy-url as title, icy-name as author).
+A file must also decode (`_check_decodes`), not only open. Metadata follows lavaplayer's precedence: the
+container's tags (title; artist, else album_artist), else the Icecast headers FFmpeg reports (icy-description
+or icy-url as title, icy-name as author).
 """
 
 from __future__ import annotations
@@ -68,6 +69,31 @@ def _length_ms(container: Any, stream: Any) -> int | None:
     return None
 
 
+# Loading decodes the first packets, as lavaplayer's probes read the media: random bytes named .mp3 contain
+# enough sync words for FFmpeg's demuxer, but only an occasional packet of them decodes.
+PROBE_FRAMES = 3
+PROBE_MAX_ERRORS = 10
+PROBE_MAX_PACKETS = 64
+
+
+def _check_decodes(source: str, container: Any, stream: Any) -> None:
+    decoded = errors = packets = 0
+    for packet in container.demux(stream):
+        packets += 1
+        try:
+            decoded += bool(packet.decode())
+        except av.error.FFmpegError:
+            errors += 1
+        if decoded >= PROBE_FRAMES:
+            return
+        if errors >= PROBE_MAX_ERRORS or packets >= PROBE_MAX_PACKETS:
+            break
+    if decoded and errors == 0:
+        return  # a short file: every packet decoded
+    cause = f"{decoded} of {packets} packets decoded as {stream.codec_context.name} in {source}"
+    raise ProbeError("Unknown file format.", unknown_format=True, cause=cause)
+
+
 class MediaProbe:
     def __init__(
         self,
@@ -119,6 +145,7 @@ class MediaProbe:
         if not container.streams.audio:
             raise ProbeError("Unknown file format.", unknown_format=True, cause=f"no audio stream in {source}")
         stream = container.streams.audio[0]
+        _check_decodes(source, container, stream)
         tags = {**dict(container.metadata), **dict(stream.metadata)}
         length_ms = _length_ms(container, stream)
         is_live = length_ms is None
