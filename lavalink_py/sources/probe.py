@@ -19,6 +19,7 @@ import av
 import av.error
 
 from lavalink_py.sources.containers import probe_name
+from lavalink_py.sources.http_file import ForwardHttpFile
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,12 @@ DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; lavalink_py)"
 class ProbeError(Exception):
     """The media could not be opened (`unknown_format` False) or holds no audio FFmpeg can read (True)."""
 
-    def __init__(self, message: str, *, unknown_format: bool, cause: str = "") -> None:
+    def __init__(self, message: str, *, unknown_format: bool, cause: str = "", timed_out: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.unknown_format = unknown_format
         self.cause = cause
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,14 @@ PROBE_MAX_PACKETS = 64
 
 def _check_decodes(source: str, container: Any, stream: Any) -> None:
     decoded = errors = packets = 0
-    for packet in container.demux(stream):
+    demuxer = container.demux(stream)
+    while True:
+        try:
+            packet = next(demuxer, None)
+        except (av.error.FFmpegError, OSError) as exc:
+            raise ProbeError(f"Could not read the media: {exc}", unknown_format=False, cause=str(exc)) from exc
+        if packet is None:
+            break
         packets += 1
         try:
             decoded += bool(packet.decode())
@@ -124,9 +133,30 @@ class MediaProbe:
 
     def probe_sync(self, source: str) -> MediaInfo:
         try:
+            return self._probe_with(source, source, self.ffmpeg_options(source))
+        except ProbeError as exc:
+            if exc.unknown_format or exc.timed_out or not source.startswith(("http://", "https://")):
+                raise
+            # FFmpeg could not read it over HTTP: a server that ignores Range serves an MP4 whose index follows
+            # its samples unreadably (the demuxer must go back). Read it forwards into a copy and try once more.
+            log.info("probing %s through a forward-read copy after: %s", source, exc.message)
+            try:
+                forward = ForwardHttpFile(
+                    source, headers={"User-Agent": self.user_agent}, timeout_s=self.read_timeout_s
+                )
+            except OSError:
+                raise exc from None
+            with forward:
+                try:
+                    return self._probe_with(source, forward, {})
+                except ProbeError:
+                    raise exc from None
+
+    def _probe_with(self, source: str, media: Any, options: dict[str, str]) -> MediaInfo:
+        try:
             container = av.open(
-                source,
-                options=self.ffmpeg_options(source),
+                media,
+                options=options,
                 timeout=(self.connect_timeout_s, self.read_timeout_s),
                 metadata_errors="replace",
             )
@@ -135,7 +165,7 @@ class MediaProbe:
         except av.error.ExitError as exc:
             # PyAV's timeout interrupts FFmpeg, which reports it as "Immediate exit requested".
             message = f"No answer within {self.connect_timeout_s:g} s (connect) / {self.read_timeout_s:g} s (read)"
-            raise ProbeError(message, unknown_format=False, cause=f"TimeoutError: {message}") from exc
+            raise ProbeError(message, unknown_format=False, cause=f"TimeoutError: {message}", timed_out=True) from exc
         except (av.error.FFmpegError, OSError) as exc:
             raise ProbeError(f"Could not open the media: {exc}", unknown_format=False, cause=str(exc)) from exc
         with container:
