@@ -59,6 +59,8 @@ class TrackStream:
         self.settings = settings
         self.volume = volume
         self.filters = filters
+        # Read over a network protocol (http, hls, ...): may block on the peer, not only on the disk.
+        self.network = "://" in spec.url
         # Loop-side bookkeeping (only the loop writes these).
         self.sent = 0
         self.started = False

@@ -200,7 +200,10 @@ class Playback:
         if stream.ended or (fut is not None and not fut.done()):
             return
         if len(stream.buffer) <= self._refill_below:
-            self._schedule(stream, self._cpu, self._settings.batch_frames)
+            # A network read can block for up to the read timeout (a stalled server): such streams fill on the
+            # io pool, so a stall never holds one of the few decode workers every other player needs.
+            pool = self._io if stream.network else self._cpu
+            self._schedule(stream, pool, self._settings.batch_frames)
 
     def _take_over(self) -> None:
         """Switch to the pending stream once it can play (or has ended, e.g. failed to open)."""

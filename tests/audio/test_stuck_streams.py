@@ -185,3 +185,19 @@ async def test_noise_fails_to_decode(rt_engine: AudioEngine, tmp_path: Path) -> 
     await events.wait_for("end:")
     assert events.log[-1] == "end:loadFailed"
     assert sink.frames == []
+
+
+async def test_a_stalled_read_does_not_starve_other_players(cdn: Cdn, media: Media) -> None:
+    # One decode worker: a read blocked in FFmpeg must not hold it, or every other player would go stuck too.
+    engine = AudioEngine(EngineSettings(stuck_threshold_ms=400, frame_buffer_ms=1000, workers=1))
+    engine.start()
+    try:
+        _, _, stalled = play(engine, cdn.base + "/stall.flac")
+        await stalled.wait_for("stuck")
+        _, sink, events = play(engine, "file:" + str(media.flac))
+        await events.wait_for("end:")
+        assert events.log == ["start", "end:finished"]
+        assert len(sink.frames) == 150
+    finally:
+        cdn.release.set()
+        await engine.close()
