@@ -7,7 +7,9 @@ is reopened and read forwards; the pipeline discards what lies before the target
 
 Timeouts: a stalled source must be reported stuck first (the buffer drains, then `trackStuckThresholdMs` with
 no frame), so one socket read may wait that long plus a margin before FFmpeg reconnects; a closed connection
-is retried for about a second (`reconnect_delay_max` 2: tries at 0 s and 1 s) and then fails the track.
+is retried at once, without backoff (`reconnect_delay_max` 0; lavaplayer's PersistentHttpStream also retries a
+reset connection right away), and then fails the track: about 1 s after the reader reaches the lost data,
+where a 1 s backoff took 3 s (FFmpeg runs several reconnect rounds per read).
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from lavalink_py.sources.http_file import ForwardHttpFile
 
 log = logging.getLogger(__name__)
 
-# FFmpeg's http protocol: resume a dropped body with a Range request; give up on a dead server quickly.
+# FFmpeg's http protocol: resume a dropped body with a Range request at once; give up on a dead server quickly.
 HTTP_OPTIONS = {
     "reconnect": "1",
     "reconnect_streamed": "1",
     "reconnect_on_network_error": "1",
-    "reconnect_delay_max": "2",
+    "reconnect_delay_max": "0",
 }
 OPEN_TIMEOUT_S = 10.0
 READ_MARGIN_S = 5.0

@@ -64,6 +64,7 @@ class TrackStream:
         # Loop-side bookkeeping (only the loop writes these).
         self.sent = 0
         self.started = False
+        self.failure_reported = False  # TrackException sent (at once), TrackEnd follows when the buffer is played
         self.fill_future: Future[None] | None = None
         # Thread-side results, published after the frames they follow.
         self.ended = False

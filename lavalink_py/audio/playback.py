@@ -243,11 +243,10 @@ class Playback:
         if current is None:
             # Still opening the first track: no frame yet counts towards "stuck", not towards nulled.
             return IDLE if self._pending is None else self._starved(self._pending)
-        if current.ended and current.outcome is not None and current.outcome.failure is not None:
-            # A source that failed mid-track (dead server, undecodable data) ends the track now, as lavaplayer
-            # reports the failure from its decoding thread at once, rather than after the buffered frames.
-            self._end(current)
-            return IDLE
+        if current.ended and current.started and not current.failure_reported:
+            # A source that failed mid-track (dead server, undecodable data) is reported now, as lavaplayer
+            # reports it from its decoding thread; the frames already buffered still play, then the track ends.
+            self._report_failure(current)
         buffer = current.buffer
         frame = buffer.pop()
         if frame is None:
@@ -296,9 +295,15 @@ class Playback:
         outcome = current.outcome
         if outcome is None or self.listener is None:
             return
-        if outcome.failure is not None:
-            self.listener.on_track_exception(outcome.failure)
+        if not current.failure_reported:
+            self._report_failure(current)
         self.listener.on_track_end(outcome.reason)
+
+    def _report_failure(self, current: TrackStream) -> None:
+        current.failure_reported = True
+        outcome = current.outcome
+        if outcome is not None and outcome.failure is not None and self.listener is not None:
+            self.listener.on_track_exception(outcome.failure)
 
     async def wait_frame(self, timeout_s: float = 10.0) -> None:
         """Test/bench helper: wait until the next tick has a frame or an end to report (no polling)."""

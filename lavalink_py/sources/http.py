@@ -108,7 +108,7 @@ class HttpSourceManager:
         options["reconnect"] = "1"
         if info.is_stream:
             options["reconnect_streamed"] = "1"
-            options["reconnect_delay_max"] = "2"  # retries at 0 s and 1 s: a dead station is reported quickly
+            options["reconnect_delay_max"] = "2"  # a station may take a second to come back; not longer
         seekable = info.is_stream or await self._answers_ranges(url)
         return StreamSpec(url=url, options=options, is_live=info.is_stream, seekable=seekable)
 

@@ -183,8 +183,9 @@ async def test_noise_fails_to_decode(rt_engine: AudioEngine, tmp_path: Path) -> 
     noise.write_bytes(np.random.default_rng(1).integers(0, 256, 300_000, dtype=np.uint8).tobytes())
     _, sink, events = play(rt_engine, "file:" + str(noise))
     await events.wait_for("end:")
-    assert events.log[-1] == "end:loadFailed"
-    assert sink.frames == []
+    assert events.log[-2:] == ["exception:suspicious", "end:loadFailed"]
+    # The odd packet of noise that decodes may sound before the errors add up (loading refuses such a file).
+    assert len(sink.frames) < 25
 
 
 async def test_a_stalled_read_does_not_starve_other_players(cdn: Cdn, media: Media) -> None:
