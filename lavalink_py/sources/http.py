@@ -21,6 +21,7 @@ from yarl import URL
 
 from lavalink_py.protocol.load_result import FriendlyError, LoadFailed, LoadResult, TrackLoaded
 from lavalink_py.protocol.track import STREAM_LENGTH_MS, TrackInfo
+from lavalink_py.protocol.track_codec import TrackDecodeError
 from lavalink_py.sources import playlists
 from lavalink_py.sources.base import StreamSpec
 from lavalink_py.sources.containers import HLS_OUTER, ContainerDescriptor
@@ -109,7 +110,7 @@ class HttpSourceManager:
         if info.is_stream:
             options["reconnect_streamed"] = "1"
             options["reconnect_delay_max"] = "2"  # a station may take a second to come back; not longer
-        seekable = info.is_stream or await self._answers_ranges(url)
+        seekable = info.is_stream or _is_hls(info) or await self._answers_ranges(url)
         return StreamSpec(url=url, options=options, is_live=info.is_stream, seekable=seekable)
 
     async def _answers_ranges(self, url: str) -> bool:
@@ -200,6 +201,14 @@ class HttpSourceManager:
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.info("HLS variant %s unreadable, treating the stream as live: %s", url, _describe(exc))
         return playlists.Hls(variant_url=None)
+
+
+def _is_hls(info: TrackInfo) -> bool:
+    """HLS is read by FFmpeg's hls demuxer, segment by segment (no Range needed, and no forward copy possible)."""
+    try:
+        return ContainerDescriptor.from_details(info.details).probe == "m3u"
+    except TrackDecodeError:
+        return False
 
 
 async def _read_up_to(content: aiohttp.StreamReader, limit: int) -> bytes:
