@@ -33,6 +33,7 @@ def trust_test_ca(monkeypatch: pytest.MonkeyPatch) -> None:
 class Cdn:
     base: str
     release: asyncio.Event
+    dying: bool = False  # set: every connection to /stall.flac?dead=1 is dropped halfway
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ async def cdn(tmp_path: Path) -> AsyncIterator[Cdn]:
     mono = sweep(SECONDS)
     for name in ("sweep.flac", "sweep.m4a"):
         write_audio(tmp_path / name, samples=np.stack([mono, mono]), rate=48000)
-    release = asyncio.Event()
+    state = Cdn("", asyncio.Event())
 
     async def plain(request: web.Request) -> web.StreamResponse:
         # No Range support (like `python -m http.server`): always the whole file, 200.
@@ -52,39 +53,41 @@ async def cdn(tmp_path: Path) -> AsyncIterator[Cdn]:
         return response
 
     async def stall(request: web.Request) -> web.StreamResponse:
+        """A server with Range (FFmpeg reads it natively) whose body stops halfway: with ?dead=1 once `dying`
+        the connection drops there, else it stalls there until the test releases it."""
         data = (tmp_path / "sweep.flac").read_bytes()
-        response = web.StreamResponse(headers={"Content-Type": "audio/flac"})
-        response.content_length = len(data)
+        dead = request.query.get("dead") is not None
+        if request.headers.get("Range") == "bytes=0-0":
+            return web.FileResponse(tmp_path / "sweep.flac")  # the node's check: 206
+        first = request.http_range.start or 0
+        headers = {"Content-Type": "audio/flac", "Accept-Ranges": "bytes"}
+        if first:
+            headers["Content-Range"] = f"bytes {first}-{len(data) - 1}/{len(data)}"
+        response = web.StreamResponse(status=206 if first else 200, headers=headers)
+        response.content_length = len(data) - first
         await response.prepare(request)
-        await response.write(data[: len(data) // 2])
-        if request.headers.get("User-Agent", "").startswith("Mozilla/5.0 (compatible; lavalink_py)") and (
-            request.query.get("dead") is None
-        ):
-            await release.wait()
-        if request.query.get("dead") is not None and request.app[PLAYING]:
+        half = max(first, len(data) // 2)
+        await response.write(data[first:half])
+        if dead and state.dying:
             assert request.transport is not None
             request.transport.abort()
             return response
-        await response.write(data[len(data) // 2 :])
+        if not dead:
+            await state.release.wait()
+        await response.write(data[half:])
         return response
 
     app = web.Application()
-    app[PLAYING] = False
     app.router.add_get("/plain/{name}", plain)
     app.router.add_get("/stall.flac", stall)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    cdn = Cdn(f"http://127.0.0.1:{runner.addresses[0][1]}", release)
-    cdn_apps.append(app)
-    yield cdn
-    release.set()
+    state.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    yield state
+    state.release.set()
     await runner.cleanup()
-
-
-PLAYING = web.AppKey("playing", bool)
-cdn_apps: list[web.Application] = []
 
 
 async def load(http: aiohttp.ClientSession, node: RunningNode, identifier: str) -> str:
@@ -158,7 +161,7 @@ async def test_source_dying_mid_track_fails_it(node: RunningNode, cdn: Cdn) -> N
     ) as server:
         socket, ready, _ = await connect(http, node)
         encoded = await load(http, node, f"{cdn.base}/stall.flac?dead=1")
-        cdn_apps[-1][PLAYING] = True  # from now on the server drops every connection halfway
+        cdn.dying = True  # from now on the server drops every connection halfway
         player_url = f"{node.url}/v4/sessions/{ready['sessionId']}/players/{GUILD}"
         async with http.patch(
             player_url, json={"voice": server.voice_state(), "track": {"encoded": encoded}}, headers=node.auth
