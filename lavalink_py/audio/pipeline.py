@@ -164,7 +164,8 @@ class TrackStream:
             return next(self._packets)
         except StopIteration:
             return None
-        except av.FFmpegError as exc:
+        except (av.FFmpegError, OSError) as exc:
+            # OSError: a Python file under PyAV (`ForwardHttpFile`) timed out or lost its connection.
             cause = f"{type(exc).__name__}: {exc}"
             raise AudioError("The stream failed while playing.", Severity.SUSPICIOUS, cause) from exc
 

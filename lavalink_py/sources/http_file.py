@@ -5,7 +5,9 @@ with EPERM/ENOSYS, a WAV seek silently lands at the start, and an MP4 whose inde
 cannot be played at all, because the demuxer must go back to the samples after reading the index. PyAV opens
 this object instead: the body is read once, forwards, into a spooled temporary file (memory first, disk past
 `memory_bytes`), so a backward seek reads the copy and a forward seek reads on ("reading forward", as
-lavaplayer's non-seekable streams do). Only files of known length use it; live streams never seek.
+lavaplayer's non-seekable streams do). Only files of known length use it; live streams never seek. A read
+waits at most `timeout_s`; a dropped connection is not resumed (such a server cannot start mid-body), so the
+track fails; each new stream of the track (a seek) reads the body again from its start.
 """
 
 from __future__ import annotations

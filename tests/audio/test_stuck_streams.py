@@ -133,13 +133,17 @@ class TimedEvents(Events):
                 await self.changed.wait()
 
 
-def play(engine: AudioEngine, url: str) -> tuple[Playback, RecordingSink, TimedEvents]:
+def play(engine: AudioEngine, url: str, seekable: bool = True) -> tuple[Playback, RecordingSink, TimedEvents]:
     events = TimedEvents()
     playback = engine.create_playback(events)
     sink = RecordingSink()
     playback.attach(sink)
-    playback.start(StreamSpec(url))
+    playback.start(StreamSpec(url, seekable=seekable))
     return playback, sink, events
+
+
+# A server without Range is read through ForwardHttpFile (a Python file under PyAV), not FFmpeg's http reader.
+READERS = pytest.mark.parametrize("seekable", [True, False], ids=["ffmpeg-http", "forward-copy"])
 
 
 def test_reads_outlast_stuck_detection() -> None:
@@ -147,32 +151,40 @@ def test_reads_outlast_stuck_detection() -> None:
     assert read_timeout_s(SETTINGS) > (SETTINGS.frame_buffer_ms + SETTINGS.stuck_threshold_ms) / 1000
 
 
-async def test_stalled_source_is_stuck_then_goes_on(rt_engine: AudioEngine, cdn: Cdn) -> None:
-    _, sink, events = play(rt_engine, cdn.base + "/stall.flac")
+@READERS
+async def test_stalled_source_is_stuck_then_goes_on(rt_engine: AudioEngine, cdn: Cdn, seekable: bool) -> None:
+    _, sink, events = play(rt_engine, cdn.base + "/stall.flac", seekable)
     await events.wait_for("stuck")
-    assert events.log == ["start", "stuck"]
+    # FFmpeg's probing of a Python file reads further ahead, so there the stall may come before the first frame.
+    assert events.log == ["start", "stuck"] or (not seekable and events.log == ["stuck"])
     assert events.threshold_ms == 400
     cdn.release.set()
     await events.wait_for("end:")
-    assert events.log == ["start", "stuck", "end:finished"]
+    assert sorted(events.log[:2]) == ["start", "stuck"] and events.log[2:] == ["end:finished"]
     assert len(sink.frames) == 150  # nothing lost across the stall
     assert sweep_snr_db(decode_opus(sink.frames)[:, 0]) >= 25
 
 
-async def test_trickling_source_plays_to_the_end(rt_engine: AudioEngine, cdn: Cdn) -> None:
-    _, sink, events = play(rt_engine, cdn.base + "/trickle.flac")
+@READERS
+async def test_trickling_source_plays_to_the_end(rt_engine: AudioEngine, cdn: Cdn, seekable: bool) -> None:
+    _, sink, events = play(rt_engine, cdn.base + "/trickle.flac", seekable)
     await events.wait_for("end:")
     # Slow data may starve the buffer (stuck, before or after the first frame); it never fails the track.
     assert [entry for entry in events.log if entry != "stuck"] == ["start", "end:finished"]
     assert len(sink.frames) == 150
 
 
-async def test_dead_source_fails_the_track(rt_engine: AudioEngine, cdn: Cdn) -> None:
-    _, sink, events = play(rt_engine, cdn.base + "/dies.flac")
+@READERS
+async def test_dead_source_fails_the_track(rt_engine: AudioEngine, cdn: Cdn, seekable: bool) -> None:
+    _, sink, events = play(rt_engine, cdn.base + "/dies.flac", seekable)
     await events.wait_for("end:")
     # With this test's tiny buffer and threshold the track may be reported stuck while FFmpeg retries.
     assert [entry for entry in events.log if entry != "stuck"] == ["start", "exception:suspicious", "end:loadFailed"]
-    assert "stream failed" in events.failures[0].message
+    # The lost connection shows as a read error or, to a Python reader, as an early end of the data.
+    assert events.failures[0].message in (
+        "The stream failed while playing.",
+        "The track ended before its declared length.",
+    )
     assert len(sink.frames) < 150
     # Reported, not measured against a bound here: the figure goes to BENCHMARKS.md.
     print(f"dead source reported {events.at['end:loadFailed'] - cdn.closed_at[0]:.2f} s after the close")
