@@ -1,6 +1,6 @@
 """One track's media turned into 20 ms Opus frames, a batch per worker job.
 
-Sequence per stream: open (io pool) -> seek backwards to the keyframe before `start_ms` -> demux -> either
+Sequence per stream: open and seek (`media_open`: first fill on the io pool) -> demux -> either
 pass the source's own Opus packets through (Opus, 48 kHz, 20 ms packets, volume 100, no filters) or decode
 -> resample -> discard samples before `start_ms` -> gain/filters -> libopus encode -> FrameBuffer.
 Every failure becomes a `StreamOutcome`; `fill` never raises.
