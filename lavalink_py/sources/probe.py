@@ -27,11 +27,12 @@ DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; lavalink_py)"
 class ProbeError(Exception):
     """The media could not be opened (`unknown_format` False) or holds no audio FFmpeg can read (True)."""
 
-    def __init__(self, message: str, *, unknown_format: bool, cause: str = "") -> None:
+    def __init__(self, message: str, *, unknown_format: bool, cause: str = "", rate_limited: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.unknown_format = unknown_format
         self.cause = cause
+        self.rate_limited = rate_limited  # the server answered 429: the route planner may try another address
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,18 +93,22 @@ class MediaProbe:
             "timeout": str(int(max(self.connect_timeout_s, self.read_timeout_s) * 1_000_000)),
         }
 
-    async def probe(self, source: str) -> MediaInfo:
+    async def probe(self, source: str, extra_options: Mapping[str, str] | None = None) -> MediaInfo:
+        """`extra_options` are added to the FFmpeg options (the route planner's `local_addr`)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.probe_sync, source)
+        return await loop.run_in_executor(self._executor, self.probe_sync, source, extra_options)
 
-    def probe_sync(self, source: str) -> MediaInfo:
+    def probe_sync(self, source: str, extra_options: Mapping[str, str] | None = None) -> MediaInfo:
         try:
             container = av.open(
                 source,
-                options=self.ffmpeg_options(source),
+                options={**self.ffmpeg_options(source), **(extra_options or {})},
                 timeout=(self.connect_timeout_s, self.read_timeout_s),
                 metadata_errors="replace",
             )
+        except av.error.HTTPTooManyRequestsError as exc:
+            raise ProbeError(f"Could not open the media: {exc}", unknown_format=False, cause=str(exc),
+                             rate_limited=True) from exc
         except av.error.InvalidDataError as exc:
             raise ProbeError("Unknown file format.", unknown_format=True, cause=str(exc)) from exc
         except av.error.ExitError as exc:

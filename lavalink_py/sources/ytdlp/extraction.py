@@ -17,6 +17,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
+from lavalink_py.sources.routing.outbound import Outbound
+
 _log = logging.getLogger(__name__)
 
 Extract = Callable[[str, Mapping[str, Any]], dict[str, Any]]
@@ -35,6 +37,7 @@ class ExtractRequest:
     flat: bool = False
     limit: int | None = None
     playlist: bool = False
+    search: bool = False  # a 429 to a search marks the address failing only with `searchTriggersFail`
 
 
 class _QuietLogger:
@@ -93,7 +96,13 @@ def _youtube_dl(params: dict[str, Any]) -> Any:
         _prefer_isrc_soundcloud(ydl)
         _per_thread.ydl = ydl
     else:
+        rebind = ydl.params.get("source_address") != params.get("source_address")
         ydl.params.update(params)
+        if rebind and "_request_director" in ydl.__dict__:
+            # Its request handlers took `source_address` when they were built (a cached property): the route
+            # planner chose another address, so they are built again on next use.
+            ydl._request_director.close()
+            del ydl._request_director
     return ydl
 
 
@@ -183,7 +192,9 @@ class YtdlpRunner:
         *,
         timeout_s: float = 30.0,
         socket_timeout_s: float = 10.0,
+        outbound: Outbound | None = None,
     ) -> None:
+        self.outbound = outbound or Outbound()
         self._executor = executor
         self._extract = extract
         self._timeout_s = timeout_s
@@ -197,7 +208,22 @@ class YtdlpRunner:
         await asyncio.get_running_loop().run_in_executor(self._executor, warm_up, options)
 
     async def run(self, request: ExtractRequest) -> dict[str, Any]:
+        """One extraction; with a route planner from its address, again from the next after a 429."""
+        retries = 0
+        while True:
+            address = self.outbound.address()
+            try:
+                return await self._run_once(request, address)
+            except Exception as exc:
+                if not is_rate_limited(exc):
+                    raise
+                if not self.outbound.rate_limited(address, search=request.search, retries_done=retries):
+                    raise
+            retries += 1
+
+    async def _run_once(self, request: ExtractRequest, source_address: str | None) -> dict[str, Any]:
         options = ydl_options(request, socket_timeout_s=self._socket_timeout_s)
+        options["source_address"] = source_address  # always set: the thread's YoutubeDL may hold the last one
         loop = asyncio.get_running_loop()
         self.calls += 1
         try:
@@ -206,3 +232,24 @@ class YtdlpRunner:
         except BaseException:
             self.failures += 1
             raise
+
+
+def is_rate_limited(exc: BaseException) -> bool:
+    """yt-dlp's failure came from an HTTP 429: DownloadError -> ExtractorError -> HTTPError(status=429), the
+    chain held in `exc_info`, `cause` and `__cause__` depending on where it was raised."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        status = getattr(current, "status", None)
+        response = getattr(current, "response", None)
+        if status == 429 or getattr(response, "status", None) == 429:
+            return True
+        exc_info = getattr(current, "exc_info", None)
+        if isinstance(exc_info, tuple) and len(exc_info) >= 2:
+            pending.append(exc_info[1])
+        pending.extend((getattr(current, "cause", None), current.__cause__, current.__context__))
+    return False

@@ -88,7 +88,8 @@ class YtdlpSourceManager:
             case Nothing():
                 return NoMatches()
             case Search():
-                request = ExtractRequest(route.query, flat=route.flat, limit=route.offset + route.limit, playlist=True)
+                request = ExtractRequest(route.query, flat=route.flat, limit=route.offset + route.limit, playlist=True,
+                                        search=True)
                 found = self._tracks(await self.runner.run(request))[route.offset :]
                 return SearchLoaded(found) if found else NoMatches()
             case Single():
@@ -135,6 +136,12 @@ class YtdlpSourceManager:
         return f"{info.identifier}\n{info.uri or ''}"
 
     async def open_stream(self, info: TrackInfo) -> StreamSpec:
+        spec = await self._stream(info)
+        routed = self.runner.outbound.ffmpeg_options()
+        # The media request leaves from the route planner's address too (the cached spec stays unbound).
+        return replace(spec, options=spec.options | routed) if routed else spec
+
+    async def _stream(self, info: TrackInfo) -> StreamSpec:
         key = self._cache_key(info)
         cached = self.cache.get(key, self._clock())
         if cached is not None:
