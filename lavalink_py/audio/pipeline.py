@@ -137,6 +137,10 @@ class TrackStream:
                 options.setdefault(key, value)
         try:
             container = av.open(url, options=options, timeout=(OPEN_TIMEOUT_S, READ_TIMEOUT_S))
+        except av.error.HTTPTooManyRequestsError as exc:
+            if self.spec.on_rate_limited is not None:
+                self.spec.on_rate_limited()  # the route planner moves on; this track fails as any refused open
+            raise AudioError("Failed to open the track.", Severity.COMMON, f"{type(exc).__name__}: {exc}") from exc
         except av.FFmpegError as exc:
             raise AudioError("Failed to open the track.", Severity.COMMON, f"{type(exc).__name__}: {exc}") from exc
         if not container.streams.audio:

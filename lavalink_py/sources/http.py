@@ -105,12 +105,12 @@ class HttpSourceManager:
         url = as_http_url(info.identifier)
         if url is None:
             raise ValueError(f"not an http track identifier: {info.identifier!r}")
-        options = self.probe.ffmpeg_options(url) | self.outbound.ffmpeg_options()
+        options = self.probe.ffmpeg_options(url)
         options["reconnect"] = "1"
         if info.is_stream:
             options["reconnect_streamed"] = "1"
             options["reconnect_delay_max"] = "5"
-        return StreamSpec(url=url, options=options, is_live=info.is_stream)
+        return self.outbound.routed_stream(StreamSpec(url=url, options=options, is_live=info.is_stream))
 
     async def _load_once(self, url: str, title: str | None) -> LoadResult | _Refer | None:
         try:

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import av
+import lavalink
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -23,8 +24,10 @@ from lavalink_py.protocol.track_codec import decode_track
 from lavalink_py.sources.registry import SourceRegistry
 from lavalink_py.sources.routing.outbound import build_outbound
 from lavalink_py.sources.ytdlp import ExtractRequest, YtdlpRunner, ytdlp_extract
-from tests.node import NodeFactory, RunningNode
+from tests.node import USER_ID, NodeFactory, RunningNode, connect
 from tests.sources import media
+
+GUILD = "1100000000000000001"
 
 
 @functools.cache
@@ -253,3 +256,69 @@ class TestYtdlp:
         assert site.peers[:2] == peers
         status = runner.outbound.status()
         assert status is not None and [f.address for f in status.failing] == failing
+
+
+class TestLavalinkPy:
+    """lavalink.py drives the route planner through its own API."""
+
+    async def test_status_and_free_through_the_client(self, make_node: NodeFactory, site: Site) -> None:
+        node = await make_node(ratelimit())
+        site.banned = {"127.0.10.8"}
+        client = lavalink.Client(int(USER_ID))
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def hook(event: lavalink.Event) -> None:
+            if isinstance(event, lavalink.NodeReadyEvent) and not ready.done():
+                ready.set_result(None)
+
+        client.add_event_hook(hook)
+        port = int(node.url.rsplit(":", 1)[1])
+        lavalink_node = client.add_node("127.0.0.1", port, node.password, "eu", "routed")
+        try:
+            await asyncio.wait_for(ready, 10)
+            result = await lavalink_node.get_tracks(site.url + "/tone.mp3")
+            assert result.load_type == lavalink.LoadType.TRACK
+            status = await lavalink_node.get_routeplanner_status()
+            assert status is not None and status["class"] == "RotatingIpRoutePlanner"
+            assert [f["failingAddress"] for f in status["details"]["failingAddresses"]] == ["/127.0.10.8"]
+            assert await lavalink_node.routeplanner_free_address("127.0.10.8") is True
+            status = await lavalink_node.get_routeplanner_status()
+            assert status is not None and status["details"]["failingAddresses"] == []
+            assert await lavalink_node.routeplanner_free_all_failing() is True
+        finally:
+            await client.close()
+
+
+class TestPlayback:
+    async def test_a_429_at_playback_marks_the_address_and_the_next_play_rotates(
+        self, make_node: NodeFactory, http: aiohttp.ClientSession, site: Site
+    ) -> None:
+        node = await make_node(ratelimit())
+        encoded = (await load(http, node, site.url + "/tone.mp3"))["data"]["encoded"]
+        assert site.peers == ["127.0.10.8", "127.0.10.8"]
+        site.banned = {"127.0.10.8"}
+        socket, ready, _ = await connect(http, node)
+        player_url = f"{node.url}/v4/sessions/{ready['sessionId']}/players/{GUILD}"
+        async with http.patch(player_url, json={"track": {"encoded": encoded}}, headers=node.auth) as response:
+            assert response.status == 200
+        exception = await socket.event("TrackExceptionEvent", 20)
+        assert "429" in exception["exception"]["cause"]
+        assert (await socket.event("TrackEndEvent", 10))["reason"] == "loadFailed"
+
+        async def failing() -> list[str]:
+            details = (await status(http, node))["details"]
+            return [entry["failingAddress"] for entry in details["failingAddresses"]]
+
+        for _ in range(100):  # the decoder thread's report reaches the loop soon after the event
+            if await failing():
+                break
+            await asyncio.sleep(0.05)
+        assert await failing() == ["/127.0.10.8"]
+        async with http.patch(player_url, json={"track": {"encoded": encoded}}, headers=node.auth) as response:
+            assert response.status == 200
+        await socket.event("TrackStartEvent", 10)
+        for _ in range(200):
+            if "127.0.10.9" in site.peers:
+                break
+            await asyncio.sleep(0.05)
+        assert site.peers[-1] == "127.0.10.9"

@@ -11,7 +11,10 @@ Java's BindException) is treated as failing too.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import errno
+import functools
 import logging
 import random
 import socket
@@ -25,6 +28,7 @@ import aiohttp
 
 from lavalink_py.config.settings import RateLimitSettings
 from lavalink_py.protocol.routeplanner import RoutePlannerStatus
+from lavalink_py.sources.base import StreamSpec
 from lavalink_py.sources.routing.ip_blocks import IpAddress, parse_address
 from lavalink_py.sources.routing.planner import RoutePlanner, build_planner
 
@@ -88,6 +92,20 @@ class Outbound:
         """FFmpeg's tcp `local_addr` (passed down by its http and HLS layers) for one open."""
         address = self.address()
         return {} if address is None else {"local_addr": address}
+
+    def routed_stream(self, spec: StreamSpec) -> StreamSpec:
+        """`spec` opened from the planner's address, reporting a 429 back to it. Call on the event loop: the report
+        comes from the decoder's thread and is handed back to this loop, where the planner lives."""
+        options = self.ffmpeg_options()
+        if not options:
+            return spec
+        loop = asyncio.get_running_loop()
+        address = options["local_addr"]
+
+        def report() -> None:
+            loop.call_soon_threadsafe(functools.partial(self.rate_limited, address, search=False, retries_done=0))
+
+        return dataclasses.replace(spec, options=spec.options | options, on_rate_limited=report)
 
     @asynccontextmanager
     async def get(

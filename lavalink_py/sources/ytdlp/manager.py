@@ -136,10 +136,8 @@ class YtdlpSourceManager:
         return f"{info.identifier}\n{info.uri or ''}"
 
     async def open_stream(self, info: TrackInfo) -> StreamSpec:
-        spec = await self._stream(info)
-        routed = self.runner.outbound.ffmpeg_options()
         # The media request leaves from the route planner's address too (the cached spec stays unbound).
-        return replace(spec, options=spec.options | routed) if routed else spec
+        return self.runner.outbound.routed_stream(await self._stream(info))
 
     async def _stream(self, info: TrackInfo) -> StreamSpec:
         key = self._cache_key(info)
