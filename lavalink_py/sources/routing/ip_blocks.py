@@ -48,13 +48,13 @@ class IpBlock:
             raise ValueError("all IP blocks must be of one family (IPv4 or IPv6), as lavaplayer's CombinedIpBlock")
         self.version = versions.pop()
         self.size = sum(network.num_addresses for network in self.networks)
+        self.mask_bits = self._mask_bits()
 
     @property
     def family(self) -> IpFamily:
         return "Inet4Address" if self.version == 4 else "Inet6Address"
 
-    @property
-    def mask_bits(self) -> int:
+    def _mask_bits(self) -> int:
         """The prefix of one block as large as all of them together, rounding down (lavaplayer's getMaskBits):
         equal blocks pair up into the next larger one."""
         width = 32 if self.version == 4 else 128
