@@ -110,7 +110,7 @@ class HttpSourceManager:
         if info.is_stream:
             options["reconnect_streamed"] = "1"
             options["reconnect_delay_max"] = "5"
-        return self.outbound.routed_stream(StreamSpec(url=url, options=options, is_live=info.is_stream))
+        return await self.outbound.routed_stream(StreamSpec(url=url, options=options, is_live=info.is_stream))
 
     async def _load_once(self, url: str, title: str | None) -> LoadResult | _Refer | None:
         try:
@@ -149,14 +149,15 @@ class HttpSourceManager:
 
     async def _probe(self, url: str) -> MediaInfo:
         retries = 0
+        address = await self.outbound.address_for(url)
         while True:
-            address = self.outbound.address()
             try:
                 return await self.probe.probe(url, None if address is None else {"local_addr": address})
             except ProbeError as exc:
                 if not exc.rate_limited or not self.outbound.rate_limited(address, search=False, retries_done=retries):
                     raise
             retries += 1
+            address = self.outbound.address()
 
     async def _from_playlist(
         self, url: str, kind: playlists.PlaylistKind, body: bytes, title: str | None

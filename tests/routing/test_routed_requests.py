@@ -322,3 +322,35 @@ class TestPlayback:
                 break
             await asyncio.sleep(0.05)
         assert site.peers[-1] == "127.0.10.9"
+
+
+class TestIpv6:
+    @pytest.fixture
+    async def site6(self) -> AsyncIterator[Site]:
+        fake = Site()
+        app = web.Application()
+        app.router.add_get("/{name}", fake.handle)
+        server = TestServer(app, host="::1")
+        await server.start_server()
+        fake.url = f"http://[::1]:{server.port}"
+        try:
+            yield fake
+        finally:
+            await server.close()
+
+    async def test_an_ipv6_block_binds_ipv6(
+        self, make_node: NodeFactory, http: aiohttp.ClientSession, site6: Site
+    ) -> None:
+        node = await make_node(ratelimit(blocks=("::1/128",)))
+        assert (await load(http, node, site6.url + "/tone.mp3"))["loadType"] == "track"
+        assert site6.peers == ["::1", "::1"]
+        details = (await status(http, node))["details"]
+        assert details["ipBlock"] == {"type": "Inet6Address", "size": "1"}
+        assert details["currentAddress"] == "/0:0:0:0:0:0:0:1"
+
+    async def test_an_ipv4_only_host_falls_back_to_the_systems_address(
+        self, make_node: NodeFactory, http: aiohttp.ClientSession, site: Site
+    ) -> None:
+        node = await make_node(ratelimit("NanoSwitch", ("2001:db8::/64",)))
+        assert (await load(http, node, site.url + "/tone.mp3"))["loadType"] == "track"
+        assert site.peers == ["127.0.0.1", "127.0.0.1"]

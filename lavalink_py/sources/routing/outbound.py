@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import errno
 import functools
+import ipaddress
 import logging
 import random
 import socket
@@ -23,6 +24,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -34,6 +36,8 @@ from lavalink_py.sources.routing.planner import RoutePlanner, build_planner
 
 log = logging.getLogger(__name__)
 
+_HOST_CACHE_NS = 60 * 1_000_000_000
+_HOST_CACHE_SIZE = 1024
 DEFAULT_RETRY_LIMIT = 10  # lavaplayer's YoutubeIpRotatorSetup.DEFAULT_RETRY_LIMIT
 UNLIMITED_RETRIES = sys.maxsize
 
@@ -56,6 +60,7 @@ class Outbound:
         self._mono_ns = mono_ns
         self._wall_ms = wall_ms
         self.rate_limits = 0  # 429s seen by routed requests
+        self._ipv6_hosts: dict[str, tuple[bool, int]] = {}  # host -> (has an IPv6 address, until when, ns)
 
     @property
     def enabled(self) -> bool:
@@ -67,12 +72,43 @@ class Outbound:
             return None
         return str(self.planner.choose(now_ns=self._mono_ns(), now_ms=self._wall_ms()))
 
+    async def address_for(self, url: str) -> str | None:
+        """`address()` for a request to `url`; None (the system's own address) when the planner's block is IPv6 and
+        the host has no IPv6 address, as Lavalink ("Falling back to unbalanced IPv4")."""
+        if self.planner is None:
+            return None
+        if self.planner.block.version == 6:
+            host = urlsplit(url).hostname
+            if host and not await self._has_ipv6(host):
+                log.warning("Could not look up AAAA record for %s. Falling back to unbalanced IPv4.", host)
+                return None
+        return self.address()
+
+    async def _has_ipv6(self, host: str) -> bool:
+        try:
+            return ipaddress.ip_address(host).version == 6
+        except ValueError:
+            pass
+        now = self._mono_ns()
+        cached = self._ipv6_hosts.get(host)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            found = bool(await asyncio.get_running_loop().getaddrinfo(host, None, family=socket.AF_INET6,
+                                                                       type=socket.SOCK_STREAM))
+        except (OSError, UnicodeError):
+            found = False
+        if len(self._ipv6_hosts) >= _HOST_CACHE_SIZE:
+            self._ipv6_hosts.clear()
+        self._ipv6_hosts[host] = (found, now + _HOST_CACHE_NS)
+        return found
+
     def rate_limited(self, address: str | None, *, search: bool, retries_done: int) -> bool:
         """A 429 (or an unbindable address) answered the attempt from `address`: mark it; True = try again."""
         self.rate_limits += 1
-        if self.planner is None:
-            return False
-        if address is not None and (not search or self.planner.search_triggers_fail):
+        if self.planner is None or address is None:
+            return False  # not routed (no planner, or an IPv6 planner and an IPv4-only host): nothing to rotate
+        if not search or self.planner.search_triggers_fail:
             log.warning("Rate limit reached, marking address /%s as failing", address)
             self.planner.mark_failing(parse_address(address), now_ms=self._wall_ms(), now_ns=self._mono_ns())
         return retries_done < self.retry_limit
@@ -88,19 +124,15 @@ class Outbound:
         if self.planner is not None:
             self.planner.free_all()
 
-    def ffmpeg_options(self) -> dict[str, str]:
-        """FFmpeg's tcp `local_addr` (passed down by its http and HLS layers) for one open."""
-        address = self.address()
-        return {} if address is None else {"local_addr": address}
-
-    def routed_stream(self, spec: StreamSpec) -> StreamSpec:
-        """`spec` opened from the planner's address, reporting a 429 back to it. Call on the event loop: the report
-        comes from the decoder's thread and is handed back to this loop, where the planner lives."""
-        options = self.ffmpeg_options()
-        if not options:
+    async def routed_stream(self, spec: StreamSpec) -> StreamSpec:
+        """`spec` opened from the planner's address (FFmpeg's tcp `local_addr`, which its http and HLS layers pass
+        down), reporting a 429 back to it: the report comes from the decoder's thread and is handed to this loop,
+        where the planner lives."""
+        address = await self.address_for(spec.url)
+        if address is None:
             return spec
         loop = asyncio.get_running_loop()
-        address = options["local_addr"]
+        options = {"local_addr": address}
 
         def report() -> None:
             loop.call_soon_threadsafe(functools.partial(self.rate_limited, address, search=False, retries_done=0))
@@ -113,13 +145,15 @@ class Outbound:
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """`default.get(url)`, or with a planner from its address, trying the next one after a 429. The last 429
         is handed back when the retries are spent, so the caller reports it as any other status."""
-        if self.planner is None:
+        address = await self.address_for(str(url))
+        if address is None:
             async with default.get(url, **kwargs) as response:
                 yield response
             return
         retries = 0
         while True:
-            address = self.address()
+            if retries:
+                address = self.address()
             assert address is not None
             family = socket.AF_INET6 if ":" in address else socket.AF_INET
             connector = aiohttp.TCPConnector(local_addr=(address, 0), family=family, force_close=True)

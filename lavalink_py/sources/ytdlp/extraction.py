@@ -210,8 +210,8 @@ class YtdlpRunner:
     async def run(self, request: ExtractRequest) -> dict[str, Any]:
         """One extraction; with a route planner from its address, again from the next after a 429."""
         retries = 0
+        address = await self.outbound.address_for(request.url)
         while True:
-            address = self.outbound.address()
             try:
                 return await self._run_once(request, address)
             except Exception as exc:
@@ -220,6 +220,7 @@ class YtdlpRunner:
                 if not self.outbound.rate_limited(address, search=request.search, retries_done=retries):
                     raise
             retries += 1
+            address = self.outbound.address()
 
     async def _run_once(self, request: ExtractRequest, source_address: str | None) -> dict[str, Any]:
         options = ydl_options(request, socket_timeout_s=self._socket_timeout_s)

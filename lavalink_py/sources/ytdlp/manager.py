@@ -137,7 +137,7 @@ class YtdlpSourceManager:
 
     async def open_stream(self, info: TrackInfo) -> StreamSpec:
         # The media request leaves from the route planner's address too (the cached spec stays unbound).
-        return self.runner.outbound.routed_stream(await self._stream(info))
+        return await self.runner.outbound.routed_stream(await self._stream(info))
 
     async def _stream(self, info: TrackInfo) -> StreamSpec:
         key = self._cache_key(info)
