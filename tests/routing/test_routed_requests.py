@@ -354,3 +354,25 @@ class TestIpv6:
         node = await make_node(ratelimit("NanoSwitch", ("2001:db8::/64",)))
         assert (await load(http, node, site.url + "/tone.mp3"))["loadType"] == "track"
         assert site.peers == ["127.0.0.1", "127.0.0.1"]
+
+
+class TestUnbindable:
+    """An address the machine does not have (EADDRNOTAVAIL, Java's BindException) is marked failing too."""
+
+    async def test_http_source(self, make_node: NodeFactory, http: aiohttp.ClientSession, site: Site) -> None:
+        node = await make_node(ratelimit(blocks=("192.0.2.0/31",)))  # TEST-NET-1: never a local address
+        result = await load(http, node, site.url + "/tone.mp3")
+        assert result["loadType"] == "error"
+        assert site.peers == []
+        failing = {f["failingAddress"] for f in (await status(http, node))["details"]["failingAddresses"]}
+        assert failing == {"/192.0.2.0", "/192.0.2.1"}
+
+    async def test_ytdlp(self, site: Site) -> None:
+        with ThreadPoolExecutor(1) as executor:
+            outbound = build_outbound(RateLimitSettings(ip_blocks=("192.0.2.0/31", "192.0.2.4/32")))
+            runner = YtdlpRunner(executor, ytdlp_extract, timeout_s=30, socket_timeout_s=10, outbound=outbound)
+            with pytest.raises(Exception, match="free ip"):
+                await runner.run(ExtractRequest(site.url + "/page"))
+        status = outbound.status()
+        assert status is not None
+        assert {f.address for f in status.failing} == {"/192.0.2.0", "/192.0.2.1", "/192.0.2.4"}

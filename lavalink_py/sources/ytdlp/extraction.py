@@ -8,6 +8,7 @@ call outlives `timeout_s`, or whatever a broken extractor raises; `errors.py` tu
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import logging
 import sys
@@ -215,7 +216,7 @@ class YtdlpRunner:
             try:
                 return await self._run_once(request, address)
             except Exception as exc:
-                if not is_rate_limited(exc):
+                if not is_rate_limited(exc) and not is_unbindable(exc):
                     raise
                 if not self.outbound.rate_limited(address, search=request.search, retries_done=retries):
                     raise
@@ -238,6 +239,24 @@ class YtdlpRunner:
 def is_rate_limited(exc: BaseException) -> bool:
     """yt-dlp's failure came from an HTTP 429: DownloadError -> ExtractorError -> HTTPError(status=429), the
     chain held in `exc_info`, `cause` and `__cause__` depending on where it was raised."""
+    return any(
+        getattr(error, "status", None) == 429 or getattr(getattr(error, "response", None), "status", None) == 429
+        for error in _chain(exc)
+    )
+
+
+def is_unbindable(exc: BaseException) -> bool:
+    """The `source_address` is not one of this machine's (EADDRNOTAVAIL): the route planner marks it failing."""
+    return any(
+        (isinstance(error, OSError) and error.errno == errno.EADDRNOTAVAIL)
+        or "Cannot assign requested address" in str(error)  # yt-dlp's TransportError keeps only the text
+        for error in _chain(exc)
+    )
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and every exception it wraps, however yt-dlp wrapped it."""
+    found: list[BaseException] = []
     seen: set[int] = set()
     pending: list[object] = [exc]
     while pending:
@@ -245,12 +264,9 @@ def is_rate_limited(exc: BaseException) -> bool:
         if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
-        status = getattr(current, "status", None)
-        response = getattr(current, "response", None)
-        if status == 429 or getattr(response, "status", None) == 429:
-            return True
+        found.append(current)
         exc_info = getattr(current, "exc_info", None)
         if isinstance(exc_info, tuple) and len(exc_info) >= 2:
             pending.append(exc_info[1])
         pending.extend((getattr(current, "cause", None), current.__cause__, current.__context__))
-    return False
+    return found
