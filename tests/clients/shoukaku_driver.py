@@ -130,7 +130,10 @@ class ShoukakuDriver:
 
 
 @contextlib.asynccontextmanager
-async def shoukaku_driver(node: RunningNode, server: FakeVoiceServer) -> AsyncIterator[ShoukakuDriver]:
+async def shoukaku_driver(
+    node: RunningNode, server: FakeVoiceServer, *, port: int | None = None, options: dict[str, Any] | None = None
+) -> AsyncIterator[ShoukakuDriver]:
+    """Shoukaku connected to `node` (or to `port` on 127.0.0.1, e.g. a proxy in front of it), with extra options."""
     executable = shutil.which("node")
     assert executable is not None, "node (v18+) is needed: scripts/test.sh installs it"
     assert (JS_DIR / "node_modules" / "shoukaku").is_dir(), "run scripts/test.sh (npm ci in tests/clients/js)"
@@ -143,7 +146,8 @@ async def shoukaku_driver(node: RunningNode, server: FakeVoiceServer) -> AsyncIt
     )
     js = NodeProcess(process)
     try:
-        ready = await js.call("connect", url=node.url.removeprefix("http://"), password=node.password, userId=USER_ID)
+        url = node.url.removeprefix("http://") if port is None else f"127.0.0.1:{port}"
+        ready = await js.call("connect", url=url, password=node.password, userId=USER_ID, options=options or {})
         assert ready["resumed"] is False
         yield ShoukakuDriver(js)
     finally:

@@ -29,11 +29,6 @@ DRIVERS: dict[str, OpenDriver] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def trust_test_ca(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SSL_CERT_FILE", str(FakeVoiceServer.ca_file()))
-
-
 @pytest.fixture
 async def track_url(tmp_path: Path) -> AsyncIterator[str]:
     async with sweep_server(tmp_path) as url:

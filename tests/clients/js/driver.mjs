@@ -56,11 +56,12 @@ const players = new Map();
 const playerEvents = ['start', 'end', 'exception', 'stuck', 'closed', 'resumed'];
 
 const commands = {
-    async connect({ url, password, userId }) {
+    async connect({ url, password, userId, options }) {
         gateway = new FakeGateway(userId, null);
         shoukaku = new Shoukaku(gateway, [{ name: 'lavalink_py', url, auth: password }], {
-            reconnectTries: 1, restTimeout: 30,
+            reconnectTries: 1, restTimeout: 30, ...options,
         });
+        shoukaku.on('ready', (name, resumed) => write({ event: 'ready', data: { name, resumed } }));
         shoukaku.on('error', (name, error) => write({ event: 'error', data: { name, error: String(error) } }));
         shoukaku.on('close', (name, code, reason) => write({ event: 'close', data: { name, code, reason } }));
         return await new Promise((resolve) => {
