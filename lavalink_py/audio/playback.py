@@ -98,9 +98,19 @@ class Playback:
             self._swap_pending(self._new_stream(target.spec, position_ms, target.end_ms), skip=False)
 
     def set_end_time(self, end_ms: int | None) -> None:
+        """An earlier endTime applies in place: the next tick at or past it ends the track (at once when it has
+        passed already), with no reopen. A later or no endTime needs frames the stream never made: reopen here."""
         target = self._target
-        if target is not None:
-            self._swap_pending(self._new_stream(target.spec, self.position_ms, end_ms), skip=True)
+        if target is None:
+            return
+        later = end_ms is None or (target.end_ms is not None and end_ms > target.end_ms)
+        if later:
+            if end_ms != target.end_ms:
+                self._swap_pending(self._new_stream(target.spec, self.position_ms, end_ms), skip=True)
+            return
+        for stream in (self._current, self._pending):
+            if stream is not None:
+                stream.end_ms = end_ms  # the producer stops there too (an int store: safe across the thread)
 
     def set_volume(self, volume: int) -> None:
         if not 0 <= volume <= 1000:
@@ -229,7 +239,9 @@ class Playback:
             if self._pending is not None:
                 self._refill(self._pending)
         sink = self.sink
-        if sink is None or self._paused:
+        if sink is None or self._paused or not sink.ready:
+            # Not ready (voice still connecting or reconnecting, DAVE group forming): frames wait in the buffer so
+            # the listener hears the track from where it is, and the position stands still meanwhile.
             current = self._current
             # A track that failed before its first frame is reported even with no one listening, as lavaplayer
             # reports a source error from its decoding thread whether or not frames are being pulled.
@@ -240,6 +252,10 @@ class Playback:
         if current is None:
             # Still opening the first track: no frame yet counts towards "stuck", not towards nulled.
             return IDLE if self._pending is None else self._starved(self._pending)
+        end_ms = current.end_ms
+        if end_ms is not None and current.start_ms + current.sent * FRAME_MS >= end_ms:
+            self._end_time_reached(current)
+            return IDLE
         buffer = current.buffer
         frame = buffer.pop()
         if frame is None:
@@ -281,6 +297,13 @@ class Playback:
             return IDLE  # still opening: Lavalink counts nulled frames only once audio flows
         self.frames_nulled += 1
         return NULLED
+
+    def _end_time_reached(self, current: TrackStream) -> None:
+        self._close(current)
+        self._current = None
+        self._silence()
+        if self.listener is not None:
+            self.listener.on_track_end(EndReason.FINISHED)
 
     def _end(self, current: TrackStream) -> None:
         self._current = None
