@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import numpy as np
 import pytest
+from aiohttp import web
 
 from tests.audio.media import RATE_OUT, best_lag, opus_packets, rms, sweep, write_media
 from tests.fakes.discord_voice.listener import SimulatedListener
@@ -33,6 +34,7 @@ MEDIA = {  # file -> (codec, sample rate, seconds); the sweep of tests/audio/med
     "long.flac": ("flac", 48_000, 6.0),
     "long.mp3": ("libmp3lame", 44_100, 6.0),
     "long.ogg": ("libopus", 48_000, 6.0),
+    "radio.ogg": ("libopus", 48_000, 9.0),
 }
 
 
@@ -49,12 +51,40 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@contextlib.asynccontextmanager
+async def serve_chunked(files: dict[str, bytes]) -> AsyncIterator[str]:
+    """Serve files with chunked transfer and no length, as a radio does: the node sees a stream (isStream)."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "audio/ogg"})
+        await response.prepare(request)
+        data = files[request.match_info["name"]]
+        for start in range(0, len(data), 4096):
+            await response.write(data[start : start + 4096])
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/{name}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def tracks(media_dir: Path) -> AsyncIterator[dict[str, str]]:
-    """Identifiers: local paths by name, and the same files over HTTP as `http-<name>`."""
-    async with serve_directory(media_dir) as url:
-        local = {name.replace(".", "-"): str(media_dir / name) for name in MEDIA}
-        yield {**local, **{f"http-{name.replace('.', '-')}": f"{url}/{name}" for name in MEDIA}}
+    """Identifiers: local paths by name, the same files over HTTP as `http-<name>`, and chunked (a stream)
+    as `live-<name>`."""
+    files = {name: (media_dir / name).read_bytes() for name in MEDIA}
+    async with serve_directory(media_dir) as url, serve_chunked(files) as live:
+        ids = {name.replace(".", "-"): str(media_dir / name) for name in MEDIA}
+        ids |= {f"http-{name.replace('.', '-')}": f"{url}/{name}" for name in MEDIA}
+        yield ids | {f"live-{name.replace('.', '-')}": f"{live}/{name}" for name in MEDIA}
 
 
 @dataclass
@@ -111,7 +141,7 @@ def heard(listener: SimulatedListener) -> np.ndarray[Any, np.dtype[np.float64]]:
     return listener.pcm().astype(np.float64)
 
 
-REFERENCE = sweep(6.0, RATE_OUT)
+REFERENCE = sweep(9.0, RATE_OUT)  # the longest file
 
 
 def content_s(pcm: np.ndarray[Any, np.dtype[np.float64]], frame: int) -> float:
@@ -170,6 +200,41 @@ async def test_volume_on_a_passthrough_track_transcodes_and_returns(
     loud = rms(pcm[10 * FRAME : (first_t - 2) * FRAME])
     quiet = rms(pcm[(first_t + 2) * FRAME : (last_t - 2) * FRAME])
     assert 20 * np.log10(quiet / loud) == pytest.approx(-7.6, abs=0.5)
+
+
+async def test_volume_on_a_live_opus_stream_is_heard_at_once(
+    node: RunningNode, tracks: dict[str, str], media_dir: Path
+) -> None:
+    """A stream cannot be reopened at a position: the frames already buffered (seconds of them) are re-volumed."""
+    own = opus_packets(media_dir / "radio.ogg")
+    own_set = set(own)
+    async with call(node) as session:
+        await session.play(tracks["live-radio-ogg"])
+        await session.frames_reach(40)
+        player = await session.patch({"volume": 50})
+        assert player["track"]["info"]["isStream"]
+        switched = len(session.listener.frames)
+        await session.frames_reach(switched + 60)
+        await session.patch({"volume": 100})
+        back = len(session.listener.frames)
+        assert await session.ended() == "finished"
+        frames = [f.opus for f in session.listener.frames]
+        pcm = heard(session.listener)
+
+    mask = "".join("o" if frame in own_set else "t" for frame in frames)
+    # Transcoded from the change on (the buffered frames re-encoded), the file's own packets again once the
+    # frames buffered at the return to 100 have played.
+    assert re.fullmatch(r"o+t+o+", mask), mask
+    first_t = mask.index("t")
+    # Heard after the 10 frames kept (200 ms) plus the job's latency (none measurable on a quiet machine).
+    assert switched <= first_t <= switched + 25
+    assert len(frames) == len(own)
+    assert not continuity_errors_ms(pcm, range(2, len(frames) - 8))  # no gap, no jump at any junction
+    loud = rms(pcm[10 * FRAME : (switched - 2) * FRAME])
+    quiet = rms(pcm[(first_t + 2) * FRAME : (back - 2) * FRAME])
+    again = rms(pcm[(back + 25) * FRAME : (back + 60) * FRAME])
+    assert 20 * np.log10(quiet / loud) == pytest.approx(-7.6, abs=0.5)
+    assert 20 * np.log10(again / loud) == pytest.approx(0.0, abs=0.5)
 
 
 # -- endTime ---------------------------------------------------------------------------------------------------------

@@ -84,6 +84,10 @@ def apply_gain(block: Int16Pcm, volume: int, filters: FilterChain | None) -> Int
     return apply_volume(block, volume)
 
 
+# libopus at 48 kHz ("audio" application) hands out its input delayed by this many samples (2.5 ms + 4 ms).
+ENCODER_LOOKAHEAD = 312
+
+
 class OpusEncoder:
     def __init__(self, complexity: int, bitrate: int) -> None:
         self._native = None if libopus.LIB is None else libopus.CtypesOpusEncoder(libopus.LIB, complexity, bitrate)

@@ -9,8 +9,12 @@ Switch artefacts: passthrough -> encoding decodes from a container seek to the c
 the page/keyframe before it, samples before the position discarded), so the decoder is warm by the first sent
 frame. The listener's decoder, though, carries state from the source's encoder into our encoder's first frame
 (and back on the return switch): at most one 20 ms frame may carry a faint click; no frame is missing.
-A live stream cannot be reopened at a position, so there volume/filters apply in place from the next batch
-(up to `frame_buffer_ms` later).
+A live stream (isStream: a radio, or any HTTP body without a length) cannot be reopened at a position, so it
+changes in place: the stream leaves passthrough (or rejoins it) at its next packet, and a volume change also
+re-volumes the frames already buffered past the next RESTYLE_KEEP_FRAMES (restyle.py), so it is heard within
+200 ms rather than after the whole buffer. Before this, volume on such a stream changed nothing while it was
+passed through: the in-place path set the stream's volume but never left passthrough. A filter change on a live
+stream applies to frames made after it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from lavalink_py.audio.sinks import FrameSink
 from lavalink_py.sources.base import StreamSpec
 
 log = logging.getLogger(__name__)
+
+RESTYLE_KEEP_FRAMES = 10  # a live stream's volume change is heard after at most these frames (200 ms)
 
 
 class PlaybackListener(Protocol):
@@ -182,8 +188,13 @@ class Playback:
         if target is not None and not target.spec.is_live:
             self._swap_pending(self._new_stream(target.spec, self.position_ms, target.end_ms), skip=True)
         elif target is not None:
-            # A live stream cannot be reopened at a position: apply to frames not yet produced.
-            target.volume, target.filters = self._volume, self._filters
+            # A live stream cannot be reopened at a position: it changes in place, passthrough included. A volume
+            # change also re-volumes the frames already buffered (all but the next RESTYLE_KEEP_FRAMES), so it is
+            # heard as soon; a filter change applies to frames made after it.
+            target.filters = self._filters
+            if target.wanted_volume != self._volume:
+                target.wanted_volume = self._volume
+                self._cpu.submit(target.restyle, RESTYLE_KEEP_FRAMES)
 
     def _swap_pending(self, stream: TrackStream, skip: bool) -> None:
         if self._pending is not None:

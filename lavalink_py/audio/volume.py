@@ -42,6 +42,16 @@ def volume_gain_db(volume: int) -> float:
     return -math.inf if multiplier == 0 else 20 * math.log10(multiplier / _FIXED_ONE)
 
 
+def change_volume(block: npt.NDArray[np.int16], old: int, new: int) -> npt.NDArray[np.int16]:
+    """Samples made at volume `old` brought to `new` (lavaplayer's `applyVolume(initial, target)`): the old
+    multiplier is divided out first, except at 0, where nothing is left to recover."""
+    multiplier = volume_multiplier(old)
+    if multiplier not in (0, _FIXED_ONE):
+        product = block.astype(np.int64) * _FIXED_ONE
+        block = np.clip(np.sign(product) * (np.abs(product) // multiplier), -32768, 32767).astype(np.int16)
+    return apply_volume(block, new)
+
+
 def apply_volume(block: npt.NDArray[np.int16], volume: int) -> npt.NDArray[np.int16]:
     """`block` (any shape of s16 samples) at `volume`; volume 100 returns it untouched."""
     multiplier = volume_multiplier(volume)
