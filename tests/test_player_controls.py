@@ -240,7 +240,7 @@ async def test_volume_on_a_live_opus_stream_is_heard_at_once(
 # -- endTime ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["long-flac", "http-long-mp3", "http-long-ogg"])
+@pytest.mark.parametrize("kind", ["long-flac", "http-long-mp3", "http-long-ogg", "live-long-ogg"])
 async def test_end_time_set_mid_track_ends_there(node: RunningNode, tracks: dict[str, str], kind: str) -> None:
     async with call(node) as session:
         await session.play(tracks[kind])
@@ -253,6 +253,7 @@ async def test_end_time_set_mid_track_ends_there(node: RunningNode, tracks: dict
     # The listener heard the track from 0 ms to endTime: 200 frames of 20 ms, the last one ending at 4.0 s.
     assert abs(frames * 20 - 4000) <= 20
     assert content_s(pcm, frames - 6) + 6 * 0.020 == pytest.approx(4.0, abs=0.020)
+    assert not continuity_errors_ms(pcm, range(2, frames - 8))  # the track went on where it was
 
 
 @pytest.mark.parametrize("kind", ["long-flac", "http-long-ogg"])
@@ -266,9 +267,10 @@ async def test_end_time_already_passed_ends_at_once(node: RunningNode, tracks: d
         assert len(session.listener.frames) - at_patch <= 2
 
 
-async def test_end_time_extended_and_removed_plays_on(node: RunningNode, tracks: dict[str, str]) -> None:
+@pytest.mark.parametrize("kind", ["sweep-flac", "live-sweep-ogg"])
+async def test_end_time_extended_and_removed_plays_on(node: RunningNode, tracks: dict[str, str], kind: str) -> None:
     async with call(node) as session:
-        await session.play(tracks["sweep-flac"], endTime=1000)
+        await session.play(tracks[kind], endTime=1000)
         await session.frames_reach(20)
         await session.patch({"endTime": 2000})
         await session.frames_reach(60)

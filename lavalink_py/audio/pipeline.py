@@ -185,7 +185,9 @@ class TrackStream:
         return FINISHED
 
     def _limit_samples(self) -> int | None:
-        if self.end_ms is None:
+        # A live stream is never reopened, so it reads on past endTime (the playback cuts there): a later endTime
+        # can then apply in place.
+        if self.end_ms is None or self.spec.is_live:
             return None
         return max(0, (self.end_ms - self.start_ms) * SAMPLE_RATE // 1000)
 

@@ -105,12 +105,13 @@ class Playback:
 
     def set_end_time(self, end_ms: int | None) -> None:
         """An earlier endTime applies in place: the next tick at or past it ends the track (at once when it has
-        passed already), with no reopen. A later or no endTime needs frames the stream never made: reopen here."""
+        passed already), with no reopen. A later or no endTime needs frames the stream never made: reopen here,
+        except on a live stream, which cannot be reopened at a position and reads on past its endTime instead."""
         target = self._target
         if target is None:
             return
         later = end_ms is None or (target.end_ms is not None and end_ms > target.end_ms)
-        if later:
+        if later and not target.spec.is_live:
             if end_ms != target.end_ms:
                 self._swap_pending(self._new_stream(target.spec, self.position_ms, end_ms), skip=True)
             return
