@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from aiohttp import web
 
 from lavalink_py import __version__
-from lavalink_py.api import middleware, tickers, websocket
+from lavalink_py.api import middleware, openapi, tickers, websocket
 from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
@@ -178,7 +178,7 @@ def build_app(
     app[OPTIONS], app[NODE], app[COUNTERS], app[METRICS] = options, node, counters, metrics
     app[READINESS] = readiness = Readiness()
     app[websocket.SOCKETS] = weakref.WeakSet()
-    for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):
+    for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes, openapi.routes):
         app.add_routes(table)
     thresholds = settings.health.thresholds
     health_thresholds = HealthThresholds(
