@@ -171,7 +171,14 @@ def _node_paths() -> dict[str, Schema]:
                 "Open the session's WebSocket (headers `User-Id`, `Client-Name`, `Session-Id` to resume)",
                 {
                     "101": {"description": "Switching protocols; the response has `Session-Resumed: true|false`"},
-                    "400": {"description": "`User-Id` missing or not a snowflake (no body)"},
+                    "400": {
+                        **_json(
+                            ref("Error"),
+                            "`User-Id` missing or not a snowflake (no body, as Lavalink), or an "
+                            "upgrade request that breaks RFC 6455 (error body)",
+                        ),
+                        "x-body-optional": True,
+                    },
                 },
             )
         },
