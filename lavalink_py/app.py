@@ -14,7 +14,8 @@ from aiohttp import web
 
 from lavalink_py import __version__
 from lavalink_py.api import middleware, openapi, tickers, websocket
-from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
+from lavalink_py.api.auth import AuthWarnings
+from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
@@ -79,7 +80,7 @@ def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
         registry.register(http)
     if enabled.local:
         # Playlist files on disk name their entries by URL, which the HTTP source opens (as lavaplayer does).
-        registry.register(LocalSourceManager(http=http))
+        registry.register(LocalSourceManager(http=http, directories=server.local_directories))
     return registry
 
 
@@ -176,6 +177,7 @@ def build_app(
         ],
     )
     app[OPTIONS], app[NODE], app[COUNTERS], app[METRICS] = options, node, counters, metrics
+    app[AUTH_WARNINGS] = AuthWarnings()
     app[READINESS] = readiness = Readiness()
     app[websocket.SOCKETS] = weakref.WeakSet()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes, openapi.routes):
@@ -222,6 +224,7 @@ def build_metrics_port_app(main: web.Application, settings: Settings) -> web.App
         metrics_auth=options.metrics_auth,
     )
     app[COUNTERS] = main[COUNTERS]
+    app[AUTH_WARNINGS] = main[AUTH_WARNINGS]
     app.router.add_get(settings.metrics.prometheus.endpoint, make_metrics_handler(main[METRICS]))
     return app
 
