@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import struct
 from typing import Any
 
 import aiohttp
-import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,7 +110,7 @@ def _server_messages(data: bytes) -> list[Any]:
         payload = data[pos : pos + length]
         pos += length
         if opcode == 0x1 and len(payload) == length:
-            messages.append(orjson.loads(payload))
+            messages.append(json.loads(payload))
     return messages
 
 
