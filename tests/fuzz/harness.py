@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
@@ -17,7 +16,7 @@ import aiohttp
 
 from tests.media import write_audio
 from tests.node import LavalinkSocket, NodeFactory, RunningNode, connect, running_nodes
-from tests.openapi_check import ResponseChecker, checking_middleware
+from tests.openapi_check import ResponseChecker, checking_middleware, parse_json
 
 T = TypeVar("T")
 
@@ -96,7 +95,7 @@ class FuzzNode:
         async with self.http.request(method, url, data=body, headers=sent) as response:
             raw = await response.read()
             is_json = response.content_type == "application/json"
-            return response.status, json.loads(raw) if is_json and raw else None
+            return response.status, parse_json(raw) if is_json and raw else None
 
     def check_node_answers(self) -> None:
         """The node still serves REST, the fuzz session's socket is open, and every message it got is well formed."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import os
 import struct
 from typing import Any
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 from tests.fuzz import strategies as fs
 from tests.fuzz.harness import FuzzNode
 from tests.node import USER_ID, wait_until
-from tests.openapi_check import ResponseChecker
+from tests.openapi_check import ResponseChecker, parse_json
 
 settings.load_profile("fuzz")
 
@@ -110,7 +109,7 @@ def _server_messages(data: bytes) -> list[Any]:
         payload = data[pos : pos + length]
         pos += length
         if opcode == 0x1 and len(payload) == length:
-            messages.append(json.loads(payload))
+            messages.append(parse_json(payload))
     return messages
 
 
