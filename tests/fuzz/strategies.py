@@ -4,6 +4,7 @@ the first check and reach the deeper ones) with values of the wrong type, range,
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import struct
 from typing import Any
@@ -118,6 +119,7 @@ encoded_tracks = valid_encoded | mutated_encoded() | garbage_encoded
 # --- identifiers -------------------------------------------------------------------------------------------------
 
 
+@functools.cache
 def identifiers(media: str) -> st.SearchStrategy[str]:
     """What loadtracks can be asked, kept off the network: closed local ports, the test's own files, nonsense."""
     prefixes = st.sampled_from(["ytsearch:", "ytmsearch:", "scsearch:", "bcsearch:", "spsearch:", "local:", ""])
@@ -176,6 +178,7 @@ filters = st.fixed_dictionaries(
 )
 
 
+@functools.cache
 def player_updates(media: str) -> st.SearchStrategy[Json]:
     ints = st.integers(-5, 2000) | INTEGERS
     track = st.fixed_dictionaries(

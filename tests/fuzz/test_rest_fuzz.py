@@ -69,7 +69,7 @@ def _destroy(fuzz: FuzzNode, guild: int) -> None:
     assert status == 204, body
 
 
-@settings(max_examples=300)
+@settings(max_examples=250)
 @given(data=st.data(), content_type=fs.content_types, no_replace=st.booleans())
 def test_player_patch(fuzz: FuzzNode, data: st.DataObject, content_type: str, no_replace: bool) -> None:
     body = data.draw(fs.player_updates(str(fuzz.media)), label="body")
@@ -115,7 +115,7 @@ def test_loadtracks(fuzz: FuzzNode, data: st.DataObject) -> None:
         assert (status, decoded["info"]) == (200, result["data"]["info"])
 
 
-@settings(max_examples=300)
+@settings(max_examples=200)
 @given(info=fs.track_infos)
 def test_encoded_tracks_round_trip(fuzz: FuzzNode, info: TrackInfo) -> None:
     try:
@@ -130,7 +130,7 @@ def test_encoded_tracks_round_trip(fuzz: FuzzNode, info: TrackInfo) -> None:
     assert (status, tracks) == (200, [track, track])
 
 
-@settings(max_examples=300)
+@settings(max_examples=200)
 @given(encoded=fs.encoded_tracks | fs.mutated_encoded())
 def test_any_encoded_track(fuzz: FuzzNode, encoded: str) -> None:
     url = fuzz.node.url

@@ -136,7 +136,7 @@ async def _handshake_then_frames(fuzz: FuzzNode, headers: dict[bytes, bytes], se
         writer.close()
 
 
-@settings(max_examples=200)
+@settings(max_examples=150)
 @given(data=st.data(), sent=st.lists(frames(), max_size=4))
 def test_handshake_then_any_frames(fuzz: FuzzNode, data: st.DataObject, sent: list[bytes]) -> None:
     headers = data.draw(handshake_headers(fuzz.node.password), label="headers")
