@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -13,6 +14,7 @@ from lavalink_py.protocol import json_text
 
 # What Lavalink's JSON converters read (KotlinSerializationJsonHttpMessageConverter, MappingJackson2...).
 ACCEPTED = "application/json, application/*+json"
+_PARSE_INLINE_BYTES = 64 * 1024
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -43,7 +45,10 @@ async def read_json(request: web.Request) -> Any:
     if not raw:
         raise ApiError(400, "Required request body is missing")
     try:
-        return json_text.loads(raw)
+        # A large body (up to aiohttp's 1 MiB) takes a while to check and parse: off the event loop.
+        if len(raw) <= _PARSE_INLINE_BYTES:
+            return json_text.loads(raw)
+        return await asyncio.to_thread(json_text.loads, raw)
     except json_text.JsonDepthError as exc:
         raise ApiError(400, f"JSON parse error: {exc}") from exc
     except orjson.JSONDecodeError as exc:
