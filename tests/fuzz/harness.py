@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
@@ -19,6 +20,11 @@ from tests.node import LavalinkSocket, NodeFactory, RunningNode, connect, runnin
 from tests.openapi_check import ResponseChecker, checking_middleware, parse_json
 
 T = TypeVar("T")
+
+def examples(count: int) -> int:
+    """`count` Hypothesis examples, times LAVALINK_PY_FUZZ_SCALE (default 1) for a longer run by hand or nightly."""
+    return max(1, round(count * float(os.environ.get("LAVALINK_PY_FUZZ_SCALE", "1"))))
+
 
 # Generous: a busy machine slows a request, it must never fail one.
 REQUEST_TIMEOUT_S = 30.0

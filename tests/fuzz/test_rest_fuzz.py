@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lavalink_py.protocol.track import TrackInfo, track_info_json
 from lavalink_py.protocol.track_codec import TrackEncodeError, encode_track
 from tests.fuzz import strategies as fs
-from tests.fuzz.harness import FuzzNode
+from tests.fuzz.harness import FuzzNode, examples
 
 settings.load_profile("fuzz")
 
@@ -69,7 +69,7 @@ def _destroy(fuzz: FuzzNode, guild: int) -> None:
     assert status == 204, body
 
 
-@settings(max_examples=250)
+@settings(max_examples=examples(250))
 @given(data=st.data(), content_type=fs.content_types, no_replace=st.booleans())
 def test_player_patch(fuzz: FuzzNode, data: st.DataObject, content_type: str, no_replace: bool) -> None:
     body = data.draw(fs.player_updates(str(fuzz.media)), label="body")
@@ -89,7 +89,7 @@ def test_player_patch(fuzz: FuzzNode, data: st.DataObject, content_type: str, no
         assert without_time(after) == without_time(answer)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(body=fs.session_updates, content_type=fs.content_types)
 def test_session_patch(fuzz: FuzzNode, body: Any, content_type: str) -> None:
     url = f"{fuzz.node.url}/v4/sessions/{fuzz.session_id}"
@@ -103,7 +103,7 @@ def test_session_patch(fuzz: FuzzNode, body: Any, content_type: str) -> None:
     fuzz.run(fuzz.request("PATCH", url, body=fs.dumps({"resuming": False, "timeout": 60})))
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(data=st.data())
 def test_loadtracks(fuzz: FuzzNode, data: st.DataObject) -> None:
     identifier = data.draw(fs.identifiers(str(fuzz.media)), label="identifier")
@@ -115,7 +115,7 @@ def test_loadtracks(fuzz: FuzzNode, data: st.DataObject) -> None:
         assert (status, decoded["info"]) == (200, result["data"]["info"])
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(info=fs.track_infos)
 def test_encoded_tracks_round_trip(fuzz: FuzzNode, info: TrackInfo) -> None:
     try:
@@ -130,7 +130,7 @@ def test_encoded_tracks_round_trip(fuzz: FuzzNode, info: TrackInfo) -> None:
     assert (status, tracks) == (200, [track, track])
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(encoded=fs.encoded_tracks | fs.mutated_encoded())
 def test_any_encoded_track(fuzz: FuzzNode, encoded: str) -> None:
     url = fuzz.node.url
@@ -160,7 +160,7 @@ raw_bodies = (
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(body=raw_bodies, route=st.sampled_from(["player", "session", "decodetracks"]), content_type=fs.content_types)
 def test_raw_bodies(fuzz: FuzzNode, body: bytes, route: str, content_type: str) -> None:
     guild = fuzz.next_guild()
@@ -179,7 +179,7 @@ def test_raw_bodies(fuzz: FuzzNode, body: bytes, route: str, content_type: str) 
         fuzz.run(fuzz.request("PATCH", url, body=fs.dumps({"resuming": False, "timeout": 60})))
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(
     session=st.text(max_size=20) | st.just("SESSION"),
     guild=fs.snowflakes | fs.TEXT,

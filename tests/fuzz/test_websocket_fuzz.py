@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz import strategies as fs
-from tests.fuzz.harness import FuzzNode
+from tests.fuzz.harness import FuzzNode, examples
 from tests.node import USER_ID, wait_until
 from tests.openapi_check import ResponseChecker, parse_json
 
@@ -136,7 +136,7 @@ async def _handshake_then_frames(fuzz: FuzzNode, headers: dict[bytes, bytes], se
         writer.close()
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(data=st.data(), sent=st.lists(frames(), max_size=4))
 def test_handshake_then_any_frames(fuzz: FuzzNode, data: st.DataObject, sent: list[bytes]) -> None:
     headers = data.draw(handshake_headers(fuzz.node.password), label="headers")
@@ -163,7 +163,7 @@ async def _raw_rest(fuzz: FuzzNode, method: bytes, path: bytes, headers: dict[by
         writer.close()
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(
     route=st.sampled_from(
         [
@@ -206,7 +206,7 @@ async def _send_messages(fuzz: FuzzNode, messages: list[str | bytes]) -> None:
     assert ws.close_code == aiohttp.WSCloseCode.OK
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(
     messages=st.lists(
         fs.json_values.map(lambda v: fs.dumps(v).decode()) | st.text(max_size=30) | st.binary(max_size=30),
