@@ -21,6 +21,7 @@ from tests.openapi_check import ResponseChecker, checking_middleware, parse_json
 
 T = TypeVar("T")
 
+
 def examples(count: int) -> int:
     """`count` Hypothesis examples, times LAVALINK_PY_FUZZ_SCALE (default 1) for a longer run by hand or nightly."""
     return max(1, round(count * float(os.environ.get("LAVALINK_PY_FUZZ_SCALE", "1"))))
