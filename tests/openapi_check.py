@@ -82,6 +82,13 @@ class ResponseChecker:
         except ValidationError as exc:
             raise ResponseMismatch(f"{pointer}: {exc.message} at {list(exc.absolute_path)}") from exc
 
+    def is_valid(self, instance: Any, name: str) -> bool:
+        try:
+            self.validate_schema(instance, name)
+        except ResponseMismatch:
+            return False
+        return True
+
     def validate_schema(self, instance: Any, name: str) -> None:
         """Validate against `components/schemas/<name>` (e.g. the WebSocket messages)."""
         self.validate(instance, _pointer("components", "schemas", name))
