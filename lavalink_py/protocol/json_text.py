@@ -7,20 +7,22 @@ handlers); deeper is a `JsonDepthError` with Jackson's message. Lavalink's kotli
 
 Writing: orjson writes what it can (fast path). It refuses two things a stored value may hold: nesting deeper
 than its own limit (254 levels), and strings with lone surrogates (a track title decoded from Java's modified
-UTF-8 holds them as a Java String does). For those, `dumps` walks the value with an explicit stack and writes a
-lone surrogate as a `\\uXXXX` escape, as Jackson's UTF8JsonGenerator does (it cannot be UTF-8). So whatever
-`loads` accepted, and whatever the track codec decoded, can always be written back.
+UTF-8 holds them as a Java String does). For those, `dumps` walks the value with an explicit stack, and writes
+a lone surrogate as `?`, byte for byte what Lavalink sends: its JSON is kotlinx's (which writes the char as it is,
+unescaped), turned into bytes by `String.getBytes(UTF_8)` (Spring's KotlinSerializationStringHttpMessageConverter
+for REST, Undertow's `WebSockets.sendText` for the socket), and Java's UTF-8 encoder replaces an unpaired
+surrogate with `?`. (Jackson would write `\\uD800`, but Lavalink's Track and messages never go through it; and
+some client parsers, serde_json among them, refuse a lone-surrogate escape.) So whatever `loads` accepted, and
+whatever the track codec decoded, can always be written back.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 import orjson
 
 MAX_DEPTH: Final = 1000
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'[]{}"\\')
 
 
@@ -115,16 +117,8 @@ def _string(text: str) -> bytes:
     try:
         return orjson.dumps(text)
     except orjson.JSONEncodeError:
-        pass
-    parts: list[bytes] = [b'"']
-    last = 0
-    for match in _LONE_SURROGATE.finditer(text):
-        parts.append(orjson.dumps(text[last : match.start()])[1:-1])
-        parts.append(b"\\u%04x" % ord(match.group()))
-        last = match.end()
-    parts.append(orjson.dumps(text[last:])[1:-1])
-    parts.append(b'"')
-    return b"".join(parts)
+        # Python's "replace" encodes an unpaired surrogate as "?", as Java's String.getBytes(UTF_8) does.
+        return orjson.dumps(text.encode("utf-8", "replace").decode("utf-8"))
 
 
 class _Literal:

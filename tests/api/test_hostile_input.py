@@ -244,24 +244,25 @@ def track_with_title(title: bytes) -> str:
 LONE_SURROGATE = b"bad \xed\xa0\x80 title"
 
 
-async def test_lone_surrogate_title_is_written_as_jacksons_escape(client: Client) -> None:
+async def test_lone_surrogate_title_is_written_as_lavalink_writes_it(client: Client) -> None:
     encoded = track_with_title(LONE_SURROGATE)
     async with client.http.get(
         client.node.url + "/v4/decodetrack", params={"encodedTrack": encoded}, headers=client.node.auth
     ) as response:
         assert response.status == 200
         raw = await response.read()
-    # Jackson's UTF8JsonGenerator writes a lone surrogate as a \uXXXX escape (it cannot be UTF-8).
-    assert b'"title":"bad \\ud800 title"' in raw.lower()
+    # Lavalink: kotlinx writes the char as it is, String.getBytes(UTF_8) (Spring's converter) makes it "?".
+    assert b'"title":"bad ? title"' in raw
     async with client.http.post(
         client.node.url + "/v4/decodetracks", json=[encoded, TRACK_A], headers=client.node.auth
     ) as response:
         assert response.status == 200
-        assert b"\\ud800" in (await response.read()).lower()
+        assert b'"title":"bad ? title"' in await response.read()
     status, player = await client.patch(6, {"encodedTrack": encoded})
     assert status == 200, player
     assert player["track"]["encoded"] == encoded
-    assert (await client.socket.event("TrackStartEvent"))["track"]["info"]["title"] == "bad \ud800 title"
+    # The socket too (Undertow's WebSockets.sendText encodes with String.getBytes(UTF_8)).
+    assert (await client.socket.event("TrackStartEvent"))["track"]["info"]["title"] == "bad ? title"
     assert (await client.get(6))[0] == 200
     async with client.http.delete(client.url(6), headers=client.node.auth) as response:
         assert response.status == 204
@@ -351,3 +352,32 @@ async def test_local_directories_confine_loadtracks(
     assert await load(str(allowed / "tone.wav")) == "track"
     assert await load(str(tmp_path / "secret.wav")) == "empty"
     assert await load(str(allowed / ".." / "secret.wav")) == "empty"
+
+
+async def test_the_body_is_judged_before_the_session_is_looked_up(
+    node: RunningNode, http: aiohttp.ClientSession
+) -> None:
+    # PlayerRestHandler.patchPlayer: Spring reads @RequestBody (and converts guildId) before socketContext() runs.
+    url = node.url + "/v4/sessions/nosuchsession/players/1"
+    headers = {**node.auth, "Content-Type": "text/plain"}
+    async with http.patch(url, data=b"{}", headers=headers) as response:
+        assert response.status == 415
+    async with http.patch(url, data=b"{nope", headers={**node.auth, "Content-Type": "application/json"}) as response:
+        assert response.status == 400
+    async with http.patch(url, json={}, headers=node.auth) as response:
+        assert response.status == 404
+
+
+UPGRADE = [
+    (b"Upgrade", b"websocket"),
+    (b"Connection", b"Upgrade"),
+    (b"Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+    (b"Sec-WebSocket-Version", b"13"),
+]
+
+
+@pytest.mark.parametrize("header", [b"Client-Name", b"Session-Id"])
+async def test_websocket_headers_that_are_not_utf8_are_read_not_fatal(node: RunningNode, header: bytes) -> None:
+    credentials = [(b"Authorization", node.password.encode()), (b"User-Id", USER_ID.encode())]
+    assert await raw_request(node, "GET", "/v4/websocket", credentials + UPGRADE + [(header, NOT_UTF8)]) == 101
+    assert await raw_request(node, "GET", "/v4/info", credentials) == 200
