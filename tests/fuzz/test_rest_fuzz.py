@@ -100,6 +100,8 @@ def test_session_patch(fuzz: FuzzNode, body: Any, content_type: str) -> None:
     assert status == 200
     status, answer = fuzz.run(fuzz.request("PATCH", url, body=fs.dumps(body), content_type=content_type))
     assert_answered(status, answer)
+    if content_type.startswith("application/json") and not fuzz.checker.is_valid(body, "SessionUpdate"):
+        assert status == 400, (body, answer)
     _, after = fuzz.run(fuzz.request("PATCH", url, body=b"{}"))
     assert after == (before if status >= 400 else answer)
     # Leave the fuzz session as it was: ending with its socket, so the node's teardown has nothing paused.
