@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote as _quote
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from lavalink_py.protocol.track import TrackInfo, track_info_json
@@ -37,6 +37,12 @@ def assert_answered(status: int, body: Any, path_prefix: str = "/v4/") -> None:
     if status >= 400 and body is not None:
         assert body["status"] == status
         assert body["path"].startswith(path_prefix)
+
+
+def assert_not_a_fault(result: Any) -> None:
+    """Severity `fault` is lavaplayer's "probably a bug": bad input is `common` or `suspicious`, never that."""
+    if result["loadType"] == "error":
+        assert result["data"]["severity"] != "fault", result["data"]
 
 
 def _baseline(fuzz: FuzzNode) -> tuple[int, Any]:
@@ -114,6 +120,7 @@ def test_loadtracks(fuzz: FuzzNode, data: st.DataObject) -> None:
     identifier = data.draw(fs.identifiers(str(fuzz.media)), label="identifier")
     status, result = fuzz.run(fuzz.request("GET", f"{fuzz.node.url}/v4/loadtracks?identifier={quote(identifier)}"))
     assert_answered(status, result)
+    assert_not_a_fault(result)
     if status == 200 and result["loadType"] == "track":
         encoded = result["data"]["encoded"]
         status, decoded = fuzz.run(fuzz.request("GET", f"{fuzz.node.url}/v4/decodetrack?encodedTrack={quote(encoded)}"))
@@ -215,3 +222,15 @@ def test_the_node_still_answers(fuzz: FuzzNode) -> None:
         if m["op"] == "event" and m["type"] == "TrackExceptionEvent" and m["track"]["encoded"] == fuzz.media_encoded
     ]
     assert failed == []
+
+
+@settings(max_examples=examples(150))
+@example(lines=["#EXTM3U", "#EXT-X-TARGETDURATION:2", "#EXTINF:inf,", "seg.ts", "#EXT-X-ENDLIST"], extension="m3u8")
+@given(lines=st.lists(fs.playlist_lines, max_size=8), extension=st.sampled_from(["m3u", "m3u8", "pls", "txt", "mp3"]))
+def test_playlist_files(fuzz: FuzzNode, lines: list[str], extension: str) -> None:
+    """A playlist file on disk, any content: loading it answers a load result, never a 5xx."""
+    path = fuzz.media_dir / f"list{fuzz.next_guild()}.{extension}"
+    path.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass"))
+    status, result = fuzz.run(fuzz.request("GET", f"{fuzz.node.url}/v4/loadtracks?identifier={quote(str(path))}"))
+    assert_answered(status, result)
+    assert_not_a_fault(result)
