@@ -95,7 +95,10 @@ def _parse_hls(lines: list[str], base_url: str | None) -> Hls:
         if line.startswith("#EXT-X-STREAM-INF"):
             expect_variant = True
         elif expect_variant and line and not line.startswith("#"):
-            return Hls(variant_url=urljoin(base_url, line) if base_url else line)
+            try:
+                return Hls(variant_url=urljoin(base_url, line) if base_url else line)
+            except ValueError:  # not a URL urllib can read ("http://[::1"): look for the next variant
+                continue
         elif line.startswith("#EXTINF:"):
             length_s += _seconds(line[len("#EXTINF:") :].partition(",")[0])
     if "#EXT-X-ENDLIST" in lines:

@@ -144,7 +144,7 @@ playlist_lines = st.one_of(
     st.builds(lambda d, t: f"#EXTINF:{d},{t}", st.sampled_from(["1", "-1", "inf", "nan", "1e308", "x", ""]), TEXT),
     st.builds(lambda n, u: f"File{n}={u}", st.integers(-1, 2**70), st.sampled_from(["http://127.0.0.1:1/a", "x"])),
     st.builds(lambda n, t: f"Title{n}={t}", st.integers(0, 3), TEXT),
-    st.sampled_from(["http://127.0.0.1:1/a.mp3", "https://localhost:1/s.ts", "seg.ts", "/nope.mp3", ""]),
+    st.sampled_from(["http://127.0.0.1:1/a.mp3", "https://localhost:1/s.ts", "seg.ts", "/nope.mp3", "", "http://[::1"]),
     TEXT,
 )
 

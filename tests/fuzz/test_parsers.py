@@ -21,6 +21,7 @@ playlist_bytes = st.lists(fs.playlist_lines, max_size=10).map(
 @example(data=b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:inf,\nseg.ts\n#EXT-X-ENDLIST")
 @example(data=b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:nan,\nseg.ts\n#EXT-X-ENDLIST")
 @example(data=b"#EXTM3U\n#EXT-X-VERSION:3\n" + b"#EXTINF:1e308,\nseg.ts\n" * 2 + b"#EXT-X-ENDLIST")
+@example(data=b"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://[::1\n")
 @given(data=playlist_bytes)
 def test_playlists_parse_anything(data: bytes) -> None:
     kind = playlists.playlist_kind(data[: playlists.PLAIN_SCAN_BYTES])
