@@ -18,6 +18,7 @@ from aiohttp import web
 
 from lavalink_py.api.json import json_response
 from lavalink_py.api.keys import OPTIONS
+from lavalink_py.api.openapi_messages import message_schemas
 from lavalink_py.api.openapi_schemas import SNOWFLAKE, Schema, component_schemas, ref
 
 routes = web.RouteTableDef()
@@ -221,6 +222,7 @@ def _node_paths() -> dict[str, Schema]:
 
 def openapi_document(version: str) -> dict[str, Any]:
     paths = {**_node_paths(), **_track_paths(), **_player_paths()}
+    schemas = component_schemas()
     problems = {name: {**response, "headers": _API_HEADER} for name, response in _PROBLEMS.items()}
     for item in paths.values():
         for method, operation in item.items():
@@ -242,7 +244,7 @@ def openapi_document(version: str) -> dict[str, Any]:
         "security": [{"password": []}],
         "paths": paths,
         "components": {
-            "schemas": component_schemas(),
+            "schemas": {**schemas, **message_schemas(schemas["Stats"])},
             "responses": problems,
             "headers": {
                 "LavalinkApiVersion": {

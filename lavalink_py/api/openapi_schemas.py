@@ -275,49 +275,6 @@ def _node_schemas() -> dict[str, Schema]:
     }
 
 
-def _websocket_schemas() -> dict[str, Schema]:
-    """The messages of `/v4/websocket` (server to client). OpenAPI has no WebSocket; these are for clients and tests."""
-    track_event = {"track": ref("Track")}
-    events: list[Schema] = [
-        closed({"type": {"const": "TrackStartEvent"}, **track_event}),
-        closed(
-            {
-                "type": {"const": "TrackEndEvent"},
-                **track_event,
-                "reason": {"enum": ["finished", "loadFailed", "stopped", "replaced", "cleanup"]},
-            }
-        ),
-        closed({"type": {"const": "TrackExceptionEvent"}, **track_event, "exception": ref("Exception")}),
-        closed({"type": {"const": "TrackStuckEvent"}, **track_event, "thresholdMs": INT64}),
-        closed(
-            {
-                "type": {"const": "WebSocketClosedEvent"},
-                "code": {"type": "integer"},
-                "reason": STRING,
-                "byRemote": BOOLEAN,
-            }
-        ),
-    ]
-    common = {"op": {"const": "event"}, "guildId": SNOWFLAKE}
-    stats = _node_schemas()["Stats"]
-    return {
-        "ReadyMessage": closed({"op": {"const": "ready"}, "resumed": BOOLEAN, "sessionId": STRING}),
-        "PlayerUpdateMessage": closed(
-            {"op": {"const": "playerUpdate"}, "guildId": SNOWFLAKE, "state": ref("PlayerState")}
-        ),
-        # Lavalink always writes `frameStats` here, as null when there is nothing to report.
-        "StatsMessage": closed({"op": {"const": "stats"}, **stats["properties"]}),
-        "EventMessage": {
-            "oneOf": [
-                {**event, "properties": {**common, **event["properties"]}, "required": [*common, *event["required"]]}
-                for event in events
-            ]
-        },
-        "WebSocketMessage": {
-            "oneOf": [ref(name) for name in ("ReadyMessage", "PlayerUpdateMessage", "StatsMessage", "EventMessage")]
-        },
-    }
-
-
 def component_schemas() -> dict[str, Schema]:
-    return {**_track_schemas(), **_player_schemas(), **_node_schemas(), **_websocket_schemas()}
+    """The schemas of the REST bodies (the WebSocket messages are in `openapi_messages.py`)."""
+    return {**_track_schemas(), **_player_schemas(), **_node_schemas()}
