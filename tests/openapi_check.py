@@ -59,6 +59,7 @@ def _formats() -> FormatChecker:
 class ResponseChecker:
     document: dict[str, Any] = field(default_factory=lambda: openapi_document(VERSION))
     checked: int = 0
+    checked_messages: int = 0
 
     def __post_init__(self) -> None:
         resource = Resource.from_contents(self.document, default_specification=DRAFT202012)
@@ -194,3 +195,21 @@ def checking_middleware(checker: ResponseChecker) -> aiohttp.ClientMiddlewareTyp
         return response
 
     return middleware
+
+
+def checking_websocket_class(checker: ResponseChecker, mismatches: list[str]) -> type[aiohttp.ClientWebSocketResponse]:
+    """A client WebSocket class whose every text message is checked against `WebSocketMessage`. A mismatch is
+    recorded in `mismatches` rather than raised, so the reading task lives on and the test's fixture reports it."""
+
+    class CheckingWebSocket(aiohttp.ClientWebSocketResponse):
+        async def receive(self, timeout: float | None = None) -> aiohttp.WSMessage:
+            message = await super().receive(timeout)
+            if message.type == aiohttp.WSMsgType.TEXT:
+                try:
+                    checker.validate_schema(parse_json(message.data.encode()), "WebSocketMessage")
+                except ResponseMismatch as exc:
+                    mismatches.append(str(exc))
+                checker.checked_messages += 1
+            return message
+
+    return CheckingWebSocket

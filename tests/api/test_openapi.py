@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from lavalink_py.api.openapi import OPENAPI_PATH, openapi_document
 from lavalink_py.app import VERSION
-from tests.node import RunningNode
+from tests.node import RunningNode, connect
 from tests.openapi_check import ResponseChecker
 
 
@@ -80,3 +80,13 @@ def test_the_checker_refuses_what_the_document_does_not_describe() -> None:
         except AssertionError:
             continue
         raise AssertionError(f"accepted {method} {path} {status} {body!r}")
+
+
+async def test_the_api_tests_check_websocket_messages_too(
+    node: RunningNode, http: aiohttp.ClientSession, response_checker: ResponseChecker
+) -> None:
+    before = response_checker.checked_messages
+    socket, _, _ = await connect(http, node)
+    await socket.next_matching(lambda message: message["op"] == "stats")
+    await socket.close()
+    assert response_checker.checked_messages >= before + 2  # ready, then stats
