@@ -143,6 +143,11 @@ class ResponseChecker:
         content = response.get("content")
         if content is not None and not got.body and response.get("x-body-optional"):
             return
+        if content is not None and "text/event-stream" in content:
+            media_type = got.headers.get("Content-Type", "").partition(";")[0].strip()
+            if media_type != "text/event-stream":
+                raise ResponseMismatch(f"{got.where}: Content-Type {media_type!r}, expected text/event-stream")
+            return
         if content is None:
             if got.body:
                 raise ResponseMismatch(f"{got.where}: expected no body, got {got.body[:200]!r}")
@@ -187,8 +192,10 @@ def checking_middleware(checker: ResponseChecker) -> aiohttp.ClientMiddlewareTyp
 
     async def middleware(request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
         response = await handler(request)
-        # A WebSocket upgrade's body is the socket itself: only its status and headers are checked.
-        body = b"" if response.status == 101 else await response.read()
+        # A WebSocket upgrade's body is the socket itself, and an event stream never ends: for both only the
+        # status and headers are checked.
+        streams = response.status == 101 or response.content_type == "text/event-stream"
+        body = b"" if streams else await response.read()
         url = request.url
         # aiohttp's router matches `path_safe`: decoded but for %2F and %25, so an encoded slash stays in a segment.
         checker.check(request.method, url.path, response.status, response.headers, body, raw_path=url.path_safe)

@@ -32,6 +32,10 @@ def _json(schema: Schema, description: str) -> Schema:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
+def _content(media_type: str, description: str) -> Schema:
+    return {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}
+
+
 def _error(description: str) -> Schema:
     return {"$ref": f"#/components/responses/{description}"}
 
@@ -149,7 +153,7 @@ def _player_paths() -> dict[str, Schema]:
 
 
 def _node_paths() -> dict[str, Schema]:
-    text = {"text/plain": {"schema": {"type": "string"}}}
+    text = _content("text/plain", "")["content"]
     disabled = _json(ref("Error"), "This node has no route planner (Lavalink answers so when none is configured)")
     return {
         "/version": {"get": _op("The version, as plain text", {"200": {"description": "Semver", "content": text}})},
@@ -217,6 +221,18 @@ def _node_paths() -> dict[str, Schema]:
             }
         },
         OPENAPI_PATH: {"get": _op("This document", {"200": _json({"type": "object"}, "OpenAPI 3.1")})},
+        "/status": {
+            "get": {
+                **_op("The live status page (HTML; it holds no data)", {"200": _content("text/html", "The page")}),
+                "security": [{}],
+            }
+        },
+        "/v4/status/stream": {
+            "get": _op(
+                "Server-sent events: a snapshot of sessions, players, sources, health and recent errors each second",
+                {"200": _content("text/event-stream", "`data: {json}` events until the client or the node goes")},
+            )
+        },
     }
 
 
