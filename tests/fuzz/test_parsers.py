@@ -20,7 +20,7 @@ playlist_bytes = st.lists(fs.playlist_lines, max_size=10).map(
 ) | st.binary(max_size=200)
 
 
-@settings(max_examples=examples(400))
+@settings(max_examples=examples(300))
 @example(data=b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:inf,\nseg.ts\n#EXT-X-ENDLIST")
 @example(data=b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:nan,\nseg.ts\n#EXT-X-ENDLIST")
 @example(data=b"#EXTM3U\n#EXT-X-VERSION:3\n" + b"#EXTINF:1e308,\nseg.ts\n" * 2 + b"#EXT-X-ENDLIST")
@@ -66,7 +66,7 @@ gateway_texts = st.one_of(
 )
 
 
-@settings(max_examples=examples(300))
+@settings(max_examples=examples(200))
 @example(texts=["[" * 5000 + "]" * 5000])
 @given(texts=st.lists(gateway_texts.map(lambda t: t if isinstance(t, str) else t.decode()), max_size=6))
 def test_voice_gateway_takes_any_server_text(texts: list[str]) -> None:

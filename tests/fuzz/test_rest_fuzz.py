@@ -172,7 +172,7 @@ raw_bodies = (
 )
 
 
-@settings(max_examples=examples(300))
+@settings(max_examples=examples(200))
 @given(body=raw_bodies, route=st.sampled_from(["player", "session", "decodetracks"]), content_type=fs.content_types)
 def test_raw_bodies(fuzz: FuzzNode, body: bytes, route: str, content_type: str) -> None:
     guild = fuzz.next_guild()
