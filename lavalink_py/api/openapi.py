@@ -154,7 +154,7 @@ def _player_paths() -> dict[str, Schema]:
 
 def _node_paths() -> dict[str, Schema]:
     text = _content("text/plain", "")["content"]
-    disabled = _json(ref("Error"), "This node has no route planner (Lavalink answers so when none is configured)")
+    disabled = _json(ref("Error"), "No route planner is configured (`ratelimit.ipBlocks`): Lavalink answers so too")
     return {
         "/version": {"get": _op("The version, as plain text", {"200": {"description": "Semver", "content": text}})},
         "/v4/info": {"get": _op("What this node is and can do", {"200": _json(ref("Info"), "The node")})},
@@ -166,7 +166,18 @@ def _node_paths() -> dict[str, Schema]:
             )
         },
         "/v4/routeplanner/free/address": {
-            "post": _op("Unmark a failed address", {"204": {"description": "Done"}, "500": disabled})
+            "post": _op(
+                "Unmark a failed address (an IP literal, or a host name resolved as Java's InetAddress does)",
+                {
+                    "204": {"description": "Done"},
+                    "400": _error("BadRequest"),
+                    "415": _error("UnsupportedMediaType"),
+                    "500": disabled,
+                },
+                requestBody=_body(
+                    {"type": "object", "properties": {"address": {"type": "string"}}, "required": ["address"]}
+                ),
+            )
         },
         "/v4/routeplanner/free/all": {
             "post": _op("Unmark all failed addresses", {"204": {"description": "Done"}, "500": disabled})
