@@ -260,7 +260,7 @@ async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
         "lavalink_py %s listening on %s:%s (ready in %.0f ms)",
         VERSION,
         settings.server.address,
-        settings.server.port,
+        runner.addresses[0][1],  # the bound port: server.port 0 lets the OS pick one (tests run in parallel)
         (time.monotonic() - started) * 1000,
     )
     stop = asyncio.Event()
