@@ -156,10 +156,11 @@ def shipped_scrape_config(address: str, password: str) -> tuple[ScrapeTarget, li
 
 
 async def scrapes(prometheus: PrometheusServer, n: int) -> None:
-    """Wait for `n` more scrapes of the node than Prometheus has now."""
-    expr = f'count_over_time(up{{job="{JOB}"}}[5m])'
-    done = int((await prometheus.query(expr))[0]["value"][1])
-    await prometheus.wait_until(expr, 15, lambda r: bool(r) and int(r[0]["value"][1]) >= done + n)
+    """Wait for `n` more successful scrapes of the node than Prometheus has now (one that timed out on a busy
+    machine does not count: it would leave the series stale, not updated)."""
+    expr = f'sum_over_time(up{{job="{JOB}"}}[5m])'
+    done = int(float((await prometheus.query(expr))[0]["value"][1]))
+    await prometheus.wait_until(expr, 60, lambda r: bool(r) and int(float(r[0]["value"][1])) >= done + n)
 
 
 async def play_to_the_end(node: RunningNode, media_url: str) -> None:

@@ -79,7 +79,7 @@ class PrometheusServer:
 
         return await asyncio.wait_for(poll(), timeout_s)
 
-    async def wait_for_scrapes(self, job: str, count: int, timeout_s: float = 20.0) -> None:
+    async def wait_for_scrapes(self, job: str, count: int, timeout_s: float = 60.0) -> None:
         """Wait until the target of `job` was scraped successfully `count` times in the last minute."""
         await self.wait_until(f'sum_over_time(up{{job="{job}"}}[1m]) >= {count}', timeout_s)
 
@@ -92,7 +92,7 @@ class PrometheusServer:
         data = await self.api("rules")
         return [rule for group in data["groups"] for rule in group["rules"]]
 
-    async def wait_for_rule_evaluation(self, timeout_s: float = 20.0) -> list[dict[str, Any]]:
+    async def wait_for_rule_evaluation(self, timeout_s: float = 60.0) -> list[dict[str, Any]]:
         """Wait until every loaded rule was evaluated at least once; returns the rules."""
 
         async def poll() -> list[dict[str, Any]]:

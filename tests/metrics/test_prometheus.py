@@ -101,7 +101,7 @@ async def test_prometheus_with_wrong_credentials_is_refused(stack: Stack) -> Non
                     return target
             await asyncio.sleep(0.1)
 
-    target = await asyncio.wait_for(refused(), 20)
+    target = await asyncio.wait_for(refused(), 60)
     assert target["health"] == "down"
     assert "401" in str(target["lastError"])
 
