@@ -67,7 +67,7 @@ async def hear(node: RunningNode, identifier: str, modes: tuple[str, ...] = BOTH
             await recorder.wait(lavalink.TrackStartEvent)
             ended = await recorder.wait(lavalink.TrackEndEvent, timeout=SECONDS + 15)
             assert ended.reason == lavalink.EndReason.FINISHED
-            await server.wait_for(lambda: server.speaking[-1:] == [0], 5)
+            await server.wait_for(lambda: server.speaking[-1:] == [0], 30)
 
             assert server.selected_mode == modes[0]
             assert not server.sequence_errors()
@@ -114,7 +114,7 @@ async def test_position_follows_frames_played(node: RunningNode, media_url: str)
             await player.play(track, start_time=1000)
             await server.wait_for(lambda: len(server.listeners[LISTENER].frames) >= 25, 10)
             await player.set_pause(True)
-            await server.wait_for(lambda: server.speaking[-1:] == [0], 5)  # silence sent, speech over
+            await server.wait_for(lambda: server.speaking[-1:] == [0], 30)  # silence sent, speech over
             received = len(server.listeners[LISTENER].frames)
             position = (await lavalink_node.get_player(GUILD))["state"]["position"]
             # Position counts frames actually sent: the start plus 20 ms per frame the listener received.

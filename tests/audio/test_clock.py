@@ -71,9 +71,9 @@ async def test_real_time_playback_with_seek_has_no_gap(engine: AudioEngine, medi
     events.on_track_end = lambda reason: ended.set()  # type: ignore[method-assign]
     engine.start()
     playback.start(StreamSpec(str(media.flac)))
-    await asyncio.wait_for(sink.reached.wait(), timeout=5)
+    await asyncio.wait_for(sink.reached.wait(), timeout=30)
     playback.seek(2500)
-    await asyncio.wait_for(ended.wait(), timeout=5)
+    await asyncio.wait_for(ended.wait(), timeout=30)
     assert playback.frames_nulled == 0
     assert engine.clock.nulled == 0
     pcm = decode_opus(sink.frames)[:, 0]
