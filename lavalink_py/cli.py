@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from lavalink_py import LAVALINK_API_VERSION, __version__
 from lavalink_py.config import ConfigError, configure_logging, load_settings
 
 log = logging.getLogger("lavalink_py")
@@ -22,13 +23,20 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="on SIGTERM, how long /v4/ready reports not ready before the node stops accepting",
     )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"lavalink-py {__version__} (Lavalink API {LAVALINK_API_VERSION})",
+    )
     args = parser.parse_args(argv)
     try:
         loaded = load_settings(args.config, os.environ)
+        # Opening the log file is the last check of the configuration: a path that cannot be written is refused
+        # like any bad value (exit 2, the key named), not a traceback.
+        configure_logging(loaded.settings.logging)
     except ConfigError as exc:
         print(f"lavalink-py: configuration refused: {exc}", file=sys.stderr)
         return 2
-    configure_logging(loaded.settings.logging)
     for warning in loaded.warnings:
         log.warning("%s", warning)
     from lavalink_py.app import run

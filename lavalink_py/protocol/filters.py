@@ -126,8 +126,9 @@ def parse_filters(value: Any, where: str = "filters") -> Filters:
         for name in FILTER_FIELDS
         if obj.get(name) is not None
     }
-    plugin_filters = obj.get("pluginFilters") or {}
-    expect_object(plugin_filters, f"{where}.pluginFilters")
+    # Lavalink's `pluginFilters: Map<String, JsonElement>` is not nullable: anything but an object is a 400
+    # (kotlinx refuses [], 0, "", false and null alike), never "no plugin filters".
+    plugin_filters = expect_object(obj.get("pluginFilters", {}), f"{where}.pluginFilters")
     return Filters(volume, equalizer, params, dict(plugin_filters))
 
 
