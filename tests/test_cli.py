@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 LISTENING = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
+
+
+def free_port() -> int:
+    """A port that was free a moment ago. Racy: a parallel run can take it before the caller binds it. Prefer
+    server.port 0 and `listening_port` (below); tests/deploy still use this for the metrics port and the image."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 async def start(config: Path, *args: str) -> asyncio.subprocess.Process:
