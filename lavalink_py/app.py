@@ -267,6 +267,8 @@ async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
         sites.append(web.TCPSite(metrics_runner, settings.server.address, prometheus.port))
     for site in sites:
         await site.start()
+    if metrics_runner is not None:
+        log.info("metrics served on %s:%s", settings.server.address, metrics_runner.addresses[0][1])
     log.info(
         "lavalink_py %s listening on %s:%s (ready in %.0f ms)",
         VERSION,

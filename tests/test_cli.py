@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -18,15 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 LISTENING = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
-
-
-def free_port() -> int:
-    """A port that was free a moment ago. Racy: a parallel run can take it before the caller binds it. Prefer
-    server.port 0 and `listening_port` (below); tests/deploy still use this for the metrics port and the image."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+METRICS_LISTENING = re.compile(rb"metrics served on 127\.0\.0\.1:(\d+)")
 
 
 async def start(config: Path, *args: str) -> asyncio.subprocess.Process:
@@ -83,15 +74,20 @@ async def test_missing_config_exits_2(tmp_path: Path) -> None:
     assert "absent.yml" in stderr.decode()
 
 
-async def listening_port(process: asyncio.subprocess.Process, seen: bytearray) -> int:
-    """Reads the node's stdout up to its "listening on" line (kept in `seen`) and returns the port it bound."""
+async def logged_port(process: asyncio.subprocess.Process, seen: bytearray, pattern: re.Pattern[bytes]) -> int:
+    """Reads the node's stdout (kept in `seen`) up to the line `pattern` matches; returns its port group."""
     assert process.stdout is not None
     async with asyncio.timeout(60):
         while line := await process.stdout.readline():
             seen += line
-            if match := LISTENING.search(line):
+            if match := pattern.search(line):
                 return int(match[1])
-    raise AssertionError(f"the node exited before listening:\n{seen.decode(errors='replace')}")
+    raise AssertionError(f"the node exited before logging {pattern.pattern!r}:\n{seen.decode(errors='replace')}")
+
+
+async def listening_port(process: asyncio.subprocess.Process, seen: bytearray) -> int:
+    """The port the node bound (server.port 0: the OS's choice), from its "listening on" line."""
+    return await logged_port(process, seen, LISTENING)
 
 
 async def test_serves_then_drains_and_exits_0_on_sigterm(tmp_path: Path) -> None:
