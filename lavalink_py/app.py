@@ -13,10 +13,10 @@ from concurrent.futures import Executor
 from aiohttp import web
 
 from lavalink_py import LAVALINK_API_VERSION, __version__
-from lavalink_py.api import middleware, tickers, websocket
+from lavalink_py.api import middleware, status_page, tickers, websocket
 from lavalink_py.api.auth import AuthWarnings
 from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
-from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS
+from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS, ROUTE_PLANNER
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
@@ -26,12 +26,13 @@ from lavalink_py.config import Settings
 from lavalink_py.metrics.config import CollectorConfig, MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
 from lavalink_py.metrics.handlers import (
+    gather_health_inputs,
     make_alive_handler,
     make_health_handler,
     make_metrics_handler,
     make_ready_handler,
 )
-from lavalink_py.metrics.health import HealthThresholds, Readiness
+from lavalink_py.metrics.health import HealthThresholds, Readiness, evaluate
 from lavalink_py.metrics.probes import InstrumentedThreadPool
 from lavalink_py.metrics.registry import NodeMetrics
 from lavalink_py.sessions.node import Node, TrackLoader
@@ -39,6 +40,7 @@ from lavalink_py.sources.http import HttpSourceManager
 from lavalink_py.sources.local import LocalSourceManager
 from lavalink_py.sources.probe import MediaProbe
 from lavalink_py.sources.registry import SourceRegistry
+from lavalink_py.sources.routing.outbound import Outbound, build_outbound
 from lavalink_py.sources.ytdlp.factory import build_ytdlp_managers
 
 log = logging.getLogger(__name__)
@@ -51,8 +53,9 @@ READINESS = web.AppKey("readiness", Readiness)
 PROBE_PATHS = frozenset({"/v4/ready", "/v4/alive"})
 
 
-def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
-    """Lavalink's order: the sites first, then plain HTTP (which would claim any URL), then local files."""
+def build_sources(settings: Settings, executor: Executor, outbound: Outbound | None = None) -> SourceRegistry:
+    """Lavalink's order: the sites first, then plain HTTP (which would claim any URL), then local files. Every
+    outbound request goes through `outbound`, the route planner."""
     server = settings.lavalink.server
     enabled = server.sources
     registry = SourceRegistry(
@@ -67,6 +70,7 @@ def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
             youtube_search=server.youtube_search_enabled,
             soundcloud_search=server.soundcloud_search_enabled,
             playlist_load_limit=server.youtube_playlist_load_limit,
+            outbound=outbound,
         )
     )
     timeouts = server.timeouts
@@ -75,7 +79,7 @@ def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
         read_timeout_s=timeouts.socket_timeout_ms / 1000,
         executor=executor,
     )
-    http = HttpSourceManager(probe)
+    http = HttpSourceManager(probe, outbound=outbound)
     if enabled.http:
         registry.register(http)
     if enabled.local:
@@ -142,7 +146,8 @@ def build_app(
     counters = NodeCounters()
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
     resolver_pool = InstrumentedThreadPool("resolver", max_workers=4)
-    loader = loader or build_sources(settings, resolver_pool)
+    outbound = build_outbound(settings.lavalink.server.ratelimit)
+    loader = loader or build_sources(settings, resolver_pool, outbound)
     observer = count_player_events(counters.player_events)
     tracing = build_tracing(settings.otel, VERSION)  # None unless otel.enabled; then nothing of OpenTelemetry loads
     if tracing is not None:
@@ -183,6 +188,7 @@ def build_app(
     )
     app[OPTIONS], app[NODE], app[COUNTERS], app[METRICS] = options, node, counters, metrics
     app[AUTH_WARNINGS] = AuthWarnings()
+    app[ROUTE_PLANNER] = outbound
     app[READINESS] = readiness
     app[websocket.SOCKETS] = weakref.WeakSet()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):
@@ -195,6 +201,7 @@ def build_app(
         voice_failed_ratio=thresholds.voice_failed_ratio,
     )
     app.router.add_get("/v4/health", make_health_handler(metrics, health_thresholds, voice=view, sources=view))
+    status_page.install(app, node, lambda: evaluate(gather_health_inputs(metrics, view, view), health_thresholds))
     app.router.add_get("/v4/ready", make_ready_handler(readiness))
     app.router.add_get("/v4/alive", make_alive_handler())
     if options.metrics_path is not None:

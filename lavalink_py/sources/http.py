@@ -21,15 +21,18 @@ from yarl import URL
 
 from lavalink_py.protocol.load_result import FriendlyError, LoadFailed, LoadResult, TrackLoaded
 from lavalink_py.protocol.track import STREAM_LENGTH_MS, TrackInfo
+from lavalink_py.protocol.track_codec import TrackDecodeError
 from lavalink_py.sources import playlists
 from lavalink_py.sources.base import StreamSpec
 from lavalink_py.sources.containers import HLS_OUTER, ContainerDescriptor
-from lavalink_py.sources.probe import MediaProbe, ProbeError
+from lavalink_py.sources.probe import MediaInfo, MediaProbe, ProbeError
+from lavalink_py.sources.routing.outbound import Outbound
 from lavalink_py.sources.tracks import UNKNOWN_ARTIST, UNKNOWN_TITLE, make_track, media_track
 
 log = logging.getLogger(__name__)
 
 _HEAD_BYTES = 1024
+_RANGE_CACHE_SIZE = 256
 
 
 def as_http_url(identifier: str) -> str | None:
@@ -55,12 +58,15 @@ class HttpSourceManager:
         max_redirects: int = 5,
         max_playlist_bytes: int = 1 << 20,
         session: aiohttp.ClientSession | None = None,
+        outbound: Outbound | None = None,
     ) -> None:
         self.probe = probe or MediaProbe()
+        self.outbound = outbound or Outbound()
         self.max_redirects = max_redirects
         self.max_playlist_bytes = max_playlist_bytes
         self._session = session
         self._owns_session = session is None
+        self._ranges: dict[str, bool] = {}  # url -> answers Range requests (oldest first, bounded)
 
     @property
     def name(self) -> str:
@@ -106,8 +112,27 @@ class HttpSourceManager:
         options["reconnect"] = "1"
         if info.is_stream:
             options["reconnect_streamed"] = "1"
-            options["reconnect_delay_max"] = "5"
-        return StreamSpec(url=url, options=options, is_live=info.is_stream)
+            options["reconnect_delay_max"] = "2"  # a station may take a second to come back; not longer
+        seekable = info.is_stream or _is_hls(info) or await self._answers_ranges(url)
+        spec = StreamSpec(url=url, options=options, is_live=info.is_stream, seekable=seekable)
+        return await self.outbound.routed_stream(spec)
+
+    async def _answers_ranges(self, url: str) -> bool:
+        """Whether the server honours `Range` (206), asked once per URL: FFmpeg cannot seek a body without it."""
+        known = self._ranges.get(url)
+        if known is not None:
+            return known
+        try:
+            async with self.outbound.get(self._client(), url, headers={"Range": "bytes=0-0"}) as response:
+                answers = response.status == 206
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # Let the pipeline's own open report the failure; assume a normal server meanwhile.
+            log.info("Range check of %s failed: %s", url, _describe(exc))
+            return True
+        if len(self._ranges) >= _RANGE_CACHE_SIZE:
+            self._ranges.pop(next(iter(self._ranges)))
+        self._ranges[url] = answers
+        return answers
 
     async def _load_once(self, url: str, title: str | None) -> LoadResult | _Refer | None:
         try:
@@ -117,7 +142,7 @@ class HttpSourceManager:
         except ValueError as exc:
             raise FriendlyError("Not a valid URL.", "common", cause=f"{url!r}: {exc}") from exc
         try:
-            async with self._client().get(parsed_url, allow_redirects=False) as response:
+            async with self.outbound.get(self._client(), parsed_url, allow_redirects=False) as response:
                 if 300 <= response.status < 400 and "Location" in response.headers:
                     return _Refer(str(response.url.join(URL(response.headers["Location"]))), None)
                 if response.status == 404:
@@ -135,7 +160,7 @@ class HttpSourceManager:
 
     async def _from_media(self, url: str, title: str | None) -> LoadResult:
         try:
-            media = await self.probe.probe(url)
+            media = await self._probe(url)
         except ProbeError as exc:
             if exc.unknown_format:
                 raise FriendlyError("Unknown file format.", "common", cause=exc.cause) from exc
@@ -143,6 +168,18 @@ class HttpSourceManager:
                 "Could not read the file for detecting file type.", "suspicious", cause=exc.cause
             ) from exc
         return TrackLoaded(media_track(url, media, self.name, title))
+
+    async def _probe(self, url: str) -> MediaInfo:
+        retries = 0
+        address = await self.outbound.address_for(url)
+        while True:
+            try:
+                return await self.probe.probe(url, None if address is None else {"local_addr": address})
+            except ProbeError as exc:
+                if not exc.rate_limited or not self.outbound.rate_limited(address, search=False, retries_done=retries):
+                    raise
+            retries += 1
+            address = self.outbound.address()
 
     async def _from_playlist(
         self, url: str, kind: playlists.PlaylistKind, body: bytes, title: str | None
@@ -171,7 +208,7 @@ class HttpSourceManager:
     async def _variant(self, url: str) -> playlists.Hls:
         """A master playlist's first variant says whether the stream is live; unreadable counts as live."""
         try:
-            async with self._client().get(url) as response:
+            async with self.outbound.get(self._client(), url) as response:
                 if response.status == 200:
                     body = await _read_up_to(response.content, self.max_playlist_bytes)
                     parsed = playlists.parse("m3u", body, str(response.url))
@@ -180,6 +217,14 @@ class HttpSourceManager:
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.info("HLS variant %s unreadable, treating the stream as live: %s", url, _describe(exc))
         return playlists.Hls(variant_url=None)
+
+
+def _is_hls(info: TrackInfo) -> bool:
+    """HLS is read by FFmpeg's hls demuxer, segment by segment (no Range needed, and no forward copy possible)."""
+    try:
+        return ContainerDescriptor.from_details(info.details).probe == "m3u"
+    except TrackDecodeError:
+        return False
 
 
 async def _read_up_to(content: aiohttp.StreamReader, limit: int) -> bytes:
