@@ -36,7 +36,7 @@ async def test_equalizer_gain_at_every_band_centre(engine: AudioEngine, tmp_path
         if pattern == "alternating"
         else [-0.25 + 1.0 * band / 14 * 0.75 for band in range(15)]
     )
-    signal = sum(tone(hz, 2.0, 0.02) for hz in BAND_HZ)
+    signal = np.sum([tone(hz, 2.0, 0.02) for hz in BAND_HZ], axis=0)
     path = write_wav(tmp_path / "bands.wav", signal)
     dry = trim(await render(engine, path, None))[:, 0]
     wet = trim(await render(engine, path, {"equalizer": [{"band": b, "gain": g} for b, g in enumerate(gains)]}))[:, 0]
