@@ -21,12 +21,16 @@ def response(b: list[float], a: list[float], hz: float) -> complex:
     return complex(h[0])
 
 
-def equalizer_gain(gains: list[float], hz: float) -> float:
-    """|1 + 4 sum g_i BP_i| at `hz`: lavaplayer's parallel band-pass bank."""
+def equalizer_response(gains: list[float], hz: float) -> complex:
+    """1 + 4 sum g_i BP_i at `hz`: lavaplayer's parallel band-pass bank."""
     total = 1 + 0j
     for gain, (beta, alpha, gamma) in zip(gains, COEFFICIENTS, strict=True):
         total += 4 * gain * response([alpha, 0, -alpha], [1, -gamma, beta], hz)
-    return abs(total)
+    return total
+
+
+def equalizer_gain(gains: list[float], hz: float) -> float:
+    return abs(equalizer_response(gains, hz))
 
 
 @pytest.mark.parametrize("pattern", ["alternating", "ramp"])
