@@ -45,6 +45,7 @@ EQ_BANDS = [{"band": band, "gain": gain} for band, gain in enumerate([0.25, 0.2,
 CONFIGS: dict[str, dict[str, Any]] = {
     "none": {},
     "equalizer (15 bands)": {"equalizer": EQ_BANDS},
+    "equalizer (bass boost, 3 bands)": {"equalizer": EQ_BANDS[:3]},
     "timescale (speed 1.2, pitch 1.1)": {"timescale": {"speed": 1.2, "pitch": 1.1}},
     "equalizer + timescale": {"equalizer": EQ_BANDS, "timescale": {"speed": 1.2, "pitch": 1.1}},
 }
