@@ -4,8 +4,9 @@ and what a listener gets when filters change mid-track (latency on the real cloc
     python -m bench.filters --seconds 20 --repeats 3
 
 CPU: each configuration decodes, filters and Opus-encodes the same MP3 (44.1 kHz, 128 kbit/s) in one thread,
-straight through `TrackStream.fill` (no clock, no sleeping), measured with the process CPU clock; CPU % of a core
-per real-time stream = CPU seconds / media seconds. Configurations are interleaved and repeated; the medians are
+straight through `TrackStream.fill` (no clock, no sleeping), measured with the thread's CPU clock; CPU % of a core
+per real-time stream = CPU seconds / seconds of audio produced (with timescale, one second sent uses speed x rate
+seconds of the source). Configurations are interleaved and repeated; the medians are
 reported. The ratio is to "none" (the plain transcode) of the same run.
 
 Switch: a 440 Hz tone (48 kHz MP3) plays on the real frame clock into a recording sink; after 2 s the filters
@@ -56,16 +57,19 @@ def plan_of(filters: dict[str, Any]) -> FilterPlan | None:
     return registry.plan(parse_filters(filters, registry))
 
 
-def cpu_per_stream_percent(path: Path, filters: dict[str, Any], media_s: float) -> float:
+def cpu_per_stream_percent(path: Path, filters: dict[str, Any]) -> float:
     stream = TrackStream(
         StreamSpec(str(path)), start_ms=0, end_ms=None, settings=EngineSettings(), volume=100, filters=plan_of(filters)
     )
     cpu0 = time.thread_time()
+    frames = 0
     while not stream.ended:
         stream.fill(50)
+        frames += len(stream.buffer)
         stream.buffer.clear()
     assert stream.outcome is not None and stream.outcome.failure is None, stream.outcome
-    return 100 * (time.thread_time() - cpu0) / media_s
+    # Per second of audio sent (a real-time stream): at speed 1.2 that second consumed 1.2 s of the source.
+    return 100 * (time.thread_time() - cpu0) / (frames * 0.020)
 
 
 def cpu_table(seconds: float, repeats: int, extra: dict[str, dict[str, Any]]) -> str:
@@ -75,7 +79,7 @@ def cpu_table(seconds: float, repeats: int, extra: dict[str, dict[str, Any]]) ->
         runs: dict[str, list[float]] = {name: [] for name in configs}
         for _ in range(repeats):
             for name, filters in configs.items():
-                runs[name].append(cpu_per_stream_percent(path, filters, seconds))
+                runs[name].append(cpu_per_stream_percent(path, filters))
     base = statistics.median(runs["none"])
     lines = ["| filters | CPU % of a core per stream (median) | min / max | ratio to none |"]
     lines.append("| --- | --- | --- | --- |")
