@@ -172,7 +172,11 @@ class Playback:
 
     def _restart_here(self) -> None:
         target = self._target
-        if target is not None and not target.spec.is_live:
+        if target is not None and not target.spec.is_live and self._pending is not None and not self._pending_skip_mode:
+            # A start or seek not heard yet: redo it from its own position with the new settings (continuing from
+            # where the current stream is would undo the seek).
+            self._swap_pending(self._new_stream(target.spec, target.start_ms, target.end_ms), skip=False)
+        elif target is not None and not target.spec.is_live:
             self._swap_pending(self._new_stream(target.spec, self.position_ms, target.end_ms), skip=True)
         elif target is not None:
             # A live stream cannot be reopened at a position: apply to frames not yet produced.

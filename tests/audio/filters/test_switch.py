@@ -156,3 +156,16 @@ async def test_a_live_stream_takes_new_filters_in_place(engine: AudioEngine, tmp
     _, level = phases(decode_opus(sink.frames)[:, 0], HZ)
     # Applied from the next batch the stream produces (frames already in the buffer play as they were).
     assert abs(np.median(level[-40:-5]) - 0.3 * np.tan(0.5 * 0.79)) < 0.01
+
+
+async def test_filters_set_right_after_a_seek_keep_the_seek(engine: AudioEngine, tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "long.wav", tone(HZ, 6.0))
+    playback = engine.create_playback(Events())
+    playback.start(StreamSpec(str(path)))
+    await engine.pump(5)  # no sink: nothing is consumed, the position stands
+    playback.seek(1000)
+    set_filters(engine, playback, {"timescale": {"speed": 1.1}})
+    assert playback.position_ms == 1000
+    playback.attach(RecordingSink())
+    await engine.pump(50)
+    assert abs(playback.position_ms - (1000 + 50 * 22)) <= 60
