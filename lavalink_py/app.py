@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from aiohttp import web
 
 from lavalink_py import LAVALINK_API_VERSION, __version__
-from lavalink_py.api import middleware, tickers, websocket
+from lavalink_py.api import middleware, status_page, tickers, websocket
 from lavalink_py.api.auth import AuthWarnings
 from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
 from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS
@@ -27,12 +27,13 @@ from lavalink_py.config import Settings
 from lavalink_py.metrics.config import CollectorConfig, MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
 from lavalink_py.metrics.handlers import (
+    gather_health_inputs,
     make_alive_handler,
     make_health_handler,
     make_metrics_handler,
     make_ready_handler,
 )
-from lavalink_py.metrics.health import HealthThresholds, Readiness
+from lavalink_py.metrics.health import HealthThresholds, Readiness, evaluate
 from lavalink_py.metrics.probes import InstrumentedThreadPool
 from lavalink_py.metrics.registry import NodeMetrics
 from lavalink_py.sessions.node import Node, TrackLoader
@@ -197,6 +198,7 @@ def build_app(
         voice_failed_ratio=thresholds.voice_failed_ratio,
     )
     app.router.add_get("/v4/health", make_health_handler(metrics, health_thresholds, voice=view, sources=view))
+    status_page.install(app, node, lambda: evaluate(gather_health_inputs(metrics, view, view), health_thresholds))
     app.router.add_get("/v4/ready", make_ready_handler(readiness))
     app.router.add_get("/v4/alive", make_alive_handler())
     if options.metrics_path is not None:

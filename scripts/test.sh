@@ -3,10 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# prometheus (promtool, and a real server for the scrape tests), prometheus-alertmanager (amtool).
-if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1; then
+# prometheus (promtool, and a real server for the scrape tests), prometheus-alertmanager (amtool),
+# chromium-headless-shell (the status page's browser tests).
+need=()
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v chromium-headless-shell >/dev/null 2>&1 || need+=(chromium-headless-shell fonts-dejavu-core)
+if [ "${#need[@]}" -gt 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 venv="${LAVALINK_PY_VENV:-.venv}"

@@ -44,7 +44,7 @@ class AudioEngine:
             self.remove_playback(playback)  # queues each stream's close on the io pool
         self.cpu_pool.shutdown(wait=False, cancel_futures=True)
         # Not cancelled: the queued closes release containers and sockets; a read stalled in FFmpeg ends at
-        # its read timeout (pipeline.READ_TIMEOUT_S) without blocking the loop.
+        # its read timeout (media_open.read_timeout_s) without blocking the loop.
         self.io_pool.shutdown(wait=False)
 
     async def pump(self, ticks: int) -> None:

@@ -1,6 +1,6 @@
 """One track's media turned into 20 ms Opus frames, a batch per worker job.
 
-Sequence per stream: open (io pool) -> seek backwards to the keyframe before `start_ms` -> demux -> either
+Sequence per stream: open and seek (`media_open`: first fill on the io pool) -> demux -> either
 pass the source's own Opus packets through (Opus, 48 kHz, 20 ms packets, volume 100, no filters) or decode
 -> resample -> discard samples before `start_ms` -> filter chain (float, `audio/filters/chain.py`) -> player
 volume -> libopus encode -> FrameBuffer.
@@ -23,6 +23,7 @@ import numpy as np
 
 from lavalink_py.audio.filters.chain import FilterPlan, FilterProcessor
 from lavalink_py.audio.frames import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, FrameBuffer
+from lavalink_py.audio.media_open import close_container, open_media
 from lavalink_py.audio.opus_toc import opus_packet_samples
 from lavalink_py.audio.pcm import Int16Pcm, OpusEncoder, Resampler, apply_gain
 from lavalink_py.audio.results import (
@@ -37,15 +38,6 @@ from lavalink_py.sources.base import StreamSpec
 
 log = logging.getLogger(__name__)
 
-# Resume a dropped HTTP body with a Range request instead of ending the track (FFmpeg's http protocol).
-HTTP_OPTIONS = {
-    "reconnect": "1",
-    "reconnect_streamed": "1",
-    "reconnect_on_network_error": "1",
-    "reconnect_delay_max": "4",
-}
-OPEN_TIMEOUT_S = 10.0
-READ_TIMEOUT_S = 10.0
 MAX_DECODE_ERRORS = 50
 # A file whose header promises more than this beyond where decoding stopped counts as truncated.
 TRUNCATION_SLACK_MS = 1000
@@ -71,9 +63,12 @@ class TrackStream:
         self.settings = settings
         self.volume = volume
         self.filters = filters
+        # Read over a network protocol (http, hls, ...): may block on the peer, not only on the disk.
+        self.network = "://" in spec.url
         # Loop-side bookkeeping (only the loop writes these).
         self.sent = 0
         self.started = False
+        self.failure_reported = False  # TrackException sent (at once), TrackEnd follows when the buffer is played
         self.fill_future: Future[None] | None = None
         # Thread-side results, published after the frames they follow.
         self.ended = False
@@ -130,38 +125,23 @@ class TrackStream:
     def _release(self) -> None:
         if self._container is not None:
             try:
-                self._container.close()
+                close_container(self._container)
             except Exception:
                 log.warning("closing %s failed", self.spec.url, exc_info=True)
             self._container = None
             self._packets = None
 
     def _open(self) -> None:
-        url = self.spec.url
-        options = dict(self.spec.options)
-        if url.startswith(("http://", "https://")):
-            for key, value in HTTP_OPTIONS.items():
-                options.setdefault(key, value)
-        try:
-            container = av.open(url, options=options, timeout=(OPEN_TIMEOUT_S, READ_TIMEOUT_S))
-        except av.FFmpegError as exc:
-            raise AudioError("Failed to open the track.", Severity.COMMON, f"{type(exc).__name__}: {exc}") from exc
-        if not container.streams.audio:
-            container.close()
-            raise AudioError("The media has no audio stream.", Severity.COMMON, f"no audio in {url}")
-        self._container = container
-        stream = container.streams.audio[0]
-        ctx = stream.codec_context
+        opened = open_media(self.spec, self.start_ms, self.settings)
+        self._container = opened.container
+        ctx = opened.stream.codec_context
         self.passthrough = (
             ctx.name == "opus" and ctx.sample_rate == SAMPLE_RATE and self.volume == 100 and self.filters is None
         )
-        # Timestamps count from the stream's start time (MP3 reports its encoder delay there, ~25 ms): position 0
-        # is the first sample the decoder hands out, not timestamp 0.
-        if stream.start_time is not None and stream.time_base is not None:
-            self._origin = round(stream.start_time * stream.time_base * SAMPLE_RATE)
-        if self.start_ms > 0 and not self.spec.is_live:
-            container.seek(self.start_ms * 1000 + self._origin * 1_000_000 // SAMPLE_RATE, backward=True)
-        self._packets = container.demux(stream)
+        # Position 0 is the first sample the decoder hands out, not timestamp 0 (MP3 reports its encoder delay
+        # as the start time, ~25 ms; Vorbis labels its first output with the second packet's time).
+        self._origin = opened.origin
+        self._packets = opened.container.demux(opened.stream)
         self.opened = True
 
     def _end_outcome(self) -> StreamOutcome:
@@ -191,7 +171,8 @@ class TrackStream:
             return next(self._packets)
         except StopIteration:
             return None
-        except av.FFmpegError as exc:
+        except (av.FFmpegError, OSError) as exc:
+            # OSError: a Python file under PyAV (`ForwardHttpFile`) timed out or lost its connection.
             cause = f"{type(exc).__name__}: {exc}"
             raise AudioError("The stream failed while playing.", Severity.SUSPICIOUS, cause) from exc
 
@@ -228,8 +209,8 @@ class TrackStream:
                 return False
             if not self._seek_reached:
                 start = packet.pts * packet.time_base * SAMPLE_RATE - self._origin
-                if start + FRAME_SAMPLES <= self.start_ms * SAMPLE_RATE // 1000:
-                    continue  # before the seek target
+                if start + FRAME_SAMPLES // 2 <= self.start_ms * SAMPLE_RATE // 1000:
+                    continue  # before the seek target: the packet nearest to it plays first (within 10 ms)
                 self._seek_reached = True
             out.append(data)
             self._emitted += FRAME_SAMPLES

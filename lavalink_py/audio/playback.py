@@ -207,7 +207,10 @@ class Playback:
         if stream.ended or (fut is not None and not fut.done()):
             return
         if len(stream.buffer) <= self._refill_below:
-            self._schedule(stream, self._cpu, self._settings.batch_frames)
+            # A network read can block for up to the read timeout (a stalled server): such streams fill on the
+            # io pool, so a stall never holds one of the few decode workers every other player needs.
+            pool = self._io if stream.network else self._cpu
+            self._schedule(stream, pool, self._settings.batch_frames)
 
     def _take_over(self) -> None:
         """Switch to the pending stream once it can play (or has ended, e.g. failed to open)."""
@@ -255,6 +258,10 @@ class Playback:
         if current is None:
             # Still opening the first track: no frame yet counts towards "stuck", not towards nulled.
             return IDLE if self._pending is None else self._starved(self._pending)
+        if current.ended and current.started and not current.failure_reported:
+            # A source that failed mid-track (dead server, undecodable data) is reported now, as lavaplayer
+            # reports it from its decoding thread; the frames already buffered still play, then the track ends.
+            self._report_failure(current)
         buffer = current.buffer
         frame = buffer.pop()
         if frame is None:
@@ -303,9 +310,15 @@ class Playback:
         outcome = current.outcome
         if outcome is None or self.listener is None:
             return
-        if outcome.failure is not None:
-            self.listener.on_track_exception(outcome.failure)
+        if not current.failure_reported:
+            self._report_failure(current)
         self.listener.on_track_end(outcome.reason)
+
+    def _report_failure(self, current: TrackStream) -> None:
+        current.failure_reported = True
+        outcome = current.outcome
+        if outcome is not None and outcome.failure is not None and self.listener is not None:
+            self.listener.on_track_exception(outcome.failure)
 
     async def wait_frame(self, timeout_s: float = 10.0) -> None:
         """Test/bench helper: wait until the next tick has a frame or an end to report (no polling)."""

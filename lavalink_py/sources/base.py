@@ -21,6 +21,9 @@ class StreamSpec:
     # Seconds until `url` stops working (signed CDN URLs); None = does not expire.
     expires_in_s: float | None = None
     is_live: bool = False
+    # False when `url` is http(s) and its server ignores Range requests: the pipeline then reads it forwards
+    # through `http_file.ForwardHttpFile`, since FFmpeg cannot seek such a body.
+    seekable: bool = True
 
 
 class SourceManager(Protocol):

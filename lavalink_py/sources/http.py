@@ -21,6 +21,7 @@ from yarl import URL
 
 from lavalink_py.protocol.load_result import FriendlyError, LoadFailed, LoadResult, TrackLoaded
 from lavalink_py.protocol.track import STREAM_LENGTH_MS, TrackInfo
+from lavalink_py.protocol.track_codec import TrackDecodeError
 from lavalink_py.sources import playlists
 from lavalink_py.sources.base import StreamSpec
 from lavalink_py.sources.containers import HLS_OUTER, ContainerDescriptor
@@ -30,6 +31,7 @@ from lavalink_py.sources.tracks import UNKNOWN_ARTIST, UNKNOWN_TITLE, make_track
 log = logging.getLogger(__name__)
 
 _HEAD_BYTES = 1024
+_RANGE_CACHE_SIZE = 256
 
 
 def as_http_url(identifier: str) -> str | None:
@@ -61,6 +63,7 @@ class HttpSourceManager:
         self.max_playlist_bytes = max_playlist_bytes
         self._session = session
         self._owns_session = session is None
+        self._ranges: dict[str, bool] = {}  # url -> answers Range requests (oldest first, bounded)
 
     @property
     def name(self) -> str:
@@ -106,8 +109,26 @@ class HttpSourceManager:
         options["reconnect"] = "1"
         if info.is_stream:
             options["reconnect_streamed"] = "1"
-            options["reconnect_delay_max"] = "5"
-        return StreamSpec(url=url, options=options, is_live=info.is_stream)
+            options["reconnect_delay_max"] = "2"  # a station may take a second to come back; not longer
+        seekable = info.is_stream or _is_hls(info) or await self._answers_ranges(url)
+        return StreamSpec(url=url, options=options, is_live=info.is_stream, seekable=seekable)
+
+    async def _answers_ranges(self, url: str) -> bool:
+        """Whether the server honours `Range` (206), asked once per URL: FFmpeg cannot seek a body without it."""
+        known = self._ranges.get(url)
+        if known is not None:
+            return known
+        try:
+            async with self._client().get(url, headers={"Range": "bytes=0-0"}) as response:
+                answers = response.status == 206
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # Let the pipeline's own open report the failure; assume a normal server meanwhile.
+            log.info("Range check of %s failed: %s", url, _describe(exc))
+            return True
+        if len(self._ranges) >= _RANGE_CACHE_SIZE:
+            self._ranges.pop(next(iter(self._ranges)))
+        self._ranges[url] = answers
+        return answers
 
     async def _load_once(self, url: str, title: str | None) -> LoadResult | _Refer | None:
         try:
@@ -180,6 +201,14 @@ class HttpSourceManager:
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.info("HLS variant %s unreadable, treating the stream as live: %s", url, _describe(exc))
         return playlists.Hls(variant_url=None)
+
+
+def _is_hls(info: TrackInfo) -> bool:
+    """HLS is read by FFmpeg's hls demuxer, segment by segment (no Range needed, and no forward copy possible)."""
+    try:
+        return ContainerDescriptor.from_details(info.details).probe == "m3u"
+    except TrackDecodeError:
+        return False
 
 
 async def _read_up_to(content: aiohttp.StreamReader, limit: int) -> bytes:

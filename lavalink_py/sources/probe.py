@@ -1,8 +1,9 @@
 """Media probing with PyAV: what is at a URL or path, read off the event loop.
 
 Opening media blocks (network, disk, demuxer probing), so `MediaProbe.probe` runs `probe_sync` in an executor.
-Metadata follows lavaplayer's precedence: the container's tags (title; artist, else album_artist), else the
-Icecast headers FFmpeg reports (icy-description or icy-url as title, icy-name as author).
+A file must also decode (`_check_decodes`), not only open. Metadata follows lavaplayer's precedence: the
+container's tags (title; artist, else album_artist), else the Icecast headers FFmpeg reports (icy-description
+or icy-url as title, icy-name as author).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import av
 import av.error
 
 from lavalink_py.sources.containers import probe_name
+from lavalink_py.sources.http_file import ForwardHttpFile
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +29,12 @@ DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; lavalink_py)"
 class ProbeError(Exception):
     """The media could not be opened (`unknown_format` False) or holds no audio FFmpeg can read (True)."""
 
-    def __init__(self, message: str, *, unknown_format: bool, cause: str = "") -> None:
+    def __init__(self, message: str, *, unknown_format: bool, cause: str = "", timed_out: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.unknown_format = unknown_format
         self.cause = cause
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,38 @@ def _length_ms(container: Any, stream: Any) -> int | None:
     return None
 
 
+# Loading decodes the first packets, as lavaplayer's probes read the media: random bytes named .mp3 contain
+# enough sync words for FFmpeg's demuxer, but only an occasional packet of them decodes.
+PROBE_FRAMES = 3
+PROBE_MAX_ERRORS = 10
+PROBE_MAX_PACKETS = 64
+
+
+def _check_decodes(source: str, container: Any, stream: Any) -> None:
+    decoded = errors = packets = 0
+    demuxer = container.demux(stream)
+    while True:
+        try:
+            packet = next(demuxer, None)
+        except (av.error.FFmpegError, OSError) as exc:
+            raise ProbeError(f"Could not read the media: {exc}", unknown_format=False, cause=str(exc)) from exc
+        if packet is None:
+            break
+        packets += 1
+        try:
+            decoded += bool(packet.decode())
+        except av.error.FFmpegError:
+            errors += 1
+        if decoded >= PROBE_FRAMES:
+            return
+        if errors >= PROBE_MAX_ERRORS or packets >= PROBE_MAX_PACKETS:
+            break
+    if decoded and errors == 0:
+        return  # a short file: every packet decoded
+    cause = f"{decoded} of {packets} packets decoded as {stream.codec_context.name} in {source}"
+    raise ProbeError("Unknown file format.", unknown_format=True, cause=cause)
+
+
 class MediaProbe:
     def __init__(
         self,
@@ -98,9 +133,30 @@ class MediaProbe:
 
     def probe_sync(self, source: str) -> MediaInfo:
         try:
+            return self._probe_with(source, source, self.ffmpeg_options(source))
+        except ProbeError as exc:
+            if exc.unknown_format or exc.timed_out or not source.startswith(("http://", "https://")):
+                raise
+            # FFmpeg could not read it over HTTP: a server that ignores Range serves an MP4 whose index follows
+            # its samples unreadably (the demuxer must go back). Read it forwards into a copy and try once more.
+            log.info("probing %s through a forward-read copy after: %s", source, exc.message)
+            try:
+                forward = ForwardHttpFile(
+                    source, headers={"User-Agent": self.user_agent}, timeout_s=self.read_timeout_s
+                )
+            except OSError:
+                raise exc from None
+            with forward:
+                try:
+                    return self._probe_with(source, forward, {})
+                except ProbeError:
+                    raise exc from None
+
+    def _probe_with(self, source: str, media: Any, options: dict[str, str]) -> MediaInfo:
+        try:
             container = av.open(
-                source,
-                options=self.ffmpeg_options(source),
+                media,
+                options=options,
                 timeout=(self.connect_timeout_s, self.read_timeout_s),
                 metadata_errors="replace",
             )
@@ -109,7 +165,7 @@ class MediaProbe:
         except av.error.ExitError as exc:
             # PyAV's timeout interrupts FFmpeg, which reports it as "Immediate exit requested".
             message = f"No answer within {self.connect_timeout_s:g} s (connect) / {self.read_timeout_s:g} s (read)"
-            raise ProbeError(message, unknown_format=False, cause=f"TimeoutError: {message}") from exc
+            raise ProbeError(message, unknown_format=False, cause=f"TimeoutError: {message}", timed_out=True) from exc
         except (av.error.FFmpegError, OSError) as exc:
             raise ProbeError(f"Could not open the media: {exc}", unknown_format=False, cause=str(exc)) from exc
         with container:
@@ -119,6 +175,7 @@ class MediaProbe:
         if not container.streams.audio:
             raise ProbeError("Unknown file format.", unknown_format=True, cause=f"no audio stream in {source}")
         stream = container.streams.audio[0]
+        _check_decodes(source, container, stream)
         tags = {**dict(container.metadata), **dict(stream.metadata)}
         length_ms = _length_ms(container, stream)
         is_live = length_ms is None

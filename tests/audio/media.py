@@ -30,8 +30,10 @@ def write_media(path: Path, codec: str, rate: int, seconds: float, fmt: str | No
     with av.open(str(path), "w", format=fmt) as container:
         stream = container.add_stream(codec, rate=rate, layout="stereo")
         assert isinstance(stream, av.AudioStream)
-        if codec in ("libmp3lame", "aac"):
+        if codec in ("libmp3lame", "aac", "vorbis"):
             stream.bit_rate = 256_000  # the source's own loss must not eat the 25 dB budget
+        if codec == "vorbis":
+            stream.codec_context.options = {"strict": "experimental"}  # FFmpeg's own Vorbis encoder
         fmt_name = stream.codec_context.format.name
         step = 960 if codec == "libopus" else 1024
         for i in range(0, planar.shape[1], step):
