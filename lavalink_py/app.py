@@ -16,7 +16,7 @@ from lavalink_py import LAVALINK_API_VERSION, __version__
 from lavalink_py.api import middleware, status_page, tickers, websocket
 from lavalink_py.api.auth import AuthWarnings
 from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
-from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS
+from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS, ROUTE_PLANNER
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
@@ -41,6 +41,7 @@ from lavalink_py.sources.http import HttpSourceManager
 from lavalink_py.sources.local import LocalSourceManager
 from lavalink_py.sources.probe import MediaProbe
 from lavalink_py.sources.registry import SourceRegistry
+from lavalink_py.sources.routing.outbound import Outbound, build_outbound
 from lavalink_py.sources.ytdlp.factory import build_ytdlp_managers
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,9 @@ READINESS = web.AppKey("readiness", Readiness)
 PROBE_PATHS = frozenset({"/v4/ready", "/v4/alive"})
 
 
-def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
-    """Lavalink's order: the sites first, then plain HTTP (which would claim any URL), then local files."""
+def build_sources(settings: Settings, executor: Executor, outbound: Outbound | None = None) -> SourceRegistry:
+    """Lavalink's order: the sites first, then plain HTTP (which would claim any URL), then local files. Every
+    outbound request goes through `outbound`, the route planner."""
     server = settings.lavalink.server
     enabled = server.sources
     registry = SourceRegistry(
@@ -69,6 +71,7 @@ def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
             youtube_search=server.youtube_search_enabled,
             soundcloud_search=server.soundcloud_search_enabled,
             playlist_load_limit=server.youtube_playlist_load_limit,
+            outbound=outbound,
         )
     )
     timeouts = server.timeouts
@@ -77,7 +80,7 @@ def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
         read_timeout_s=timeouts.socket_timeout_ms / 1000,
         executor=executor,
     )
-    http = HttpSourceManager(probe)
+    http = HttpSourceManager(probe, outbound=outbound)
     if enabled.http:
         registry.register(http)
     if enabled.local:
@@ -144,7 +147,8 @@ def build_app(
     counters = NodeCounters()
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
     resolver_pool = InstrumentedThreadPool("resolver", max_workers=4)
-    loader = loader or build_sources(settings, resolver_pool)
+    outbound = build_outbound(settings.lavalink.server.ratelimit)
+    loader = loader or build_sources(settings, resolver_pool, outbound)
     observer = count_player_events(counters.player_events)
     tracing = build_tracing(settings.otel, VERSION)  # None unless otel.enabled; then nothing of OpenTelemetry loads
     if tracing is not None:
@@ -186,6 +190,7 @@ def build_app(
     )
     app[OPTIONS], app[NODE], app[COUNTERS], app[METRICS] = options, node, counters, metrics
     app[AUTH_WARNINGS] = AuthWarnings()
+    app[ROUTE_PLANNER] = outbound
     app[READINESS] = readiness
     app[websocket.SOCKETS] = weakref.WeakSet()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):

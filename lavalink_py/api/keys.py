@@ -8,8 +8,10 @@ from lavalink_py.api.auth import AuthWarnings
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.metrics.counters import NodeCounters
 from lavalink_py.sessions.node import Node
+from lavalink_py.sources.routing.outbound import Outbound
 
 OPTIONS = web.AppKey("options", ApiOptions)
 NODE = web.AppKey("node", Node)
 COUNTERS = web.AppKey("counters", NodeCounters)
 AUTH_WARNINGS = web.AppKey("auth_warnings", AuthWarnings)
+ROUTE_PLANNER = web.AppKey("route_planner", Outbound)

@@ -74,8 +74,12 @@ def _open_container(spec: StreamSpec, settings: EngineSettings) -> Any:
         if not spec.seekable and not spec.is_live:
             headers = {"User-Agent": options["user_agent"]} if "user_agent" in options else {}
             try:
-                source = ForwardHttpFile(spec.url, headers=headers, timeout_s=timeout_s)
+                source = ForwardHttpFile(
+                    spec.url, headers=headers, timeout_s=timeout_s, source_address=options.get("local_addr")
+                )
             except OSError as exc:
+                if getattr(exc, "code", None) == 429 and spec.on_rate_limited is not None:
+                    spec.on_rate_limited()
                 raise AudioError("Failed to open the track.", Severity.COMMON, f"{type(exc).__name__}: {exc}") from exc
             options = {}
     try:
@@ -84,6 +88,8 @@ def _open_container(spec: StreamSpec, settings: EngineSettings) -> Any:
     except av.FFmpegError as exc:
         if isinstance(source, ForwardHttpFile):
             source.close()
+        if isinstance(exc, av.error.HTTPTooManyRequestsError) and spec.on_rate_limited is not None:
+            spec.on_rate_limited()  # the route planner moves on; this track fails as any refused open
         raise AudioError("Failed to open the track.", Severity.COMMON, f"{type(exc).__name__}: {exc}") from exc
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,27 @@ def _check_together(settings: Settings) -> None:
     port = settings.metrics.prometheus.port
     if port is not None and port != 0 and port == settings.server.port:
         raise ConfigError(f"metrics.prometheus.port: expected a port other than server.port, got {port!r}")
+    _check_ratelimit(settings)
+
+
+def _check_ratelimit(settings: Settings) -> None:
+    """What Lavalink's routePlanner bean refuses at start-up: blocks of both families, and the Nano strategies
+    without an IPv6 block of a /64 or more."""
+    ratelimit = settings.lavalink.server.ratelimit
+    if ratelimit is None or not ratelimit.ip_blocks:
+        return
+    networks = [ipaddress.ip_network(block, strict=False) for block in ratelimit.ip_blocks]
+    if len({network.version for network in networks}) > 1:
+        raise ConfigError(
+            "lavalink.server.ratelimit.ipBlocks: expected blocks of one family (IPv4 or IPv6), "
+            f"got {list(ratelimit.ip_blocks)!r}"
+        )
+    size = sum(network.num_addresses for network in networks)
+    if ratelimit.strategy in ("NanoSwitch", "RotatingNanoSwitch") and (networks[0].version != 6 or size < 1 << 64):
+        raise ConfigError(
+            f"lavalink.server.ratelimit.strategy: {ratelimit.strategy} needs IPv6 ipBlocks of a /64 or larger, "
+            f"got {list(ratelimit.ip_blocks)!r}"
+        )
 
 
 def _advice(settings: Settings) -> list[str]:

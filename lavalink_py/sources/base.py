@@ -5,6 +5,7 @@ Managers are tried in registration order; the first whose `load_item` returns a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,6 +25,9 @@ class StreamSpec:
     # False when `url` is http(s) and its server ignores Range requests: the pipeline then reads it forwards
     # through `http_file.ForwardHttpFile`, since FFmpeg cannot seek such a body.
     seekable: bool = True
+    # Called (from any thread) when the server answers the open with 429: the route planner marks the address
+    # in `options["local_addr"]` failing, so the next open leaves from another one.
+    on_rate_limited: Callable[[], None] | None = field(default=None, compare=False)
 
 
 class SourceManager(Protocol):

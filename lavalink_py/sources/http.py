@@ -25,7 +25,8 @@ from lavalink_py.protocol.track_codec import TrackDecodeError
 from lavalink_py.sources import playlists
 from lavalink_py.sources.base import StreamSpec
 from lavalink_py.sources.containers import HLS_OUTER, ContainerDescriptor
-from lavalink_py.sources.probe import MediaProbe, ProbeError
+from lavalink_py.sources.probe import MediaInfo, MediaProbe, ProbeError
+from lavalink_py.sources.routing.outbound import Outbound
 from lavalink_py.sources.tracks import UNKNOWN_ARTIST, UNKNOWN_TITLE, make_track, media_track
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ class HttpSourceManager:
         max_redirects: int = 5,
         max_playlist_bytes: int = 1 << 20,
         session: aiohttp.ClientSession | None = None,
+        outbound: Outbound | None = None,
     ) -> None:
         self.probe = probe or MediaProbe()
+        self.outbound = outbound or Outbound()
         self.max_redirects = max_redirects
         self.max_playlist_bytes = max_playlist_bytes
         self._session = session
@@ -111,7 +114,8 @@ class HttpSourceManager:
             options["reconnect_streamed"] = "1"
             options["reconnect_delay_max"] = "2"  # a station may take a second to come back; not longer
         seekable = info.is_stream or _is_hls(info) or await self._answers_ranges(url)
-        return StreamSpec(url=url, options=options, is_live=info.is_stream, seekable=seekable)
+        spec = StreamSpec(url=url, options=options, is_live=info.is_stream, seekable=seekable)
+        return await self.outbound.routed_stream(spec)
 
     async def _answers_ranges(self, url: str) -> bool:
         """Whether the server honours `Range` (206), asked once per URL: FFmpeg cannot seek a body without it."""
@@ -119,7 +123,7 @@ class HttpSourceManager:
         if known is not None:
             return known
         try:
-            async with self._client().get(url, headers={"Range": "bytes=0-0"}) as response:
+            async with self.outbound.get(self._client(), url, headers={"Range": "bytes=0-0"}) as response:
                 answers = response.status == 206
         except (aiohttp.ClientError, TimeoutError) as exc:
             # Let the pipeline's own open report the failure; assume a normal server meanwhile.
@@ -138,7 +142,7 @@ class HttpSourceManager:
         except ValueError as exc:
             raise FriendlyError("Not a valid URL.", "common", cause=f"{url!r}: {exc}") from exc
         try:
-            async with self._client().get(parsed_url, allow_redirects=False) as response:
+            async with self.outbound.get(self._client(), parsed_url, allow_redirects=False) as response:
                 if 300 <= response.status < 400 and "Location" in response.headers:
                     return _Refer(str(response.url.join(URL(response.headers["Location"]))), None)
                 if response.status == 404:
@@ -156,7 +160,7 @@ class HttpSourceManager:
 
     async def _from_media(self, url: str, title: str | None) -> LoadResult:
         try:
-            media = await self.probe.probe(url)
+            media = await self._probe(url)
         except ProbeError as exc:
             if exc.unknown_format:
                 raise FriendlyError("Unknown file format.", "common", cause=exc.cause) from exc
@@ -164,6 +168,18 @@ class HttpSourceManager:
                 "Could not read the file for detecting file type.", "suspicious", cause=exc.cause
             ) from exc
         return TrackLoaded(media_track(url, media, self.name, title))
+
+    async def _probe(self, url: str) -> MediaInfo:
+        retries = 0
+        address = await self.outbound.address_for(url)
+        while True:
+            try:
+                return await self.probe.probe(url, None if address is None else {"local_addr": address})
+            except ProbeError as exc:
+                if not exc.rate_limited or not self.outbound.rate_limited(address, search=False, retries_done=retries):
+                    raise
+            retries += 1
+            address = self.outbound.address()
 
     async def _from_playlist(
         self, url: str, kind: playlists.PlaylistKind, body: bytes, title: str | None
@@ -192,7 +208,7 @@ class HttpSourceManager:
     async def _variant(self, url: str) -> playlists.Hls:
         """A master playlist's first variant says whether the stream is live; unreadable counts as live."""
         try:
-            async with self._client().get(url) as response:
+            async with self.outbound.get(self._client(), url) as response:
                 if response.status == 200:
                     body = await _read_up_to(response.content, self.max_playlist_bytes)
                     parsed = playlists.parse("m3u", body, str(response.url))

@@ -12,13 +12,36 @@ track fails; each new stream of the track (a seek) reads the body again from its
 
 from __future__ import annotations
 
+import functools
+import http.client
 import io
 import tempfile
 import urllib.request
 from http.client import HTTPResponse
-from typing import IO
+from typing import IO, Any
 
 _CHUNK = 64 * 1024
+
+
+class _BoundHttp(urllib.request.HTTPHandler):
+    """Connects from `source_address` (the route planner's `local_addr`)."""
+
+    def __init__(self, source_address: str) -> None:
+        super().__init__()
+        self._source = (source_address, 0)
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(functools.partial(http.client.HTTPConnection, source_address=self._source), req)
+
+
+class _BoundHttps(urllib.request.HTTPSHandler):
+    def __init__(self, source_address: str) -> None:
+        super().__init__()
+        self._source = (source_address, 0)
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        connection = functools.partial(http.client.HTTPSConnection, source_address=self._source)
+        return self.do_open(connection, req, context=self._context)  # type: ignore[attr-defined]
 
 
 class ForwardHttpFile(io.RawIOBase):
@@ -29,10 +52,15 @@ class ForwardHttpFile(io.RawIOBase):
         headers: dict[str, str] | None = None,
         timeout_s: float = 10.0,
         memory_bytes: int = 16 << 20,
+        source_address: str | None = None,
     ) -> None:
         super().__init__()
         request = urllib.request.Request(url, headers=headers or {})
-        response = urllib.request.urlopen(request, timeout=timeout_s)
+        if source_address is None:
+            response = urllib.request.urlopen(request, timeout=timeout_s)
+        else:
+            opener = urllib.request.build_opener(_BoundHttp(source_address), _BoundHttps(source_address))
+            response = opener.open(request, timeout=timeout_s)
         assert isinstance(response, HTTPResponse)
         self._response: HTTPResponse | None = response
         self._copy: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=memory_bytes)  # noqa: SIM115 - closed in close()

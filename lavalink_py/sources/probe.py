@@ -29,12 +29,21 @@ DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; lavalink_py)"
 class ProbeError(Exception):
     """The media could not be opened (`unknown_format` False) or holds no audio FFmpeg can read (True)."""
 
-    def __init__(self, message: str, *, unknown_format: bool, cause: str = "", timed_out: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        unknown_format: bool,
+        cause: str = "",
+        timed_out: bool = False,
+        rate_limited: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.unknown_format = unknown_format
         self.cause = cause
         self.timed_out = timed_out
+        self.rate_limited = rate_limited  # the server answered 429: the route planner may try another address
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +136,16 @@ class MediaProbe:
             "timeout": str(int(max(self.connect_timeout_s, self.read_timeout_s) * 1_000_000)),
         }
 
-    async def probe(self, source: str) -> MediaInfo:
+    async def probe(self, source: str, extra_options: Mapping[str, str] | None = None) -> MediaInfo:
+        """`extra_options` are added to the FFmpeg options (the route planner's `local_addr`)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.probe_sync, source)
+        return await loop.run_in_executor(self._executor, self.probe_sync, source, extra_options)
 
-    def probe_sync(self, source: str) -> MediaInfo:
+    def probe_sync(self, source: str, extra_options: Mapping[str, str] | None = None) -> MediaInfo:
         try:
-            return self._probe_with(source, source, self.ffmpeg_options(source))
+            return self._probe_with(source, source, {**self.ffmpeg_options(source), **(extra_options or {})})
         except ProbeError as exc:
-            if exc.unknown_format or exc.timed_out or not source.startswith(("http://", "https://")):
+            if exc.unknown_format or exc.timed_out or exc.rate_limited or not source.startswith(("http://", "https://")):
                 raise
             # FFmpeg could not read it over HTTP: a server that ignores Range serves an MP4 whose index follows
             # its samples unreadably (the demuxer must go back). Read it forwards into a copy and try once more.
@@ -160,6 +170,9 @@ class MediaProbe:
                 timeout=(self.connect_timeout_s, self.read_timeout_s),
                 metadata_errors="replace",
             )
+        except av.error.HTTPTooManyRequestsError as exc:
+            message = f"Could not open the media: {exc}"
+            raise ProbeError(message, unknown_format=False, cause=str(exc), rate_limited=True) from exc
         except av.error.InvalidDataError as exc:
             raise ProbeError("Unknown file format.", unknown_format=True, cause=str(exc)) from exc
         except av.error.ExitError as exc:

@@ -103,14 +103,14 @@ def test_environment_wins_over_the_file(write_yaml: Callable[[str], Path]) -> No
 
 def test_optional_section_created_by_the_environment() -> None:
     settings = settings_from_dict({}, {
-        "LAVALINK_SERVER_RATELIMIT_IP_BLOCKS": "1.0.0.0/8,2001:db8::/32",
+        "LAVALINK_SERVER_RATELIMIT_IP_BLOCKS": "2001:db9::/48,2001:db8::/32",
         "LAVALINK_SERVER_RATELIMIT_STRATEGY": "NanoSwitch",
         "METRICS_PROMETHEUS_AUTH_USERNAME": "prom",
         "METRICS_PROMETHEUS_AUTH_PASSWORD": "pw",
     }).settings
     ratelimit = settings.lavalink.server.ratelimit
     assert ratelimit is not None
-    assert (ratelimit.ip_blocks, ratelimit.strategy) == (("1.0.0.0/8", "2001:db8::/32"), "NanoSwitch")
+    assert (ratelimit.ip_blocks, ratelimit.strategy) == (("2001:db9::/48", "2001:db8::/32"), "NanoSwitch")
     assert settings.metrics.prometheus.auth is not None
     assert settings.metrics.prometheus.auth.username == "prom"
 

@@ -85,13 +85,13 @@ class TestValues:
 
     def test_optional_sections_appear_when_written(self) -> None:
         server = bind({"lavalink": {"server": {
-            "ratelimit": {"ipBlocks": ["1.0.0.0/8", "2001:db8::/48"], "excludedIps": ["1.0.0.1"],
+            "ratelimit": {"ipBlocks": ["1.0.0.0/8", "2.0.0.0/8"], "excludedIps": ["1.0.0.1"],
                           "strategy": "loadbalance", "searchTriggersFail": False, "retryLimit": 3},
             "youtubeConfig": {"email": "a@b.c", "password": "x"},
             "httpConfig": {"proxyHost": "proxy", "proxyPort": 8080, "proxyUser": "u", "proxyPassword": "p"},
         }}}).lavalink.server
         assert server.ratelimit is not None
-        assert server.ratelimit.ip_blocks == ("1.0.0.0/8", "2001:db8::/48")
+        assert server.ratelimit.ip_blocks == ("1.0.0.0/8", "2.0.0.0/8")
         assert server.ratelimit.excluded_ips == ("1.0.0.1",)
         assert (server.ratelimit.strategy, server.ratelimit.search_triggers_fail) == ("LoadBalance", False)
         assert server.ratelimit.retry_limit == 3

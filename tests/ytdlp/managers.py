@@ -15,7 +15,7 @@ def build(
     executor: Executor, extract: Extract, clock: Clock, base_urls: Mapping[str, str] | None = None, **switches: bool
 ) -> dict[str, SourceManager]:
     managers = build_ytdlp_managers(executor=executor, extract=extract, clock=clock, base_urls=base_urls,
-                                    timeout_s=20.0, socket_timeout_s=5.0, **switches)
+                                    timeout_s=20.0, socket_timeout_s=5.0, outbound=None, **switches)
     return {manager.name: manager for manager in managers}
 
 

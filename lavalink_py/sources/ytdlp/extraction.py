@@ -8,6 +8,7 @@ call outlives `timeout_s`, or whatever a broken extractor raises; `errors.py` tu
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import logging
 import sys
@@ -16,6 +17,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
+
+from lavalink_py.sources.routing.outbound import Outbound
 
 _log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ class ExtractRequest:
     flat: bool = False
     limit: int | None = None
     playlist: bool = False
+    search: bool = False  # a 429 to a search marks the address failing only with `searchTriggersFail`
 
 
 class _QuietLogger:
@@ -93,7 +97,13 @@ def _youtube_dl(params: dict[str, Any]) -> Any:
         _prefer_isrc_soundcloud(ydl)
         _per_thread.ydl = ydl
     else:
+        rebind = ydl.params.get("source_address") != params.get("source_address")
         ydl.params.update(params)
+        if rebind and "_request_director" in ydl.__dict__:
+            # Its request handlers took `source_address` when they were built (a cached property): the route
+            # planner chose another address, so they are built again on next use.
+            ydl._request_director.close()
+            del ydl._request_director
     return ydl
 
 
@@ -183,7 +193,9 @@ class YtdlpRunner:
         *,
         timeout_s: float = 30.0,
         socket_timeout_s: float = 10.0,
+        outbound: Outbound | None = None,
     ) -> None:
+        self.outbound = outbound or Outbound()
         self._executor = executor
         self._extract = extract
         self._timeout_s = timeout_s
@@ -197,7 +209,23 @@ class YtdlpRunner:
         await asyncio.get_running_loop().run_in_executor(self._executor, warm_up, options)
 
     async def run(self, request: ExtractRequest) -> dict[str, Any]:
+        """One extraction; with a route planner from its address, again from the next after a 429."""
+        retries = 0
+        address = await self.outbound.address_for(request.url)
+        while True:
+            try:
+                return await self._run_once(request, address)
+            except Exception as exc:
+                if not is_rate_limited(exc) and not is_unbindable(exc):
+                    raise
+                if not self.outbound.rate_limited(address, search=request.search, retries_done=retries):
+                    raise
+            retries += 1
+            address = self.outbound.address()
+
+    async def _run_once(self, request: ExtractRequest, source_address: str | None) -> dict[str, Any]:
         options = ydl_options(request, socket_timeout_s=self._socket_timeout_s)
+        options["source_address"] = source_address  # always set: the thread's YoutubeDL may hold the last one
         loop = asyncio.get_running_loop()
         self.calls += 1
         try:
@@ -206,3 +234,39 @@ class YtdlpRunner:
         except BaseException:
             self.failures += 1
             raise
+
+
+def is_rate_limited(exc: BaseException) -> bool:
+    """yt-dlp's failure came from an HTTP 429: DownloadError -> ExtractorError -> HTTPError(status=429), the
+    chain held in `exc_info`, `cause` and `__cause__` depending on where it was raised."""
+    return any(
+        getattr(error, "status", None) == 429 or getattr(getattr(error, "response", None), "status", None) == 429
+        for error in _chain(exc)
+    )
+
+
+def is_unbindable(exc: BaseException) -> bool:
+    """The `source_address` is not one of this machine's (EADDRNOTAVAIL): the route planner marks it failing."""
+    return any(
+        (isinstance(error, OSError) and error.errno == errno.EADDRNOTAVAIL)
+        or "Cannot assign requested address" in str(error)  # yt-dlp's TransportError keeps only the text
+        for error in _chain(exc)
+    )
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and every exception it wraps, however yt-dlp wrapped it."""
+    found: list[BaseException] = []
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        exc_info = getattr(current, "exc_info", None)
+        if isinstance(exc_info, tuple) and len(exc_info) >= 2:
+            pending.append(exc_info[1])
+        pending.extend((getattr(current, "cause", None), current.__cause__, current.__context__))
+    return found

@@ -11,6 +11,7 @@ import aiohttp
 
 from lavalink_py.protocol.load_result import FriendlyError, LoadFailed, LoadResult, NoMatches, SearchLoaded
 from lavalink_py.sources.base import SourceManager
+from lavalink_py.sources.routing.outbound import Outbound
 from lavalink_py.sources.ytdlp.extraction import Extract, YtdlpRunner, ytdlp_extract
 from lavalink_py.sources.ytdlp.manager import Clock, YtdlpSourceManager, make_track
 from lavalink_py.sources.ytdlp.sites.bandcamp import SEARCH_PREFIX, BandcampSite
@@ -45,7 +46,8 @@ class BandcampSourceManager(YtdlpSourceManager):
         if not query:
             return NoMatches()
         try:
-            found = await search_bandcamp(query, base_url=self._search_base_url, timeout_s=self._search_timeout_s)
+            found = await search_bandcamp(query, base_url=self._search_base_url, timeout_s=self._search_timeout_s,
+                                          outbound=self.runner.outbound)
         except aiohttp.ClientResponseError as exc:
             return LoadFailed(FriendlyError(self.site.failure_message, "suspicious", f"{type(exc).__name__}: {exc}"))
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -71,16 +73,17 @@ def build_ytdlp_managers(
     clock: Clock = time.time,
     timeout_s: float = 30.0,
     socket_timeout_s: float = 10.0,
+    outbound: Outbound | None = None,
 ) -> list[SourceManager]:
     """One manager per enabled source, sharing one runner (so `executor` bounds all yt-dlp work together).
 
     `base_urls` maps a sourceName (and "bandcamp_search", "youtube_music") to where its requests go instead of the
     real site: tests point them at local servers. `playlist_load_limit` is Lavalink's `playlistLoadLimit`, in pages
-    of 100 entries (None: no limit).
+    of 100 entries (None: no limit). `outbound` is the route planner every extraction and stream binds through.
     """
     urls = dict(base_urls or {})
     playlist_limit = playlist_load_limit * 100 if playlist_load_limit is not None else None
-    runner = YtdlpRunner(executor, extract, timeout_s=timeout_s, socket_timeout_s=socket_timeout_s)
+    runner = YtdlpRunner(executor, extract, timeout_s=timeout_s, socket_timeout_s=socket_timeout_s, outbound=outbound)
     managers: list[SourceManager] = []
 
     def add(site: YoutubeSite | SoundcloudSite | TwitchSite | VimeoSite | NiconicoSite) -> None:

@@ -88,7 +88,8 @@ class YtdlpSourceManager:
             case Nothing():
                 return NoMatches()
             case Search():
-                request = ExtractRequest(route.query, flat=route.flat, limit=route.offset + route.limit, playlist=True)
+                request = ExtractRequest(route.query, flat=route.flat, limit=route.offset + route.limit, playlist=True,
+                                        search=True)
                 found = self._tracks(await self.runner.run(request))[route.offset :]
                 return SearchLoaded(found) if found else NoMatches()
             case Single():
@@ -135,6 +136,10 @@ class YtdlpSourceManager:
         return f"{info.identifier}\n{info.uri or ''}"
 
     async def open_stream(self, info: TrackInfo) -> StreamSpec:
+        # The media request leaves from the route planner's address too (the cached spec stays unbound).
+        return await self.runner.outbound.routed_stream(await self._stream(info))
+
+    async def _stream(self, info: TrackInfo) -> StreamSpec:
         key = self._cache_key(info)
         cached = self.cache.get(key, self._clock())
         if cached is not None:

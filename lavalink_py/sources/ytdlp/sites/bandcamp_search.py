@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 import aiohttp
 
 from lavalink_py.protocol.track import STREAM_LENGTH_MS, TrackInfo
+from lavalink_py.sources.routing.outbound import Outbound
 from lavalink_py.sources.ytdlp.mapping import UNKNOWN_AUTHOR, UNKNOWN_TITLE
 
 
@@ -88,10 +89,13 @@ def parse_search_page(html: str, source_name: str = "bandcamp") -> list[TrackInf
     return tracks
 
 
-async def search_bandcamp(query: str, *, base_url: str, timeout_s: float) -> list[TrackInfo]:
+async def search_bandcamp(
+    query: str, *, base_url: str, timeout_s: float, outbound: Outbound | None = None
+) -> list[TrackInfo]:
     timeout = aiohttp.ClientTimeout(total=timeout_s)
-    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(
-        f"{base_url.rstrip('/')}/search", params={"q": query, "item_type": "t"}
+    routed = outbound or Outbound()
+    async with aiohttp.ClientSession(timeout=timeout) as session, routed.get(
+        session, f"{base_url.rstrip('/')}/search", search=True, params={"q": query, "item_type": "t"}
     ) as response:
         response.raise_for_status()
         return parse_search_page(await response.text())
