@@ -22,6 +22,7 @@ from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
 from lavalink_py.api.tracing import TRACING, build_tracing, observe_all
 from lavalink_py.audio import AudioEngine, EngineSettings, ResamplingQuality
+from lavalink_py.audio.filters import default_registry
 from lavalink_py.config import Settings
 from lavalink_py.metrics.config import CollectorConfig, MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
@@ -158,7 +159,8 @@ def build_app(
         observer = observe_all(observer, reports.observe)
     node = Node(
         loader,
-        AudioEngine(engine_settings(settings)),
+        # The filter registry: the built-ins here; plugins register theirs in it (`FilterRegistry.register`).
+        AudioEngine(engine_settings(settings), filters=default_registry()),
         observer=observer,
         on_session_end=lambda session: counters.player_events.observe_duration(
             "session", time.monotonic() - session.opened_at_s
