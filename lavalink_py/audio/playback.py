@@ -288,9 +288,11 @@ class Playback:
         if current.ended and current.started and not current.failure_reported:
             # A source that failed mid-track (dead server, undecodable data) is reported now, as lavaplayer
             # reports it from its decoding thread; up to 3 s of the frames already buffered still play, then the
-            # track ends.
+            # track ends. A source that simply ended (a radio closing its stream, a file read to its end while
+            # seconds are still buffered) plays every frame it delivered.
             self._report_failure(current)
-            current.buffer.split_tail(DEAD_SOURCE_PLAYOUT_FRAMES)
+            if current.outcome is not None and current.outcome.failure is not None:
+                current.buffer.split_tail(DEAD_SOURCE_PLAYOUT_FRAMES)
         end_ms = current.end_ms
         if end_ms is not None and current.start_ms + current.sent * FRAME_MS >= end_ms:
             self._end_time_reached(current)
