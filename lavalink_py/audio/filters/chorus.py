@@ -11,13 +11,14 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from lavalink_py.audio.filters.base import FfmpegStage, Stage
-from lavalink_py.audio.filters.bounds import Bounded, read_fields
+from lavalink_py.audio.filters.bounds import bounded
+from lavalink_py.audio.filters.fields import parse_fields
 
 FIELDS: Final = {
-    "delayMs": Bounded(25.0, 1.0, 100.0),
-    "depthMs": Bounded(2.0, 0.0, 20.0),
-    "rateHz": Bounded(0.5, 0.01, 20.0),
-    "mix": Bounded(0.5, 0.0, 1.0),
+    "delayMs": bounded(25.0, 1.0, 100.0),
+    "depthMs": bounded(2.0, 0.0, 20.0),
+    "rateHz": bounded(0.5, 0.01, 20.0),
+    "mix": bounded(0.5, 0.0, 1.0),
 }
 
 
@@ -35,7 +36,7 @@ class ChorusFilter:
     name: Final = "chorus"
 
     def parse(self, value: Any, where: str) -> ChorusParams:
-        return ChorusParams(**read_fields(value, where, FIELDS))
+        return ChorusParams(**parse_fields(value, where, FIELDS))
 
     def to_json(self, params: ChorusParams) -> dict[str, Any]:
         return asdict(params)

@@ -13,17 +13,18 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from lavalink_py.audio.filters.base import FfmpegStage, Stage
-from lavalink_py.audio.filters.bounds import Bounded, db_to_linear, read_fields
+from lavalink_py.audio.filters.bounds import bounded, db_to_linear
+from lavalink_py.audio.filters.fields import parse_fields
 
 # acompressor's own limits: threshold 2^-10 to 1 (-60.2 to 0 dB), ratio 1-20, attack 0.01-2000 ms,
 # release 0.01-9000 ms, makeup 1-64 (0-36.1 dB), knee 1-8 (0-18.06 dB).
 FIELDS: Final = {
-    "thresholdDb": Bounded(-20.0, -60.0, 0.0),
-    "ratio": Bounded(4.0, 1.0, 20.0),
-    "attackMs": Bounded(20.0, 0.01, 2000.0),
-    "releaseMs": Bounded(250.0, 0.01, 9000.0),
-    "kneeDb": Bounded(6.0, 0.0, 18.0),
-    "makeupDb": Bounded(0.0, 0.0, 36.0),
+    "thresholdDb": bounded(-20.0, -60.0, 0.0),
+    "ratio": bounded(4.0, 1.0, 20.0),
+    "attackMs": bounded(20.0, 0.01, 2000.0),
+    "releaseMs": bounded(250.0, 0.01, 9000.0),
+    "kneeDb": bounded(6.0, 0.0, 18.0),
+    "makeupDb": bounded(0.0, 0.0, 36.0),
 }
 
 
@@ -43,7 +44,7 @@ class CompressorFilter:
     name: Final = "compressor"
 
     def parse(self, value: Any, where: str) -> CompressorParams:
-        return CompressorParams(**read_fields(value, where, FIELDS))
+        return CompressorParams(**parse_fields(value, where, FIELDS))
 
     def to_json(self, params: CompressorParams) -> dict[str, Any]:
         return asdict(params)

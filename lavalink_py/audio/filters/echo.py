@@ -11,11 +11,12 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from lavalink_py.audio.filters.base import FfmpegStage, Stage
-from lavalink_py.audio.filters.bounds import Bounded, read_fields
+from lavalink_py.audio.filters.bounds import bounded
+from lavalink_py.audio.filters.fields import parse_fields
 
 FIELDS: Final = {
-    "delayMs": Bounded(250.0, 1.0, 5000.0),
-    "decay": Bounded(0.5, 0.0, 1.0),
+    "delayMs": bounded(250.0, 1.0, 5000.0),
+    "decay": bounded(0.5, 0.0, 1.0),
 }
 
 
@@ -31,7 +32,7 @@ class EchoFilter:
     name: Final = "echo"
 
     def parse(self, value: Any, where: str) -> EchoParams:
-        return EchoParams(**read_fields(value, where, FIELDS))
+        return EchoParams(**parse_fields(value, where, FIELDS))
 
     def to_json(self, params: EchoParams) -> dict[str, Any]:
         return asdict(params)

@@ -10,9 +10,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from lavalink_py.audio.filters.base import FfmpegStage, Stage
-from lavalink_py.audio.filters.bounds import Bounded, read_fields
+from lavalink_py.audio.filters.bounds import bounded
+from lavalink_py.audio.filters.fields import parse_fields
 
-FIELDS: Final = {"cutoffHz": Bounded(200.0, 10.0, 20000.0)}
+FIELDS: Final = {"cutoffHz": bounded(200.0, 10.0, 20000.0)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class HighPassFilter:
     name: Final = "highPass"
 
     def parse(self, value: Any, where: str) -> HighPassParams:
-        return HighPassParams(**read_fields(value, where, FIELDS))
+        return HighPassParams(**parse_fields(value, where, FIELDS))
 
     def to_json(self, params: HighPassParams) -> dict[str, Any]:
         return asdict(params)

@@ -26,7 +26,8 @@ from typing import Any, Final
 import numpy as np
 
 from lavalink_py.audio.filters.base import NumpyStep, Pcm, Stage
-from lavalink_py.audio.filters.bounds import Bounded, read_fields
+from lavalink_py.audio.filters.bounds import bounded
+from lavalink_py.audio.filters.fields import parse_fields
 from lavalink_py.audio.filters.loudness_meter import (
     ABSOLUTE_GATE_LUFS,
     SAMPLE_RATE,
@@ -36,9 +37,9 @@ from lavalink_py.audio.filters.loudness_meter import (
 )
 
 FIELDS: Final = {
-    "targetLufs": Bounded(-16.0, -40.0, -5.0),
-    "maxGainDb": Bounded(20.0, 0.0, 30.0),
-    "peakDb": Bounded(-1.0, -9.0, 0.0),
+    "targetLufs": bounded(-16.0, -40.0, -5.0),
+    "maxGainDb": bounded(20.0, 0.0, 30.0),
+    "peakDb": bounded(-1.0, -9.0, 0.0),
 }
 _MIN_GAIN_DB: Final = -40.0
 _RISE_DB_PER_S: Final = 3.0
@@ -108,7 +109,7 @@ class LoudnessFilter:
     name: Final = "loudness"
 
     def parse(self, value: Any, where: str) -> LoudnessParams:
-        return LoudnessParams(**read_fields(value, where, FIELDS))
+        return LoudnessParams(**parse_fields(value, where, FIELDS))
 
     def to_json(self, params: LoudnessParams) -> dict[str, Any]:
         return asdict(params)

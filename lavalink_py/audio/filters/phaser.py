@@ -12,13 +12,14 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from lavalink_py.audio.filters.base import FfmpegStage, Stage
-from lavalink_py.audio.filters.bounds import Bounded, read_fields
+from lavalink_py.audio.filters.bounds import bounded
+from lavalink_py.audio.filters.fields import parse_fields
 
 # aphaser's own limits: delay 0-5 ms, decay 0-0.99, speed 0.1-2 Hz.
 FIELDS: Final = {
-    "rateHz": Bounded(0.5, 0.1, 2.0),
-    "delayMs": Bounded(3.0, 0.1, 5.0),
-    "feedback": Bounded(0.4, 0.0, 0.99),
+    "rateHz": bounded(0.5, 0.1, 2.0),
+    "delayMs": bounded(3.0, 0.1, 5.0),
+    "feedback": bounded(0.4, 0.0, 0.99),
 }
 
 
@@ -35,7 +36,7 @@ class PhaserFilter:
     name: Final = "phaser"
 
     def parse(self, value: Any, where: str) -> PhaserParams:
-        return PhaserParams(**read_fields(value, where, FIELDS))
+        return PhaserParams(**parse_fields(value, where, FIELDS))
 
     def to_json(self, params: PhaserParams) -> dict[str, Any]:
         return asdict(params)
