@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from lavalink_py.audio import AudioEngine
+from lavalink_py.audio.filters.base import Pcm
 from tests.audio.filter_signals import ebur128, envelope_rate_hz, rms_db
 from tests.audio.filters.render import RATE, Audio, amplitude_at, db, render, tone, trim, write_wav
 
@@ -25,15 +26,15 @@ def music_like(seconds: float, peak: float, seed: int) -> Audio:
 
 
 async def test_loudness_brings_tracks_20_db_apart_to_the_target(engine: AudioEngine, tmp_path: Path) -> None:
-    heard = []
+    heard: list[Pcm] = []
     for name, peak in (("loud", 0.9), ("quiet", 0.09)):
         path = write_wav(tmp_path / f"{name}.wav", music_like(8.0, peak, seed=len(name)))
         out = await render(engine, path, {"loudness": {"targetLufs": -18.0, "maxGainDb": 30.0}})
         heard.append(out.astype(np.float32))
         # The first 400 ms a listener hears are already at the target, not at the track's own level.
         assert ebur128(heard[-1][: RATE * 4 // 10])["M"] <= -18.0 + 1.5
-    for out in heard:
-        assert ebur128(out)["I"] == pytest.approx(-18.0, abs=1.0)
+    for pcm in heard:
+        assert ebur128(pcm)["I"] == pytest.approx(-18.0, abs=1.0)
 
 
 async def test_compressor_gain_reduction(engine: AudioEngine, tmp_path: Path) -> None:
