@@ -16,6 +16,7 @@ from tests.audio.conftest import Events, Media, play_to_end
 from tests.audio.filters.render import RATE, Audio, tone, write_wav
 from tests.audio.filters.test_measured import equalizer_response
 from tests.audio.media import decode_opus, opus_packets
+from tests.audio.test_passthrough import passthrough
 
 HZ = 440.0
 
@@ -89,13 +90,13 @@ async def test_clearing_filters_returns_to_the_source_packets(engine: AudioEngin
     playback.attach(sink)
     playback.start(StreamSpec(str(media.ogg)))
     await engine.pump(30)
-    assert playback.passthrough
+    assert passthrough(playback)
     set_filters(engine, playback, {"timescale": {"pitch": 1.2}, "tremolo": {}})
     await engine.pump(40)
-    assert not playback.passthrough
+    assert not passthrough(playback)
     set_filters(engine, playback, {"timescale": {}, "equalizer": [{"band": 3, "gain": 0.0}]})  # all neutral
     await engine.pump(5)
-    assert playback.passthrough
+    assert passthrough(playback)
     await play_to_end(engine, events)
     assert playback.frames_nulled == 0
     back = next(i for i in range(70, 80) if sink.frames[i] in packets)
