@@ -12,7 +12,7 @@ from concurrent.futures import Executor
 
 from aiohttp import web
 
-from lavalink_py import __version__
+from lavalink_py import LAVALINK_API_VERSION, __version__
 from lavalink_py.api import middleware, tickers, websocket
 from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.node_view import NodeView, count_player_events
@@ -43,7 +43,6 @@ from lavalink_py.sources.ytdlp.factory import build_ytdlp_managers
 log = logging.getLogger(__name__)
 
 # The Lavalink API level this node implements; our own version rides along as build metadata.
-LAVALINK_API_VERSION = "4.2.2"
 VERSION = f"{LAVALINK_API_VERSION}+lavalink-py.{__version__}"
 
 METRICS = web.AppKey("metrics", NodeMetrics)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -52,22 +50,6 @@ def test_promtool_accepts_the_example_prometheus_config() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     assert config["scrape_configs"][0]["basic_auth"]["username"]
-
-
-def _documents(path: Path) -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
-
-
-def test_kubernetes_probes_use_alive_and_ready() -> None:
-    docs = [d for p in sorted((DEPLOY / "kubernetes").glob("*.yaml")) for d in _documents(p)]
-    kinds = {d["kind"] for d in docs}
-    assert {"Deployment", "Service", "ServiceMonitor"} <= kinds
-    deployment = next(d for d in docs if d["kind"] == "Deployment")
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["livenessProbe"]["httpGet"]["path"] == "/v4/alive"
-    assert container["readinessProbe"]["httpGet"]["path"] == "/v4/ready"
-    monitor = next(d for d in docs if d["kind"] == "ServiceMonitor")
-    assert monitor["spec"]["endpoints"][0]["basicAuth"]["password"]["name"] == "lavalink-metrics-auth"
 
 
 def test_dashboards_have_job_and_instance_variables_and_only_our_metrics() -> None:
