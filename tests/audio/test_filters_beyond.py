@@ -13,11 +13,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from lavalink_py.audio.filters import chorus, compressor, echo, highpass, loudness, phaser
 from lavalink_py.audio.filters.base import FilterSpec
 from lavalink_py.audio.filters.chorus import ChorusFilter
 from lavalink_py.audio.filters.compressor import CompressorFilter
 from lavalink_py.audio.filters.echo import EchoFilter
 from lavalink_py.audio.filters.highpass import HighPassFilter
+from lavalink_py.audio.filters.loudness import LoudnessFilter
 from lavalink_py.audio.filters.phaser import PhaserFilter
 from lavalink_py.protocol.validation import RequestError
 from tests.audio.filter_signals import RATE, decoded, envelope_rate_hz, noise, rms_db, run_filter, tone
@@ -127,3 +129,25 @@ class TestFields:
     def test_not_an_object_is_refused(self, spec: FilterSpec[Any]) -> None:
         with pytest.raises(RequestError, match=rf"^filters\.{spec.name}: expected a JSON object"):
             spec.parse([1], f"filters.{spec.name}")
+
+
+def _extremes() -> list[tuple[FilterSpec[Any], dict[str, float]]]:
+    cases: list[tuple[FilterSpec[Any], dict[str, float]]] = []
+    every = (echo.FIELDS, chorus.FIELDS, compressor.FIELDS, highpass.FIELDS, phaser.FIELDS, loudness.FIELDS)
+    for spec, fields in zip([*SPECS, LoudnessFilter()], every, strict=True):
+        for key, field in fields.items():
+            for value in (field.low, field.high):
+                cases.append((spec, {key: value}))
+        cases.append((spec, {key: field.low for key, field in fields.items()}))
+        cases.append((spec, {key: field.high for key, field in fields.items()}))
+    return cases
+
+
+@pytest.mark.parametrize(("spec", "body"), _extremes(), ids=lambda case: str(getattr(case, "name", case)))
+def test_every_accepted_value_configures_and_runs(spec: FilterSpec[Any], body: dict[str, float]) -> None:
+    """A value the API accepts must never make FFmpeg refuse the graph mid-stream."""
+    rng = np.random.default_rng(0)
+    pcm = np.clip(rng.standard_normal((RATE // 2, 2)) * 0.3, -1, 1).astype(np.float32)
+    out = run_filter(spec, body, pcm)
+    assert np.all(np.isfinite(out))
+    assert len(out) >= len(pcm) - 960

@@ -10,8 +10,19 @@ from __future__ import annotations
 from lavalink_py.audio.filters.fields import Field
 
 
-def bounded(default: float, low: float, high: float) -> Field:
-    return Field(default, lambda value: low <= value <= high, f"from {low} to {high}")
+class Bounded(Field):
+    """A field with an inclusive range (kept, so tests can try both ends)."""
+
+    __slots__ = ("high", "low")
+
+    def __init__(self, default: float, low: float, high: float) -> None:
+        super().__init__(default, lambda value: low <= value <= high, f"from {low} to {high}")
+        self.low = low
+        self.high = high
+
+
+def bounded(default: float, low: float, high: float) -> Bounded:
+    return Bounded(default, low, high)
 
 
 def db_to_linear(db: float) -> float:

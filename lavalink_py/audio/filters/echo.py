@@ -41,6 +41,8 @@ class EchoFilter:
         return params.decay == 0.0
 
     def stage(self, params: EchoParams) -> Stage:
+        if params.decay == 0.0:
+            return FfmpegStage((("anull", ""),))  # aecho refuses a zero decay; the registry skips it anyway
         out_gain = 1.0 / (1.0 + params.decay)
         args = f"in_gain=1:out_gain={out_gain:.6g}:delays={params.delayMs:.6g}:decays={params.decay:.6g}"
         return FfmpegStage((("aecho", args),))

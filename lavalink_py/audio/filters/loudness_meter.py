@@ -29,6 +29,7 @@ ABSOLUTE_GATE_LUFS: Final = -70.0
 SILENCE: Final = -math.inf
 _BINS_PER_LU: Final = 10
 _BINS: Final = 80 * _BINS_PER_LU  # -70 to +10 LUFS
+_CACHED_LENGTHS: Final = 16
 
 # BS.1770-4 table 1 and 2 (48 kHz): b0, b1, b2 / 1, a1, a2.
 _SHELF: Final = ((1.53512485958697, -2.69169618940638, 1.19839281085285), (-1.69065929318241, 0.73248077421585))
@@ -62,6 +63,8 @@ class KWeighting:
         n = len(block)
         weights = self._weights.get(n)
         if weights is None:
+            if len(self._weights) >= _CACHED_LENGTHS:
+                self._weights.clear()  # block sizes are a few multiples of 20 ms; never let odd ones pile up
             weights = self._weights[n] = _response(n)
         spectrum = np.fft.rfft(block, axis=0)
         return float(np.sum(np.square(np.abs(spectrum)) * weights[:, None]))
