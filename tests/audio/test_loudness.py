@@ -39,7 +39,7 @@ def test_meter_agrees_with_ffmpeg_ebur128(tracks: tuple[Pcm, Pcm]) -> None:
         history = LoudnessHistory()
         for start in range(0, len(pcm), 960 * 3):
             history.feed(pcm[start : start + 960 * 3])
-        assert history.integrated() == pytest.approx(ebur128(pcm)["I"], abs=0.2)
+        assert history.integrated() == pytest.approx(ebur128(pcm)["I"], abs=0.1)
 
 
 @pytest.mark.parametrize("target", [-16.0, -23.0])

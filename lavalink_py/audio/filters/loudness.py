@@ -65,8 +65,7 @@ class LoudnessStage:
         self._gain_db: float | None = None
 
     def process(self, block: Pcm) -> Pcm:
-        self._history.feed(block)
-        here = lufs(self._history.weighting.mean_square(block))
+        here = lufs(self._history.feed(block))
         start = self._gain_db
         end = self._wanted_gain(here, len(block))
         if end is None:
@@ -92,13 +91,14 @@ class LoudnessStage:
         target = self._params.targetLufs
         if here < ABSOLUTE_GATE_LUFS:
             here = SILENCE
+        momentary = self._history.momentary()
         level = self._history.integrated()
         if level == SILENCE:
-            level = self._history.momentary() if self._history.momentary() != SILENCE else here
+            level = momentary if momentary != SILENCE else here
         if level == SILENCE:
             return self._gain_db  # nothing heard yet, or silence: hold
         wanted = min(max(target - level, _MIN_GAIN_DB), self._params.maxGainDb)
-        loudest = max(here, self._history.momentary())
+        loudest = max(here, momentary)
         wanted = min(wanted, target + _BURST_LU - loudest)
         if self._gain_db is not None and wanted > self._gain_db:
             wanted = min(wanted, self._gain_db + _RISE_DB_PER_S * samples / SAMPLE_RATE)
