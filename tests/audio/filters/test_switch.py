@@ -125,3 +125,34 @@ async def test_the_graph_is_built_once_per_stream(engine: AudioEngine, tmp_path:
     # One stream since the change: timescale + tremolo make one graph, lowPass (after the numpy rotation) another,
     # each built once for the stream, never per block.
     assert [[name for name, _ in filters] for filters in built] == [["atempo", "tremolo"], ["lowpass"]]
+
+
+async def test_end_time_is_in_source_time_under_timescale(engine: AudioEngine, tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "long.wav", tone(HZ, 6.0))
+    events = Events()
+    playback = engine.create_playback(events)
+    sink = RecordingSink()
+    playback.attach(sink)
+    set_filters(engine, playback, {"timescale": {"speed": 2.0}})
+    playback.start(StreamSpec(str(path)), 0, 3000)
+    await play_to_end(engine, events)
+    assert events.log == ["start", "end:finished"]
+    # 3 s of the source at speed 2: 1.5 s sent (75 frames; the chain's tail may add one).
+    assert 74 <= len(sink.frames) <= 77
+
+
+async def test_a_live_stream_takes_new_filters_in_place(engine: AudioEngine, tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "live.wav", tone(HZ, 4.0))
+    events = Events()
+    playback = engine.create_playback(events)
+    sink = RecordingSink()
+    playback.attach(sink)
+    playback.start(StreamSpec(str(path), is_live=True))
+    await engine.pump(20)
+    set_filters(engine, playback, {"volume": 0.5})
+    await play_to_end(engine, events)
+    assert playback.frames_nulled == 0
+    assert len(sink.frames) == 200  # nothing restarted: the stream went on from where it was
+    _, level = phases(decode_opus(sink.frames)[:, 0], HZ)
+    # Applied from the next batch the stream produces (frames already in the buffer play as they were).
+    assert abs(np.median(level[-40:-5]) - 0.3 * np.tan(0.5 * 0.79)) < 0.01
