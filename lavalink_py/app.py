@@ -157,6 +157,7 @@ def build_app(
         ),
     )
     view = NodeView(node)
+    readiness = Readiness()
     metrics = NodeMetrics(
         metrics_config(settings),
         counters=counters,
@@ -165,6 +166,7 @@ def build_app(
         voice=view,
         thread_pools=[resolver_pool],
         frame_clock=node.audio.clock,
+        readiness=readiness,
     )
     options = api_options(settings, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s)
     app = web.Application(
@@ -177,7 +179,7 @@ def build_app(
         ],
     )
     app[OPTIONS], app[NODE], app[COUNTERS], app[METRICS] = options, node, counters, metrics
-    app[READINESS] = readiness = Readiness()
+    app[READINESS] = readiness
     app[websocket.SOCKETS] = weakref.WeakSet()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):
         app.add_routes(table)

@@ -6,8 +6,13 @@ set -euo pipefail
 prefix="${1:?usage: scripts/image-install.sh PREFIX}"
 src="$(cd "$(dirname "$0")/.." && pwd)"
 
+# pip builds in the source tree it is given; a copy keeps build/ and *.egg-info out of the checkout.
+staging="$(mktemp -d)"
+trap 'rm -rf "$staging"' EXIT
+cp -r "$src/pyproject.toml" "$src/README.md" "$src/lavalink_py" "$staging/"
+
 python3 -m venv "$prefix"
 # shellcheck disable=SC2086 # PIP_INSTALL_ARGS is a list of flags
-"$prefix/bin/pip" install -q --disable-pip-version-check ${PIP_INSTALL_ARGS:-} "$src"
+"$prefix/bin/pip" install -q --disable-pip-version-check ${PIP_INSTALL_ARGS:-} "$staging"
 "$prefix/bin/python" -m compileall -q -j 0 "$prefix/lib"
 "$prefix/bin/lavalink-py" --version
