@@ -14,7 +14,9 @@ from aiohttp import web
 
 from lavalink_py import LAVALINK_API_VERSION, __version__
 from lavalink_py.api import middleware, tickers, websocket
-from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
+from lavalink_py.api.auth import AuthWarnings
+from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
+from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
@@ -79,7 +81,7 @@ def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
         registry.register(http)
     if enabled.local:
         # Playlist files on disk name their entries by URL, which the HTTP source opens (as lavaplayer does).
-        registry.register(LocalSourceManager(http=http))
+        registry.register(LocalSourceManager(http=http, directories=server.local_directories))
     return registry
 
 
@@ -147,6 +149,9 @@ def build_app(
     if tracing is not None:
         loader = tracing.wrap_loader(loader)
         observer = observe_all(observer, tracing.observe)
+    reports = build_error_reports(settings.sentry, VERSION)  # None without sentry.dsn; then sentry_sdk never loads
+    if reports is not None:
+        observer = observe_all(observer, reports.observe)
     node = Node(
         loader,
         # The filter registry: the built-ins here; plugins register theirs in it (`FilterRegistry.register`).
@@ -179,6 +184,7 @@ def build_app(
         ],
     )
     app[OPTIONS], app[NODE], app[COUNTERS], app[METRICS] = options, node, counters, metrics
+    app[AUTH_WARNINGS] = AuthWarnings()
     app[READINESS] = readiness
     app[websocket.SOCKETS] = weakref.WeakSet()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):
@@ -198,6 +204,9 @@ def build_app(
     app.cleanup_ctx.append(metrics.cleanup_ctx)
     app.cleanup_ctx.append(audio_clock)
     app.cleanup_ctx.append(tickers.tickers)
+    if reports is not None:
+        app[ERROR_REPORTS] = reports
+        app.cleanup_ctx.append(reports.cleanup_ctx)
     if tracing is not None:
         app[TRACING] = tracing
         # Appended last, so it is cleaned up first: after on_shutdown ended the players' spans, before the rest.
@@ -225,6 +234,7 @@ def build_metrics_port_app(main: web.Application, settings: Settings) -> web.App
         metrics_auth=options.metrics_auth,
     )
     app[COUNTERS] = main[COUNTERS]
+    app[AUTH_WARNINGS] = main[AUTH_WARNINGS]
     app.router.add_get(settings.metrics.prometheus.endpoint, make_metrics_handler(main[METRICS]))
     return app
 
