@@ -36,6 +36,7 @@ from scipy.signal import butter, sosfilt
 from bench.audio import write_sweep
 from lavalink_py.audio import AudioEngine, EngineSettings
 from lavalink_py.audio.filters import default_registry
+from lavalink_py.audio.filters.base import FfmpegStage
 from lavalink_py.audio.filters.chain import FilterPlan
 from lavalink_py.audio.pipeline import TrackStream
 from lavalink_py.protocol.filters import parse_filters
@@ -52,12 +53,17 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 
-def plan_of(filters: dict[str, Any]) -> FilterPlan | None:
+Filters = dict[str, Any] | FilterPlan  # Lavalink JSON, or a plan built here (a reference no filter exposes)
+
+
+def plan_of(filters: Filters) -> FilterPlan | None:
+    if isinstance(filters, FilterPlan):
+        return filters
     registry = default_registry()
     return registry.plan(parse_filters(filters, registry))
 
 
-def cpu_per_stream_percent(path: Path, filters: dict[str, Any]) -> float:
+def cpu_per_stream_percent(path: Path, filters: Filters) -> float:
     stream = TrackStream(
         StreamSpec(str(path)), start_ms=0, end_ms=None, settings=EngineSettings(), volume=100, filters=plan_of(filters)
     )
@@ -72,8 +78,8 @@ def cpu_per_stream_percent(path: Path, filters: dict[str, Any]) -> float:
     return 100 * (time.thread_time() - cpu0) / (frames * 0.020)
 
 
-def cpu_table(seconds: float, repeats: int, extra: dict[str, dict[str, Any]]) -> str:
-    configs = {**CONFIGS, **extra}
+def cpu_table(seconds: float, repeats: int, extra: dict[str, Filters]) -> str:
+    configs: dict[str, Filters] = {**CONFIGS, **extra}
     with tempfile.TemporaryDirectory() as tmp:
         path = write_sweep(Path(tmp) / "sweep.mp3", "libmp3lame", 44_100, seconds)
         runs: dict[str, list[float]] = {name: [] for name in configs}
@@ -195,9 +201,18 @@ async def main() -> None:
     parser.add_argument("--switches", type=int, default=5)
     args = parser.parse_args()
     registry = default_registry()
-    extra: dict[str, dict[str, Any]] = {}
+    extra: dict[str, Filters] = {}
     if "compressor" in registry.names():  # h/filters-extra
+        extra["compressor"] = {"compressor": {}}
+        extra["loudness"] = {"loudness": {}}
+        # What loudness replaces: FFmpeg's single-pass loudnorm (3 s lookahead, 192 kHz inside).
+        extra["(reference) FFmpeg loudnorm"] = FilterPlan((FfmpegStage((("loudnorm", "I=-16:TP=-1:LRA=11"),)),))
         extra["equalizer + timescale + compressor"] = {**CONFIGS["equalizer + timescale"], "compressor": {}}
+        extra["equalizer + timescale + compressor + loudness"] = {
+            **CONFIGS["equalizer + timescale"],
+            "compressor": {},
+            "loudness": {},
+        }
     load = psutil.getloadavg()
     print(f"machine: {psutil.cpu_count()} cores, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
     print(cpu_table(args.seconds, args.repeats, extra))
