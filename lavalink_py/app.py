@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from aiohttp import web
 
 from lavalink_py import __version__
-from lavalink_py.api import middleware, tickers, websocket
+from lavalink_py.api import middleware, plugin_routes, tickers, websocket
 from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
@@ -32,12 +32,8 @@ from lavalink_py.metrics.handlers import (
 from lavalink_py.metrics.health import HealthThresholds, Readiness
 from lavalink_py.metrics.probes import InstrumentedThreadPool
 from lavalink_py.metrics.registry import NodeMetrics
+from lavalink_py.plugins import PluginInfoLoader, PluginLoadError, Registrations, build_plugins
 from lavalink_py.sessions.node import Node, TrackLoader
-from lavalink_py.sources.http import HttpSourceManager
-from lavalink_py.sources.local import LocalSourceManager
-from lavalink_py.sources.probe import MediaProbe
-from lavalink_py.sources.registry import SourceRegistry
-from lavalink_py.sources.ytdlp.factory import build_ytdlp_managers
 
 log = logging.getLogger(__name__)
 
@@ -50,40 +46,9 @@ READINESS = web.AppKey("readiness", Readiness)
 PROBE_PATHS = frozenset({"/v4/ready", "/v4/alive"})
 
 
-def build_sources(settings: Settings, executor: Executor) -> SourceRegistry:
-    """Lavalink's order: the sites first, then plain HTTP (which would claim any URL), then local files."""
-    server = settings.lavalink.server
-    enabled = server.sources
-    registry = SourceRegistry(
-        build_ytdlp_managers(
-            executor=executor,
-            youtube=enabled.youtube,
-            soundcloud=enabled.soundcloud,
-            bandcamp=enabled.bandcamp,
-            twitch=enabled.twitch,
-            vimeo=enabled.vimeo,
-            niconico=enabled.nico,
-            youtube_search=server.youtube_search_enabled,
-            soundcloud_search=server.soundcloud_search_enabled,
-            playlist_load_limit=server.youtube_playlist_load_limit,
-        )
-    )
-    timeouts = server.timeouts
-    probe = MediaProbe(
-        connect_timeout_s=timeouts.connect_timeout_ms / 1000,
-        read_timeout_s=timeouts.socket_timeout_ms / 1000,
-        executor=executor,
-    )
-    http = HttpSourceManager(probe)
-    if enabled.http:
-        registry.register(http)
-    if enabled.local:
-        # Playlist files on disk name their entries by URL, which the HTTP source opens (as lavaplayer does).
-        registry.register(LocalSourceManager(http=http))
-    return registry
-
-
-def api_options(settings: Settings, **overrides: float) -> ApiOptions:
+def api_options(
+    settings: Settings, plugins: tuple[tuple[str, str], ...] = (), **overrides: float
+) -> ApiOptions:
     server = settings.lavalink.server
     prometheus = settings.metrics.prometheus
     auth = prometheus.auth
@@ -95,6 +60,7 @@ def api_options(settings: Settings, **overrides: float) -> ApiOptions:
         public_paths=frozenset() if settings.health.probes.auth else PROBE_PATHS,
         metrics_path=prometheus.endpoint if prometheus.enabled and prometheus.port is None else None,
         metrics_auth=None if auth is None else (auth.username, auth.password),
+        plugins=plugins,
         **overrides,
     )
 
@@ -141,7 +107,8 @@ def build_app(
     counters = NodeCounters()
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
     resolver_pool = InstrumentedThreadPool("resolver", max_workers=4)
-    loader = loader or build_sources(settings, resolver_pool)
+    plugins = build_plugins(settings, resolver_pool)  # PluginLoadError names a plugin that cannot start
+    loader = loader or PluginInfoLoader(plugins.sources, plugins.info_modifiers)
     observer = count_player_events(counters.player_events)
     tracing = build_tracing(settings.otel, VERSION)  # None unless otel.enabled; then nothing of OpenTelemetry loads
     if tracing is not None:
@@ -155,6 +122,7 @@ def build_app(
             "session", time.monotonic() - session.opened_at_s
         ),
     )
+    plugins.events.sessions = node.sessions
     view = NodeView(node)
     metrics = NodeMetrics(
         metrics_config(settings),
@@ -164,8 +132,10 @@ def build_app(
         voice=view,
         thread_pools=[resolver_pool],
         frame_clock=node.audio.clock,
+        extra_collectors=plugins.collectors,
     )
-    options = api_options(settings, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s)
+    listed = tuple((p.name, p.version) for p in plugins.plugins if p.listed)
+    options = api_options(settings, listed, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s)
     app = web.Application(
         middlewares=[
             middleware.http_metrics,
@@ -180,6 +150,7 @@ def build_app(
     app[websocket.SOCKETS] = weakref.WeakSet()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):
         app.add_routes(table)
+    _add_plugin_routes(app, plugins)
     thresholds = settings.health.thresholds
     health_thresholds = HealthThresholds(
         memory_percent=thresholds.memory_percent,
@@ -203,8 +174,25 @@ def build_app(
     app.on_shutdown.append(_drain)
     app.on_shutdown.append(websocket.close_all)
     app.on_shutdown.append(_shutdown_sessions)
+    app.on_cleanup.append(lambda _app: _plugin_cleanups(plugins))
     app.on_cleanup.append(lambda _app: _stop_pool(resolver_pool))
     return app
+
+
+def _add_plugin_routes(app: web.Application, plugins: Registrations) -> None:
+    for route in plugins.routes:
+        try:
+            plugin_routes.add_routes(app, route.plugin, route.method, route.path, route.handler)
+        except ValueError as exc:
+            raise PluginLoadError(str(exc)) from None
+
+
+async def _plugin_cleanups(plugins: Registrations) -> None:
+    for callback in reversed(plugins.cleanups):
+        try:
+            await callback()
+        except Exception:
+            log.exception("a plugin's cleanup raised")
 
 
 async def _stop_pool(pool: Executor) -> None:

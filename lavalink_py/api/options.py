@@ -21,3 +21,5 @@ class ApiOptions:
     # server password, given raw as Lavalink clients do or as the password of Basic credentials).
     metrics_path: str | None = None
     metrics_auth: tuple[str, str] | None = None
+    # (name, version) of each loaded plugin, as /v4/info lists them.
+    plugins: tuple[tuple[str, str], ...] = ()
