@@ -79,6 +79,7 @@ class TrackStream:
         self.cancelled = False
         self._lock = threading.Lock()
         self._container: Any = None
+        self._file: Any = None  # the source's own file object (StreamSpec.open_file), closed with the container
         self._packets: Iterator[Any] | None = None
         self._resampler = Resampler(settings.resampling)
         self._encoder: OpusEncoder | None = None
@@ -128,6 +129,12 @@ class TrackStream:
                 log.warning("closing %s failed", self.spec.url, exc_info=True)
             self._container = None
             self._packets = None
+        if self._file is not None:
+            try:
+                self._file.close()
+            except Exception:
+                log.warning("closing the file of %s failed", self.spec.url, exc_info=True)
+            self._file = None
 
     def _open(self) -> None:
         url = self.spec.url
@@ -135,8 +142,11 @@ class TrackStream:
         if url.startswith(("http://", "https://")):
             for key, value in HTTP_OPTIONS.items():
                 options.setdefault(key, value)
+        target: Any = url
+        if self.spec.open_file is not None:
+            target = self._file = self.spec.open_file()
         try:
-            container = av.open(url, options=options, timeout=(OPEN_TIMEOUT_S, READ_TIMEOUT_S))
+            container = av.open(target, options=options, timeout=(OPEN_TIMEOUT_S, READ_TIMEOUT_S))
         except av.FFmpegError as exc:
             raise AudioError("Failed to open the track.", Severity.COMMON, f"{type(exc).__name__}: {exc}") from exc
         if not container.streams.audio:

@@ -23,19 +23,47 @@ from typing import Any, Protocol, TypeVar
 from aiohttp import web
 from prometheus_client.registry import Collector
 
-from lavalink_py.protocol.load_result import PlaylistLoaded
-from lavalink_py.protocol.track import Track
+from lavalink_py.protocol.load_result import (
+    FriendlyError,
+    LoadFailed,
+    LoadResult,
+    NoMatches,
+    PlaylistLoaded,
+    SearchLoaded,
+    TrackLoaded,
+)
+from lavalink_py.protocol.track import Track, TrackInfo
+from lavalink_py.protocol.track_codec import encode_track
+from lavalink_py.protocol.validation import RequestError
 from lavalink_py.sources.base import SourceManager, StreamSpec
 
+# What a plugin needs, from one module: the hooks' types and the data a source returns.
 __all__ = [
     "Collector",
+    "FriendlyError",
+    "LoadFailed",
+    "LoadResult",
+    "NoMatches",
+    "PlaylistLoaded",
     "Plugin",
     "PluginContext",
     "PluginInfoModifier",
+    "RequestError",
     "RouteHandler",
+    "SearchLoaded",
     "SourceManager",
     "StreamSpec",
+    "Track",
+    "TrackInfo",
+    "TrackLoaded",
+    "encode_track",
+    "make_track",
 ]
+
+
+def make_track(info: TrackInfo, plugin_info: Mapping[str, Any] | None = None) -> Track:
+    """A Track with Lavalink's encoding of `info`; `plugin_info` is shown as the track's `pluginInfo`."""
+    return Track(encode_track(info), info, plugin_info=dict(plugin_info or {}))
 
 C = TypeVar("C")
 

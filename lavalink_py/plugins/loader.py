@@ -82,9 +82,9 @@ def entry_point_candidates() -> list[Candidate]:
 
 
 def _instantiate(target: object) -> Plugin:
-    plugin = target if callable(getattr(target, "setup", None)) else None
-    if plugin is None and callable(target):
-        plugin = target()
+    plugin = target
+    if isinstance(target, type) or (callable(target) and not callable(getattr(target, "setup", None))):
+        plugin = target()  # a class or factory
     if not callable(getattr(plugin, "setup", None)):
         raise TypeError(f"{target!r} is not a plugin (an object with name, version and setup(context))")
     for attr in ("name", "version"):

@@ -5,8 +5,9 @@ Managers are tried in registration order; the first whose `load_item` returns a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.track import TrackInfo
@@ -21,6 +22,9 @@ class StreamSpec:
     # Seconds until `url` stops working (signed CDN URLs); None = does not expire.
     expires_in_s: float | None = None
     is_live: bool = False
+    # A source that makes the bytes itself (a plugin) gives a file opener; PyAV then reads that file object, in a
+    # worker thread, instead of `url` (kept for logs). What it raises ends the track as a broken stream would.
+    open_file: Callable[[], BinaryIO] | None = None
 
 
 class SourceManager(Protocol):

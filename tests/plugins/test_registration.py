@@ -1,0 +1,110 @@
+"""What the context accepts and refuses, the YouTube stand-in's options, and the JVM plugin lines."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from lavalink_py.config import settings_from_dict
+from lavalink_py.config.settings import PluginDeclaration
+from lavalink_py.plugins import PluginLoadError, build_plugins
+from lavalink_py.plugins.api import LoadResult, NoMatches, PluginContext, StreamSpec, TrackInfo
+from lavalink_py.plugins.jvm import declared_plugin_lines
+from lavalink_py.plugins.loader import Candidate
+from lavalink_py.protocol.load_result import SearchLoaded
+
+
+class Echo:
+    """A source answering its own prefix with nothing, and counting what it was asked."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.asked: list[str] = []
+
+    async def load_item(self, identifier: str) -> LoadResult | None:
+        self.asked.append(identifier)
+        return SearchLoaded([]) if identifier.startswith("ytsearch:") else None
+
+    async def open_stream(self, info: TrackInfo) -> StreamSpec:
+        raise NotImplementedError
+
+
+class Registers:
+    version = "1"
+
+    def __init__(self, name: str, register: Any) -> None:
+        self.name = name
+        self._register = register
+
+    def setup(self, context: PluginContext) -> None:
+        self._register(context)
+
+
+def plugins_of(config: dict[str, Any], *plugins: Registers) -> Any:
+    settings = settings_from_dict(config).settings
+    candidates = [Candidate(p.name, "test", lambda p=p: p) for p in plugins]  # type: ignore[misc]
+    with ThreadPoolExecutor(1) as pool:
+        return build_plugins(settings, pool, candidates=candidates)
+
+
+def test_a_search_prefix_belongs_to_one_source() -> None:
+    def steal(context: PluginContext) -> None:
+        context.add_source(Echo("thief"), search_prefixes=["ytsearch:"])
+
+    with pytest.raises(PluginLoadError, match=r"plugin thief: .*'ytsearch:' is already claimed by source 'youtube'"):
+        plugins_of({}, Registers("thief", steal))
+
+
+def test_a_route_outside_v4_is_refused() -> None:
+    async def handler(_request: Any) -> Any:
+        raise NotImplementedError
+
+    with pytest.raises(PluginLoadError, match="plugin odd: route '/odd' must start with /v4/"):
+        plugins_of({}, Registers("odd", lambda c: c.add_route("GET", "/odd", handler)))
+
+
+async def test_a_prefixed_identifier_goes_to_its_source_alone() -> None:
+    echo = Echo("echo")
+    out = plugins_of({}, Registers("echo", lambda c: c.add_source(echo, search_prefixes=["echosearch:"])))
+    assert isinstance(await out.sources.load("echosearch:x"), NoMatches)
+    assert echo.asked == ["echosearch:x"]
+    assert out.sources.search_prefixes()["echosearch:"] == "echo"
+    assert out.sources.search_prefixes()["ytsearch:"] == "youtube"
+
+
+async def test_plugins_youtube_configures_the_ytdlp_youtube_source() -> None:
+    config = {
+        "lavalink": {"server": {"sources": {"youtube": False}}},
+        "plugins": {"youtube": {"allowSearch": False, "allowDirectVideoIds": False}},
+    }
+    out = plugins_of(config)
+    assert "youtube" in out.sources.names(), "plugins.youtube.enabled defaults to true, as in youtube-plugin"
+    assert "ytsearch:" not in out.sources.search_prefixes()
+    # Neither is claimed now, so no request is made: nothing else answers them either.
+    assert isinstance(await out.sources.load("ytsearch:never gonna"), NoMatches)
+    assert isinstance(await out.sources.load("dQw4w9WgXcQ"), NoMatches)
+
+
+def test_plugins_youtube_enabled_false_removes_the_source() -> None:
+    out = plugins_of({"plugins": {"youtube": {"enabled": False}}})
+    assert "youtube" not in out.sources.names()
+
+
+def test_plugins_youtube_bad_value_is_named() -> None:
+    with pytest.raises(PluginLoadError, match=r"plugins\.youtube\.allowSearch: expected true or false"):
+        plugins_of({"plugins": {"youtube": {"allowSearch": "maybe"}}})
+
+
+def test_every_declared_jvm_plugin_gets_one_line() -> None:
+    lines = declared_plugin_lines([
+        PluginDeclaration("dev.lavalink.youtube:youtube-plugin:1.13.3"),
+        PluginDeclaration("com.github.topi314.lavasrc:lavasrc-plugin:4.3.0"),
+        PluginDeclaration("com.example:mystery-plugin:0.1"),
+    ])
+    assert len(lines) == 3
+    assert lines[0].startswith("lavalink.plugins[0]: dev.lavalink.youtube:youtube-plugin:1.13.3")
+    assert "yt-dlp YouTube source" in lines[0]
+    assert "nothing stands in for LavaSrc" in lines[1]
+    assert "no Python plugin stands in for it" in lines[2]
