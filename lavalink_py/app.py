@@ -116,7 +116,8 @@ def build_app(
         observer = observe_all(observer, tracing.observe)
     node = Node(
         loader,
-        AudioEngine(engine_settings(settings)),
+        # The filter registry: the built-ins, then what plugins registered through their context.
+        AudioEngine(engine_settings(settings), filters=plugins.filters),
         observer=observer,
         on_session_end=lambda session: counters.player_events.observe_duration(
             "session", time.monotonic() - session.opened_at_s

@@ -2,8 +2,12 @@
 
 Sequence per stream: open (io pool) -> seek backwards to the keyframe before `start_ms` -> demux -> either
 pass the source's own Opus packets through (Opus, 48 kHz, 20 ms packets, volume 100, no filters) or decode
--> resample -> discard samples before `start_ms` -> gain/filters -> libopus encode -> FrameBuffer.
+-> resample -> discard samples before `start_ms` -> filter chain (float, `audio/filters/chain.py`) -> player
+volume -> libopus encode -> FrameBuffer.
 Every failure becomes a `StreamOutcome`; `fill` never raises.
+
+With filters, `_emitted` counts source samples (endTime and truncation checks stay in source time) while the
+chain may hand out more or fewer (timescale); whole 20 ms frames are encoded and the remainder carried over.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import av
 import numpy as np
 
+from lavalink_py.audio.filters.chain import FilterPlan, FilterProcessor
 from lavalink_py.audio.frames import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, FrameBuffer
 from lavalink_py.audio.opus_toc import opus_packet_samples
 from lavalink_py.audio.pcm import Int16Pcm, OpusEncoder, Resampler, apply_gain
@@ -24,7 +29,6 @@ from lavalink_py.audio.results import (
     FINISHED,
     AudioError,
     EndReason,
-    FilterChain,
     Severity,
     StreamOutcome,
 )
@@ -58,7 +62,7 @@ class TrackStream:
         end_ms: int | None,
         settings: EngineSettings,
         volume: int,
-        filters: FilterChain | None,
+        filters: FilterPlan | None,
     ) -> None:
         self.spec = spec
         self.start_ms = max(0, start_ms)
@@ -90,6 +94,9 @@ class TrackStream:
         self._decode_errors = 0
         self._origin = 0  # stream start time in 48 kHz samples
         self._seek_reached = False  # passthrough: packets before start_ms are skipped until this is set
+        self._chain: FilterProcessor | None = None
+        self._chain_plan: FilterPlan | None = None
+        self._carry: Int16Pcm = np.zeros((0, CHANNELS), np.int16)  # filtered samples short of a whole frame
 
     # ---- thread side -------------------------------------------------------------------------------------
     def fill(self, frames: int) -> None:
@@ -238,8 +245,13 @@ class TrackStream:
             self._emitted += FRAME_SAMPLES
         return False
 
+    @property
+    def speed(self) -> float:
+        """Source samples per sent sample (timescale); the loop turns sent frames into a source position with it."""
+        return 1.0 if self.filters is None else self.filters.speed
+
     def _decode_step(self, out: list[bytes], frames: int, limit: int | None) -> bool:
-        need = frames * FRAME_SAMPLES
+        need = frames * FRAME_SAMPLES if self.filters is None else max(1, round(frames * FRAME_SAMPLES * self.speed))
         eof = False
         while self._pcm_samples < need:
             packet = self._next_packet()
@@ -251,17 +263,51 @@ class TrackStream:
         if limit is not None:
             take = min(take, limit - self._emitted)
         if take <= 0:
+            if self._chain is not None:
+                self._encode(out, self._filtered(np.zeros((0, CHANNELS), np.int16), final=True))
             return True
         block = self._take_pcm(take)
+        if self.filters is not None or self._chain is not None:
+            final = (eof and self._pcm_samples == 0) or (limit is not None and self._emitted + len(block) >= limit)
+            self._emitted += len(block)
+            self._encode(out, self._filtered(block, final))
+            return eof and self._pcm_samples == 0
         if len(block) % FRAME_SAMPLES:
             pad = FRAME_SAMPLES - len(block) % FRAME_SAMPLES
             block = np.concatenate([block, np.zeros((pad, CHANNELS), np.int16)])
-        block = apply_gain(block, self.volume, self.filters)
+        self._encode(out, block)
+        self._emitted += len(block)
+        return eof and self._pcm_samples == 0
+
+    def _encode(self, out: list[bytes], block: Int16Pcm) -> None:
+        if not len(block):
+            return
+        block = apply_gain(block, self.volume, None)
         if self._encoder is None:
             self._encoder = OpusEncoder(self.settings.opus_quality, self.settings.opus_bitrate)
         out.extend(self._encoder.encode(block))
-        self._emitted += len(block)
-        return eof and self._pcm_samples == 0
+
+    def _filtered(self, block: Int16Pcm, final: bool) -> Int16Pcm:
+        """Run the filter chain; return whole frames (the last one padded when `final`), carry the rest."""
+        if self._chain_plan is not self.filters:
+            # First block, or a live stream whose filters changed in place: a fresh chain from here.
+            self._chain_plan = self.filters
+            self._chain = None if self.filters is None else self.filters.open()
+        pcm = block.astype(np.float32) * np.float32(1 / 32768)
+        if self._chain is not None:
+            pcm = self._chain.process(pcm)
+            if final:
+                tail = self._chain.flush()
+                pcm = np.concatenate([pcm, tail]) if len(tail) else pcm
+        # lavaplayer converts the filters' float output to 16-bit before the player volume, clamping.
+        samples = np.clip(np.rint(pcm * 32768.0), -32768, 32767).astype(np.int16)
+        carried = np.concatenate([self._carry, samples]) if len(self._carry) else samples
+        whole = len(carried) - len(carried) % FRAME_SAMPLES
+        if final and whole < len(carried):
+            pad = np.zeros((whole + FRAME_SAMPLES - len(carried), CHANNELS), np.int16)
+            carried, whole = np.concatenate([carried, pad]), len(carried) + len(pad)
+        self._carry = carried[whole:]
+        return carried[:whole]
 
     def _take_pcm(self, samples: int) -> Int16Pcm:
         pcm = np.concatenate(self._pcm) if len(self._pcm) > 1 else self._pcm[0]

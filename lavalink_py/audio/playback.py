@@ -21,9 +21,10 @@ from concurrent.futures import Executor
 from typing import Protocol
 
 from lavalink_py.audio.clock import IDLE, NULLED, SENT
+from lavalink_py.audio.filters.chain import FilterPlan
 from lavalink_py.audio.frames import FRAME_MS
 from lavalink_py.audio.pipeline import TrackStream
-from lavalink_py.audio.results import EndReason, FilterChain, StreamFailure
+from lavalink_py.audio.results import EndReason, StreamFailure
 from lavalink_py.audio.settings import EngineSettings
 from lavalink_py.audio.sinks import FrameSink
 from lavalink_py.sources.base import StreamSpec
@@ -58,7 +59,7 @@ class Playback:
         self._pending_skip = 0  # frames of the pending stream already played by the old one
         self._pending_since = 0  # current.sent when pending was made
         self._volume = 100
-        self._filters: FilterChain | None = None
+        self._filters: FilterPlan | None = None
         self._paused = False
         self._speaking = False
         self._starved_ticks = 0
@@ -109,7 +110,8 @@ class Playback:
             self._volume = volume
             self._restart_here()
 
-    def set_filters(self, filters: FilterChain | None) -> None:
+    def set_filters(self, filters: FilterPlan | None) -> None:
+        """None: no filter alters the audio (Opus passthrough possible again)."""
         if filters is not self._filters:
             self._filters = filters
             self._restart_here()
@@ -128,7 +130,8 @@ class Playback:
             return self._pending.start_ms
         if self._current is None:
             return 0
-        return self._current.start_ms + self._current.sent * FRAME_MS
+        # Timescale: a sent frame stands for `speed` frames of the source, whose time Lavalink reports.
+        return self._current.start_ms + round(self._current.sent * FRAME_MS * self._current.speed)
 
     @property
     def is_playing(self) -> bool:
@@ -207,7 +210,7 @@ class Playback:
         pending = self._pending
         assert pending is not None
         if self._pending_skip_mode and self._current is not None:
-            skip = self._current.sent - self._pending_since
+            skip = self._skip_frames(pending)
             if len(pending.buffer) <= skip and not pending.ended:
                 return
             for _ in range(skip):
@@ -221,6 +224,14 @@ class Playback:
             carry_started = self._pending_skip_mode and self._current.started
             pending.started = pending.started or carry_started
         self._current, self._pending = pending, None
+
+    def _skip_frames(self, pending: TrackStream) -> int:
+        """Frames of `pending` the current stream played since `pending` was made (their speeds may differ)."""
+        assert self._current is not None
+        played = self._current.sent - self._pending_since
+        if self._current.speed == pending.speed:
+            return played
+        return round(played * self._current.speed / pending.speed)
 
     def tick(self) -> int:
         # The hot path: runs for every player every 20 ms, so the common case is a handful of attribute reads.
@@ -301,7 +312,7 @@ class Playback:
                     return
                 need = 1
                 if stream is self._pending and self._pending_skip_mode and self._current is not None:
-                    need += self._current.sent - self._pending_since
+                    need += self._skip_frames(stream)
                 if len(stream.buffer) >= need:
                     return
                 fut = stream.fill_future

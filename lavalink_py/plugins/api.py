@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 from aiohttp import web
 from prometheus_client.registry import Collector
 
+from lavalink_py.audio.filters.base import FfmpegStage, FilterSpec, NumpyStage, NumpyStep, Pcm
 from lavalink_py.protocol.load_result import (
     FriendlyError,
     LoadFailed,
@@ -40,10 +41,15 @@ from lavalink_py.sources.base import SourceManager, StreamSpec
 # What a plugin needs, from one module: the hooks' types and the data a source returns.
 __all__ = [
     "Collector",
+    "FfmpegStage",
+    "FilterSpec",
     "FriendlyError",
     "LoadFailed",
     "LoadResult",
     "NoMatches",
+    "NumpyStage",
+    "NumpyStep",
+    "Pcm",
     "PlaylistLoaded",
     "Plugin",
     "PluginContext",
@@ -102,8 +108,9 @@ class PluginContext(Protocol):
         which claims any URL) are asked after every other."""
         ...
 
-    def add_filter(self, spec: Any) -> None:
-        """A FilterSpec (lavalink_py.audio.filters) whose parameters come in `filters.pluginFilters.<spec.name>`."""
+    def add_filter(self, spec: FilterSpec[Any]) -> None:
+        """A filter whose parameters come in a player's `filters.pluginFilters.<spec.name>`; listed in /v4/info.
+        Its stage runs in the player's filter chain: an FfmpegStage in the PyAV graph, or a NumpyStep."""
         ...
 
     def add_route(self, method: str, path: str, handler: RouteHandler) -> None:

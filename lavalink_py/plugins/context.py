@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 from prometheus_client.registry import Collector
 
+from lavalink_py.audio.filters import FilterRegistry, default_registry
+from lavalink_py.audio.filters.base import FilterSpec
 from lavalink_py.config import bind_section
 from lavalink_py.plugins.api import PluginInfoModifier, RouteHandler
 from lavalink_py.plugins.errors import PluginLoadError
@@ -61,7 +63,7 @@ class EventRelay:
 class Registrations:
     sources: SourceRegistry = field(default_factory=SourceRegistry)
     routes: list[PluginRoute] = field(default_factory=list)
-    filters: list[tuple[str, Any]] = field(default_factory=list)  # (plugin, FilterSpec)
+    filters: FilterRegistry = field(default_factory=default_registry)  # the built-ins, then plugins' filters
     collectors: dict[str, Collector] = field(default_factory=dict)
     info_modifiers: list[tuple[str, PluginInfoModifier]] = field(default_factory=list)
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -98,8 +100,11 @@ class PluginSetup:
         except ValueError as exc:
             raise PluginLoadError(f"plugin {self._name}: source {manager.name!r} refused: {exc}") from None
 
-    def add_filter(self, spec: Any) -> None:
-        self._out.filters.append((self._name, spec))
+    def add_filter(self, spec: FilterSpec[Any]) -> None:
+        try:
+            self._out.filters.register(spec, plugin=True)
+        except ValueError as exc:
+            raise PluginLoadError(f"plugin {self._name}: filter {spec.name!r} refused: {exc}") from None
 
     def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
         if not path.startswith(ROUTE_PREFIX):

@@ -57,7 +57,7 @@ async def update_player(request: web.Request) -> web.Response:
     session = session_of(request)
     guild_id = guild_id_of(request)
     no_replace = bool_query(request, "noReplace")
-    update = parse_player_update(await read_json(request))
+    update = parse_player_update(await read_json(request), request.app[NODE].audio.filters)
     if not isinstance(update.filters, Omitted):
         disabled = [name for name in update.filters.names() if name in request.app[OPTIONS].disabled_filters]
         if disabled:
