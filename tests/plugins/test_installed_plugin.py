@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import numpy as np
 import pytest
 
 from lavalink_py.app import METRICS, build_app
@@ -131,3 +132,60 @@ async def test_enabled_false_leaves_it_out(
         info = await response.json()
     assert info["plugins"] == []
     assert "demo" not in info["sourceManagers"]
+
+
+async def test_its_filter_is_listed_parsed_echoed_and_run(
+    demo_installed: Path, make_node: NodeFactory, http: aiohttp.ClientSession
+) -> None:
+    node = await make_node()
+    async with http.get(f"{node.url}/v4/info", headers=node.auth) as response:
+        assert "demoGain" in (await response.json())["filters"]
+    async with FakeVoiceServer(guild_id=GUILD, node_user_id=int(USER_ID), listener_ids=(444,)) as server:
+        socket, ready, _ = await connect(http, node)
+        player_url = f"{node.url}/v4/sessions/{ready['sessionId']}/players/{GUILD}"
+        bad = {"filters": {"pluginFilters": {"demoGain": {"gain": 7}}}}
+        async with http.patch(player_url, json=bad, headers=node.auth) as response:
+            assert response.status == 400
+            assert "pluginFilters.demoGain.gain" in (await response.json())["message"]
+
+        async with http.get(f"{node.url}/v4/loadtracks", params={"identifier": "demo:quiet"},
+                            headers=node.auth) as response:
+            encoded = (await response.json())["data"]["encoded"]
+        body = {"voice": server.voice_state(), "track": {"encoded": encoded},
+                "filters": {"pluginFilters": {"demoGain": {"gain": 0.5}}}}
+        async with http.patch(player_url, json=body, headers=node.auth) as response:
+            assert response.status == 200
+            player = await response.json()
+        assert player["filters"]["pluginFilters"] == {"demoGain": {"gain": 0.5, "crash": False}}
+        assert (await socket.event("TrackEndEvent", 20))["reason"] == "finished"
+        async with http.get(f"{node.url}/v4/demo/filtered", headers=node.auth) as response:
+            assert (await response.json())["blocks"] > 0
+        # Measured where the listener hears it: the demo's 0.3-amplitude sine (RMS 0.212) at half gain.
+        await server.wait_for(lambda: len(server.listeners[444].pcm()) >= 48000 * 2, 10)
+        heard = server.listeners[444].pcm()
+        middle = heard[len(heard) // 4 : 3 * len(heard) // 4]
+        rms = float(np.sqrt(np.mean(np.square(middle, dtype=np.float64))))
+        assert 0.09 <= rms <= 0.125, rms
+        await socket.close()
+
+
+async def test_a_filter_that_raises_ends_the_track_not_the_node(
+    demo_installed: Path, make_node: NodeFactory, http: aiohttp.ClientSession
+) -> None:
+    node = await make_node()
+    async with FakeVoiceServer(guild_id=GUILD, node_user_id=int(USER_ID), listener_ids=(444,)) as server:
+        socket, ready, _ = await connect(http, node)
+        player_url = f"{node.url}/v4/sessions/{ready['sessionId']}/players/{GUILD}"
+        async with http.get(f"{node.url}/v4/loadtracks", params={"identifier": "demo:loud"},
+                            headers=node.auth) as response:
+            encoded = (await response.json())["data"]["encoded"]
+        body = {"voice": server.voice_state(), "track": {"encoded": encoded},
+                "filters": {"pluginFilters": {"demoGain": {"crash": True}}}}
+        async with http.patch(player_url, json=body, headers=node.auth) as response:
+            assert response.status == 200
+        exception = await socket.event("TrackExceptionEvent", 20)
+        assert "demo filter crashed" in exception["exception"]["cause"]
+        assert (await socket.event("TrackEndEvent", 10))["reason"] == "loadFailed"
+        async with http.get(f"{node.url}/v4/info", headers=node.auth) as response:
+            assert response.status == 200
+        await socket.close()

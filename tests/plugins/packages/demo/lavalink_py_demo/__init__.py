@@ -1,5 +1,6 @@
-"""A third-party plugin exercising every hook: a source (one of whose tracks breaks mid-stream), a route that emits a
-WebSocket event, a crashing route, a pluginInfo modifier, a collector, and typed config."""
+"""A third-party plugin exercising every hook: a source (one of whose tracks breaks mid-stream), a filter (a gain,
+or a crash), a route that emits a WebSocket event, a crashing route, a pluginInfo modifier, a collector, typed
+config."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from prometheus_client.metrics_core import Metric
 from lavalink_py.plugins.api import (
     LoadResult,
     NoMatches,
+    NumpyStep,
+    Pcm,
     PlaylistLoaded,
     PluginContext,
+    RequestError,
     StreamSpec,
     Track,
     TrackInfo,
@@ -111,6 +115,53 @@ class LoadsCollector:
         yield family
 
 
+@dataclass(frozen=True, slots=True)
+class GainParams:
+    gain: float
+    crash: bool
+
+
+class GainStage:
+    def __init__(self, params: GainParams, counts: dict[str, int]) -> None:
+        self.params = params
+        self.counts = counts
+
+    def process(self, block: Pcm) -> Pcm:
+        if self.params.crash:
+            raise FloatingPointError("demo filter crashed")
+        self.counts["blocks"] += 1
+        out: Pcm = block * np.float32(self.params.gain)
+        return out
+
+
+class GainFilter:
+    """`filters.pluginFilters.demoGain`: {"gain": 0-1, "crash": false}."""
+
+    name = "demoGain"
+
+    def __init__(self) -> None:
+        self.counts = {"blocks": 0}
+
+    def parse(self, value: Any, where: str) -> GainParams:
+        if not isinstance(value, dict):
+            raise RequestError(f"{where}: expected an object")
+        gain, crash = value.get("gain", 1.0), value.get("crash", False)
+        if isinstance(gain, bool) or not isinstance(gain, int | float) or not 0 <= gain <= 1:
+            raise RequestError(f"{where}.gain: expected a number from 0 to 1")
+        if not isinstance(crash, bool):
+            raise RequestError(f"{where}.crash: expected true or false")
+        return GainParams(float(gain), crash)
+
+    def to_json(self, params: GainParams) -> Any:
+        return {"gain": params.gain, "crash": params.crash}
+
+    def is_neutral(self, params: GainParams) -> bool:
+        return params.gain == 1.0 and not params.crash
+
+    def stage(self, params: GainParams) -> NumpyStep:
+        return NumpyStep(lambda: GainStage(params, self.counts))
+
+
 class DemoPlugin:
     name = "demo"
     version = "2.3.4"
@@ -121,6 +172,13 @@ class DemoPlugin:
         context.add_source(source, search_prefixes=["demosearch:"])
         context.add_plugin_info(SeenBy())
         context.add_collector("demo", LoadsCollector(source))
+        gain = GainFilter()
+        context.add_filter(gain)
+
+        async def filtered(_request: web.Request) -> web.Response:
+            return web.json_response(gain.counts)
+
+        context.add_route("GET", "/v4/demo/filtered", filtered)
 
         async def ping(request: web.Request) -> web.Response:
             session_id, guild_id = request.match_info["session_id"], int(request.match_info["guild_id"])
