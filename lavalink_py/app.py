@@ -30,6 +30,7 @@ from lavalink_py.metrics.handlers import (
     make_ready_handler,
 )
 from lavalink_py.metrics.health import HealthThresholds, Readiness
+from lavalink_py.metrics.loading import CollectorLoadError
 from lavalink_py.metrics.probes import InstrumentedThreadPool
 from lavalink_py.metrics.registry import NodeMetrics
 from lavalink_py.plugins import PluginInfoLoader, PluginLoadError, Registrations, build_plugins
@@ -125,16 +126,22 @@ def build_app(
     )
     plugins.events.sessions = node.sessions
     view = NodeView(node)
-    metrics = NodeMetrics(
-        metrics_config(settings),
-        counters=counters,
-        players=view,
-        sessions=view,
-        voice=view,
-        thread_pools=[resolver_pool],
-        frame_clock=node.audio.clock,
-        extra_collectors=plugins.collectors,
-    )
+    try:
+        metrics = NodeMetrics(
+            metrics_config(settings),
+            counters=counters,
+            players=view,
+            sessions=view,
+            voice=view,
+            thread_pools=[resolver_pool],
+            frame_clock=node.audio.clock,
+            extra_collectors=plugins.collectors,
+        )
+    except CollectorLoadError as exc:
+        if not plugins.collectors:
+            raise
+        owners = ", ".join(f"{name!r} of plugin {plugins.collector_owners[name]}" for name in plugins.collectors)
+        raise PluginLoadError(f"{exc} (plugin collectors: {owners})") from exc
     listed = tuple((p.name, p.version) for p in plugins.plugins if p.listed)
     options = api_options(settings, listed, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s)
     app = web.Application(

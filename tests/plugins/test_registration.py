@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lavalink_py.app import build_app
 from lavalink_py.config import settings_from_dict
 from lavalink_py.config.settings import PluginDeclaration
 from lavalink_py.plugins import PluginLoadError, build_plugins
@@ -108,3 +110,22 @@ def test_every_declared_jvm_plugin_gets_one_line() -> None:
     assert "yt-dlp YouTube source" in lines[0]
     assert "nothing stands in for LavaSrc" in lines[1]
     assert "no Python plugin stands in for it" in lines[2]
+
+
+def test_a_plugin_collector_clashing_with_a_built_in_stops_start_up_naming_the_plugin(tmp_path: Path) -> None:
+    (tmp_path / "greedy.py").write_text(
+        "from prometheus_client.metrics_core import GaugeMetricFamily\n"
+        "class Clash:\n"
+        "    def collect(self):\n"
+        "        return [GaugeMetricFamily('lavalink_cpu_cores', 'a built-in name')]\n"
+        "    describe = collect\n"
+        "class Greedy:\n"
+        "    name = 'greedy'\n"
+        "    version = '1'\n"
+        "    def setup(self, context):\n"
+        "        context.add_collector('greedy', Clash())\n"
+        "plugin = Greedy()\n"
+    )
+    settings = settings_from_dict({"lavalink": {"pluginsDir": str(tmp_path)}}).settings
+    with pytest.raises(PluginLoadError, match="'greedy' of plugin greedy"):
+        build_app(settings)
