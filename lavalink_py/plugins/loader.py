@@ -103,6 +103,9 @@ def set_up(plugin: Plugin, config: Mapping[str, Any], out: Registrations, *, ori
            ) -> None:
     """Run one plugin's setup with its own context; any failure is a PluginLoadError naming it."""
     section = config.get(plugin.name)
+    if section is not None and not isinstance(section, Mapping):
+        raise PluginLoadError(f"plugin {plugin.name}: plugins.{plugin.name}: expected a mapping of settings, "
+                              f"got {section!r}")
     raw: Mapping[str, Any] = section if isinstance(section, Mapping) else {}
     try:
         plugin.setup(PluginSetup(plugin.name, raw, out))

@@ -129,3 +129,34 @@ def test_a_plugin_collector_clashing_with_a_built_in_stops_start_up_naming_the_p
     settings = settings_from_dict({"lavalink": {"pluginsDir": str(tmp_path)}}).settings
     with pytest.raises(PluginLoadError, match="'greedy' of plugin greedy"):
         build_app(settings)
+
+
+async def test_a_package_in_the_plugins_folder_loads_with_its_own_modules(tmp_path: Path) -> None:
+    package = tmp_path / "shelf"
+    package.mkdir()
+    (package / "answers.py").write_text("ANSWER = 'shelved'\n")
+    (package / "__init__.py").write_text(
+        "from .answers import ANSWER\n"
+        "class Shelf:\n"
+        "    name = 'shelf'\n"
+        "    version = '0.2'\n"
+        "    def setup(self, context):\n"
+        "        context.add_plugin_info(self)\n"
+        "    def track(self, track):\n"
+        "        return {'shelf': ANSWER}\n"
+        "    def playlist(self, playlist):\n"
+        "        return None\n"
+        "plugin = Shelf\n"
+    )
+    (tmp_path / "_private.py").write_text("raise ImportError('never imported')\n")
+    settings = settings_from_dict({"lavalink": {"pluginsDir": str(tmp_path)}}).settings
+    with ThreadPoolExecutor(1) as pool:
+        out = build_plugins(settings, pool)
+    assert [(p.name, p.version) for p in out.plugins if p.listed] == [("shelf", "0.2")]
+    assert [name for name, _ in out.info_modifiers] == ["shelf"]
+
+
+def test_a_plugin_section_that_is_not_a_mapping_is_refused() -> None:
+    echo = Echo("echo")
+    with pytest.raises(PluginLoadError, match=r"plugins\.echo: expected a mapping"):
+        plugins_of({"plugins": {"echo": 5}}, Registers("echo", lambda c: c.add_source(echo)))
