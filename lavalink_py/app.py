@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 
 from aiohttp import web
@@ -33,7 +34,14 @@ from lavalink_py.metrics.health import HealthThresholds, Readiness
 from lavalink_py.metrics.loading import CollectorLoadError
 from lavalink_py.metrics.probes import InstrumentedThreadPool
 from lavalink_py.metrics.registry import NodeMetrics
-from lavalink_py.plugins import PluginInfoLoader, PluginLoadError, Registrations, build_plugins
+from lavalink_py.plugins import (
+    PluginInfoLoader,
+    PluginLoadError,
+    Registrations,
+    build_plugins,
+    track_with_plugin_info,
+)
+from lavalink_py.protocol.track import Track
 from lavalink_py.sessions.node import Node, TrackLoader
 
 log = logging.getLogger(__name__)
@@ -48,7 +56,10 @@ PROBE_PATHS = frozenset({"/v4/ready", "/v4/alive"})
 
 
 def api_options(
-    settings: Settings, plugins: tuple[tuple[str, str], ...] = (), **overrides: float
+    settings: Settings,
+    plugins: tuple[tuple[str, str], ...] = (),
+    decorate_track: Callable[[Track], Track] | None = None,
+    **overrides: float,
 ) -> ApiOptions:
     server = settings.lavalink.server
     prometheus = settings.metrics.prometheus
@@ -62,6 +73,7 @@ def api_options(
         metrics_path=prometheus.endpoint if prometheus.enabled and prometheus.port is None else None,
         metrics_auth=None if auth is None else (auth.username, auth.password),
         plugins=plugins,
+        decorate_track=decorate_track,
         **overrides,
     )
 
@@ -143,7 +155,11 @@ def build_app(
         owners = ", ".join(f"{name!r} of plugin {plugins.collector_owners[name]}" for name in plugins.collectors)
         raise PluginLoadError(f"{exc} (plugin collectors: {owners})") from exc
     listed = tuple((p.name, p.version) for p in plugins.plugins if p.listed)
-    options = api_options(settings, listed, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s)
+    modifiers = plugins.info_modifiers
+    decorate = None if not modifiers else functools.partial(track_with_plugin_info, modifiers=modifiers)
+    options = api_options(
+        settings, listed, decorate, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s
+    )
     app = web.Application(
         middlewares=[
             middleware.http_metrics,

@@ -15,13 +15,27 @@ from typing import Any
 
 from lavalink_py.config import ConfigError, Settings
 from lavalink_py.plugins.builtin import CatchAllSources, SiteSources
-from lavalink_py.plugins.context import LoadedPlugin, PluginInfoLoader, Registrations, with_plugin_info
+from lavalink_py.plugins.context import (
+    LoadedPlugin,
+    PluginInfoLoader,
+    Registrations,
+    track_with_plugin_info,
+    with_plugin_info,
+)
 from lavalink_py.plugins.errors import PluginLoadError
 from lavalink_py.plugins.jvm import declared_plugin_lines, stands_in
 from lavalink_py.plugins.loader import Candidate, entry_point_candidates, folder_candidates, load_plugins, set_up
 from lavalink_py.plugins.youtube import YoutubeOptions, youtube_options
 
-__all__ = ["LoadedPlugin", "PluginInfoLoader", "PluginLoadError", "Registrations", "build_plugins", "with_plugin_info"]
+__all__ = [
+    "LoadedPlugin",
+    "PluginInfoLoader",
+    "PluginLoadError",
+    "Registrations",
+    "build_plugins",
+    "track_with_plugin_info",
+    "with_plugin_info",
+]
 
 log = logging.getLogger(__name__)
 

@@ -128,24 +128,32 @@ class PluginSetup:
         self._out.cleanups.append(callback)
 
 
+def _extra(name: str, call: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any]:
+    try:
+        return call() or {}
+    except Exception:
+        log.exception("plugin %s: pluginInfo modifier raised; skipped", name)
+        return {}
+
+
+def track_with_plugin_info(track: Track, modifiers: Sequence[tuple[str, PluginInfoModifier]]) -> Track:
+    """The track with each modifier's fields merged into its pluginInfo; a raising modifier is logged and skipped."""
+    if not modifiers:
+        return track
+    info = dict(track.plugin_info)
+    for name, modifier in modifiers:
+        info.update(_extra(name, functools.partial(modifier.track, track)))
+    return replace(track, plugin_info=info)
+
+
 def with_plugin_info(result: LoadResult, modifiers: Sequence[tuple[str, PluginInfoModifier]]) -> LoadResult:
-    """Merge each modifier's fields into the pluginInfo of the result's tracks and playlist; a raising modifier is
-    logged and skipped for that item, so a load never fails for it."""
+    """The load result with the modifiers' fields in its tracks' and playlist's pluginInfo; a load never fails for
+    a modifier."""
     if not modifiers:
         return result
 
-    def extra(name: str, call: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any]:
-        try:
-            return call() or {}
-        except Exception:
-            log.exception("plugin %s: pluginInfo modifier raised; skipped", name)
-            return {}
-
     def track(t: Track) -> Track:
-        info = dict(t.plugin_info)
-        for name, modifier in modifiers:
-            info.update(extra(name, functools.partial(modifier.track, t)))
-        return replace(t, plugin_info=info)
+        return track_with_plugin_info(t, modifiers)
 
     match result:
         case TrackLoaded(track=t):
@@ -155,7 +163,7 @@ def with_plugin_info(result: LoadResult, modifiers: Sequence[tuple[str, PluginIn
         case PlaylistLoaded():
             info = dict(result.plugin_info)
             for name, modifier in modifiers:
-                info.update(extra(name, functools.partial(modifier.playlist, result)))
+                info.update(_extra(name, functools.partial(modifier.playlist, result)))
             return replace(result, tracks=[track(t) for t in result.tracks], plugin_info=info)
         case _:
             return result

@@ -38,6 +38,10 @@ async def test_it_shows_in_info_and_adds_a_source_with_plugin_info(
     assert loaded["loadType"] == "track"
     assert loaded["data"]["info"]["sourceName"] == "demo"
     assert loaded["data"]["pluginInfo"] == {"demoKind": "song", "seenBy": "demo"}
+    # The modifier runs on decoded tracks too, as Lavalink's do; the source's own fields came with the load only.
+    encoded = loaded["data"]["encoded"]
+    async with http.get(f"{node.url}/v4/decodetrack", params={"encodedTrack": encoded}, headers=node.auth) as r:
+        assert (await r.json())["pluginInfo"] == {"seenBy": "demo"}
 
 
 async def test_its_route_emits_an_event_to_the_players_session(
