@@ -13,8 +13,9 @@ from concurrent.futures import Executor
 
 from aiohttp import web
 
-from lavalink_py import __version__
+from lavalink_py import LAVALINK_API_VERSION, __version__
 from lavalink_py.api import middleware, plugin_routes, tickers, websocket
+from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
 from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
@@ -47,7 +48,6 @@ from lavalink_py.sessions.node import Node, TrackLoader
 log = logging.getLogger(__name__)
 
 # The Lavalink API level this node implements; our own version rides along as build metadata.
-LAVALINK_API_VERSION = "4.2.2"
 VERSION = f"{LAVALINK_API_VERSION}+lavalink-py.{__version__}"
 
 METRICS = web.AppKey("metrics", NodeMetrics)
@@ -127,6 +127,9 @@ def build_app(
     if tracing is not None:
         loader = tracing.wrap_loader(loader)
         observer = observe_all(observer, tracing.observe)
+    reports = build_error_reports(settings.sentry, VERSION)  # None without sentry.dsn; then sentry_sdk never loads
+    if reports is not None:
+        observer = observe_all(observer, reports.observe)
     node = Node(
         loader,
         # The filter registry: the built-ins, then what plugins registered through their context.
@@ -138,22 +141,10 @@ def build_app(
     )
     plugins.events.sessions = node.sessions
     view = NodeView(node)
-    try:
-        metrics = NodeMetrics(
-            metrics_config(settings),
-            counters=counters,
-            players=view,
-            sessions=view,
-            voice=view,
-            thread_pools=[resolver_pool],
-            frame_clock=node.audio.clock,
-            extra_collectors=plugins.collectors,
-        )
-    except CollectorLoadError as exc:
-        if not plugins.collectors:
-            raise
-        owners = ", ".join(f"{name!r} of plugin {plugins.collector_owners[name]}" for name in plugins.collectors)
-        raise PluginLoadError(f"{exc} (plugin collectors: {owners})") from exc
+    readiness = Readiness()
+    metrics = _node_metrics(
+        settings, counters=counters, view=view, pool=resolver_pool, node=node, readiness=readiness, plugins=plugins
+    )
     listed = tuple((p.name, p.version) for p in plugins.plugins if p.listed)
     modifiers = plugins.info_modifiers
     decorate = None if not modifiers else functools.partial(track_with_plugin_info, modifiers=modifiers)
@@ -170,7 +161,7 @@ def build_app(
         ],
     )
     app[OPTIONS], app[NODE], app[COUNTERS], app[METRICS] = options, node, counters, metrics
-    app[READINESS] = readiness = Readiness()
+    app[READINESS] = readiness
     app[websocket.SOCKETS] = weakref.WeakSet()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):
         app.add_routes(table)
@@ -190,6 +181,9 @@ def build_app(
     app.cleanup_ctx.append(metrics.cleanup_ctx)
     app.cleanup_ctx.append(audio_clock)
     app.cleanup_ctx.append(tickers.tickers)
+    if reports is not None:
+        app[ERROR_REPORTS] = reports
+        app.cleanup_ctx.append(reports.cleanup_ctx)
     if tracing is not None:
         app[TRACING] = tracing
         # Appended last, so it is cleaned up first: after on_shutdown ended the players' spans, before the rest.
@@ -201,6 +195,35 @@ def build_app(
     app.on_cleanup.append(lambda _app: _plugin_cleanups(plugins))
     app.on_cleanup.append(lambda _app: _stop_pool(resolver_pool))
     return app
+
+
+def _node_metrics(
+    settings: Settings,
+    *,
+    counters: NodeCounters,
+    view: NodeView,
+    pool: InstrumentedThreadPool,
+    node: Node,
+    readiness: Readiness,
+    plugins: Registrations,
+) -> NodeMetrics:
+    try:
+        return NodeMetrics(
+            metrics_config(settings),
+            counters=counters,
+            players=view,
+            sessions=view,
+            voice=view,
+            thread_pools=[pool],
+            frame_clock=node.audio.clock,
+            readiness=readiness,
+            extra_collectors=plugins.collectors,
+        )
+    except CollectorLoadError as exc:
+        if not plugins.collectors:
+            raise
+        owners = ", ".join(f"{name!r} of plugin {plugins.collector_owners[name]}" for name in plugins.collectors)
+        raise PluginLoadError(f"{exc} (plugin collectors: {owners})") from exc
 
 
 def _add_plugin_routes(app: web.Application, plugins: Registrations) -> None:

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from lavalink_py import LAVALINK_API_VERSION, __version__
 from lavalink_py.config import ConfigError, configure_logging, load_settings
 
 log = logging.getLogger("lavalink_py")
@@ -21,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
         default=2.0,
         type=float,
         help="on SIGTERM, how long /v4/ready reports not ready before the node stops accepting",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"lavalink-py {__version__} (Lavalink API {LAVALINK_API_VERSION})",
     )
     args = parser.parse_args(argv)
     try:

@@ -180,3 +180,13 @@ async def test_the_players_lines_carry_its_session_id(player_life: PlayerLife) -
     assert len(lines) >= 8
     assert [line for line in lines if line.get("session_id") != player_life.session_id] == []
     assert [line for line in lines if line.get("guild_id") != GUILD] == []
+
+
+async def test_session_and_player_life_lines_carry_their_fields(player_life: PlayerLife) -> None:
+    session_lines = [line for line in player_life.lines if line["logger"].startswith("lavalink_py.sessions")]
+    opened = [line for line in session_lines if line["message"].startswith("session opened")]
+    assert opened and opened[0]["session_id"] == player_life.session_id
+    created = [line for line in session_lines if line["message"] == "player created"]
+    destroyed = [line for line in session_lines if line["message"] == "player destroyed"]
+    assert created and created[0]["track"] is None  # a new player has no track yet
+    assert destroyed and "track" in destroyed[0]

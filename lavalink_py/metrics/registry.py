@@ -19,6 +19,7 @@ from lavalink_py.metrics.collectors.base import SnapshotCollector
 from lavalink_py.metrics.collectors.fallback import FallbackCollector
 from lavalink_py.metrics.collectors.http import HttpCollector
 from lavalink_py.metrics.collectors.player import PlayerCollector
+from lavalink_py.metrics.collectors.readiness import ReadinessCollector, ReadinessSource
 from lavalink_py.metrics.collectors.runtime import RuntimeCollector
 from lavalink_py.metrics.collectors.system import SystemCollector, SystemSnapshot
 from lavalink_py.metrics.collectors.track import TrackCollector
@@ -53,6 +54,7 @@ class NodeMetrics:
         thread_pools: Sequence[ThreadPoolSource] = (),
         frame_clock: FrameClockCounts | None = None,
         extra_collectors: Mapping[str, Collector] | None = None,
+        readiness: ReadinessSource | None = None,
     ) -> None:
         self.config = config or MetricsConfig()
         self.counters = counters or NodeCounters()
@@ -85,6 +87,9 @@ class NodeMetrics:
         unknown = set(self.config.collectors) - set(builtins) - set(self._guards) - set(self.book.status)
         for name in sorted(unknown):
             log.warning("metrics.collectors.%s: no collector has this name; its settings are ignored", name)
+        if readiness is not None:
+            ready = GuardedCollector("readiness", ReadinessCollector(readiness), self.book, **self._guard_args())
+            self.registry.register(ready)
         book_collector = CollectorBookCollector(self.book)
         self.registry.register(GuardedCollector("collectors", book_collector, self.book, **self._guard_args()))
 

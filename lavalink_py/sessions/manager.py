@@ -50,20 +50,25 @@ class SessionManager:
             self._cancel_timeout(resume_id)
             queued = session.attach(transport)
             self._live[session.id] = session
-            log.info("session=%s resumed; replaying %d messages", session.id, len(queued))
+            log.info("session resumed; replaying %d messages", len(queued), extra={"session_id": session.id})
             return session, True, queued
         if resume_id is not None and (session := self._live.get(resume_id)) is not None and session.resuming:
             # The client lost its socket before the server noticed: the new socket takes the session over, and the
             # old socket's close (whenever it comes) no longer concerns the session.
             session.attach(transport)
-            log.info("session=%s resumed on a new socket before the old one closed", session.id)
+            log.info("session resumed on a new socket before the old one closed", extra={"session_id": session.id})
             return session, True, []
         session = Session(
             self._new_id(), user_id, client_name, self._services, observer=self._observer, on_end=self._on_end
         )
         session.attach(transport)
         self._live[session.id] = session
-        log.info("session=%s opened by %s (user %s)", session.id, client_name or "an unnamed client", user_id)
+        log.info(
+            "session opened by %s (user %s)",
+            client_name or "an unnamed client",
+            user_id,
+            extra={"session_id": session.id, "user_id": user_id},
+        )
         return session, False, []
 
     def closed(self, session: Session, transport: Transport) -> None:
@@ -81,13 +86,13 @@ class SessionManager:
         self._paused[session.id] = session
         loop = asyncio.get_running_loop()
         self._timeouts[session.id] = loop.call_later(session.timeout_s, self._expire, session.id)
-        log.info("session=%s paused; resumable for %d s", session.id, session.timeout_s)
+        log.info("session paused; resumable for %d s", session.timeout_s, extra={"session_id": session.id})
 
     def _expire(self, session_id: str) -> None:
         self._timeouts.pop(session_id, None)
         session = self._paused.pop(session_id, None)
         if session is not None:
-            log.info("session=%s resume timeout passed", session_id)
+            log.info("session resume timeout passed", extra={"session_id": session_id})
             session.shutdown()
 
     def _cancel_timeout(self, session_id: str) -> None:

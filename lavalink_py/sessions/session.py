@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from lavalink_py.config import log_context
 from lavalink_py.player.player import Player
 from lavalink_py.player.services import PlayerServices
 
@@ -74,7 +75,9 @@ class Session:
 
     def send(self, message: dict[str, Any]) -> None:
         if self._observer is not None:
-            self._observer(message)
+            # Observers (metrics, traces, error reports) see which session a message is for.
+            with log_context(session_id=self.id):
+                self._observer(message)
         payload = orjson.dumps(message)
         if self._transport is not None:
             self._transport(payload)
@@ -90,14 +93,15 @@ class Session:
         if player is None:
             player = Player(guild_id, self.user_id, self.send, self._services, session_id=self.id)
             self.players[guild_id] = player
-            log.info("player created", extra={"guild_id": guild_id, "session_id": self.id})
+            log.info("player created", extra={"guild_id": guild_id, "session_id": self.id, "track": None})
         return player
 
     def destroy_player(self, guild_id: int) -> None:
         player = self.players.pop(guild_id, None)
         if player is not None:
+            track = None if player.track is None else player.track.info.title
             player.destroy()
-            log.info("player destroyed", extra={"guild_id": guild_id, "session_id": self.id})
+            log.info("player destroyed", extra={"guild_id": guild_id, "session_id": self.id, "track": track})
 
     def shutdown(self) -> None:
         if self.shut_down:
@@ -108,4 +112,4 @@ class Session:
         self._queue.clear()
         if self._on_end is not None:
             self._on_end(self)
-        log.info("session=%s shut down", self.id)
+        log.info("session shut down", extra={"session_id": self.id})

@@ -42,10 +42,28 @@ class ScrapeTarget:
     job: str = "lavalink"
 
 
+def without_idle_zero(expr: str) -> str:
+    """`expr` without its idle-node zero fallback (always the last `or on(...)`, see rules/lavalink_rules.yml):
+    the series that real activity must create."""
+    expr = expr.strip()
+    cut = expr.rfind(" or on(")
+    if cut < 0:
+        return expr
+    fed = expr[:cut].strip()
+    # `(A or on(...) (0 * up))`: the fallback closed the parenthesis that opened before A.
+    if fed.count("(") > fed.count(")"):
+        fed = fed.removeprefix("(")
+    return fed
+
+
 @dataclass(frozen=True, slots=True)
 class Expression:
     origin: str  # file and panel/rule it comes from, for failure messages
     expr: str
+
+    @property
+    def fed(self) -> str:
+        return without_idle_zero(self.expr)
 
 
 class PrometheusServer:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+import time
 
 from prometheus_client import CollectorRegistry
 
 from lavalink_py.metrics.collectors.fallback import FallbackCollector
 from lavalink_py.metrics.collectors.http import HttpCollector
 from lavalink_py.metrics.collectors.player import PlayerCollector
+from lavalink_py.metrics.collectors.readiness import ReadinessCollector
 from lavalink_py.metrics.collectors.runtime import RuntimeCollector
 from lavalink_py.metrics.collectors.system import SystemCollector
 from lavalink_py.metrics.collectors.track import TrackCollector
 from lavalink_py.metrics.collectors.websocket import WebSocketCollector
 from lavalink_py.metrics.counters import NodeCounters
+from lavalink_py.metrics.health import Readiness
 from lavalink_py.metrics.probes import GcMonitor, InstrumentedThreadPool, LagMonitor
 from tests.metrics.conftest import busy_node, populate
 
@@ -103,12 +106,12 @@ def test_system_collector_renders_its_last_snapshot_only() -> None:
     collector.refresh()
     cores = r.get_sample_value("lavalink_cpu_cores")
     assert cores is not None and cores >= 1
-    assert r.get_sample_value("lavalink_cpu_usage_percent", {"core": "0"}) is not None
-    assert r.get_sample_value("lavalink_cpu_load_average", {"period": "5m"}) is not None
+    assert r.get_sample_value("lavalink_host_cpu_usage_percent", {"core": "0"}) is not None
+    assert r.get_sample_value("lavalink_host_load_average", {"period": "5m"}) is not None
     total = r.get_sample_value("lavalink_disk_total_bytes", {"path": "."})
     used = r.get_sample_value("lavalink_disk_used_bytes", {"path": "."})
     assert total is not None and used is not None and 0 < used <= total
-    assert r.get_sample_value("lavalink_network_received_bytes_total", {"interface": "lo"}) is not None
+    assert r.get_sample_value("lavalink_host_network_received_bytes_total", {"interface": "lo"}) is not None
     snapshot = collector.snapshot
     assert snapshot is not None and 0 < snapshot.memory_percent < 100
 
@@ -146,6 +149,13 @@ async def test_runtime_collector_reports_gc_lag_tasks_and_pools() -> None:
         rss = r.get_sample_value("lavalink_memory_used_bytes", {"type": "total"})
         peak = r.get_sample_value("lavalink_memory_peak_bytes")
         assert rss is not None and peak is not None and 0 < rss <= peak
+        # The node's own CPU, from its CPU time: work done in this process shows, in percent of all cores.
+        deadline = time.process_time() + 0.2
+        while time.process_time() < deadline:
+            pass
+        collector.refresh()
+        busy = r.get_sample_value("lavalink_cpu_usage_percent")
+        assert busy is not None and 0 < busy <= 100
     finally:
         release.set()
         running.result(5)
@@ -153,3 +163,15 @@ async def test_runtime_collector_reports_gc_lag_tasks_and_pools() -> None:
         pool.shutdown()
         await lag.stop()
         gc_monitor.uninstall()
+
+
+def test_readiness_collector_follows_the_probe() -> None:
+    readiness = Readiness()
+    r = CollectorRegistry()
+    r.register(ReadinessCollector(readiness))
+    assert r.get_sample_value("lavalink_node_state", {"state": "starting"}) == 1
+    readiness.mark_ready()
+    assert r.get_sample_value("lavalink_node_state", {"state": "ready"}) == 1
+    assert r.get_sample_value("lavalink_node_state", {"state": "starting"}) == 0
+    readiness.mark_draining()
+    assert r.get_sample_value("lavalink_node_state", {"state": "draining"}) == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 from prometheus_client.metrics_core import Metric
 
 from lavalink_py.metrics.config import MetricsConfig
+from lavalink_py.metrics.health import Readiness
 from lavalink_py.metrics.probes import InstrumentedThreadPool
 from lavalink_py.metrics.registry import NodeMetrics
 from tests.metrics.conftest import busy_node, populate
@@ -46,6 +47,7 @@ async def exported() -> Described:
         voice=node,
         thread_pools=[pool],
         extra_collectors={"raising": Raising()},
+        readiness=Readiness(),
     )
     populate(metrics.counters)
     await metrics.start()

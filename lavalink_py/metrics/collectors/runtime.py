@@ -28,6 +28,8 @@ class ProcessSnapshot:
     rss_bytes: int
     peak_rss_bytes: int
     cpu_seconds: float
+    # The process's CPU use since the previous snapshot, in percent of all the machine's cores (0-100).
+    cpu_percent: float
     open_fds: int
     start_time_s: float
 
@@ -38,6 +40,8 @@ class RuntimeCollector(SnapshotCollector[ProcessSnapshot]):
     def __init__(self, lag: LagMonitor, gc_monitor: GcMonitor, pools: Sequence[ThreadPoolSource] = ()) -> None:
         super().__init__()
         self._process = psutil.Process()
+        self._cores = psutil.cpu_count() or 1
+        self._process.cpu_percent()  # primes the delta; the first call always answers 0.0
         self._lag = lag
         self._gc = gc_monitor
         self._pools = tuple(pools)
@@ -47,11 +51,12 @@ class RuntimeCollector(SnapshotCollector[ProcessSnapshot]):
         with p.oneshot():
             memory = p.memory_info()
             cpu = p.cpu_times()
+            busy = p.cpu_percent() / self._cores
             fds = p.num_fds()
             started = p.create_time()
         # The kernel updates its high-water mark lazily, so it can trail the RSS just read.
         peak = max(memory.rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_UNIT)
-        return ProcessSnapshot(memory.rss, peak, cpu.user + cpu.system, fds, started)
+        return ProcessSnapshot(memory.rss, peak, cpu.user + cpu.system, busy, fds, started)
 
     def families(self, snapshot: ProcessSnapshot | None) -> Iterable[Metric]:
         yield from self._process_families(snapshot)
@@ -63,15 +68,21 @@ class RuntimeCollector(SnapshotCollector[ProcessSnapshot]):
         used = gauge("lavalink_memory_used_bytes", "Process memory; type=total is the resident set size.", ["type"])
         peak = gauge("lavalink_memory_peak_bytes", "Peak resident set size of the process.")
         cpu = counter("lavalink_process_cpu_seconds", "User and system CPU time of the process.")
+        # The node's own CPU, what an operator alerts on; the host's per core is lavalink_host_cpu_usage_percent.
+        busy = gauge(
+            "lavalink_cpu_usage_percent",
+            "CPU used by this node over the last interval, in percent of all the machine's cores (0-100).",
+        )
         fds = gauge("lavalink_process_open_fds", "Open file descriptors (sockets included).")
         start = gauge("lavalink_process_start_time_seconds", "Process start, in seconds since the Unix epoch.")
         if s is not None:
             used.add_metric(["total"], s.rss_bytes)
             peak.add_metric([], s.peak_rss_bytes)
             cpu.add_metric([], s.cpu_seconds)
+            busy.add_metric([], s.cpu_percent)
             fds.add_metric([], s.open_fds)
             start.add_metric([], s.start_time_s)
-        return (used, peak, cpu, fds, start)
+        return (used, peak, cpu, busy, fds, start)
 
     def _gc_families(self, live: bool) -> Iterable[Metric]:
         g = self._gc

@@ -1,5 +1,7 @@
 """Host resources through psutil: CPU per core, load averages, memory (cgroup-aware), disks, network.
 
+What is the machine's and not the node's is named `lavalink_host_*`.
+
 psutil reads /proc and calls statvfs, so this is a SnapshotCollector: refreshed in a thread, rendered on scrape.
 `cpu_percent(percpu=True)` measures since its previous call, so each value is the average over one
 collection interval.
@@ -118,18 +120,21 @@ class SystemCollector(SnapshotCollector[SystemSnapshot]):
         )
 
     def families(self, snapshot: SystemSnapshot | None) -> Iterable[Metric]:
-        # Percent 0-100, not a 0-1 ratio: the Lavalink Rust guide's name and unit (docs/metrics.md).
-        cpu = gauge("lavalink_cpu_usage_percent", "CPU busy percent per core over the last interval.", ["core"])
-        load = gauge("lavalink_cpu_load_average", "System load averages.", ["period"])
+        # The host's figures, named as the host's: neighbours' load shows here, not in the node's own
+        # lavalink_cpu_usage_percent (runtime collector).
+        cpu = gauge("lavalink_host_cpu_usage_percent", "Host CPU busy percent per core, last interval.", ["core"])
+        load = gauge("lavalink_host_load_average", "Host load averages.", ["period"])
         cores = gauge("lavalink_cpu_cores", "Logical CPU cores.")
-        memory = gauge("lavalink_system_memory_bytes", "Host memory: total and available.", ["type"])
+        memory = gauge("lavalink_host_memory_bytes", "Host memory: total and available.", ["type"])
         limit = gauge("lavalink_memory_limit_bytes", "Memory this node may use: its cgroup limit, else host RAM.")
         disk_used = gauge("lavalink_disk_used_bytes", "Used bytes on the filesystem of a watched path.", ["path"])
         disk_total = gauge("lavalink_disk_total_bytes", "Size of the filesystem of a watched path.", ["path"])
-        rx = counter("lavalink_network_received_bytes", "Bytes received per interface.", ["interface"])
-        tx = counter("lavalink_network_transmitted_bytes", "Bytes sent per interface.", ["interface"])
+        rx = counter("lavalink_host_network_received_bytes", "Host bytes received per interface.", ["interface"])
+        tx = counter("lavalink_host_network_transmitted_bytes", "Host bytes sent per interface.", ["interface"])
         errors = counter(
-            "lavalink_network_errors", "Interface errors by direction (receive, transmit).", ["interface", "direction"]
+            "lavalink_host_network_errors",
+            "Host interface errors by direction (receive, transmit).",
+            ["interface", "direction"],
         )
         if snapshot is not None:
             for core, percent in enumerate(snapshot.cpu_percent):
