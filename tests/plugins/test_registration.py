@@ -16,6 +16,7 @@ from lavalink_py.plugins.api import LoadResult, NoMatches, PluginContext, Stream
 from lavalink_py.plugins.jvm import declared_plugin_lines
 from lavalink_py.plugins.loader import Candidate
 from lavalink_py.protocol.load_result import SearchLoaded
+from tests.node import running_nodes
 
 
 class Echo:
@@ -160,3 +161,27 @@ def test_a_plugin_section_that_is_not_a_mapping_is_refused() -> None:
     echo = Echo("echo")
     with pytest.raises(PluginLoadError, match=r"plugins\.echo: expected a mapping"):
         plugins_of({"plugins": {"echo": 5}}, Registers("echo", lambda c: c.add_source(echo)))
+
+
+async def test_cleanups_run_when_the_node_stops(tmp_path: Path) -> None:
+    plugins_dir = tmp_path / "plugins"
+    plugins_dir.mkdir()
+    marker = tmp_path / "closed"
+    (plugins_dir / "tidy.py").write_text(
+        "from pathlib import Path\n"
+        "class Tidy:\n"
+        "    name = 'tidy'\n"
+        "    version = '1'\n"
+        "    def setup(self, context):\n"
+        "        async def close():\n"
+        f"            Path({str(marker)!r}).write_text('closed')\n"
+        "        async def broken():\n"
+        "            raise RuntimeError('a cleanup that fails does not stop the others')\n"
+        "        context.on_cleanup(close)\n"
+        "        context.on_cleanup(broken)\n"
+        "plugin = Tidy\n"
+    )
+    async with running_nodes() as start:
+        await start({"lavalink": {"pluginsDir": str(plugins_dir)}})
+        assert not marker.exists()
+    assert marker.read_text() == "closed"
