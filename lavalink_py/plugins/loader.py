@@ -96,7 +96,14 @@ def _instantiate(target: object) -> Plugin:
 
 def enabled(config: Mapping[str, Any], name: str) -> bool:
     section = config.get(name)
-    return not (isinstance(section, Mapping) and section.get("enabled") is False)
+    if not isinstance(section, Mapping) or "enabled" not in section:
+        return True
+    value = section["enabled"]
+    if isinstance(value, str) and value.lower() in ("true", "false"):  # from ${VAR} placeholders
+        value = value.lower() == "true"
+    if not isinstance(value, bool):
+        raise PluginLoadError(f"plugin {name}: plugins.{name}.enabled: expected true or false, got {value!r}")
+    return value
 
 
 def set_up(plugin: Plugin, config: Mapping[str, Any], out: Registrations, *, origin: str, listed: bool = True

@@ -185,3 +185,11 @@ async def test_cleanups_run_when_the_node_stops(tmp_path: Path) -> None:
         await start({"lavalink": {"pluginsDir": str(plugins_dir)}})
         assert not marker.exists()
     assert marker.read_text() == "closed"
+
+
+def test_enabled_must_be_a_boolean() -> None:
+    echo = Echo("echo")
+    with pytest.raises(PluginLoadError, match=r"plugins\.echo\.enabled: expected true or false, got 'nope'"):
+        plugins_of({"plugins": {"echo": {"enabled": "nope"}}}, Registers("echo", lambda c: c.add_source(echo)))
+    out = plugins_of({"plugins": {"echo": {"enabled": "false"}}}, Registers("echo", lambda c: c.add_source(echo)))
+    assert "echo" not in out.sources.names()
