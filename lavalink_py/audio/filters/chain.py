@@ -24,6 +24,7 @@ from lavalink_py.audio.filters.base import FfmpegStage, NumpyStage, NumpyStep, P
 
 SAMPLE_RATE = 48_000
 CHANNELS = 2
+PUSH_SAMPLES = 960
 _EMPTY: Pcm = np.zeros((0, CHANNELS), np.float32)
 
 
@@ -80,14 +81,16 @@ class GraphRun:
         self._ended = False
 
     def process(self, block: Pcm) -> Pcm:
-        if len(block):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(block, np.float32).reshape(1, -1), format="flt", layout="stereo"
-            )
+        # Pushed in 20 ms frames: atempo hands out a frame's worth only once the next one arrives, so one push of
+        # a whole batch would come out a batch late (a second, at the engine's batch size).
+        block = np.ascontiguousarray(block, np.float32)
+        for start in range(0, len(block), PUSH_SAMPLES):
+            chunk = block[start : start + PUSH_SAMPLES]
+            frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="flt", layout="stereo")
             frame.sample_rate = SAMPLE_RATE
             frame.time_base = Fraction(1, SAMPLE_RATE)
             frame.pts = self._pts
-            self._pts += len(block)
+            self._pts += len(chunk)
             self._graph.push(frame)
         return self._pull()
 
