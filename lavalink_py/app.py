@@ -15,8 +15,9 @@ from aiohttp import web
 
 from lavalink_py import LAVALINK_API_VERSION, __version__
 from lavalink_py.api import middleware, plugin_routes, tickers, websocket
+from lavalink_py.api.auth import AuthWarnings
 from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
-from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
+from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
@@ -161,6 +162,7 @@ def build_app(
         ],
     )
     app[OPTIONS], app[NODE], app[COUNTERS], app[METRICS] = options, node, counters, metrics
+    app[AUTH_WARNINGS] = AuthWarnings()
     app[READINESS] = readiness
     app[websocket.SOCKETS] = weakref.WeakSet()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):
@@ -257,6 +259,7 @@ def build_metrics_port_app(main: web.Application, settings: Settings) -> web.App
         metrics_auth=options.metrics_auth,
     )
     app[COUNTERS] = main[COUNTERS]
+    app[AUTH_WARNINGS] = main[AUTH_WARNINGS]
     app.router.add_get(settings.metrics.prometheus.endpoint, make_metrics_handler(main[METRICS]))
     return app
 

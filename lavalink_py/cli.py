@@ -31,10 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         loaded = load_settings(args.config, os.environ)
+        # Opening the log file is the last check of the configuration: a path that cannot be written is refused
+        # like any bad value (exit 2, the key named), not a traceback.
+        configure_logging(loaded.settings.logging)
     except ConfigError as exc:
         print(f"lavalink-py: configuration refused: {exc}", file=sys.stderr)
         return 2
-    configure_logging(loaded.settings.logging)
     for warning in loaded.warnings:
         log.warning("%s", warning)
     from lavalink_py.app import run

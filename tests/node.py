@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
+import orjson
 from aiohttp import web
 
 from lavalink_py.api.keys import NODE
@@ -94,6 +96,14 @@ async def running_nodes() -> AsyncIterator[NodeFactory]:
             await runner.cleanup()
 
 
+def _loads(text: str) -> Any:
+    """orjson for deep documents (stdlib json recurses), stdlib json for lone-surrogate escapes (orjson refuses)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 @dataclass
 class LavalinkSocket:
     """The client side of `/v4/websocket`, collecting every message it receives."""
@@ -109,7 +119,7 @@ class LavalinkSocket:
     async def _read(self) -> None:
         async for message in self.ws:
             if message.type == aiohttp.WSMsgType.TEXT:
-                data = message.json()
+                data = _loads(message.data)
                 self.seen.append(data)
                 self.messages.put_nowait(data)
 

@@ -56,6 +56,20 @@ async def test_bad_config_exits_2_naming_the_key(tmp_path: Path, yaml: str, name
     assert named in stderr.decode()
 
 
+@pytest.mark.parametrize(("key", "where"), [("path", "blocker/logs/"), ("name", "blocker/app.log")])
+async def test_log_file_that_cannot_be_written_exits_2_naming_the_key(tmp_path: Path, key: str, where: str) -> None:
+    # A regular file where a directory must be: refused even for root, whom permissions would not stop.
+    (tmp_path / "blocker").write_text("not a directory")
+    config = tmp_path / "application.yml"
+    config.write_text(f"logging:\n  file:\n    {key}: {tmp_path / where}\n")
+    process = await start(config)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    text = stderr.decode()
+    assert f"logging.file.{key}: cannot write the log file" in text
+    assert "Traceback" not in text
+
+
 async def test_missing_config_exits_2(tmp_path: Path) -> None:
     process = await start(tmp_path / "absent.yml")
     _, stderr = await asyncio.wait_for(process.communicate(), 30)

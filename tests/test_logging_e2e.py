@@ -162,7 +162,7 @@ async def test_every_player_line_carries_guild_track_and_a_session_field(player_
     assert any(m.startswith("connecting to voice server") for m in messages), messages
     assert "first frame" in messages
     for line in lines:
-        assert line["guild_id"] == GUILD, line
+        assert line["guild_id"] == str(GUILD), line  # ids are strings in JSON logs, as in Lavalink's JSON
         assert "session_id" in line, line
         # A line written while no track is loaded (joining voice before playing) says so with null.
         expected = None if line["message"].startswith("connecting to voice") else TITLE
@@ -172,14 +172,14 @@ async def test_every_player_line_carries_guild_track_and_a_session_field(player_
 async def test_the_voice_connections_lines_carry_the_guild(player_life: PlayerLife) -> None:
     lines = player_life.voice_lines()
     assert any(line["message"].startswith("voice closed") for line in lines), lines
-    assert [line for line in lines if line.get("guild_id") != GUILD] == []
+    assert [line for line in lines if line.get("guild_id") != str(GUILD)] == []
 
 
 async def test_the_players_lines_carry_its_session_id(player_life: PlayerLife) -> None:
     lines = player_life.player_lines() + player_life.voice_lines() + player_life.session_lines_about_the_player()
     assert len(lines) >= 8
     assert [line for line in lines if line.get("session_id") != player_life.session_id] == []
-    assert [line for line in lines if line.get("guild_id") != GUILD] == []
+    assert [line for line in lines if line.get("guild_id") != str(GUILD)] == []
 
 
 async def test_session_and_player_life_lines_carry_their_fields(player_life: PlayerLife) -> None:

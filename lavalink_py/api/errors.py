@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        # Response headers that go with the refusal (e.g. `Accept` on a 415, as Spring sends).
+        self.headers: Mapping[str, str] = headers or {}
 
 
 def error_body(status: int, message: str, path: str, trace: BaseException | None = None) -> dict[str, Any]:

@@ -6,23 +6,20 @@ Every non-2xx a handler or the router produces is rendered as Lavalink's error b
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
 import time
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from lavalink_py.api.auth import AuthFailure, metrics_authorized, password_matches
 from lavalink_py.api.errors import ApiError, error_body
 from lavalink_py.api.json import json_response
-from lavalink_py.api.keys import COUNTERS, OPTIONS
-from lavalink_py.api.options import ApiOptions
-from lavalink_py.metrics.handlers import basic_auth_matches
+from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, OPTIONS
 from lavalink_py.protocol.validation import RequestError
 
 log = logging.getLogger(__name__)
+
 
 def public(handler: Handler) -> Handler:
     """Mark a handler as answering without the server password (probes; /metrics checks its own credentials)."""
@@ -67,32 +64,6 @@ async def api_version_header(request: web.Request, handler: Handler) -> web.Stre
     return response
 
 
-def password_matches(supplied: str | None, password: str | None) -> bool:
-    if supplied is None or password is None:
-        return False
-    return hmac.compare_digest(supplied.encode(), password.encode())
-
-
-def metrics_authorized(header: str | None, options: ApiOptions) -> bool:
-    if header is None:
-        return False
-    if options.metrics_auth is not None:
-        return basic_auth_matches(header, *options.metrics_auth)
-    if options.password is None:
-        return False
-    password = options.password.encode()
-    if hmac.compare_digest(header.encode(), password):
-        return True
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        _user, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return hmac.compare_digest(secret.encode(), password)
-
-
 def metrics_challenge() -> web.Response:
     return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="lavalink_py metrics"'})
 
@@ -100,22 +71,35 @@ def metrics_challenge() -> web.Response:
 @web.middleware
 async def authorization(request: web.Request, handler: Handler) -> web.StreamResponse:
     options = request.app[OPTIONS]
+    supplied = request.headers.get("Authorization")
     if options.metrics_path is not None and request.path == options.metrics_path:
-        if metrics_authorized(request.headers.get("Authorization"), options):
+        if metrics_authorized(supplied, options.metrics_auth, options.password):
             return await handler(request)
+        auth_failed(request, "missing" if supplied is None else "wrong")
         return metrics_challenge()
     if getattr(request.match_info.handler, "lavalink_public", False):
         return await handler(request)
     if request.path in options.public_paths:
         return await handler(request)
-    supplied = request.headers.get("Authorization")
     if supplied is None:
-        log.warning("Authorization missing for %s on %s %s", request.remote, request.method, request.path)
+        auth_failed(request, "missing")
         return web.Response(status=401)
     if not password_matches(supplied, options.password):
-        log.warning("Authorization failed for %s on %s %s", request.remote, request.method, request.path)
+        auth_failed(request, "wrong")
         return web.Response(status=403)
     return await handler(request)
+
+
+def auth_failed(request: web.Request, reason: AuthFailure) -> None:
+    """Count a refused request by route template and reason; warn as Lavalink does, at most once a minute."""
+    route = route_label(request)
+    request.app[COUNTERS].http.auth_failure(route, reason)
+    suppressed = request.app[AUTH_WARNINGS].should_log(time.monotonic())
+    if suppressed is None:
+        return
+    what = "missing" if reason == "missing" else "failed"
+    more = f" ({suppressed} more refused since the last warning)" if suppressed else ""
+    log.warning("Authorization %s for %s on %s %s%s", what, request.remote, request.method, route, more)
 
 
 @web.middleware
@@ -128,9 +112,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except ApiError as exc:
         if exc.status >= 500:
             log.error("%s %s failed: %s", request.method, request.path, exc.message, exc_info=exc)
-        return json_response(
+        response = json_response(
             error_body(exc.status, exc.message, request.path, exc if want_trace else None), exc.status
         )
+        response.headers.update(exc.headers)
+        return response
     except web.HTTPException as exc:
         if exc.status < 400 or exc.status == 401:
             raise

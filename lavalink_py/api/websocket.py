@@ -17,10 +17,12 @@ import weakref
 
 from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
+from lavalink_py.api.auth import password_matches
 from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
-from lavalink_py.api.middleware import password_matches, public
+from lavalink_py.api.middleware import auth_failed, public
 from lavalink_py.metrics.counters import WebSocketStats
 from lavalink_py.protocol.messages import ready_message, stats_message
+from lavalink_py.protocol.validation import parse_snowflake
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,7 @@ SOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
 
 
 def _user_id(raw: str | None) -> int | None:
-    if raw is None or not raw.strip().isdigit():
-        return None
-    value = int(raw)
-    return value if 0 < value < 2**63 else None
+    return None if raw is None else parse_snowflake(raw.strip(), 2**63 - 1)
 
 
 @routes.get("/v4/websocket")
@@ -41,7 +40,8 @@ def _user_id(raw: str | None) -> int | None:
 async def websocket(request: web.Request) -> web.StreamResponse:
     supplied = request.headers.get("Authorization")
     if not password_matches(supplied, request.app[OPTIONS].password):
-        log.error("Authentication failed from %s", request.remote)
+        # HandshakeInterceptorImpl.beforeHandshake: 401 for a missing or a wrong password alike.
+        auth_failed(request, "missing" if supplied is None else "wrong")
         return web.Response(status=401)
     user_id = _user_id(request.headers.get("User-Id"))
     if user_id is None:
@@ -55,6 +55,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     resume_id = request.headers.get("Session-Id")
     # autoping off: the node answers pings itself and reads the pongs to its own pings (their round trip).
     ws = web.WebSocketResponse(autoping=False)
+    # Lavalink's ResponseHeaderFilter (ResponseHeaderFilter.kt:16) adds this to every response, the handshake's
+    # too; the api_version_header middleware comes too late for a response prepared here.
+    ws.headers["Lavalink-Api-Version"] = "4"
     ws.headers["Session-Resumed"] = "true" if node.sessions.can_resume(resume_id) else "false"
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import logging
 import logging.handlers
 import sys
@@ -76,12 +77,25 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for key, value in {**_context_of(record), **_extras_of(record)}.items():
-            line.setdefault(key, value)  # a context field named "level" must not hide the real one
+            line.setdefault(key, _id_as_string(key, value))  # a context field named "level" must not hide the real one
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
-        return orjson.dumps(line, default=str).decode()
+        try:
+            return orjson.dumps(line, default=str).decode()
+        except orjson.JSONEncodeError:
+            # A lone surrogate (a track title read from Java's modified UTF-8) that orjson refuses: stdlib json
+            # escapes it, and everything else non-ASCII, so the line is still written.
+            return json.dumps(line, default=str)
+
+
+def _id_as_string(key: str, value: object) -> object:
+    """Discord ids (snowflakes, up to 2^64) as strings, as Lavalink's JSON has them: JavaScript-based log tools
+    read JSON numbers as doubles and lose the digits past 2^53."""
+    if (key == "id" or key.endswith("_id")) and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 class TextFormatter(logging.Formatter):
@@ -97,6 +111,18 @@ class TextFormatter(logging.Formatter):
             tags = " ".join(f"{key.removesuffix('_id')}={value}" for key, value in fields.items())
             record.message = f"[{tags}] {record.message}"
         return super().formatMessage(record)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if text.isascii():
+            return text
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (a track title read from Java's modified UTF-8) cannot be written to a UTF-8
+            # stream: written as \udXXX, so the line is kept instead of failing in the handler.
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return text
 
 
 def level_number(name: str) -> int:

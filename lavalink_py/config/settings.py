@@ -133,6 +133,9 @@ class LavalinkServerSettings:
     youtube_config: YoutubeConfigSettings | None = None
     http_config: HttpConfigSettings | None = None
     timeouts: TimeoutsSettings = TimeoutsSettings()
+    # lavalink_py only: directories the `local` source may read from (symlinks resolved). Empty: any file the
+    # process can read, as Lavalink's local source does.
+    local_directories: tuple[str, ...] = setting((), key="localDirectories", each=non_empty)
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,7 +105,7 @@ class KeyedHistograms(Generic[K]):
 class HttpStats:
     """Bumped once per REST request by the API middleware. `route` is the route template, never the raw path."""
 
-    __slots__ = ("durations", "errors", "requests", "sizes")
+    __slots__ = ("auth_failures", "durations", "errors", "requests", "sizes")
 
     def __init__(self, max_label_sets: int = DEFAULT_MAX_LABEL_SETS) -> None:
         self.requests: KeyedCounts[tuple[str, str, str]] = KeyedCounts((OTHER, OTHER, OTHER), max_label_sets)
@@ -116,6 +116,8 @@ class HttpStats:
         self.sizes: KeyedHistograms[tuple[str, str]] = KeyedHistograms(
             SIZE_BUCKETS_BYTES, (OTHER, OTHER), max_label_sets
         )
+        # (route template, reason): requests refused for missing or wrong credentials.
+        self.auth_failures: KeyedCounts[tuple[str, str]] = KeyedCounts((OTHER, OTHER), max_label_sets)
 
     def observe(self, method: str, route: str, status: int, duration_s: float, size_bytes: int) -> None:
         code = str(status)
@@ -124,6 +126,9 @@ class HttpStats:
             self.errors.add((method, route, code))
         self.durations.observe((method, route), duration_s)
         self.sizes.observe((method, route), float(size_bytes))
+
+    def auth_failure(self, route: str, reason: str) -> None:
+        self.auth_failures.add((route, reason))
 
 
 Direction = Literal["inbound", "outbound"]

@@ -74,20 +74,29 @@ def make_alive_handler() -> Handler:
     return alive
 
 
+def basic_credentials(header: str) -> tuple[bytes, bytes] | None:
+    """(user, secret) of `Basic base64(user:secret)`, or None when the header is not well-formed Basic.
+
+    Any header is safe here: non-ASCII (or, from aiohttp, surrogate-escaped non-UTF-8) text is not base64."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded.isascii():
+        return None
+    try:
+        decoded = base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        return None
+    user, sep, secret = decoded.partition(b":")
+    return (user, secret) if sep else None
+
+
 def basic_auth_matches(header: str, username: str, password: str) -> bool:
     """Whether an Authorization header carries these Basic credentials (constant-time comparisons)."""
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    user, sep, secret = decoded.partition(":")
+    credentials = basic_credentials(header)
+    user, secret = credentials if credentials is not None else (b"", b"")
     # Both comparisons always run, so timing does not tell which half was wrong.
-    user_ok = hmac.compare_digest(user.encode(), username.encode())
-    secret_ok = hmac.compare_digest(secret.encode(), password.encode())
-    return bool(sep) and user_ok and secret_ok
+    user_ok = hmac.compare_digest(user, username.encode())
+    secret_ok = hmac.compare_digest(secret, password.encode())
+    return credentials is not None and user_ok and secret_ok
 
 
 def basic_auth_middleware(username: str, password: str, realm: str = "lavalink_py metrics") -> Middleware:

@@ -83,4 +83,4 @@ class CatchAllSources:
             context.add_source(http, catch_all=True)
         if server.sources.local:
             # Playlist files on disk name their entries by URL, which the HTTP source opens (as lavaplayer does).
-            context.add_source(LocalSourceManager(http=http), catch_all=True)
+            context.add_source(LocalSourceManager(http=http, directories=server.local_directories), catch_all=True)

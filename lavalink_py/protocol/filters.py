@@ -84,8 +84,9 @@ def parse_filters(value: Any, catalog: FilterCatalog, where: str = "filters") ->
         for spec in catalog.builtins()
         if obj.get(spec.name) is not None
     )
-    raw_plugins = obj.get("pluginFilters") or {}
-    plugins = expect_object(raw_plugins, f"{where}.pluginFilters")
+    # Lavalink's `pluginFilters: Map<String, JsonElement>` is not nullable: anything but an object is a 400
+    # (kotlinx refuses [], 0, "", false and null alike), never "no plugin filters".
+    plugins = expect_object(obj.get("pluginFilters", {}), f"{where}.pluginFilters")
     claimed: list[FilterSetting] = []
     for name, raw in plugins.items():
         spec = catalog.plugin(name)

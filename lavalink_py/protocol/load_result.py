@@ -79,7 +79,9 @@ def load_result_json(result: LoadResult) -> dict[str, Any]:
         case SearchLoaded(tracks=tracks):
             return {"loadType": "search", "data": [track_json(t) for t in tracks]}
         case NoMatches():
-            return {"loadType": "empty", "data": {}}
+            # LoadResult.NoMatches (protocol loadResult.kt:70) is built with `data = null`; Lavalink PR #1210
+            # corrected the docs that showed `{}`.
+            return {"loadType": "empty", "data": None}
         case LoadFailed(error=error):
             return {"loadType": "error", "data": exception_json(error)}
         case _:

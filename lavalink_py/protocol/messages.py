@@ -139,13 +139,18 @@ def stats_json(stats: NodeStats, frame_stats: FrameStats | None = None) -> dict[
         "cpu": {"cores": stats.cores, "systemLoad": stats.system_load, "lavalinkLoad": stats.lavalink_load},
     }
     if frame_stats is not None:
-        out["frameStats"] = {
-            "sent": frame_stats.sent,
-            "nulled": frame_stats.nulled,
-            "deficit": frame_stats.deficit,
-        }
+        out["frameStats"] = stats_json_frames(frame_stats)
     return out
 
 
 def stats_message(stats: NodeStats, frame_stats: FrameStats | None) -> dict[str, Any]:
-    return {"op": "stats", **stats_json(stats, frame_stats)}
+    # Lavalink's Message.StatsEvent (protocol messages.kt:70) declares `frameStats: FrameStats?` without a default,
+    # so the WebSocket always carries it, `null` when there are none; REST /v4/stats (StatsData, stats.kt:29, a
+    # default of null under encodeDefaults = false) omits it, as stats_json does.
+    return {"op": "stats", "frameStats": stats_json_frames(frame_stats), **stats_json(stats)}
+
+
+def stats_json_frames(frame_stats: FrameStats | None) -> dict[str, int] | None:
+    if frame_stats is None:
+        return None
+    return {"sent": frame_stats.sent, "nulled": frame_stats.nulled, "deficit": frame_stats.deficit}

@@ -19,6 +19,7 @@ from lavalink_py.protocol.validation import (
     get_bool,
     get_int,
     get_str,
+    parse_snowflake,
     type_name,
 )
 
@@ -122,6 +123,8 @@ def _parse_voice(value: Any) -> VoiceState:
     if any(not (item and item.strip()) for item in fields.values()):
         raise RequestError("token, endpoint, sessionId and channelId must be provided in voice state")
     channel_id = str(fields["channelId"])
-    if not channel_id.isdigit():
-        raise RequestError(f"voice.channelId: expected a snowflake (decimal digits), got {channel_id!r}")
+    if parse_snowflake(channel_id) is None:
+        raise RequestError(
+            f"voice.channelId: expected a snowflake (an unsigned 64-bit decimal integer), got {channel_id!r}"
+        )
     return VoiceState(str(fields["token"]), str(fields["endpoint"]), str(fields["sessionId"]), channel_id)

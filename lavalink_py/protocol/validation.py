@@ -32,6 +32,19 @@ class Omitted(enum.Enum):
 OMITTED: Final = Omitted.OMITTED
 
 JSON_INT_MAX = 2**63 - 1
+# Discord ids are snowflakes: unsigned 64-bit integers, written as decimal strings.
+SNOWFLAKE_MAX = 2**64 - 1
+
+
+def parse_snowflake(raw: str, maximum: int = SNOWFLAKE_MAX, minimum: int = 1) -> int | None:
+    """The id in `raw` (ASCII decimal digits only, `minimum` to `maximum`), else None.
+
+    `str.isdigit` alone is not enough: it accepts digits of other scripts and superscripts, some of which `int`
+    reads and some of which it refuses."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 20:
+        return None
+    value = int(raw)
+    return value if minimum <= value <= maximum else None
 
 
 def expect_object(value: Any, where: str) -> Mapping[str, Any]:

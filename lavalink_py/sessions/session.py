@@ -14,11 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from lavalink_py.config import log_context
 from lavalink_py.player.player import Player
 from lavalink_py.player.services import PlayerServices
+from lavalink_py.protocol import json_text
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ class Session:
             # Observers (metrics, traces, error reports) see which session a message is for.
             with log_context(session_id=self.id):
                 self._observer(message)
-        payload = orjson.dumps(message)
+        payload = json_text.dumps(message)
         if self._transport is not None:
             self._transport(payload)
         elif message.get("op") != "playerUpdate" and not self.shut_down:

@@ -5,12 +5,18 @@ none left the result is empty, as in lavaplayer. The identifier and uri are the 
 hold the container name (`containers`). A playlist file (M3U, PLS, plain links) loads its first link through the
 HTTP source when one is given, as lavaplayer refers it to the other sources; without one the result is empty.
 An HLS playlist on disk is refused as an unknown format: its segments would be read over HTTP from a file.
+
+Confinement: with `directories` given (`lavalink.server.localDirectories`), only files whose real path (symlinks
+and `..` resolved) lies inside one of them are ours, for loading and for playing alike (an encoded track names
+its path, and a client can write any encoded track). A path outside is treated as a file that does not exist, so
+the answer does not tell what the disk holds. Without `directories`, any file the process can read is served.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from lavalink_py.protocol.load_result import FriendlyError, LoadFailed, LoadResult, TrackLoaded
@@ -28,6 +34,11 @@ def _readable_file(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.R_OK)
 
 
+def _inside(path: str, directories: tuple[Path, ...]) -> bool:
+    real = Path(os.path.realpath(path))
+    return any(real.is_relative_to(directory) for directory in directories)
+
+
 def _read_playlist(path: str) -> tuple[playlists.PlaylistKind, bytes] | None:
     with open(path, "rb") as file:
         head = file.read(playlists.PLAIN_SCAN_BYTES)
@@ -41,16 +52,25 @@ def ffmpeg_url(path: str) -> str:
 
 
 class LocalSourceManager:
-    def __init__(self, probe: MediaProbe | None = None, http: HttpSourceManager | None = None) -> None:
+    def __init__(
+        self, probe: MediaProbe | None = None, http: HttpSourceManager | None = None, directories: Sequence[str] = ()
+    ) -> None:
         self.probe = probe or MediaProbe()
         self.http = http
+        self.directories = tuple(Path(os.path.realpath(directory)) for directory in directories)
+
+    def _allowed(self, path: str) -> bool:
+        """Runs in a worker thread: it touches the disk."""
+        if self.directories and not _inside(path, self.directories):
+            return False
+        return _readable_file(path)
 
     @property
     def name(self) -> str:
         return "local"
 
     async def load_item(self, identifier: str) -> LoadResult | None:
-        if "\x00" in identifier or not await asyncio.to_thread(_readable_file, identifier):
+        if "\x00" in identifier or not await asyncio.to_thread(self._allowed, identifier):
             return None
         try:
             playlist = await asyncio.to_thread(_read_playlist, identifier)
@@ -78,4 +98,6 @@ class LocalSourceManager:
         return await self.http.load_url(url, parsed.title)
 
     async def open_stream(self, info: TrackInfo) -> StreamSpec:
+        if "\x00" in info.identifier or not await asyncio.to_thread(self._allowed, info.identifier):
+            raise FriendlyError("Failed to open file for reading.", "suspicious", cause="no such file")
         return StreamSpec(url=ffmpeg_url(info.identifier), is_live=info.is_stream)

@@ -18,7 +18,9 @@ def test_bundled_config_loads_without_warnings() -> None:
     settings = loaded.settings
     assert settings.server.port == 2333
     assert settings.lavalink.server.password == "youshallnotpass"
-    assert settings.lavalink.server.sources.local is True
+    # Off as Lavalink ships it: with it on, the password reads any file of the server's disk.
+    assert settings.lavalink.server.sources.local is False
+    assert settings.lavalink.server.local_directories == ()
     assert settings.lavalink.server.sources.http is True
     assert settings.metrics.prometheus.enabled is True
     assert settings.metrics.prometheus.endpoint == "/metrics"

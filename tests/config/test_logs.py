@@ -64,6 +64,12 @@ class TestText:
         assert lines(stream)[0].endswith("[guild=1 code=4006] closed")
 
 
+    def test_a_lone_surrogate_is_escaped_so_the_line_can_be_written(self, tmp_path: Path) -> None:
+        configure(format="text", file={"path": str(tmp_path)})
+        logging.getLogger("lavalink_py").warning("title %s", "bad \ud800 title")
+        assert "title bad \\ud800 title" in (tmp_path / "spring.log").read_text()
+
+
 class TestJson:
     def test_one_object_per_line_with_context_fields(self) -> None:
         stream = configure(format="json")
@@ -95,13 +101,33 @@ class TestJson:
         assert entry["where"] == "/tmp/x"  # not JSON-native: written as str()
         assert "ValueError: boom" in entry["exception"]
 
+    def test_discord_ids_are_strings(self) -> None:
+        # Snowflakes pass 2^53: a JSON number would lose digits in JavaScript-based log tools (issue 9).
+        stream = configure(format="json")
+        big = 2**64 - 1
+        with log_context(guild_id=big, session_id="s1"):
+            logging.getLogger("lavalink_py").info("x", extra={"user_id": 170939974227591168, "id": 5, "code": 4006})
+        [entry] = (json.loads(line) for line in lines(stream))
+        assert entry["guild_id"] == str(big)
+        assert entry["user_id"] == "170939974227591168"
+        assert entry["id"] == "5"
+        assert entry["code"] == 4006  # not an id: stays a number
+        assert '"guild_id":"18446744073709551615"' in stream.getvalue()
+
+    def test_a_lone_surrogate_is_escaped_not_lost(self) -> None:
+        stream = configure(format="json")
+        logging.getLogger("lavalink_py").info("title %s", "bad \ud800 title", extra={"guild_id": 1})
+        [line] = lines(stream)
+        assert "\\ud800" in line
+        assert json.loads(line)["message"] == "title bad \ud800 title"
+
     def test_context_cannot_hide_the_standard_fields(self) -> None:
         stream = configure(format="json")
         with log_context(level="spoofed", logger="spoofed", guild_id=7):
             logging.getLogger("lavalink_py").warning("real")
         [entry] = (json.loads(line) for line in lines(stream))
         assert (entry["level"], entry["logger"], entry["message"], entry["guild_id"]) == (
-            "WARNING", "lavalink_py", "real", 7)
+            "WARNING", "lavalink_py", "real", "7")
 
 
 class TestLevels:
@@ -215,4 +241,4 @@ class TestContext:
             asyncio.gather(player(1, (-1, 1), (0, 2)), player(2, (0, 2), (1, 3))), timeout=5
         )
         seen = [(entry["guild_id"], entry["message"]) for entry in map(json.loads, lines(stream))]
-        assert seen == [(1, "first"), (2, "first"), (1, "second"), (2, "second")]
+        assert seen == [("1", "first"), ("2", "first"), ("1", "second"), ("2", "second")]

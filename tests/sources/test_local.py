@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
+from lavalink_py.protocol.load_result import FriendlyError
 from lavalink_py.protocol.track_codec import decode_track
 from lavalink_py.sources.http import HttpSourceManager
 from lavalink_py.sources.local import LocalSourceManager
@@ -112,3 +113,42 @@ async def test_playlist_file_failures(local: LocalSourceManager, tmp_path: Path,
     path = tmp_path / "list.m3u8"
     path.write_text(text)
     assert failed(await local.load_item(str(path))).message == message
+
+
+# --- confinement: lavalink.server.localDirectories ------------------------------------------------------------------
+
+
+@pytest.fixture
+def confined(probe: MediaProbe, tmp_path: Path, media_dir: Path) -> tuple[LocalSourceManager, Path, Path]:
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    shutil.copy(media_dir / "tone.wav", allowed / "in.wav")
+    outside = tmp_path / "outside.wav"
+    shutil.copy(media_dir / "tone.wav", outside)
+    return LocalSourceManager(probe, directories=[str(allowed)]), allowed, outside
+
+
+async def test_confined_source_loads_files_inside_its_directories(
+    confined: tuple[LocalSourceManager, Path, Path],
+) -> None:
+    local, allowed, _ = confined
+    track = loaded(await local.load_item(str(allowed / "in.wav")))
+    assert (await local.open_stream(track.info)).url == f"file:{allowed / 'in.wav'}"
+
+
+async def test_confined_source_treats_paths_outside_as_absent(confined: tuple[LocalSourceManager, Path, Path]) -> None:
+    local, allowed, outside = confined
+    (allowed / "link.wav").symlink_to(outside)
+    for path in (outside, allowed / ".." / "outside.wav", allowed / "link.wav", Path("/etc/hostname")):
+        assert await local.load_item(str(path)) is None, path
+
+
+async def test_confined_source_refuses_to_play_a_crafted_track_outside(
+    confined: tuple[LocalSourceManager, Path, Path], probe: MediaProbe, tmp_path: Path
+) -> None:
+    local, _, outside = confined
+    # A track loaded by an unconfined node (or written by hand) names a path outside the directories.
+    track = loaded(await LocalSourceManager(probe).load_item(str(outside)))
+    with pytest.raises(FriendlyError) as refused:
+        await local.open_stream(track.info)
+    assert refused.value.message == "Failed to open file for reading."

@@ -7,6 +7,7 @@ from aiohttp import web
 from lavalink_py.api.errors import ApiError
 from lavalink_py.api.keys import NODE
 from lavalink_py.player.player import Player
+from lavalink_py.protocol.validation import parse_snowflake
 from lavalink_py.sessions.session import Session
 
 _TRUE = {"true", "on", "yes", "1"}
@@ -23,9 +24,11 @@ def session_of(request: web.Request) -> Session:
 
 def guild_id_of(request: web.Request) -> int:
     raw = request.match_info["guild_id"]
-    if not raw.isdigit() or int(raw) > _SNOWFLAKE_MAX:
+    # Lavalink's `@PathVariable guildId: Long`: a signed 64-bit id, so at most 2^63 - 1.
+    guild_id = parse_snowflake(raw, _SNOWFLAKE_MAX, minimum=0)
+    if guild_id is None:
         raise ApiError(400, f"guildId: expected a snowflake (a 64-bit decimal integer), got '{raw}'")
-    return int(raw)
+    return guild_id
 
 
 def existing_player(request: web.Request, session: Session) -> Player:

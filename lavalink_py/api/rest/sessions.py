@@ -54,10 +54,13 @@ async def get_player(request: web.Request) -> web.Response:
 
 @routes.patch(PLAYER)
 async def update_player(request: web.Request) -> web.Response:
-    session = session_of(request)
+    # Spring resolves the handler's arguments first, in order (the body: its Content-Type and JSON; guildId;
+    # noReplace), and only then does the handler look the session up: so 415 and 400 come before a 404.
+    body = await read_json(request)
     guild_id = guild_id_of(request)
     no_replace = bool_query(request, "noReplace")
-    update = parse_player_update(await read_json(request), request.app[NODE].audio.filters)
+    session = session_of(request)
+    update = parse_player_update(body, request.app[NODE].audio.filters)
     if not isinstance(update.filters, Omitted):
         disabled = [name for name in update.filters.names() if name in request.app[OPTIONS].disabled_filters]
         if disabled:

@@ -30,6 +30,13 @@ class HttpCollector:
             ["method", "endpoint", "status"],
             s.errors.items(),
         )
+        yield counts_family(
+            "lavalink_auth_failures",
+            "Requests refused for missing or wrong credentials (REST, WebSocket handshake, /metrics), by route "
+            "template and reason (missing, wrong).",
+            ["endpoint", "reason"],
+            s.auth_failures.items(),
+        )
         yield histograms_family(
             "lavalink_http_request_duration_seconds",
             "Time from receiving a request to its response being prepared.",

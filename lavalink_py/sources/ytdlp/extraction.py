@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -110,13 +111,37 @@ def ytdlp_extract(url: str, options: Mapping[str, Any]) -> dict[str, Any]:
     # Two steps so the playlist itself still fails loudly (private, missing) while, once it is known to
     # exist, one unavailable entry is skipped instead of failing the album: `ignoreerrors` swallows both.
     info = ydl.extract_info(url, download=False, process=False)
+    skipped: list[BaseException] = []
     if skip_bad_entries and isinstance(info, dict) and info.get("_type") == "playlist":
         ydl.params["ignoreerrors"] = True
-    info = ydl.process_ie_result(info, download=False)
+        info = _process_keeping_errors(ydl, info, skipped)
+    else:
+        info = ydl.process_ie_result(info, download=False)
+    if skipped and isinstance(info, dict) and not any(entry is not None for entry in info.get("entries") or ()):
+        # Every entry failed, or the pages listing them did (a search without network): that is the playlist
+        # failing, not an empty one; a failure must never answer `empty`.
+        raise skipped[-1]
     if info is None:
         raise LookupError(f"yt-dlp returned nothing for {url}")
     sanitized: dict[str, Any] = ydl.sanitize_info(info)
     return sanitized
+
+
+def _process_keeping_errors(ydl: Any, info: dict[str, Any], errors: list[BaseException]) -> Any:
+    """`process_ie_result` with `ignoreerrors`, keeping each exception yt-dlp reports and swallows."""
+    trouble = ydl.trouble
+
+    def keep(message: str | None = None, tb: str | None = None, is_error: bool = True) -> None:
+        current = sys.exception()
+        if is_error and current is not None:
+            errors.append(current)
+        trouble(message, tb, is_error)
+
+    ydl.trouble = keep
+    try:
+        return ydl.process_ie_result(info, download=False)
+    finally:
+        del ydl.trouble  # the instance is reused by this thread: back to the class's method
 
 
 @functools.cache
