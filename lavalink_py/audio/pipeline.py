@@ -299,7 +299,9 @@ class TrackStream:
             if final:
                 tail = self._chain.flush()
                 pcm = np.concatenate([pcm, tail]) if len(tail) else pcm
-        # lavaplayer converts the filters' float output to 16-bit before the player volume, clamping.
+        # lavaplayer converts the filters' float output to 16-bit before the player volume, clamping. An unstable
+        # setting (karaoke with a negative width) can overflow to inf/NaN: those become full scale and silence.
+        pcm = np.nan_to_num(pcm, nan=0.0, posinf=1.0, neginf=-1.0)
         samples = np.clip(np.rint(pcm * 32768.0), -32768, 32767).astype(np.int16)
         carried = np.concatenate([self._carry, samples]) if len(self._carry) else samples
         whole = len(carried) - len(carried) % FRAME_SAMPLES

@@ -188,12 +188,29 @@ async def test_user_data_400_deep_is_stored_and_written_back(client: Client) -> 
         assert response.status == 204
 
 
-async def test_plugin_filters_400_deep_are_accepted(client: Client) -> None:
-    # Accepted whole; an entry no registered filter claims is not echoed, as Lavalink's FilterChain.toFilters
-    # writes back only the pluginFilters an AudioFilterExtension parsed (h/filters' registry does the same).
+class RawJsonFilter:
+    """A plugin filter that keeps its JSON as given (Lavalink stores pluginFilters only for a registered name)."""
+
+    name = "deep"
+
+    def parse(self, value: Any, where: str) -> Any:
+        return value
+
+    def to_json(self, params: Any) -> Any:
+        return params
+
+    def is_neutral(self, params: Any) -> bool:
+        return True
+
+    def stage(self, params: Any) -> Any:
+        raise AssertionError("neutral: never built")
+
+
+async def test_plugin_filters_400_deep_are_stored_and_written_back(client: Client) -> None:
+    client.node.node.audio.filters.register(RawJsonFilter(), plugin=True)
     status, player = await client.patch(3, {"filters": {"pluginFilters": {"deep": nested(400)}}})
     assert status == 200, player
-    assert "deep" not in player["filters"].get("pluginFilters", {})
+    assert player["filters"]["pluginFilters"]["deep"] == nested(400)
     status, again = await client.get(3)
     assert status == 200
     assert again["filters"] == player["filters"]
