@@ -42,9 +42,11 @@ def folder_candidates(directory: Path) -> list[Candidate]:
         return []
     found = []
     for path in sorted(directory.iterdir()):
-        if path.suffix == ".py" and not path.name.startswith("_"):
+        if path.name.startswith((".", "_")):
+            continue
+        if path.suffix == ".py":
             found.append(Candidate(path.stem, str(path), _file_loader(path.stem, path)))
-        elif path.is_dir() and (path / "__init__.py").is_file() and not path.name.startswith((".", "_")):
+        elif path.is_dir() and (path / "__init__.py").is_file():
             found.append(Candidate(path.name, str(path), _file_loader(path.name, path / "__init__.py")))
     return found
 
