@@ -120,7 +120,8 @@ class PluginContext(Protocol):
 
     def emit_event(self, session_id: str, guild_id: int, event_type: str, data: Mapping[str, Any]) -> bool:
         """Send `{"op": "event", "type": event_type, "guildId": "<id>", **data}` to the session (queued while it is
-        paused for a resume). False when no such session exists."""
+        paused for a resume). False when no such session exists. Call it on the event loop (a handler, a source's
+        load_item), not from a worker thread."""
         ...
 
     def add_plugin_info(self, modifier: PluginInfoModifier) -> None: ...
