@@ -291,6 +291,7 @@ class TrackStream:
         except Exception:
             self.restyle_failures += 1
             log.exception("changing the volume of buffered frames failed: url=%s", self.spec.url)
+
     @property
     def speed(self) -> float:
         """Source samples per sent sample (timescale); the loop turns sent frames into a source position with it."""

@@ -53,7 +53,7 @@ async def info(request: web.Request) -> web.Response:
             "lavaplayer": f"lavalink-py {__version__} (PyAV {av.__version__})",
             "sourceManagers": node.loader.names(),
             "filters": [name for name in node.audio.filters.names() if name not in options.disabled_filters],
-            "plugins": [],
+            "plugins": [{"name": name, "version": version} for name, version in options.plugins],
         }
     )
 

@@ -77,7 +77,7 @@ async def update_player(request: web.Request) -> web.Response:
 
 async def _resolve(request: web.Request, spec: TrackRequest) -> Track | None:
     if not isinstance(spec.encoded, Omitted):
-        return None if spec.encoded is None else decoded(spec.encoded)
+        return None if spec.encoded is None else decoded(request, spec.encoded)
     assert isinstance(spec.identifier, str)
     result = await request.app[NODE].loader.load(spec.identifier)
     match result:
