@@ -102,6 +102,8 @@ def close_container(container: Any) -> None:
     """Close a container and the Python file it reads, if any (PyAV leaves file objects open): a
     `ForwardHttpFile` or a plugin's `StreamSpec.open_file` object."""
     source = getattr(container, "file", None)
+    # PyAV 18 keeps its own wrapper (`PyIOFile`) there; the object it was given is the wrapper's `file`.
+    source = getattr(source, "file", source)
     try:
         container.close()
     finally:
