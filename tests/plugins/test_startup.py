@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.test_cli import ROOT, _wait_ready, free_port
+from tests.test_cli import ROOT, _wait_ready, listening_port
 
 EXAMPLE = ROOT / "plugins" / "examples" / "tone.py"
 
@@ -27,14 +27,16 @@ async def start(config: Path, cwd: Path, pythonpath: list[Path]) -> asyncio.subp
     )
 
 
-async def stop(process: asyncio.subprocess.Process) -> str:
+async def stop(process: asyncio.subprocess.Process, seen: bytes = b"") -> str:
+    """SIGTERM, then all it wrote (`seen`: the stdout already read, e.g. up to its "listening on" line)."""
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
-    return (stdout + stderr).decode()
+    return (seen + stdout + stderr).decode()
 
 
-def write_config(path: Path, port: int, body: str = "") -> Path:
+# Port 0: the OS picks a free port (no probe-and-close race with parallel runs); the node logs the one it bound.
+def write_config(path: Path, port: int = 0, body: str = "") -> Path:
     path.write_text(
         f"server:\n  port: {port}\n  address: 127.0.0.1\n"
         "lavalink:\n  server:\n    password: secret\n" + body
@@ -43,7 +45,7 @@ def write_config(path: Path, port: int, body: str = "") -> Path:
 
 
 async def test_a_plugin_that_fails_to_import_stops_start_up_with_exit_2(broken_site: Path, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "application.yml", free_port())
+    config = write_config(tmp_path / "application.yml")
     process = await start(config, tmp_path, [broken_site])
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2
@@ -59,7 +61,7 @@ async def test_a_plugin_that_fails_in_setup_stops_start_up_naming_it(tmp_path: P
         "    def setup(self, context):\n        raise RuntimeError('fussy wants a token')\n"
         "plugin = Fussy()\n"
     )
-    config = write_config(tmp_path / "application.yml", free_port())
+    config = write_config(tmp_path / "application.yml")
     process = await start(config, tmp_path, [])
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2
@@ -67,14 +69,15 @@ async def test_a_plugin_that_fails_in_setup_stops_start_up_naming_it(tmp_path: P
 
 
 async def test_a_broken_plugin_switched_off_lets_the_node_start(broken_site: Path, tmp_path: Path) -> None:
-    port = free_port()
-    config = write_config(tmp_path / "application.yml", port, "plugins:\n  broken:\n    enabled: false\n")
+    config = write_config(tmp_path / "application.yml", body="plugins:\n  broken:\n    enabled: false\n")
     process = await start(config, tmp_path, [broken_site])
+    seen = bytearray()
     try:
+        port = await listening_port(process, seen)
         async with aiohttp.ClientSession() as http:
             await _wait_ready(http, f"http://127.0.0.1:{port}")
     finally:
-        output = await stop(process)
+        output = await stop(process, bytes(seen))
     assert process.returncode == 0
     assert "plugin broken" in output and "disabled" in output
 
@@ -82,11 +85,11 @@ async def test_a_broken_plugin_switched_off_lets_the_node_start(broken_site: Pat
 async def test_a_plugin_from_the_plugins_folder_loads_and_plays_its_source(tmp_path: Path) -> None:
     (tmp_path / "plugins").mkdir()
     shutil.copy(EXAMPLE, tmp_path / "plugins" / "tone.py")
-    port = free_port()
-    config = write_config(tmp_path / "application.yml", port, "plugins:\n  tone:\n    seconds: 2\n")
+    config = write_config(tmp_path / "application.yml", body="plugins:\n  tone:\n    seconds: 2\n")
     process = await start(config, tmp_path, [])
-    base, auth = f"http://127.0.0.1:{port}", {"Authorization": "secret"}
+    auth = {"Authorization": "secret"}
     try:
+        base = f"http://127.0.0.1:{await listening_port(process, bytearray())}"
         async with aiohttp.ClientSession() as http:
             await _wait_ready(http, base)
             async with http.get(f"{base}/v4/info", headers=auth) as response:
@@ -134,22 +137,23 @@ plugins:
 
 
 async def test_a_java_operators_plugin_list_gets_one_line_per_plugin(tmp_path: Path) -> None:
-    port = free_port()
     config = tmp_path / "application.yml"
     config.write_text(
-        f"server:\n  port: {port}\n  address: 127.0.0.1\n"
+        "server:\n  port: 0\n  address: 127.0.0.1\n"
         "lavalink:\n  server:\n    password: secret\n    sources:\n      youtube: false\n"
         + JAVA_PLUGINS  # lavalink.plugins, beside lavalink.server; then the top-level plugins: blocks
     )
     process = await start(config, tmp_path, [])
-    base, auth = f"http://127.0.0.1:{port}", {"Authorization": "secret"}
+    auth = {"Authorization": "secret"}
+    seen = bytearray()  # the plugin lines come before "listening on"
     try:
+        base = f"http://127.0.0.1:{await listening_port(process, seen)}"
         async with aiohttp.ClientSession() as http:
             await _wait_ready(http, base)
             async with http.get(f"{base}/v4/info", headers=auth) as response:
                 info = await response.json()
     finally:
-        output = await stop(process)
+        output = await stop(process, bytes(seen))
     assert process.returncode == 0
     lines = output.splitlines()
 
