@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 
 from aiohttp import web
 
 from lavalink_py import LAVALINK_API_VERSION, __version__
-from lavalink_py.api import middleware, openapi, status_page, tickers, websocket
+from lavalink_py.api import middleware, openapi, plugin_routes, status_page, tickers, websocket
 from lavalink_py.api.auth import AuthWarnings
 from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
 from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS, ROUTE_PLANNER
@@ -33,15 +34,19 @@ from lavalink_py.metrics.handlers import (
     make_ready_handler,
 )
 from lavalink_py.metrics.health import HealthThresholds, Readiness, evaluate
+from lavalink_py.metrics.loading import CollectorLoadError
 from lavalink_py.metrics.probes import InstrumentedThreadPool
 from lavalink_py.metrics.registry import NodeMetrics
+from lavalink_py.plugins import (
+    PluginInfoLoader,
+    PluginLoadError,
+    Registrations,
+    build_plugins,
+    track_with_plugin_info,
+)
+from lavalink_py.protocol.track import Track
 from lavalink_py.sessions.node import Node, TrackLoader
-from lavalink_py.sources.http import HttpSourceManager
-from lavalink_py.sources.local import LocalSourceManager
-from lavalink_py.sources.probe import MediaProbe
-from lavalink_py.sources.registry import SourceRegistry
-from lavalink_py.sources.routing.outbound import Outbound, build_outbound
-from lavalink_py.sources.ytdlp.factory import build_ytdlp_managers
+from lavalink_py.sources.routing.outbound import build_outbound
 
 log = logging.getLogger(__name__)
 
@@ -53,42 +58,12 @@ READINESS = web.AppKey("readiness", Readiness)
 PROBE_PATHS = frozenset({"/v4/ready", "/v4/alive"})
 
 
-def build_sources(settings: Settings, executor: Executor, outbound: Outbound | None = None) -> SourceRegistry:
-    """Lavalink's order: the sites first, then plain HTTP (which would claim any URL), then local files. Every
-    outbound request goes through `outbound`, the route planner."""
-    server = settings.lavalink.server
-    enabled = server.sources
-    registry = SourceRegistry(
-        build_ytdlp_managers(
-            executor=executor,
-            youtube=enabled.youtube,
-            soundcloud=enabled.soundcloud,
-            bandcamp=enabled.bandcamp,
-            twitch=enabled.twitch,
-            vimeo=enabled.vimeo,
-            niconico=enabled.nico,
-            youtube_search=server.youtube_search_enabled,
-            soundcloud_search=server.soundcloud_search_enabled,
-            playlist_load_limit=server.youtube_playlist_load_limit,
-            outbound=outbound,
-        )
-    )
-    timeouts = server.timeouts
-    probe = MediaProbe(
-        connect_timeout_s=timeouts.connect_timeout_ms / 1000,
-        read_timeout_s=timeouts.socket_timeout_ms / 1000,
-        executor=executor,
-    )
-    http = HttpSourceManager(probe, outbound=outbound)
-    if enabled.http:
-        registry.register(http)
-    if enabled.local:
-        # Playlist files on disk name their entries by URL, which the HTTP source opens (as lavaplayer does).
-        registry.register(LocalSourceManager(http=http, directories=server.local_directories))
-    return registry
-
-
-def api_options(settings: Settings, **overrides: float) -> ApiOptions:
+def api_options(
+    settings: Settings,
+    plugins: tuple[tuple[str, str], ...] = (),
+    decorate_track: Callable[[Track], Track] | None = None,
+    **overrides: float,
+) -> ApiOptions:
     server = settings.lavalink.server
     prometheus = settings.metrics.prometheus
     auth = prometheus.auth
@@ -100,6 +75,8 @@ def api_options(settings: Settings, **overrides: float) -> ApiOptions:
         public_paths=frozenset() if settings.health.probes.auth else PROBE_PATHS,
         metrics_path=prometheus.endpoint if prometheus.enabled and prometheus.port is None else None,
         metrics_auth=None if auth is None else (auth.username, auth.password),
+        plugins=plugins,
+        decorate_track=decorate_track,
         **overrides,
     )
 
@@ -147,7 +124,10 @@ def build_app(
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
     resolver_pool = InstrumentedThreadPool("resolver", max_workers=4)
     outbound = build_outbound(settings.lavalink.server.ratelimit)
-    loader = loader or build_sources(settings, resolver_pool, outbound)
+    # Every outbound request of the built-in sources goes through `outbound`, the route planner. PluginLoadError
+    # names a plugin that cannot start.
+    plugins = build_plugins(settings, resolver_pool, outbound=outbound)
+    loader = loader or PluginInfoLoader(plugins.sources, plugins.info_modifiers)
     observer = count_player_events(counters.player_events)
     tracing = build_tracing(settings.otel, VERSION)  # None unless otel.enabled; then nothing of OpenTelemetry loads
     if tracing is not None:
@@ -158,25 +138,25 @@ def build_app(
         observer = observe_all(observer, reports.observe)
     node = Node(
         loader,
-        AudioEngine(engine_settings(settings)),
+        # The filter registry: the built-ins, then what plugins registered through their context.
+        AudioEngine(engine_settings(settings), filters=plugins.filters),
         observer=observer,
         on_session_end=lambda session: counters.player_events.observe_duration(
             "session", time.monotonic() - session.opened_at_s
         ),
     )
+    plugins.events.sessions = node.sessions
     view = NodeView(node)
     readiness = Readiness()
-    metrics = NodeMetrics(
-        metrics_config(settings),
-        counters=counters,
-        players=view,
-        sessions=view,
-        voice=view,
-        thread_pools=[resolver_pool],
-        frame_clock=node.audio.clock,
-        readiness=readiness,
+    metrics = _node_metrics(
+        settings, counters=counters, view=view, pool=resolver_pool, node=node, readiness=readiness, plugins=plugins
     )
-    options = api_options(settings, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s)
+    listed = tuple((p.name, p.version) for p in plugins.plugins if p.listed)
+    modifiers = plugins.info_modifiers
+    decorate = None if not modifiers else functools.partial(track_with_plugin_info, modifiers=modifiers)
+    options = api_options(
+        settings, listed, decorate, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s
+    )
     app = web.Application(
         middlewares=[
             middleware.http_metrics,
@@ -193,17 +173,8 @@ def build_app(
     app[websocket.SOCKETS] = weakref.WeakSet()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes, openapi.routes):
         app.add_routes(table)
-    thresholds = settings.health.thresholds
-    health_thresholds = HealthThresholds(
-        memory_percent=thresholds.memory_percent,
-        disk_percent=thresholds.disk_percent,
-        event_loop_lag_ms=thresholds.event_loop_lag_ms,
-        voice_failed_ratio=thresholds.voice_failed_ratio,
-    )
-    app.router.add_get("/v4/health", make_health_handler(metrics, health_thresholds, voice=view, sources=view))
-    status_page.install(app, node, lambda: evaluate(gather_health_inputs(metrics, view, view), health_thresholds))
-    app.router.add_get("/v4/ready", make_ready_handler(readiness))
-    app.router.add_get("/v4/alive", make_alive_handler())
+    _add_plugin_routes(app, plugins)
+    _add_health_routes(app, settings, metrics, view, readiness)
     if options.metrics_path is not None:
         app.router.add_get(options.metrics_path, make_metrics_handler(metrics))
     app.cleanup_ctx.append(metrics.cleanup_ctx)
@@ -220,8 +191,71 @@ def build_app(
     app.on_shutdown.append(_drain)
     app.on_shutdown.append(websocket.close_all)
     app.on_shutdown.append(_shutdown_sessions)
+    app.on_cleanup.append(lambda _app: _plugin_cleanups(plugins))
     app.on_cleanup.append(lambda _app: _stop_pool(resolver_pool))
     return app
+
+
+def _node_metrics(
+    settings: Settings,
+    *,
+    counters: NodeCounters,
+    view: NodeView,
+    pool: InstrumentedThreadPool,
+    node: Node,
+    readiness: Readiness,
+    plugins: Registrations,
+) -> NodeMetrics:
+    try:
+        return NodeMetrics(
+            metrics_config(settings),
+            counters=counters,
+            players=view,
+            sessions=view,
+            voice=view,
+            thread_pools=[pool],
+            frame_clock=node.audio.clock,
+            readiness=readiness,
+            extra_collectors=plugins.collectors,
+        )
+    except CollectorLoadError as exc:
+        if not plugins.collectors:
+            raise
+        owners = ", ".join(f"{name!r} of plugin {plugins.collector_owners[name]}" for name in plugins.collectors)
+        raise PluginLoadError(f"{exc} (plugin collectors: {owners})") from exc
+
+
+def _add_health_routes(
+    app: web.Application, settings: Settings, metrics: NodeMetrics, view: NodeView, readiness: Readiness
+) -> None:
+    """/v4/health, the status page (which shows the same health), /v4/ready and /v4/alive."""
+    thresholds = settings.health.thresholds
+    health_thresholds = HealthThresholds(
+        memory_percent=thresholds.memory_percent,
+        disk_percent=thresholds.disk_percent,
+        event_loop_lag_ms=thresholds.event_loop_lag_ms,
+        voice_failed_ratio=thresholds.voice_failed_ratio,
+    )
+    app.router.add_get("/v4/health", make_health_handler(metrics, health_thresholds, voice=view, sources=view))
+    status_page.install(app, app[NODE], lambda: evaluate(gather_health_inputs(metrics, view, view), health_thresholds))
+    app.router.add_get("/v4/ready", make_ready_handler(readiness))
+    app.router.add_get("/v4/alive", make_alive_handler())
+
+
+def _add_plugin_routes(app: web.Application, plugins: Registrations) -> None:
+    for route in plugins.routes:
+        try:
+            plugin_routes.add_routes(app, route.plugin, route.method, route.path, route.handler)
+        except ValueError as exc:
+            raise PluginLoadError(str(exc)) from None
+
+
+async def _plugin_cleanups(plugins: Registrations) -> None:
+    for callback in reversed(plugins.cleanups):
+        try:
+            await callback()
+        except Exception:
+            log.exception("a plugin's cleanup raised")
 
 
 async def _stop_pool(pool: Executor) -> None:

@@ -40,5 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     for warning in loaded.warnings:
         log.warning("%s", warning)
     from lavalink_py.app import run
+    from lavalink_py.plugins import PluginLoadError
 
-    return run(loaded.settings, drain_s=args.drain_seconds)
+    try:
+        return run(loaded.settings, drain_s=args.drain_seconds)
+    except PluginLoadError as exc:
+        log.error("start-up stopped: %s", exc)
+        print(f"lavalink-py: {exc}", file=sys.stderr)
+        return 2

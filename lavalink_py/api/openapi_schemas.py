@@ -8,7 +8,12 @@ and `protocol/player_update.py` enforce.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
+
+from lavalink_py.audio.filters import chorus, compressor, echo, highpass, loudness, phaser
+from lavalink_py.audio.filters.bounds import Bounded
+from lavalink_py.audio.filters.fields import Field
 
 Schema = dict[str, Any]
 
@@ -50,7 +55,7 @@ def number_in(minimum: float | None = None, maximum: float | None = None, *, exc
 UNIT: Final = number_in(0.0, 1.0)
 
 # Fields of each parametric filter, with the ranges Lavalink documents (and `protocol/filters.py` checks).
-FILTER_PARAMS: Final[dict[str, dict[str, Schema]]] = {
+_LAVALINK_FILTER_PARAMS: Final[dict[str, dict[str, Schema]]] = {
     "karaoke": {"level": UNIT, "monoLevel": UNIT, "filterBand": NUMBER, "filterWidth": NUMBER},
     "timescale": {"speed": number_in(0.0), "pitch": number_in(0.0), "rate": number_in(0.0)},
     "tremolo": {"frequency": number_in(0.0, exclusive_min=True), "depth": number_in(0.0, 1.0, exclusive_min=True)},
@@ -65,6 +70,27 @@ FILTER_PARAMS: Final[dict[str, dict[str, Schema]]] = {
     },
     "channelMix": {"leftToLeft": UNIT, "leftToRight": UNIT, "rightToLeft": UNIT, "rightToRight": UNIT},
     "lowPass": {"smoothing": NUMBER},
+}
+
+
+def _bounded_fields(fields: Mapping[str, Field]) -> dict[str, Schema]:
+    return {
+        key: number_in(spec.low, spec.high) if isinstance(spec, Bounded) else NUMBER for key, spec in fields.items()
+    }
+
+
+# The filters beyond Lavalink (docs/filters.md) are keys of `filters` too; their ranges come from their own fields,
+# so the document cannot drift from what `parse_fields` checks.
+FILTER_PARAMS: Final[dict[str, dict[str, Schema]]] = _LAVALINK_FILTER_PARAMS | {
+    spec.name: _bounded_fields(fields)
+    for spec, fields in (
+        (highpass.HighPassFilter, highpass.FIELDS),
+        (echo.EchoFilter, echo.FIELDS),
+        (chorus.ChorusFilter, chorus.FIELDS),
+        (phaser.PhaserFilter, phaser.FIELDS),
+        (compressor.CompressorFilter, compressor.FIELDS),
+        (loudness.LoudnessFilter, loudness.FIELDS),
+    )
 }
 
 BAND: Final[Schema] = {

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from lavalink_py.protocol.track import Track
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,3 +24,7 @@ class ApiOptions:
     # server password, given raw as Lavalink clients do or as the password of Basic credentials).
     metrics_path: str | None = None
     metrics_auth: tuple[str, str] | None = None
+    # (name, version) of each loaded plugin, as /v4/info lists them.
+    plugins: tuple[tuple[str, str], ...] = ()
+    # Adds the plugins' pluginInfo to a track decoded from a client's string (None: no plugin adds any).
+    decorate_track: Callable[[Track], Track] | None = None

@@ -5,13 +5,17 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from lavalink_py.audio.clock import FrameClock
+from lavalink_py.audio.filters.builtins import default_registry
+from lavalink_py.audio.filters.registry import FilterRegistry
 from lavalink_py.audio.playback import Playback, PlaybackListener
 from lavalink_py.audio.settings import EngineSettings
 
 
 class AudioEngine:
-    def __init__(self, settings: EngineSettings | None = None) -> None:
+    def __init__(self, settings: EngineSettings | None = None, filters: FilterRegistry | None = None) -> None:
         self.settings = settings or EngineSettings()
+        # The node's filters (built-ins, then what plugins register): parses PATCHes, makes each player's plan.
+        self.filters = filters if filters is not None else default_registry()
         # Decoding/encoding is CPU-bound and releases the GIL: one thread per core. Opening a source waits on
         # the network, so it gets its own pool and cannot starve the decoders.
         self.cpu_pool = ThreadPoolExecutor(self.settings.workers, thread_name_prefix="audio-cpu")

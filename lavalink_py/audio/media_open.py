@@ -1,8 +1,9 @@
 """Opening a track's media for a stream: timeouts, servers without Range, the timeline origin and the seek.
 
-Sequence (in a pool thread): open (FFmpeg's http/file protocol, or `ForwardHttpFile` for a server that ignores
-Range) -> first audio stream -> when starting mid-track: the origin (timestamp of the first sample the decoder
-hands out) -> seek backwards to the keyframe before the target minus a pre-roll. A container that cannot seek
+Sequence (in a pool thread): open (FFmpeg's http/file protocol, `ForwardHttpFile` for a server that ignores
+Range, or a plugin's own file object, `StreamSpec.open_file`) -> first audio stream -> when starting mid-track:
+the origin (timestamp of the first sample the decoder hands out) -> seek backwards to the keyframe before the
+target minus a pre-roll. A container that cannot seek
 is reopened and read forwards; the pipeline discards what lies before the target either way.
 
 Timeouts: a stalled source must be reported stuck first (the buffer drains, then `trackStuckThresholdMs` with
@@ -67,7 +68,11 @@ def _open_container(spec: StreamSpec, settings: EngineSettings) -> Any:
     timeout_s = read_timeout_s(settings)
     source: Any = spec.url
     options = dict(spec.options)
-    if _is_http(spec.url):
+    if spec.open_file is not None:
+        # A plugin's source makes the bytes itself: PyAV reads its file object (a new one per open, the reopen
+        # after a failed seek included); `url` is only a name for the logs.
+        source = spec.open_file()
+    elif _is_http(spec.url):
         for key, value in HTTP_OPTIONS.items():
             options.setdefault(key, value)
         options["timeout"] = str(int(timeout_s * 1_000_000))  # FFmpeg's tcp rw timeout, microseconds
@@ -86,7 +91,7 @@ def _open_container(spec: StreamSpec, settings: EngineSettings) -> Any:
         # PyAV's read timeout is a last resort above FFmpeg's own (which reconnects): twice the socket timeout.
         return av.open(source, options=options, timeout=(OPEN_TIMEOUT_S, 2 * timeout_s + OPEN_TIMEOUT_S))
     except av.FFmpegError as exc:
-        if isinstance(source, ForwardHttpFile):
+        if not isinstance(source, str):
             source.close()
         if isinstance(exc, av.error.HTTPTooManyRequestsError) and spec.on_rate_limited is not None:
             spec.on_rate_limited()  # the route planner moves on; this track fails as any refused open
@@ -94,12 +99,15 @@ def _open_container(spec: StreamSpec, settings: EngineSettings) -> Any:
 
 
 def close_container(container: Any) -> None:
-    """Close a container and the Python file it reads, if any (PyAV leaves file objects open)."""
+    """Close a container and the Python file it reads, if any (PyAV leaves file objects open): a
+    `ForwardHttpFile` or a plugin's `StreamSpec.open_file` object."""
     source = getattr(container, "file", None)
+    # PyAV 18 keeps its own wrapper (`PyIOFile`) there; the object it was given is the wrapper's `file`.
+    source = getattr(source, "file", source)
     try:
         container.close()
     finally:
-        if isinstance(source, ForwardHttpFile):
+        if source is not None and not isinstance(source, str) and hasattr(source, "close"):
             source.close()
 
 

@@ -2,8 +2,12 @@
 
 Sequence per stream: open and seek (`media_open`: first fill on the io pool) -> demux -> either
 pass the source's own Opus packets through (Opus, 48 kHz, 20 ms packets, volume 100, no filters) or decode
--> resample -> discard samples before `start_ms` -> gain/filters -> libopus encode -> FrameBuffer.
+-> resample -> discard samples before `start_ms` -> filter chain (float, `audio/filters/chain.py`) -> player
+volume -> libopus encode -> FrameBuffer.
 Every failure becomes a `StreamOutcome`; `fill` never raises.
+
+With filters, `_emitted` counts source samples (endTime and truncation checks stay in source time) while the
+chain may hand out more or fewer (timescale); whole 20 ms frames are encoded and the remainder carried over.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import av
 import numpy as np
 
+from lavalink_py.audio.filters.chain import FilterPlan, FilterProcessor
 from lavalink_py.audio.frames import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, FrameBuffer
 from lavalink_py.audio.media_open import close_container, open_media
 from lavalink_py.audio.opus_toc import opus_packet_samples
@@ -28,7 +33,6 @@ from lavalink_py.audio.results import (
     FINISHED,
     AudioError,
     EndReason,
-    FilterChain,
     Severity,
     StreamOutcome,
 )
@@ -56,7 +60,7 @@ class TrackStream:
         end_ms: int | None,
         settings: EngineSettings,
         volume: int,
-        filters: FilterChain | None,
+        filters: FilterPlan | None,
     ) -> None:
         self.spec = spec
         self.start_ms = max(0, start_ms)
@@ -96,6 +100,9 @@ class TrackStream:
         self._packets_fit = True  # every packet so far was a plain 20 ms one
         self._recent: deque[Any] = deque(maxlen=PRIMER_PACKETS)  # the last packets sent or decoded
         self._warm_up_frames = 0  # encoded frames to drop (see _lead_encoder)
+        self._chain: FilterProcessor | None = None
+        self._chain_plan: FilterPlan | None = None
+        self._carry: Int16Pcm = np.zeros((0, CHANNELS), np.int16)  # filtered samples short of a whole frame
 
     # ---- thread side -------------------------------------------------------------------------------------
     def fill(self, frames: int) -> None:
@@ -285,8 +292,13 @@ class TrackStream:
             self.restyle_failures += 1
             log.exception("changing the volume of buffered frames failed: url=%s", self.spec.url)
 
+    @property
+    def speed(self) -> float:
+        """Source samples per sent sample (timescale); the loop turns sent frames into a source position with it."""
+        return 1.0 if self.filters is None else self.filters.speed
+
     def _decode_step(self, out: list[bytes], frames: int, limit: int | None) -> bool:
-        need = frames * FRAME_SAMPLES
+        need = frames * FRAME_SAMPLES if self.filters is None else max(1, round(frames * FRAME_SAMPLES * self.speed))
         eof = False
         while self._pcm_samples < need:
             packet = self._next_packet()
@@ -298,22 +310,62 @@ class TrackStream:
         if limit is not None:
             take = min(take, limit - self._emitted)
         if take <= 0:
+            if self._chain is not None:
+                self._encode(out, self._filtered(np.zeros((0, CHANNELS), np.int16), final=True))
             return True
         block = self._take_pcm(take)
+        if self.filters is not None or self._chain is not None:
+            final = (eof and self._pcm_samples == 0) or (limit is not None and self._emitted + len(block) >= limit)
+            self._emitted += len(block)
+            dropped = self._encode(out, self._filtered(block, final))
+            self._emitted -= round(dropped * self.speed)
+            return eof and self._pcm_samples == 0
         if len(block) % FRAME_SAMPLES:
             pad = FRAME_SAMPLES - len(block) % FRAME_SAMPLES
             block = np.concatenate([block, np.zeros((pad, CHANNELS), np.int16)])
-        block = apply_gain(block, self.volume, self.filters)
+        dropped = self._encode(out, block)
+        self._emitted += len(block) - dropped
+        return eof and self._pcm_samples == 0
+
+    def _encode(self, out: list[bytes], block: Int16Pcm) -> int:
+        """Player volume, then libopus. Returns the samples of `block` dropped as encoder warm-up (frames standing
+        for audio the listener already heard in passthrough, see _lead_encoder)."""
+        if not len(block):
+            return 0
+        block = apply_gain(block, self.volume, None)
         if self._encoder is None:
             self._encoder = OpusEncoder(self.settings.opus_quality, self.settings.opus_bitrate)
         encoded = self._encoder.encode(block)
+        dropped = 0
         if self._warm_up_frames:
             dropped = min(self._warm_up_frames, len(encoded))
             encoded, self._warm_up_frames = encoded[dropped:], self._warm_up_frames - dropped
-            block = block[dropped * FRAME_SAMPLES :]
         out.extend(encoded)
-        self._emitted += len(block)
-        return eof and self._pcm_samples == 0
+        return dropped * FRAME_SAMPLES
+
+    def _filtered(self, block: Int16Pcm, final: bool) -> Int16Pcm:
+        """Run the filter chain; return whole frames (the last one padded when `final`), carry the rest."""
+        if self._chain_plan is not self.filters:
+            # First block, or a live stream whose filters changed in place: a fresh chain from here.
+            self._chain_plan = self.filters
+            self._chain = None if self.filters is None else self.filters.open()
+        pcm = block.astype(np.float32) * np.float32(1 / 32768)
+        if self._chain is not None:
+            pcm = self._chain.process(pcm)
+            if final:
+                tail = self._chain.flush()
+                pcm = np.concatenate([pcm, tail]) if len(tail) else pcm
+        # lavaplayer converts the filters' float output to 16-bit before the player volume, clamping. An unstable
+        # setting (karaoke with a negative width) can overflow to inf/NaN: those become full scale and silence.
+        pcm = np.nan_to_num(pcm, nan=0.0, posinf=1.0, neginf=-1.0)
+        samples = np.clip(np.rint(pcm * 32768.0), -32768, 32767).astype(np.int16)
+        carried = np.concatenate([self._carry, samples]) if len(self._carry) else samples
+        whole = len(carried) - len(carried) % FRAME_SAMPLES
+        if final and whole < len(carried):
+            pad = np.zeros((whole + FRAME_SAMPLES - len(carried), CHANNELS), np.int16)
+            carried, whole = np.concatenate([carried, pad]), len(carried) + len(pad)
+        self._carry = carried[whole:]
+        return carried[:whole]
 
     def _take_pcm(self, samples: int) -> Int16Pcm:
         pcm = np.concatenate(self._pcm) if len(self._pcm) > 1 else self._pcm[0]

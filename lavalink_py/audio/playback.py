@@ -25,9 +25,10 @@ from concurrent.futures import Executor
 from typing import Protocol
 
 from lavalink_py.audio.clock import IDLE, NULLED, SENT
+from lavalink_py.audio.filters.chain import FilterPlan
 from lavalink_py.audio.frames import FRAME_MS
 from lavalink_py.audio.pipeline import TrackStream
-from lavalink_py.audio.results import EndReason, FilterChain, StreamFailure
+from lavalink_py.audio.results import EndReason, StreamFailure
 from lavalink_py.audio.settings import EngineSettings
 from lavalink_py.audio.sinks import FrameSink
 from lavalink_py.sources.base import StreamSpec
@@ -67,7 +68,7 @@ class Playback:
         self._pending_skip = 0  # frames of the pending stream already played by the old one
         self._pending_since = 0  # current.sent when pending was made
         self._volume = 100
-        self._filters: FilterChain | None = None
+        self._filters: FilterPlan | None = None
         self._paused = False
         self._speaking = False
         self._starved_ticks = 0
@@ -129,7 +130,8 @@ class Playback:
             self._volume = volume
             self._restart_here()
 
-    def set_filters(self, filters: FilterChain | None) -> None:
+    def set_filters(self, filters: FilterPlan | None) -> None:
+        """None: no filter alters the audio (Opus passthrough possible again)."""
         if filters is not self._filters:
             self._filters = filters
             self._restart_here()
@@ -148,7 +150,8 @@ class Playback:
             return self._pending.start_ms
         if self._current is None:
             return 0
-        return self._current.start_ms + self._current.sent * FRAME_MS
+        # Timescale: a sent frame stands for `speed` frames of the source, whose time Lavalink reports.
+        return self._current.start_ms + round(self._current.sent * FRAME_MS * self._current.speed)
 
     @property
     def is_playing(self) -> bool:
@@ -189,7 +192,11 @@ class Playback:
 
     def _restart_here(self) -> None:
         target = self._target
-        if target is not None and not target.spec.is_live:
+        if target is not None and not target.spec.is_live and self._pending is not None and not self._pending_skip_mode:
+            # A start or seek not heard yet: redo it from its own position with the new settings (continuing from
+            # where the current stream is would undo the seek).
+            self._swap_pending(self._new_stream(target.spec, target.start_ms, target.end_ms), skip=False)
+        elif target is not None and not target.spec.is_live:
             self._swap_pending(self._new_stream(target.spec, self.position_ms, target.end_ms), skip=True)
         elif target is not None:
             # A live stream cannot be reopened at a position: it changes in place, passthrough included. A volume
@@ -235,7 +242,7 @@ class Playback:
         pending = self._pending
         assert pending is not None
         if self._pending_skip_mode and self._current is not None:
-            skip = self._current.sent - self._pending_since
+            skip = self._skip_frames(pending)
             if len(pending.buffer) <= skip and not pending.ended:
                 return
             for _ in range(skip):
@@ -249,6 +256,14 @@ class Playback:
             carry_started = self._pending_skip_mode and self._current.started
             pending.started = pending.started or carry_started
         self._current, self._pending = pending, None
+
+    def _skip_frames(self, pending: TrackStream) -> int:
+        """Frames of `pending` the current stream played since `pending` was made (their speeds may differ)."""
+        assert self._current is not None
+        played = self._current.sent - self._pending_since
+        if self._current.speed == pending.speed:
+            return played
+        return round(played * self._current.speed / pending.speed)
 
     def tick(self) -> int:
         # The hot path: runs for every player every 20 ms, so the common case is a handful of attribute reads.
@@ -273,10 +288,10 @@ class Playback:
         if current.ended and current.started and not current.failure_reported:
             # A source that failed mid-track (dead server, undecodable data) is reported now, as lavaplayer
             # reports it from its decoding thread; up to 3 s of the frames already buffered still play, then the
-            # track ends.
+            # track ends. A source that simply ended (a radio closing its stream, a file read to its end while
+            # seconds are still buffered) plays every frame it delivered.
             self._report_failure(current)
-            outcome = current.outcome
-            if outcome is not None and outcome.failure is not None:
+            if current.outcome is not None and current.outcome.failure is not None:
                 current.buffer.split_tail(DEAD_SOURCE_PLAYOUT_FRAMES)
         end_ms = current.end_ms
         if end_ms is not None and current.start_ms + current.sent * FRAME_MS >= end_ms:
@@ -356,7 +371,7 @@ class Playback:
                     return
                 need = 1
                 if stream is self._pending and self._pending_skip_mode and self._current is not None:
-                    need += self._current.sent - self._pending_since
+                    need += self._skip_frames(stream)
                 if len(stream.buffer) >= need:
                     return
                 fut = stream.fill_future

@@ -1,4 +1,4 @@
-"""What a track stream reports instead of raising: how it ended, and the filter hook it runs.
+"""What a track stream reports instead of raising: how it ended (and `apply_gain`'s optional float stage).
 
 Nothing here raises into the frame clock. A stream ends with a `StreamOutcome`: finished (end of media or
 endTime) or failed with Lavalink's exception fields (message, severity, cause).
@@ -46,11 +46,10 @@ FINISHED = StreamOutcome(EndReason.FINISHED)
 
 
 class FilterChain(Protocol):
-    """A DSP stage over a block of 48 kHz stereo PCM, float32 in [-1, 1], shape (samples, 2).
+    """The optional float stage of `pcm.apply_gain` (48 kHz stereo float32, (samples, 2) -> same shape).
 
-    Called from a pool thread, one block (about one batch) at a time, in stream order. It may keep state
-    between blocks; it must return a block of the same shape. Passing a chain to a playback means "active":
-    a neutral chain should be passed as None so Opus passthrough stays possible.
+    The player's filters no longer come through here: `audio/filters/` builds them into a `FilterPlan` that the
+    pipeline runs before the player volume; the pipeline calls `apply_gain` with None.
     """
 
     def process(self, block: Pcm) -> Pcm: ...

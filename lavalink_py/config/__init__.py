@@ -6,7 +6,7 @@ Exceptions:
 """
 
 from lavalink_py.config.errors import ConfigError
-from lavalink_py.config.loader import LoadedSettings, default_settings, load_settings, settings_from_dict
+from lavalink_py.config.loader import LoadedSettings, bind_section, default_settings, load_settings, settings_from_dict
 from lavalink_py.config.logs import configure_logging, log_context
 from lavalink_py.config.settings import Settings
 
@@ -14,6 +14,7 @@ __all__ = [
     "ConfigError",
     "LoadedSettings",
     "Settings",
+    "bind_section",
     "configure_logging",
     "default_settings",
     "load_settings",

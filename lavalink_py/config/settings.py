@@ -140,7 +140,8 @@ class LavalinkServerSettings:
 
 @dataclass(frozen=True, slots=True)
 class PluginDeclaration:
-    dependency: str = setting(check=non_empty)  # Maven coordinates group:artifact:version
+    # Maven coordinates group:artifact:version; nothing is downloaded: start-up logs what stands in for it.
+    dependency: str = setting(check=non_empty)
     repository: str | None = None
     snapshot: bool = False
 
@@ -149,7 +150,7 @@ class PluginDeclaration:
 class LavalinkSettings:
     server: LavalinkServerSettings = LavalinkServerSettings()
     plugins: tuple[PluginDeclaration, ...] = ()
-    plugins_dir: str = "./plugins"
+    plugins_dir: str = "./plugins"  # Python plugins: `<name>.py` or `<name>/__init__.py` here (docs/plugins.md)
     default_plugin_repository: str = "https://maven.lavalink.dev/releases"
     default_plugin_snapshot_repository: str = "https://maven.lavalink.dev/snapshots"
 
@@ -271,5 +272,6 @@ class Settings:
     otel: OtelSettings = OtelSettings()
     logging: LoggingSettings = LoggingSettings()
     sentry: SentrySettings = SentrySettings()
-    # Per-plugin configuration, keyed by plugin name; kept as plain data for the plugin to read.
+    # Per-plugin configuration, keyed by plugin name; each plugin binds its section onto its own typed config, and
+    # `enabled: false` skips the plugin (docs/plugins.md).
     plugins: Mapping[str, Any] = setting(factory=_empty)

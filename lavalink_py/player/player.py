@@ -204,8 +204,9 @@ class Player:
         self._playback.set_volume(volume)
 
     def set_filters(self, filters: Filters, now_ms: int) -> None:
-        # Stored and echoed; the DSP chain that applies them comes with the filters issue.
-        self.filters = filters
+        if filters != self.filters:
+            self.filters = filters
+            self._playback.set_filters(self._services.audio.filters.plan(filters))
         self.send_update(now_ms)
 
     def set_end_time(self, end_time_ms: int | None) -> None:

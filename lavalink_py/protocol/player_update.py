@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lavalink_py.protocol.filters import Filters, parse_filters
+from lavalink_py.protocol.filters import FilterCatalog, Filters, parse_filters
 from lavalink_py.protocol.validation import (
     OMITTED,
     Omitted,
@@ -59,7 +59,8 @@ class PlayerUpdate:
     voice: VoiceState | Omitted = OMITTED
 
 
-def parse_player_update(body: Any) -> PlayerUpdate:
+def parse_player_update(body: Any, filters: FilterCatalog) -> PlayerUpdate:
+    """`filters`: the node's filter registry, which parses each filter's value."""
     obj = expect_object(body, "body")
     track = _parse_track(obj)
     end_time: int | Omitted | None = OMITTED
@@ -73,7 +74,7 @@ def parse_player_update(body: Any) -> PlayerUpdate:
         end_time_ms=end_time,
         volume=get_int(obj, "volume", "", minimum=0, maximum=1000),
         paused=get_bool(obj, "paused", ""),
-        filters=OMITTED if "filters" not in obj else parse_filters(obj["filters"]),
+        filters=OMITTED if "filters" not in obj else parse_filters(obj["filters"], filters),
         voice=OMITTED if "voice" not in obj else _parse_voice(obj["voice"]),
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.track import TrackInfo
@@ -28,6 +28,9 @@ class StreamSpec:
     # Called (from any thread) when the server answers the open with 429: the route planner marks the address
     # in `options["local_addr"]` failing, so the next open leaves from another one.
     on_rate_limited: Callable[[], None] | None = field(default=None, compare=False)
+    # A source that makes the bytes itself (a plugin) gives a file opener; PyAV then reads that file object, in a
+    # worker thread, instead of `url` (kept for logs). What it raises ends the track as a broken stream would.
+    open_file: Callable[[], BinaryIO] | None = field(default=None, compare=False)
 
 
 class SourceManager(Protocol):

@@ -1,5 +1,8 @@
 """The source managers of a node, in the order they are asked (Lavalink's order: first non-None result wins).
 
+A manager may claim search prefixes (`ytsearch:`): an identifier with one goes to that manager alone, so two
+sources cannot both answer it. Catch-all managers (plain HTTP claims any URL) are asked after all the others.
+
 `load` never raises for a manager's failure: a `FriendlyError` becomes its LoadFailed, anything else becomes
 lavaplayer's "Something went wrong when looking up the track" with severity fault, logged with its traceback.
 """
@@ -26,26 +29,49 @@ class UnknownSourceError(LookupError):
 class SourceRegistry:
     def __init__(self, managers: Sequence[SourceManager] = ()) -> None:
         self._managers: list[SourceManager] = []
+        self._catch_all: list[SourceManager] = []
+        self._prefixes: dict[str, SourceManager] = {}
         for manager in managers:
             self.register(manager)
 
-    def register(self, manager: SourceManager) -> None:
-        """Add a manager after the existing ones (plugins). Source names are unique."""
+    def register(
+        self, manager: SourceManager, *, search_prefixes: Sequence[str] = (), catch_all: bool = False
+    ) -> None:
+        """Add a manager after the existing ones of its kind. Source names and search prefixes are unique."""
         if self.manager(manager.name) is not None:
             raise ValueError(f"a source manager named {manager.name!r} is already registered")
-        self._managers.append(manager)
+        for prefix in search_prefixes:
+            owner = self._prefixes.get(prefix)
+            if owner is not None:
+                raise ValueError(f"search prefix {prefix!r} is already claimed by source {owner.name!r}")
+        self._prefixes.update(dict.fromkeys(search_prefixes, manager))
+        (self._catch_all if catch_all else self._managers).append(manager)
+
+    @property
+    def _ordered(self) -> list[SourceManager]:
+        return self._managers + self._catch_all
+
+    def search_prefixes(self) -> dict[str, str]:
+        """Each claimed search prefix and the source that answers it."""
+        return {prefix: manager.name for prefix, manager in self._prefixes.items()}
 
     def manager(self, source_name: str) -> SourceManager | None:
-        for manager in self._managers:
+        for manager in self._ordered:
             if manager.name == source_name:
                 return manager
         return None
 
     def names(self) -> list[str]:
-        return [manager.name for manager in self._managers]
+        return [manager.name for manager in self._ordered]
+
+    def _candidates(self, identifier: str) -> list[SourceManager]:
+        for prefix, manager in self._prefixes.items():
+            if identifier.startswith(prefix):
+                return [manager]
+        return self._ordered
 
     async def load(self, identifier: str) -> LoadResult:
-        for manager in self._managers:
+        for manager in self._candidates(identifier):
             try:
                 result = await manager.load_item(identifier)
             except FriendlyError as error:
@@ -74,7 +100,7 @@ class SourceRegistry:
 
     async def close(self) -> None:
         """Release what the managers hold open (HTTP sessions)."""
-        for manager in self._managers:
+        for manager in self._ordered:
             close = getattr(manager, "close", None)
             if close is not None:
                 await close()

@@ -188,7 +188,26 @@ async def test_user_data_400_deep_is_stored_and_written_back(client: Client) -> 
         assert response.status == 204
 
 
+class RawJsonFilter:
+    """A plugin filter that keeps its JSON as given (Lavalink stores pluginFilters only for a registered name)."""
+
+    name = "deep"
+
+    def parse(self, value: Any, where: str) -> Any:
+        return value
+
+    def to_json(self, params: Any) -> Any:
+        return params
+
+    def is_neutral(self, params: Any) -> bool:
+        return True
+
+    def stage(self, params: Any) -> Any:
+        raise AssertionError("neutral: never built")
+
+
 async def test_plugin_filters_400_deep_are_stored_and_written_back(client: Client) -> None:
+    client.node.node.audio.filters.register(RawJsonFilter(), plugin=True)
     status, player = await client.patch(3, {"filters": {"pluginFilters": {"deep": nested(400)}}})
     assert status == 200, player
     assert player["filters"]["pluginFilters"]["deep"] == nested(400)

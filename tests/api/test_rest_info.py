@@ -29,6 +29,12 @@ async def test_info_shape(node: RunningNode, http: aiohttp.ClientSession) -> Non
         "rotation",
         "channelMix",
         "lowPass",
+        "highPass",
+        "echo",
+        "chorus",
+        "phaser",
+        "compressor",
+        "loudness",
     ]
     assert body["plugins"] == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lavalink_py.audio import AudioEngine, Playback, RecordingSink
+from lavalink_py.audio.filters import FilterPlan, NumpyStep
 from lavalink_py.audio.results import Pcm
 from lavalink_py.sources.base import StreamSpec
 from tests.audio.conftest import Events, Media, play_to_end
@@ -77,7 +78,7 @@ async def test_filter_forces_encoding_and_runs(engine: AudioEngine, media: Media
     sink = RecordingSink()
     playback.attach(sink)
     invert = Invert()
-    playback.set_filters(invert)
+    playback.set_filters(FilterPlan((NumpyStep(lambda: invert),)))
     playback.start(StreamSpec(str(media.ogg)))
     await play_to_end(engine, events)
     assert invert.blocks > 0

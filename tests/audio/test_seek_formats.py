@@ -7,9 +7,11 @@ whether reached by playing or by seeking. Both are located by cross-correlation 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from aiohttp import web
@@ -119,6 +121,8 @@ WHERE: dict[str, Where] = {
     "local": lambda lib, base, fmt: StreamSpec("file:" + str(lib.files[fmt])),
     "http": lambda lib, base, fmt: StreamSpec(f"{base}/files/{lib.files[fmt].name}"),
     "http-no-range": lambda lib, base, fmt: StreamSpec(f"{base}/plain/{lib.files[fmt].name}", seekable=False),
+    # A plugin's source handing PyAV its own file object (StreamSpec.open_file).
+    "plugin-file": lambda lib, base, fmt: StreamSpec(f"plugin:{fmt}", open_file=lambda: lib.files[fmt].open("rb")),
 }
 
 
@@ -135,6 +139,24 @@ async def test_seek_lands_within_20_ms(
 async def test_seek_on_hls(engine: AudioEngine, base_url: str, library: Library, prefix: str) -> None:
     error_ms = await seek_error_ms(engine, StreamSpec(f"{base_url}/{prefix}/hls/index.m3u8"))
     assert abs(error_ms) <= 20, f"{error_ms:.1f} ms"
+
+
+async def test_a_plugins_file_objects_are_all_closed(engine: AudioEngine, library: Library) -> None:
+    # Each open (the first, the seek's new stream) gets a new file object from the plugin; none is left open.
+    opened: list[BinaryIO] = []
+
+    def open_file() -> BinaryIO:
+        opened.append(library.files["mp3"].open("rb"))
+        return opened[-1]
+
+    error_ms = await seek_error_ms(engine, StreamSpec("plugin:mp3", open_file=open_file))
+    assert abs(error_ms) <= 20, f"{error_ms:.1f} ms"
+    for playback in list(engine.playbacks):
+        engine.remove_playback(playback)  # the streams close on the io pool: wait for it, bounded
+    async with asyncio.timeout(10):
+        while not all(file.closed for file in opened):
+            await asyncio.sleep(0.02)
+    assert len(opened) >= 2
 
 
 def info(url: str, container: str = "mp4") -> TrackInfo:

@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from lavalink_py.config.settings import RateLimitSettings
+from lavalink_py.plugins.context import PluginInfoLoader
 from lavalink_py.protocol.routeplanner import java_date
 from lavalink_py.protocol.track_codec import decode_track
 from lavalink_py.sources.registry import SourceRegistry
@@ -123,7 +124,9 @@ class TestRotateOnBan:
         node = await make_node(ratelimit(excludedIps=["127.0.10.8"]))
         result = await load(http, node, site.url + "/tone.mp3")
         loader = node.node.loader
-        assert isinstance(loader, SourceRegistry)
+        # The built-in sources register through the plugin layer, which wraps the registry.
+        assert isinstance(loader, PluginInfoLoader)
+        assert isinstance(loader.sources, SourceRegistry)
         spec = await loader.open_stream(decode_track(result["data"]["encoded"]))
         assert spec.options["local_addr"] == "127.0.10.9"
         await asyncio.to_thread(functools.partial(_read_all, spec.url, spec.options))

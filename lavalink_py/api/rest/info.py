@@ -12,7 +12,6 @@ from aiohttp import web
 from lavalink_py import __version__
 from lavalink_py.api.json import json_response
 from lavalink_py.api.keys import NODE, OPTIONS
-from lavalink_py.protocol.filters import FILTER_NAMES
 from lavalink_py.protocol.messages import stats_json
 
 routes = web.RouteTableDef()
@@ -53,8 +52,8 @@ async def info(request: web.Request) -> web.Response:
             "jvm": f"{platform.python_implementation()} {platform.python_version()}",
             "lavaplayer": f"lavalink-py {__version__} (PyAV {av.__version__})",
             "sourceManagers": node.loader.names(),
-            "filters": [name for name in FILTER_NAMES if name not in options.disabled_filters],
-            "plugins": [],
+            "filters": [name for name in node.audio.filters.names() if name not in options.disabled_filters],
+            "plugins": [{"name": name, "version": version} for name, version in options.plugins],
         }
     )
 

@@ -60,7 +60,7 @@ async def update_player(request: web.Request) -> web.Response:
     guild_id = guild_id_of(request)
     no_replace = bool_query(request, "noReplace")
     session = session_of(request)
-    update = parse_player_update(body)
+    update = parse_player_update(body, request.app[NODE].audio.filters)
     if not isinstance(update.filters, Omitted):
         disabled = [name for name in update.filters.names() if name in request.app[OPTIONS].disabled_filters]
         if disabled:
@@ -77,7 +77,7 @@ async def update_player(request: web.Request) -> web.Response:
 
 async def _resolve(request: web.Request, spec: TrackRequest) -> Track | None:
     if not isinstance(spec.encoded, Omitted):
-        return None if spec.encoded is None else decoded(spec.encoded)
+        return None if spec.encoded is None else decoded(request, spec.encoded)
     assert isinstance(spec.identifier, str)
     result = await request.app[NODE].loader.load(spec.identifier)
     match result:

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from lavalink_py.api.errors import ApiError
 from lavalink_py.api.json import json_response, read_json
-from lavalink_py.api.keys import COUNTERS, NODE
+from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.rest.params import required_query
 from lavalink_py.metrics.counters import TrackLoadResult
 from lavalink_py.protocol.load_result import (
@@ -65,11 +65,15 @@ async def load_tracks(request: web.Request) -> web.Response:
     return json_response(load_result_json(result))
 
 
-def decoded(encoded: str) -> Track:
+def decoded(request: web.Request, encoded: str) -> Track:
+    """A client's encoded track, with the pluginInfo the plugins derive from it (Lavalink's modifiers run on every
+    track it serializes, so a decoded or played track shows what the loaded one showed)."""
     try:
-        return Track(encoded, decode_track(encoded))
+        track = Track(encoded, decode_track(encoded))
     except TrackDecodeError as exc:
         raise ApiError(400, f"Failed to decode track: {exc}") from exc
+    decorate = request.app[OPTIONS].decorate_track
+    return track if decorate is None else decorate(track)
 
 
 @routes.get("/v4/decodetrack")
@@ -77,7 +81,7 @@ async def decode_one(request: web.Request) -> web.Response:
     encoded = request.query.get("encodedTrack") or request.query.get("track")
     if encoded is None:
         raise ApiError(400, "No track to decode provided")
-    return json_response(track_json(decoded(encoded)))
+    return json_response(track_json(decoded(request, encoded)))
 
 
 @routes.post("/v4/decodetracks")
@@ -87,4 +91,4 @@ async def decode_many(request: web.Request) -> web.Response:
         raise ApiError(400, "Expected a JSON array of encoded track strings")
     if not body:
         raise ApiError(400, "No tracks to decode provided")
-    return json_response([track_json(decoded(item)) for item in body])
+    return json_response([track_json(decoded(request, item)) for item in body])

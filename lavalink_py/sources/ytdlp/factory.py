@@ -66,6 +66,8 @@ def build_ytdlp_managers(
     vimeo: bool = True,
     niconico: bool = True,
     youtube_search: bool = True,
+    youtube_direct_video_ids: bool = True,
+    youtube_direct_playlist_ids: bool = True,
     soundcloud_search: bool = True,
     base_urls: Mapping[str, str] | None = None,
     playlist_load_limit: int | None = 6,
@@ -92,7 +94,9 @@ def build_ytdlp_managers(
 
     if youtube:
         music = urls.get("youtube_music", "https://music.youtube.com")
-        add(YoutubeSite(search_enabled=youtube_search, music_base_url=music))
+        add(YoutubeSite(search_enabled=youtube_search, music_base_url=music,
+                        allow_direct_video_ids=youtube_direct_video_ids,
+                        allow_direct_playlist_ids=youtube_direct_playlist_ids))
     if soundcloud:
         add(SoundcloudSite(search_enabled=soundcloud_search))
     if bandcamp:

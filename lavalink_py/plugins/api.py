@@ -1,0 +1,146 @@
+"""What a plugin sees: the `Plugin` it provides and the `PluginContext` it registers through.
+
+A plugin is an object with `name`, `version` and `setup(context)`. `setup` runs once, while the node is built,
+before it serves anything; everything a plugin adds goes through the context there:
+
+- `config(cls)`       its settings: `plugins.<name>.*` bound onto a frozen dataclass (errors name the key)
+- `add_source`        a source manager, with the search prefixes it answers (`xxsearch:`)
+- `add_filter`        a filter for `filters.pluginFilters.<name>` (see lavalink_py/audio/filters)
+- `add_route`         an aiohttp handler under `/v4/`
+- `emit_event`        a WebSocket event (`op: event`, its own `type`) to one player's session
+- `add_plugin_info`   a function whose result joins the `pluginInfo` of every loaded track and playlist
+- `add_collector`     a prometheus-client collector, guarded and timed like the built-in ones
+- `on_cleanup`        a coroutine run when the node stops (close sessions, files)
+
+Built-in sources register through the same context (`lavalink_py/plugins/builtin.py`). See docs/plugins.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
+
+from aiohttp import web
+from prometheus_client.registry import Collector
+
+from lavalink_py.audio.filters.base import FfmpegStage, FilterSpec, NumpyStage, NumpyStep, Pcm
+from lavalink_py.protocol.load_result import (
+    FriendlyError,
+    LoadFailed,
+    LoadResult,
+    NoMatches,
+    PlaylistLoaded,
+    SearchLoaded,
+    TrackLoaded,
+)
+from lavalink_py.protocol.track import Track, TrackInfo
+from lavalink_py.protocol.track_codec import encode_track
+from lavalink_py.protocol.validation import RequestError
+from lavalink_py.sources.base import SourceManager, StreamSpec
+
+# What a plugin needs, from one module: the hooks' types and the data a source returns.
+__all__ = [
+    "Collector",
+    "FfmpegStage",
+    "FilterSpec",
+    "FriendlyError",
+    "LoadFailed",
+    "LoadResult",
+    "NoMatches",
+    "NumpyStage",
+    "NumpyStep",
+    "Pcm",
+    "PlaylistLoaded",
+    "Plugin",
+    "PluginContext",
+    "PluginInfoModifier",
+    "RequestError",
+    "RouteHandler",
+    "SearchLoaded",
+    "SourceManager",
+    "StreamSpec",
+    "Track",
+    "TrackInfo",
+    "TrackLoaded",
+    "encode_track",
+    "make_track",
+]
+
+
+def make_track(info: TrackInfo, plugin_info: Mapping[str, Any] | None = None) -> Track:
+    """A Track with Lavalink's encoding of `info`; `plugin_info` is shown as the track's `pluginInfo`."""
+    return Track(encode_track(info), info, plugin_info=dict(plugin_info or {}))
+
+C = TypeVar("C")
+
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+"""An aiohttp handler; the node's middlewares (password, Lavalink's error body) wrap it like every route."""
+
+
+class PluginInfoModifier(Protocol):
+    """Lavalink's AudioPluginInfoModifier: extra `pluginInfo` fields for a track or playlist, or None."""
+
+    def track(self, track: Track) -> Mapping[str, Any] | None: ...
+
+    def playlist(self, playlist: PlaylistLoaded) -> Mapping[str, Any] | None: ...
+
+
+class PluginContext(Protocol):
+    @property
+    def name(self) -> str:
+        """The plugin's name: its `plugins.<name>` config section and its name in `/v4/info`."""
+        ...
+
+    @property
+    def raw_config(self) -> Mapping[str, Any]:
+        """`plugins.<name>` as the YAML gave it (without `enabled`), for plugins that read it themselves."""
+        ...
+
+    def config(self, cls: type[C]) -> C:
+        """`plugins.<name>` bound onto the dataclass `cls` (relaxed keys, `${VAR}`); a bad value stops start-up
+        naming `plugins.<name>.<key>`, an unknown key is logged."""
+        ...
+
+    def add_source(self, manager: SourceManager, *, search_prefixes: Sequence[str] = (), catch_all: bool = False
+                   ) -> None:
+        """Ask `manager` for identifiers after the sources registered before it. An identifier starting with one of
+        `search_prefixes` goes to it alone (two sources may not share a prefix). `catch_all` managers (plain HTTP,
+        which claims any URL) are asked after every other."""
+        ...
+
+    def add_filter(self, spec: FilterSpec[Any]) -> None:
+        """A filter whose parameters come in a player's `filters.pluginFilters.<spec.name>`; listed in /v4/info.
+        Its stage runs in the player's filter chain: an FfmpegStage in the PyAV graph, or a NumpyStep."""
+        ...
+
+    def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
+        """Serve `handler` at `path`, which must start with `/v4/`. A handler that raises answers Lavalink's error
+        body with status 500 naming the plugin; the node goes on."""
+        ...
+
+    def emit_event(self, session_id: str, guild_id: int, event_type: str, data: Mapping[str, Any]) -> bool:
+        """Send `{"op": "event", "type": event_type, "guildId": "<id>", **data}` to the session (queued while it is
+        paused for a resume). False when no such session exists. Call it on the event loop (a handler, a source's
+        load_item), not from a worker thread."""
+        ...
+
+    def add_plugin_info(self, modifier: PluginInfoModifier) -> None: ...
+
+    def add_collector(self, name: str, collector: Collector) -> None:
+        """Export `collector` on /metrics as `name` (`metrics.collectors.<name>` switches it); its collect() runs off
+        the event loop."""
+        ...
+
+    def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None: ...
+
+
+class Plugin(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    def setup(self, context: PluginContext) -> None:
+        """Register what the plugin adds. Raising here stops start-up (exit 2) with a message naming the plugin."""
+        ...

@@ -1,0 +1,189 @@
+"""The node's side of the plugin API: one `PluginSetup` per plugin records what it registers into `Registrations`,
+which app.py wires into the node (sources, routes, filters, collectors, pluginInfo, events, cleanups)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from prometheus_client.registry import Collector
+
+from lavalink_py.audio.filters import FilterRegistry, default_registry
+from lavalink_py.audio.filters.base import FilterSpec
+from lavalink_py.config import bind_section
+from lavalink_py.plugins.api import PluginInfoModifier, RouteHandler
+from lavalink_py.plugins.errors import PluginLoadError
+from lavalink_py.protocol.load_result import LoadResult, PlaylistLoaded, SearchLoaded, TrackLoaded
+from lavalink_py.protocol.track import Track, TrackInfo
+from lavalink_py.sessions.manager import SessionManager
+from lavalink_py.sources.base import SourceManager, StreamSpec
+from lavalink_py.sources.registry import SourceRegistry
+
+log = logging.getLogger(__name__)
+
+C = TypeVar("C")
+ROUTE_PREFIX = "/v4/"
+
+
+@dataclass(frozen=True, slots=True)
+class PluginRoute:
+    plugin: str
+    method: str
+    path: str
+    handler: RouteHandler
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPlugin:
+    name: str
+    version: str
+    listed: bool  # shown in /v4/info (the built-in sources are not a plugin to clients)
+
+
+class EventRelay:
+    """Delivers plugin events to sessions; bound to the node's sessions once the node exists."""
+
+    def __init__(self) -> None:
+        self.sessions: SessionManager | None = None
+
+    def emit(self, session_id: str, guild_id: int, event_type: str, data: Mapping[str, Any]) -> bool:
+        if self.sessions is None:
+            return False
+        session = next((s for s in self.sessions.sessions() if s.id == session_id), None)
+        if session is None or session.shut_down:
+            return False
+        session.send({**data, "op": "event", "type": event_type, "guildId": str(guild_id)})
+        return True
+
+
+@dataclass
+class Registrations:
+    sources: SourceRegistry = field(default_factory=SourceRegistry)
+    routes: list[PluginRoute] = field(default_factory=list)
+    filters: FilterRegistry = field(default_factory=default_registry)  # the built-ins, then plugins' filters
+    collectors: dict[str, Collector] = field(default_factory=dict)
+    collector_owners: dict[str, str] = field(default_factory=dict)  # collector name -> plugin name
+    info_modifiers: list[tuple[str, PluginInfoModifier]] = field(default_factory=list)
+    cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    plugins: list[LoadedPlugin] = field(default_factory=list)
+    events: EventRelay = field(default_factory=EventRelay)
+
+
+class PluginSetup:
+    """The PluginContext handed to one plugin's setup()."""
+
+    def __init__(self, name: str, raw_config: Mapping[str, Any], registrations: Registrations) -> None:
+        self._name = name
+        self._raw = {k: v for k, v in raw_config.items() if k != "enabled"}
+        self._out = registrations
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def raw_config(self) -> Mapping[str, Any]:
+        return self._raw
+
+    def config(self, cls: type[C]) -> C:
+        bound, warnings = bind_section(cls, self._raw, f"plugins.{self._name}")
+        for warning in warnings:
+            log.warning("%s", warning)
+        return bound
+
+    def add_source(self, manager: SourceManager, *, search_prefixes: Sequence[str] = (), catch_all: bool = False
+                   ) -> None:
+        try:
+            self._out.sources.register(manager, search_prefixes=search_prefixes, catch_all=catch_all)
+        except ValueError as exc:
+            raise PluginLoadError(f"plugin {self._name}: source {manager.name!r} refused: {exc}") from None
+
+    def add_filter(self, spec: FilterSpec[Any]) -> None:
+        try:
+            self._out.filters.register(spec, plugin=True)
+        except ValueError as exc:
+            raise PluginLoadError(f"plugin {self._name}: filter {spec.name!r} refused: {exc}") from None
+
+    def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
+        if not path.startswith(ROUTE_PREFIX):
+            raise PluginLoadError(f"plugin {self._name}: route {path!r} must start with {ROUTE_PREFIX}")
+        self._out.routes.append(PluginRoute(self._name, method.upper(), path, handler))
+
+    def emit_event(self, session_id: str, guild_id: int, event_type: str, data: Mapping[str, Any]) -> bool:
+        return self._out.events.emit(session_id, guild_id, event_type, data)
+
+    def add_plugin_info(self, modifier: PluginInfoModifier) -> None:
+        self._out.info_modifiers.append((self._name, modifier))
+
+    def add_collector(self, name: str, collector: Collector) -> None:
+        if name in self._out.collectors:
+            raise PluginLoadError(f"plugin {self._name}: a collector named {name!r} is already registered")
+        self._out.collectors[name] = collector
+        self._out.collector_owners[name] = self._name
+
+    def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._out.cleanups.append(callback)
+
+
+def _extra(name: str, call: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any]:
+    try:
+        return call() or {}
+    except Exception:
+        log.exception("plugin %s: pluginInfo modifier raised; skipped", name)
+        return {}
+
+
+def track_with_plugin_info(track: Track, modifiers: Sequence[tuple[str, PluginInfoModifier]]) -> Track:
+    """The track with each modifier's fields merged into its pluginInfo; a raising modifier is logged and skipped."""
+    if not modifiers:
+        return track
+    info = dict(track.plugin_info)
+    for name, modifier in modifiers:
+        info.update(_extra(name, functools.partial(modifier.track, track)))
+    return replace(track, plugin_info=info)
+
+
+def with_plugin_info(result: LoadResult, modifiers: Sequence[tuple[str, PluginInfoModifier]]) -> LoadResult:
+    """The load result with the modifiers' fields in its tracks' and playlist's pluginInfo; a load never fails for
+    a modifier."""
+    if not modifiers:
+        return result
+
+    def track(t: Track) -> Track:
+        return track_with_plugin_info(t, modifiers)
+
+    match result:
+        case TrackLoaded(track=t):
+            return TrackLoaded(track(t))
+        case SearchLoaded(tracks=tracks):
+            return SearchLoaded([track(t) for t in tracks])
+        case PlaylistLoaded():
+            info = dict(result.plugin_info)
+            for name, modifier in modifiers:
+                info.update(_extra(name, functools.partial(modifier.playlist, result)))
+            return replace(result, tracks=[track(t) for t in result.tracks], plugin_info=info)
+        case _:
+            return result
+
+
+class PluginInfoLoader:
+    """The node's track loader with the plugins' pluginInfo modifiers applied to every load result."""
+
+    def __init__(self, sources: SourceRegistry, modifiers: Sequence[tuple[str, PluginInfoModifier]]) -> None:
+        self.sources = sources
+        self._modifiers = list(modifiers)
+
+    async def load(self, identifier: str) -> LoadResult:
+        return with_plugin_info(await self.sources.load(identifier), self._modifiers)
+
+    def names(self) -> list[str]:
+        return self.sources.names()
+
+    async def open_stream(self, info: TrackInfo) -> StreamSpec:
+        return await self.sources.open_stream(info)
+
+    async def close(self) -> None:
+        await self.sources.close()
