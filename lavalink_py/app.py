@@ -121,7 +121,8 @@ def build_app(
     counters = NodeCounters()
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
     resolver_pool = InstrumentedThreadPool("resolver", max_workers=4)
-    plugins = build_plugins(settings, resolver_pool)  # PluginLoadError names a plugin that cannot start
+    # PluginLoadError names a plugin that cannot start. Mirror sources bump the node's fallback counters.
+    plugins = build_plugins(settings, resolver_pool, fallback=counters.fallback)
     loader = loader or PluginInfoLoader(plugins.sources, plugins.info_modifiers)
     observer = count_player_events(counters.player_events)
     tracing = build_tracing(settings.otel, VERSION)  # None unless otel.enabled; then nothing of OpenTelemetry loads
