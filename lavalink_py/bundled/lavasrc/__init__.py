@@ -18,7 +18,7 @@ from typing import Any
 from lavalink_py import __version__
 from lavalink_py.bundled.lavasrc import applemusic, deezer, spotify
 from lavalink_py.bundled.lavasrc.cache import TtlCache
-from lavalink_py.bundled.lavasrc.config import LavaSrcConfig, warnings
+from lavalink_py.bundled.lavasrc.config import LavaSrcConfig, check, warnings
 from lavalink_py.bundled.lavasrc.mirror import MirrorResolver
 from lavalink_py.bundled.lavasrc.source import Catalog, MirrorSource
 from lavalink_py.bundled.lavasrc.tracks import decode_details
@@ -53,6 +53,7 @@ class LavaSrcPlugin:
 
     def setup(self, context: PluginContext) -> None:
         config = context.config(LavaSrcConfig)
+        check(config)
         for line in warnings(config):
             log.warning("%s", line)
         http = JsonClient(config.matching.request_timeout_seconds)

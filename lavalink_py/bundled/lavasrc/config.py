@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lavalink_py.config import ConfigError
+
 ISRC_PATTERN = "%ISRC%"
 QUERY_PATTERN = "%QUERY%"
 DEFAULT_PROVIDERS = (f'ytsearch:"{ISRC_PATTERN}"', f"ytsearch:{QUERY_PATTERN}")
@@ -107,3 +109,24 @@ def warnings(config: LavaSrcConfig) -> list[str]:
     if config.sources.applemusic and not config.applemusic.media_api_token and not config.applemusic.music_kit_key:
         out.append("plugins.lavasrc.applemusic: neither mediaAPIToken nor musicKitKey set; Apple Music loads will fail")
     return out
+
+
+def check(config: LavaSrcConfig) -> None:
+    """Refuse values that would misbehave at run time, naming the key (start-up stops, exit 2)."""
+    where = "plugins.lavasrc"
+    if not config.providers or any(not isinstance(p, str) or not p.strip() for p in config.providers):
+        raise ConfigError(f"{where}.providers: expected a list of identifier templates, got {config.providers!r}")
+    numbers = {
+        "cache.ttlSeconds": (config.cache.ttl_seconds, 0), "cache.maxEntries": (config.cache.max_entries, 0),
+        "matching.durationToleranceMs": (config.matching.duration_tolerance_ms, 0),
+        "spotify.playlistLoadLimit": (config.spotify.playlist_load_limit, 1),
+        "spotify.albumLoadLimit": (config.spotify.album_load_limit, 1),
+        "applemusic.playlistLoadLimit": (config.applemusic.playlist_load_limit, 1),
+        "applemusic.albumLoadLimit": (config.applemusic.album_load_limit, 1),
+    }
+    for key, (value, least) in numbers.items():
+        if value < least:
+            raise ConfigError(f"{where}.{key}: expected at least {least}, got {value!r}")
+    if config.matching.request_timeout_seconds <= 0:
+        raise ConfigError(f"{where}.matching.requestTimeoutSeconds: expected more than 0, "
+                          f"got {config.matching.request_timeout_seconds!r}")
