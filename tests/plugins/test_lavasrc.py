@@ -26,6 +26,7 @@ from tests.fakes.music.servers import (
     CLIENT_SECRET,
     AppleAuth,
     Served,
+    SpotifyTokens,
     apple_routes,
     deezer_routes,
     mirror_routes,
@@ -61,6 +62,7 @@ def media_of(url: str, name: str) -> str:
 class World:
     node: RunningNode
     spotify: Served
+    spotify_tokens: SpotifyTokens
     apple: Served
     deezer: Served
     mirror: Served
@@ -102,7 +104,8 @@ async def start_world(tmp_path: Path, providers: list[str], apple_auth: AppleAut
                        words=("mira", "vale", "-", "northern", "road", "(official", "audio)")),
             ],
         )
-        spotify = await stack.enter_async_context(serve(lambda base: spotify_routes(catalog, base)))
+        tokens = SpotifyTokens()
+        spotify = await stack.enter_async_context(serve(lambda base: spotify_routes(catalog, base, tokens)))
         apple = await stack.enter_async_context(serve(lambda base: apple_routes(catalog, apple_auth or AppleAuth())))
         deezer = await stack.enter_async_context(serve(lambda base: deezer_routes(catalog)))
         mirror = await stack.enter_async_context(serve(lambda base: mirror_routes(catalog)))
@@ -122,7 +125,7 @@ async def start_world(tmp_path: Path, providers: list[str], apple_auth: AppleAut
                 },
             },
         })
-        yield World(node, spotify, apple, deezer, mirror)
+        yield World(node, spotify, tokens, apple, deezer, mirror)
 
 
 PROVIDERS = ['mirrorsearch:"%ISRC%"', "mirrorsearch:%QUERY%"]
@@ -302,6 +305,13 @@ async def test_spotify_album_artist_search_and_recommendations(world: World) -> 
     assert recs["data"]["pluginInfo"]["type"] == "recommendations"
     assert HARBOUR.isrc not in [t["info"]["isrc"] for t in recs["data"]["tracks"]]
     assert (await load(world, "https://open.spotify.com/track/0000000000000000000000"))["loadType"] == "empty"
+
+
+async def test_a_revoked_spotify_token_is_renewed_once(world: World) -> None:
+    assert (await load(world, f"spotify:track:{HARBOUR.spotify_id}"))["loadType"] == "track"
+    world.spotify_tokens.revoked.add(world.spotify_tokens.issued[-1])
+    assert (await load(world, f"spotify:track:{NORTHERN.spotify_id}"))["loadType"] == "track"
+    assert world.spotify.count("POST /api/token") == 2
 
 
 async def test_apple_music_song_album_link_playlist_pages_and_search(world: World) -> None:

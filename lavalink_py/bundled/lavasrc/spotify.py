@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from lavalink_py.bundled.lavasrc.config import SpotifyConfig
 from lavalink_py.bundled.lavasrc.source import CatalogResult, Search
 from lavalink_py.bundled.lavasrc.tracks import ServiceList, ServiceTrack
-from lavalink_py.bundled.lavasrc.web import JsonClient
+from lavalink_py.bundled.lavasrc.web import JsonClient, ServiceHttpError
 from lavalink_py.plugins.api import FriendlyError
 
 SEARCH_PREFIX = "spsearch:"
@@ -95,10 +95,17 @@ class SpotifyCatalog:
         return token
 
     async def _get(self, path: str, **params: str | int) -> Any:
-        token = await self._access_token()
         url = path if path.startswith("http") else f"{self._api}{path}"
-        return await self._http.get(SERVICE, url, params={k: str(v) for k, v in params.items()},
-                                    headers={"Authorization": f"Bearer {token}"})
+        query = {k: str(v) for k, v in params.items()}
+        for attempt in (1, 2):
+            token = await self._access_token()
+            try:
+                return await self._http.get(SERVICE, url, params=query, headers={"Authorization": f"Bearer {token}"})
+            except ServiceHttpError as exc:
+                if exc.status != 401 or attempt == 2:
+                    raise
+                self._token = None  # revoked or expired early: one new token, one retry
+        raise AssertionError("unreachable")
 
     async def lookup(self, identifier: str) -> CatalogResult:
         if identifier.startswith(SEARCH_PREFIX):

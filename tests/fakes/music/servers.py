@@ -66,14 +66,25 @@ async def serve(make: Callable[[Callable[[], str]], web.RouteTableDef]) -> Async
 # --- Spotify --------------------------------------------------------------------------------------------------------
 
 
-def spotify_routes(catalog: Catalog, base: Callable[[], str]) -> web.RouteTableDef:
+@dataclass
+class SpotifyTokens:
+    """Tokens the fake has issued (a new one per request, as Spotify does) and those it no longer accepts."""
+
+    issued: list[str] = field(default_factory=list)
+    revoked: set[str] = field(default_factory=set)
+
+
+def spotify_routes(catalog: Catalog, base: Callable[[], str], tokens: SpotifyTokens | None = None
+                   ) -> web.RouteTableDef:
     routes = web.RouteTableDef()
+    tokens = tokens or SpotifyTokens()
 
     def error(status: int, message: str) -> web.Response:
         return web.json_response({"error": {"status": status, "message": message}}, status=status)
 
     def authorised(request: web.Request) -> bool:
-        return request.headers.get("Authorization") == f"Bearer {SPOTIFY_TOKEN}"
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return token in tokens.issued and token not in tokens.revoked
 
     def artist(song: Song) -> dict[str, Any]:
         return {"external_urls": {"spotify": f"https://open.spotify.com/artist/{song.artist_spotify_id}"},
@@ -115,7 +126,8 @@ def spotify_routes(catalog: Catalog, base: Callable[[], str]) -> web.RouteTableD
             return web.json_response({"error": "unsupported_grant_type"}, status=400)
         if request.headers.get("Authorization") != f"Basic {expected}":
             return web.json_response({"error": "invalid_client", "error_description": "Invalid client"}, status=400)
-        return web.json_response({"access_token": SPOTIFY_TOKEN, "token_type": "Bearer", "expires_in": 3600})
+        tokens.issued.append(f"{SPOTIFY_TOKEN}-{len(tokens.issued)}")
+        return web.json_response({"access_token": tokens.issued[-1], "token_type": "Bearer", "expires_in": 3600})
 
     @routes.get("/v1/tracks/{id}")
     async def one_track(request: web.Request) -> web.Response:
