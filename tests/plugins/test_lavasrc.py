@@ -52,6 +52,7 @@ NORTHERN = Song("7ouMYWpwJ422jRcDASZB7P", "1440857790", 3135560, "Northern Road"
 UNHEARD = Song("0VjIjW4GlUZAMYd2vXMi3b", "1440857799", 3135570, "Unheard Song", "Nobody",
                "1dfeR4HaWDbWqFHLkxsg1d", "Void", "4aawyAB9vmqN3uQ7FjRGTy", 3000, "FRZZZ2400003")
 PLAYLIST_ID = "37i9dQZF1DXcBWIGoYBM5M"
+DEEZER_PLAYLIST_ID = "908622995"
 
 
 def media_of(url: str, name: str) -> str:
@@ -91,7 +92,8 @@ async def start_world(tmp_path: Path, providers: list[str], apple_auth: AppleAut
         media = await stack.enter_async_context(serve_directory(tmp_path))
         catalog = Catalog(
             songs=[HARBOUR, NORTHERN, UNHEARD],
-            playlists={PLAYLIST_ID: ("Quiet Songs", "Tester", [HARBOUR, NORTHERN])},
+            playlists={PLAYLIST_ID: ("Quiet Songs", "Tester", [HARBOUR, NORTHERN]),
+                       DEEZER_PLAYLIST_ID: ("Quiet Songs", "Tester", [HARBOUR, NORTHERN])},
             mirrors=[
                 # Listed first for HARBOUR's ISRC, same title, artist and length, but no ISRC: a decoy.
                 Mirror("decoy1", "Harbour Lights", "The Quiet Tides", 3000, media_of(media, "decoy.mp3"),
@@ -328,6 +330,13 @@ async def test_apple_music_song_album_link_playlist_pages_and_search(world: Worl
     assert playlist["loadType"] == "playlist"
     assert playlist["data"]["pluginInfo"]["author"] == "Tester"
     assert [t["info"]["title"] for t in playlist["data"]["tracks"]] == ["Harbour Lights", "Northern Road"]
+    album = await load(world, f"https://music.apple.com/gb/album/low-water/9{HARBOUR.apple_id}")
+    assert (album["loadType"], album["data"]["info"]["name"], album["data"]["pluginInfo"]["type"]) == (
+        "playlist", "Low Water", "album")
+    artist = await load(world, f"https://music.apple.com/gb/artist/mira-vale/8{NORTHERN.apple_id}")
+    assert artist["data"]["info"]["name"] == "Mira Vale's Top Tracks"
+    assert artist["data"]["tracks"][0]["pluginInfo"]["artistArtworkUrl"] == (
+        f"https://is1-ssl.mzstatic.com/image/thumb/Music/artist{NORTHERN.apple_id}/1000x1000bb.jpg")
     search = await load(world, "amsearch:harbour")
     assert [t["info"]["identifier"] for t in search["data"]] == [HARBOUR.apple_id]
     assert (await load(world, "amsearch:nothing like it"))["loadType"] == "empty"
@@ -366,6 +375,13 @@ async def test_deezer_track_isrc_album_and_search(world: World) -> None:
     assert album["data"]["pluginInfo"]["type"] == "album"
     assert album["data"]["tracks"][0]["info"]["artworkUrl"] == (
         f"https://e-cdns-images.dzcdn.net/images/cover/{HARBOUR.deezer_id}/1000x1000.jpg")
+    playlist = await load(world, f"https://www.deezer.com/playlist/{DEEZER_PLAYLIST_ID}")
+    assert [t["info"]["title"] for t in playlist["data"]["tracks"]] == ["Harbour Lights", "Northern Road"]
+    assert playlist["data"]["pluginInfo"]["author"] == "Tester"
+    artist_id = track["data"]["pluginInfo"]["artistUrl"].rsplit("/", 1)[1]
+    artist = await load(world, f"https://www.deezer.com/artist/{artist_id}")
+    assert artist["data"]["info"]["name"] == "Mira Vale's Top Tracks"
+    assert (await load(world, "https://www.deezer.com/track/1"))["loadType"] == "empty"
     search = await load(world, "dzsearch:mira vale")
     assert [t["info"]["title"] for t in search["data"]] == ["Northern Road"]
 

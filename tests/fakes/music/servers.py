@@ -317,6 +317,40 @@ def apple_routes(catalog: Catalog, auth: AppleAuth) -> web.RouteTableDef:
         return web.json_response(tracks_page(found[2], request.match_info["cc"], request.path,
                                              int(request.query.get("offset", 0))))
 
+    @routes.get("/v1/catalog/{cc}/albums/{id}")
+    async def one_album(request: web.Request) -> web.Response:
+        if not authorised(request):
+            return web.Response(status=401)
+        cc, aid = request.match_info["cc"], request.match_info["id"]
+        songs = [s for s in catalog.songs if f"9{s.apple_id}" == aid]
+        if not songs:
+            return not_found()
+        href = f"/v1/catalog/{cc}/albums/{aid}/tracks"
+        return web.json_response({"data": [{"id": aid, "type": "albums", "attributes": {
+            "name": songs[0].album, "artistName": songs[0].artist, "artwork": art(aid), "trackCount": len(songs),
+            "url": f"https://music.apple.com/{cc}/album/{songs[0].album.lower().replace(' ', '-')}/{aid}"},
+            "relationships": {"tracks": tracks_page(songs, cc, href, 0)}}]})
+
+    @routes.get("/v1/catalog/{cc}/artists/{id}")
+    async def one_artist(request: web.Request) -> web.Response:
+        if not authorised(request):
+            return web.Response(status=401)
+        s = next((s for s in catalog.songs if f"8{s.apple_id}" == request.match_info["id"]), None)
+        if s is None:
+            return not_found()
+        cc = request.match_info["cc"]
+        return web.json_response({"data": [{"id": f"8{s.apple_id}", "type": "artists", "attributes": {
+            "name": s.artist, "artwork": art(f"artist{s.apple_id}"),
+            "url": f"https://music.apple.com/{cc}/artist/{s.artist.lower().replace(' ', '-')}/8{s.apple_id}"}}]})
+
+    @routes.get("/v1/catalog/{cc}/artists/{id}/view/top-songs")
+    async def top_songs(request: web.Request) -> web.Response:
+        if not authorised(request):
+            return web.Response(status=401)
+        artist = next((s.artist for s in catalog.songs if f"8{s.apple_id}" == request.match_info["id"]), None)
+        return web.json_response({"data": [song(s, request.match_info["cc"]) for s in catalog.songs
+                                           if s.artist == artist]})
+
     @routes.get("/v1/catalog/{cc}/search")
     async def search(request: web.Request) -> web.Response:
         if not authorised(request):
@@ -375,6 +409,30 @@ def deezer_routes(catalog: Catalog) -> web.RouteTableDef:
         q = request.query["q"].casefold()
         hits = [track(s) for s in catalog.songs if q in f"{s.title} {s.artist}".casefold()]
         return web.json_response({"data": hits, "total": len(hits)})
+
+    @routes.get("/playlist/{id}")
+    async def one_playlist(request: web.Request) -> web.Response:
+        found = catalog.playlists.get(request.match_info["id"])
+        if found is None:
+            return web.json_response(no_data)
+        name, owner, songs = found
+        pid = request.match_info["id"]
+        return web.json_response({
+            "id": pid, "title": name, "nb_tracks": len(songs), "link": f"https://www.deezer.com/playlist/{pid}",
+            "picture_xl": f"https://e-cdns-images.dzcdn.net/images/playlist/{pid}/1000x1000.jpg",
+            "creator": {"id": 5, "name": owner, "type": "user"}, "type": "playlist",
+            "tracks": {"data": [track(s) for s in songs]},
+        })
+
+    @routes.get("/artist/{id}")
+    async def one_artist(request: web.Request) -> web.Response:
+        found = next((s for s in catalog.songs if str(artist(s)["id"]) == request.match_info["id"]), None)
+        return web.json_response(artist(found) if found else no_data)
+
+    @routes.get("/artist/{id}/top")
+    async def top(request: web.Request) -> web.Response:
+        hits = [track(s) for s in catalog.songs if str(artist(s)["id"]) == request.match_info["id"]]
+        return web.json_response({"data": hits[: int(request.query.get("limit", 5))], "total": len(hits)})
 
     return routes
 
