@@ -1,5 +1,6 @@
-"""Plugins: the API a plugin sees (`api.py`), where plugins come from (`loader.py`), and what stands in for
-Lavalink's JVM plugins (`jvm.py`, `youtube.py`). See docs/plugins.md.
+"""Plugins: the API a plugin sees (`api.py`), where plugins come from (`loader.py`; `bundled.py` for the plugins
+shipped in lavalink_py/bundled), and what stands in for Lavalink's JVM plugins (`jvm.py`, `youtube.py`). See
+docs/plugins.md.
 
 Exceptions:
     PluginLoadError(Exception)    a plugin could not be imported or set up; names it. Start-up stops, exit 2.

@@ -51,6 +51,9 @@ NORTHERN = Song("7ouMYWpwJ422jRcDASZB7P", "1440857790", 3135560, "Northern Road"
                 "3WrFJ7ztbogyGnTHbHJFl2", "Far Country", "1ATL5GLyefJaxhQzSPVrLX", 3000, "USXYZ2400002")
 UNHEARD = Song("0VjIjW4GlUZAMYd2vXMi3b", "1440857799", 3135570, "Unheard Song", "Nobody",
                "1dfeR4HaWDbWqFHLkxsg1d", "Void", "4aawyAB9vmqN3uQ7FjRGTy", 3000, "FRZZZ2400003")
+# Its ISRC mirror is a removed video (the media is gone); a words match is playable.
+REMOVED = Song("2takcwOaAZWiXQijPHIx7B", "1440857801", 3135580, "Tide Turns", "Ada Lowe",
+               "6sFIWsNpZYqfjUpaCgueju", "Ebb", "5dGWwsZ9iB2Xc3UKR0gif2", 3000, "GBREM2400004")
 PLAYLIST_ID = "37i9dQZF1DXcBWIGoYBM5M"
 DEEZER_PLAYLIST_ID = "908622995"
 
@@ -91,7 +94,7 @@ async def start_world(tmp_path: Path, providers: list[str], apple_auth: AppleAut
     async with AsyncExitStack() as stack:
         media = await stack.enter_async_context(serve_directory(tmp_path))
         catalog = Catalog(
-            songs=[HARBOUR, NORTHERN, UNHEARD],
+            songs=[HARBOUR, NORTHERN, UNHEARD, REMOVED],
             playlists={PLAYLIST_ID: ("Quiet Songs", "Tester", [HARBOUR, NORTHERN]),
                        DEEZER_PLAYLIST_ID: ("Quiet Songs", "Tester", [HARBOUR, NORTHERN])},
             mirrors=[
@@ -104,6 +107,10 @@ async def start_world(tmp_path: Path, providers: list[str], apple_auth: AppleAut
                 Mirror("real2", "Mira Vale - Northern Road (Official Audio)", "Mira Vale", 3050,
                        media_of(media, "northern.mp3"),
                        words=("mira", "vale", "-", "northern", "road", "(official", "audio)")),
+                Mirror("gone4", "Tide Turns", "Ada Lowe", 3000, media_of(media, "removed.mp3"), isrc=REMOVED.isrc,
+                       isrc_hits=(REMOVED.isrc,)),
+                Mirror("real4", "Ada Lowe - Tide Turns", "Ada Lowe", 3000, media_of(media, "harbour.mp3"),
+                       words=("ada", "lowe", "-", "tide", "turns")),
             ],
         )
         tokens = SpotifyTokens()
@@ -264,6 +271,15 @@ async def test_a_failing_first_provider_falls_back_to_the_next(tmp_path: Path) -
         assert world.mirror.count("GET /mirror/broken") == 1
         metrics = await fallback_metrics(world)
         assert metrics[("lavalink_fallback_conversions_total", (("result", "success"), ("service", "spotify")))] == 1
+
+
+async def test_a_mirror_that_cannot_be_opened_falls_back_to_the_next_provider(world: World) -> None:
+    [heard] = await hear_tracks(world.node, f"https://open.spotify.com/track/{REMOVED.spotify_id}", 1)
+    assert snr_db(sweep(SECONDS), heard) >= HEARD_DB
+    # The providers are asked again in order with the removed one set aside: the ISRC search has nothing else.
+    assert [r for r in world.mirror.requests if r.startswith("GET /mirror/search")] == [
+        f"GET /mirror/search?q=%22{REMOVED.isrc}%22", f"GET /mirror/search?q=%22{REMOVED.isrc}%22",
+        "GET /mirror/search?q=Tide+Turns+Ada+Lowe"]
 
 
 async def test_a_track_without_a_mirror_ends_load_failed_and_counts_a_failure(world: World) -> None:

@@ -36,6 +36,10 @@ def query_of(info: TrackInfo) -> str:
     return info.title if info.author in ("", "unknown") else f"{info.title} {info.author}"
 
 
+def mirror_key(track: Track) -> tuple[str, str]:
+    return track.info.source_name, track.info.identifier
+
+
 def tracks_of(result: LoadResult) -> list[Track]:
     match result:
         case TrackLoaded(track=track):
@@ -79,11 +83,15 @@ class MirrorResolver:
                         by_isrc))
         return out
 
-    async def resolve(self, info: TrackInfo) -> Track:
-        """The playable track standing in for `info`; FriendlyError when no provider has one."""
+    def forget(self, info: TrackInfo) -> None:
+        self._cache.pop((info.source_name, info.identifier))
+
+    async def resolve(self, info: TrackInfo, exclude: frozenset[tuple[str, str]] = frozenset()) -> Track:
+        """The playable track standing in for `info`; FriendlyError when no provider has one. `exclude`: mirrors
+        (sourceName, identifier) that could not be opened, not to be chosen again."""
         service, key = info.source_name, (info.source_name, info.identifier)
         cached = self._cache.get(key)
-        if cached is not None:
+        if cached is not None and mirror_key(cached) not in exclude:
             self._stats.cache_hit(service)
             return cached
         self._stats.cache_miss(service)
@@ -101,7 +109,8 @@ class MirrorResolver:
                 log.warning("lavasrc: provider %r failed: %s; trying the next", identifier, result.error.message)
                 tried.append(f"{identifier} (failed: {result.error.message})")
                 continue
-            found = best_match(wanted, tracks_of(result), tolerance_ms=self._tolerance_ms, by_isrc=by_isrc)
+            candidates = [t for t in tracks_of(result) if mirror_key(t) not in exclude]
+            found = best_match(wanted, candidates, tolerance_ms=self._tolerance_ms, by_isrc=by_isrc)
             if found is None:
                 tried.append(f"{identifier} (no match)")
                 continue

@@ -3,12 +3,13 @@ mirror (the player asks the source that made a track to open it, so the mirror i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from lavalink_py.bundled.lavasrc.cache import TtlCache
-from lavalink_py.bundled.lavasrc.mirror import MirrorResolver
+from lavalink_py.bundled.lavasrc.mirror import MirrorResolver, mirror_key
 from lavalink_py.bundled.lavasrc.tracks import ServiceList, ServiceTrack, to_playlist, to_track
 from lavalink_py.bundled.lavasrc.web import ServiceHttpError
 from lavalink_py.plugins.api import (
@@ -21,6 +22,8 @@ from lavalink_py.plugins.api import (
     TrackInfo,
     TrackLoaded,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,5 +99,16 @@ class MirrorSource:
         return result
 
     async def open_stream(self, info: TrackInfo) -> StreamSpec:
-        mirror = await self._resolver.resolve(info)
-        return await self._open_mirror(mirror.info)
+        """Open the mirror; one that cannot be opened (a removed video) is set aside and the next match is tried,
+        from the same provider's other results or the next provider, until none is left (FriendlyError)."""
+        failed: set[tuple[str, str]] = set()
+        while True:
+            mirror = await self._resolver.resolve(info, frozenset(failed))
+            try:
+                return await self._open_mirror(mirror.info)
+            except Exception as exc:
+                log.warning("lavasrc: mirror %s of %s %s could not be opened (%s: %s); trying the next",
+                            mirror.info.uri or mirror.info.identifier, self.name, info.identifier,
+                            type(exc).__name__, exc)
+                self._resolver.forget(info)
+                failed.add(mirror_key(mirror))

@@ -46,7 +46,11 @@ class MirrorSource:
         return SearchLoaded(tracks) if tracks else NoMatches()
 
     async def open_stream(self, info: TrackInfo) -> StreamSpec:
+        # Like yt-dlp extracting a video at play time: a removed one fails here.
         assert info.uri is not None
+        async with aiohttp.ClientSession() as http, http.head(info.uri) as response:
+            if response.status != 200:
+                raise FriendlyError(f"This video is unavailable ({response.status})", "common")
         return StreamSpec(url=info.uri)
 
 
