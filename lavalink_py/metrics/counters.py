@@ -216,7 +216,8 @@ FallbackResult = Literal["success", "failure"]
 
 
 class FallbackStats:
-    """Mirror-search fallback (e.g. a Spotify link resolved to a playable source). Nothing bumps it yet."""
+    """Mirror-search fallback (e.g. a Spotify link resolved to a playable source): bumped by the bundled lavasrc
+    plugin through its PluginContext.fallback."""
 
     __slots__ = ("cache_hits", "cache_misses", "conversions", "search_durations")
 

@@ -1,5 +1,6 @@
-"""Plugins: the API a plugin sees (`api.py`), where plugins come from (`loader.py`), and what stands in for
-Lavalink's JVM plugins (`jvm.py`, `youtube.py`). See docs/plugins.md.
+"""Plugins: the API a plugin sees (`api.py`), where plugins come from (`loader.py`; `bundled.py` for the plugins
+shipped in lavalink_py/bundled), and what stands in for Lavalink's JVM plugins (`jvm.py`, `youtube.py`). See
+docs/plugins.md.
 
 Exceptions:
     PluginLoadError(Exception)    a plugin could not be imported or set up; names it. Start-up stops, exit 2.
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from lavalink_py.config import ConfigError, Settings
+from lavalink_py.metrics.counters import FallbackStats
 from lavalink_py.plugins.builtin import CatchAllSources, SiteSources
+from lavalink_py.plugins.bundled import bundled_candidates
 from lavalink_py.plugins.context import (
     LoadedPlugin,
     PluginInfoLoader,
@@ -65,20 +68,25 @@ def build_plugins(
     *,
     candidates: list[Candidate] | None = None,
     outbound: Outbound | None = None,
+    fallback: FallbackStats | None = None,
 ) -> Registrations:
-    """Set up the built-in sources and every plugin found (folder, then entry points) into one Registrations.
+    """Set up the built-in sources and every plugin found (folder, then entry points, then the bundled plugins the
+    config asks for) into one Registrations.
 
-    `candidates` replaces discovery (tests); `outbound` (the route planner) carries the built-in sources' requests.
-    Raises PluginLoadError naming the plugin that failed.
+    `candidates` replaces discovery of folder and entry-point plugins (tests); `outbound` (the route planner)
+    carries the built-in sources' requests; `fallback`: the node's counters that mirror sources bump. Raises
+    PluginLoadError naming the plugin that failed.
     """
     for line in declared_plugin_lines(settings.lavalink.plugins):
         log.info("%s", line)
     config: Mapping[str, Any] = settings.plugins
-    out = Registrations()
+    out = Registrations() if fallback is None else Registrations(fallback=fallback)
     set_up(SiteSources(settings, executor, _youtube(settings), outbound), config, out, origin="built in", listed=False)
     if candidates is None:
         candidates = folder_candidates(Path(settings.lavalink.plugins_dir)) + entry_point_candidates()
-    load_plugins(candidates, config, out)
+    found = {candidate.name for candidate in candidates}
+    # A plugin of the same name from the folder or a package replaces the bundled one.
+    load_plugins(candidates + [c for c in bundled_candidates(settings) if c.name not in found], config, out)
     set_up(CatchAllSources(settings, executor, outbound), config, out, origin="built in", listed=False)
     loaded = {plugin.name for plugin in out.plugins} | {"youtube"}
     for name in sorted(set(config) - loaded):

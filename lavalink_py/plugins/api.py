@@ -11,6 +11,8 @@ before it serves anything; everything a plugin adds goes through the context the
 - `add_plugin_info`   a function whose result joins the `pluginInfo` of every loaded track and playlist
 - `add_collector`     a prometheus-client collector, guarded and timed like the built-in ones
 - `on_cleanup`        a coroutine run when the node stops (close sessions, files)
+- `load_item`, `open_stream`  the node's sources, for a plugin that resolves through them (mirror sources)
+- `fallback`          the node's mirror-fallback counters (lavalink_fallback_* on /metrics)
 
 Built-in sources register through the same context (`lavalink_py/plugins/builtin.py`). See docs/plugins.md.
 """
@@ -24,6 +26,7 @@ from aiohttp import web
 from prometheus_client.registry import Collector
 
 from lavalink_py.audio.filters.base import FfmpegStage, FilterSpec, NumpyStage, NumpyStep, Pcm
+from lavalink_py.metrics.counters import FallbackStats
 from lavalink_py.protocol.load_result import (
     FriendlyError,
     LoadFailed,
@@ -41,6 +44,7 @@ from lavalink_py.sources.base import SourceManager, StreamSpec
 # What a plugin needs, from one module: the hooks' types and the data a source returns.
 __all__ = [
     "Collector",
+    "FallbackStats",
     "FfmpegStage",
     "FilterSpec",
     "FriendlyError",
@@ -132,6 +136,20 @@ class PluginContext(Protocol):
         ...
 
     def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None: ...
+
+    async def load_item(self, identifier: str) -> LoadResult:
+        """Resolve `identifier` through every registered source, as `/v4/loadtracks` does (without the pluginInfo
+        modifiers). For a source that delegates (a mirror source searching `ytsearch:`); call it after setup."""
+        ...
+
+    async def open_stream(self, info: TrackInfo) -> StreamSpec:
+        """Where to read `info`'s media, asked of the source named by its `sourceName` (a mirror's track)."""
+        ...
+
+    @property
+    def fallback(self) -> FallbackStats:
+        """The node's mirror-fallback counters (conversions, search time, cache hits: lavalink_fallback_*)."""
+        ...
 
 
 class Plugin(Protocol):

@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from lavalink_py.audio.filters import FilterRegistry, default_registry
 from lavalink_py.audio.filters.base import FilterSpec
 from lavalink_py.config import bind_section
+from lavalink_py.metrics.counters import FallbackStats
 from lavalink_py.plugins.api import PluginInfoModifier, RouteHandler
 from lavalink_py.plugins.errors import PluginLoadError
 from lavalink_py.protocol.load_result import LoadResult, PlaylistLoaded, SearchLoaded, TrackLoaded
@@ -70,6 +71,7 @@ class Registrations:
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     plugins: list[LoadedPlugin] = field(default_factory=list)
     events: EventRelay = field(default_factory=EventRelay)
+    fallback: FallbackStats = field(default_factory=FallbackStats)  # the node's, handed in by build_plugins
 
 
 class PluginSetup:
@@ -126,6 +128,16 @@ class PluginSetup:
 
     def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._out.cleanups.append(callback)
+
+    async def load_item(self, identifier: str) -> LoadResult:
+        return await self._out.sources.load(identifier)
+
+    async def open_stream(self, info: TrackInfo) -> StreamSpec:
+        return await self._out.sources.open_stream(info)
+
+    @property
+    def fallback(self) -> FallbackStats:
+        return self._out.fallback
 
 
 def _extra(name: str, call: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any]:

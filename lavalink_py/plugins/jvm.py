@@ -13,10 +13,13 @@ from lavalink_py.config.settings import PluginDeclaration
 # group:artifact -> what stands in for it; absent -> nothing does.
 STAND_INS = {
     "dev.lavalink.youtube:youtube-plugin": "the bundled yt-dlp YouTube source (configured by plugins.youtube)",
+    "com.github.topi314.lavasrc:lavasrc-plugin": (
+        "the bundled lavasrc plugin (Spotify, Apple Music, Deezer mirrored through plugins.lavasrc.providers; "
+        "lavalink_py/bundled/lavasrc)"
+    ),
 }
 # Known plugins with no stand-in yet, so the line can say what they were for.
 KNOWN = {
-    "com.github.topi314.lavasrc:lavasrc-plugin": "LavaSrc (Spotify, Apple Music, Deezer... mirror sources)",
     "com.github.topi314.lavasearch:lavasearch-plugin": "LavaSearch (/v4/loadsearch)",
     "com.github.topi314.sponsorblock:sponsorblock-plugin": "SponsorBlock",
     "com.github.topi314.lavalyrics:lavalyrics-plugin": "LavaLyrics",

@@ -1,6 +1,6 @@
 """Mirror-search fallback (a link of an unplayable service converted to a playable search).
 
-No source produces these yet; the FallbackStats object exists so that future code only has to bump it.
+The bundled lavasrc plugin (lavalink_py/bundled/lavasrc) bumps the node's FallbackStats through its plugin context.
 """
 
 from __future__ import annotations
