@@ -15,6 +15,7 @@ from typing import Any
 
 from lavalink_py.config import ConfigError, Settings
 from lavalink_py.plugins.builtin import CatchAllSources, SiteSources
+from lavalink_py.plugins.bundled import BUNDLED
 from lavalink_py.plugins.context import (
     LoadedPlugin,
     PluginInfoLoader,
@@ -24,7 +25,14 @@ from lavalink_py.plugins.context import (
 )
 from lavalink_py.plugins.errors import PluginLoadError
 from lavalink_py.plugins.jvm import declared_plugin_lines, stands_in
-from lavalink_py.plugins.loader import Candidate, entry_point_candidates, folder_candidates, load_plugins, set_up
+from lavalink_py.plugins.loader import (
+    Candidate,
+    enabled,
+    entry_point_candidates,
+    folder_candidates,
+    load_plugins,
+    set_up,
+)
 from lavalink_py.plugins.youtube import YoutubeOptions, youtube_options
 
 __all__ = [
@@ -58,6 +66,22 @@ def _youtube(settings: Settings) -> YoutubeOptions | None:
     return options
 
 
+def _set_up_bundled(settings: Settings, out: Registrations) -> None:
+    config: Mapping[str, Any] = settings.plugins
+    for bundled in BUNDLED:
+        wanted = bundled.section in config or stands_in(settings.lavalink.plugins, bundled.artifact)
+        if not wanted:
+            continue
+        if not enabled(config, bundled.section):
+            log.info("bundled plugin for %s disabled by plugins.%s.enabled", bundled.artifact, bundled.section)
+            continue
+        plugin = bundled.make()
+        if any(p.name == plugin.name for p in out.plugins):
+            log.info("plugin %s is loaded already; the bundled one is not", plugin.name)
+            continue
+        set_up(plugin, config, out, origin=f"bundled, stands in for {bundled.artifact}")
+
+
 def build_plugins(
     settings: Settings, executor: Executor, *, candidates: list[Candidate] | None = None
 ) -> Registrations:
@@ -73,8 +97,9 @@ def build_plugins(
     if candidates is None:
         candidates = folder_candidates(Path(settings.lavalink.plugins_dir)) + entry_point_candidates()
     load_plugins(candidates, config, out)
+    _set_up_bundled(settings, out)
     set_up(CatchAllSources(settings, executor), config, out, origin="built in", listed=False)
-    loaded = {plugin.name for plugin in out.plugins} | {"youtube"}
+    loaded = out.config_sections | {"youtube"}
     for name in sorted(set(config) - loaded):
         log.warning("plugins.%s: no plugin named %s is loaded; its settings are ignored", name, name)
     return out

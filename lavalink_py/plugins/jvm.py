@@ -13,13 +13,15 @@ from lavalink_py.config.settings import PluginDeclaration
 # group:artifact -> what stands in for it; absent -> nothing does.
 STAND_INS = {
     "dev.lavalink.youtube:youtube-plugin": "the bundled yt-dlp YouTube source (configured by plugins.youtube)",
+    "com.github.topi314.lavasearch:lavasearch-plugin": "the bundled lavasearch-plugin (/v4/loadsearch)",
+    "com.github.topi314.sponsorblock:sponsorblock-plugin": "the bundled sponsorblock-plugin (configured by "
+    "plugins.sponsorblock)",
+    "com.github.topi314.lavalyrics:lavalyrics-plugin": "the bundled lavalyrics-plugin (LRCLIB; configured by "
+    "plugins.lavalyrics)",
 }
 # Known plugins with no stand-in yet, so the line can say what they were for.
 KNOWN = {
     "com.github.topi314.lavasrc:lavasrc-plugin": "LavaSrc (Spotify, Apple Music, Deezer... mirror sources)",
-    "com.github.topi314.lavasearch:lavasearch-plugin": "LavaSearch (/v4/loadsearch)",
-    "com.github.topi314.sponsorblock:sponsorblock-plugin": "SponsorBlock",
-    "com.github.topi314.lavalyrics:lavalyrics-plugin": "LavaLyrics",
     "me.duncte123:skybot-lavalink-plugin": "Skybot sources",
 }
 
