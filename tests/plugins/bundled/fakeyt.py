@@ -39,8 +39,8 @@ class FakeYoutube:
         return make_track(TrackInfo(title, "Test Tones", self.config.length_ms, video_id, False, url, self.name))
 
     async def load_item(self, identifier: str) -> LoadResult | None:
-        if identifier.startswith("fakeytsearch:"):
-            query = identifier.removeprefix("fakeytsearch:")
+        if identifier.startswith(("fakeytsearch:", "ytsearch:")):
+            query = identifier.split(":", 1)[1]
             if query == "nothing":
                 return NoMatches()
             return SearchLoaded([self.track("vid1", f"{query} one"), self.track("vid2", f"{query} two")])
@@ -67,7 +67,7 @@ class FakeYtPlugin:
     version = "0.1"
 
     def setup(self, context: PluginContext) -> None:
-        context.add_source(FakeYoutube(context.config(FakeYtConfig)), search_prefixes=["fakeytsearch:"])
+        context.add_source(FakeYoutube(context.config(FakeYtConfig)), search_prefixes=["fakeytsearch:", "ytsearch:"])
 
 
 plugin = FakeYtPlugin
