@@ -85,6 +85,15 @@ class SegmentSkipper:
 
     async def _watch(self, key: Key, encoded: str, video_id: str, categories: Sequence[str]) -> None:
         try:
+            await self._skip_segments(key, encoded, video_id, categories)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug here must not go unseen, nor touch the player's playback
+            log.exception("SponsorBlock: watching %s on guild %s failed; its segments are not skipped", video_id,
+                          key[1])
+
+    async def _skip_segments(self, key: Key, encoded: str, video_id: str, categories: Sequence[str]) -> None:
+        try:
             segments = await self.api.segments(video_id, categories)
             chapters = await self.api.chapters(video_id)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
