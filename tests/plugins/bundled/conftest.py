@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.media import write_audio
+
 FAKE_YT = Path(__file__).with_name("fakeyt.py")
 
 JVM_PLUGINS = [
@@ -23,12 +25,16 @@ def bundled_config(tmp_path: Path) -> Callable[..., dict[str, Any]]:
     folder = tmp_path / "plugins"
     folder.mkdir()
     shutil.copy(FAKE_YT, folder / "fakeyt.py")
+    # Something playable, so a player given a fake YouTube track keeps it (a paused one holds it indefinitely).
+    sweep = write_audio(tmp_path / "fakeyt-sweep.flac", 6.0)
 
     def make(plugins: dict[str, Any] | None = None) -> dict[str, Any]:
+        plugins = dict(plugins or {})
+        plugins["fakeyt"] = {"media": str(sweep), **plugins.get("fakeyt", {})}
         return {
             "lavalink": {"pluginsDir": str(folder), "plugins": JVM_PLUGINS,
                          "server": {"sources": {"youtube": False}}},
-            "plugins": plugins or {},
+            "plugins": plugins,
         }
 
     return make

@@ -54,6 +54,7 @@ async def test_lavalink_client_drives_search_lyrics_and_sponsorblock(
     assert search["tracks"][0]["info"]["sourceName"] == "youtube" and search["albums"] == []
     # The track's own source first; with skipTrackSource, LRCLIB.
     assert out["lyrics"]["ok"]["sourceName"] == "youtube"
+    assert "ok" in out["currentLyrics"], out["currentLyrics"]
     current = out["currentLyrics"]["ok"]
     assert (current["sourceName"], current["lines"]) == (
         "lrclib", [{"timestamp": 500, "duration": None, "line": "Hello", "plugin": {}}])
