@@ -1,5 +1,5 @@
 // lavalink-client (npm) driving the bundled plugins through its own API: LavaSearch (node.lavaSearch), lyrics
-// (node.lyrics.get / getCurrent) and SponsorBlock (player.setSponsorBlock / getSponsorBlock / deleteSponsorBlock).
+// (node.lyrics.get / getCurrent / subscribe / unsubscribe) and SponsorBlock (player.setSponsorBlock / getSponsorBlock / deleteSponsorBlock).
 // Usage: node bundled_plugins.mjs <node url> <password> <user id> <guild id> <encoded track>; prints one JSON object.
 import { LavalinkManager } from "lavalink-client";
 
@@ -42,6 +42,8 @@ await node.request(`/sessions/${node.sessionId}/players/${guildId}`, (r) => {
   r.body = JSON.stringify({ track: { encoded }, paused: true });
 });
 out.currentLyrics = await attempt(() => node.lyrics.getCurrent(guildId, true));
+out.subscribe = await attempt(async () => (await node.lyrics.subscribe(guildId, true)) ?? null);
+out.unsubscribe = await attempt(async () => (await node.lyrics.unsubscribe(guildId)) ?? null);
 
 out.setSponsorBlock = await attempt(async () => (await player.setSponsorBlock(["sponsor", "selfpromo"])) ?? null);
 out.getSponsorBlock = await attempt(() => player.getSponsorBlock());

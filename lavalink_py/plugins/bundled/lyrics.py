@@ -8,11 +8,13 @@ Both answer LavaLyrics' lyrics object, or 204 when nothing has lyrics for the tr
 the track's own source when it implements `LyricsSource` (unless `skipTrackSource=true`), then each name in
 `plugins.lavalyrics.sources`: `lrclib` is LRCLIB (synced lyrics, `plugins.lavalyrics.lrclib.baseUrl`), any other
 name a registered source implementing `LyricsSource`. A provider that fails is logged and the next one asked.
-Live lyrics (LavaLyrics' subscribe routes and LyricsLineEvent) are not provided.
+Live lyrics (`POST/DELETE .../lyrics/subscribe`, LyricsFoundEvent / LyricsNotFoundEvent / LyricsLineEvent) are in
+lyrics_live.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -29,6 +31,7 @@ from lavalink_py.plugins.api import (
     make_track,
 )
 from lavalink_py.plugins.bundled.lrclib import LrclibClient
+from lavalink_py.plugins.bundled.lyrics_live import LiveLyrics
 from lavalink_py.plugins.bundled.lyrics_model import Lyrics, LyricsSource, lyrics_json
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class LrclibConfig:
 class LyricsConfig:
     sources: tuple[str, ...] = (LRCLIB,)  # LavaLyrics' `sources`: the order providers are asked in
     lrclib: LrclibConfig = field(default_factory=LrclibConfig)
+    poll_interval_ms: int = 50  # live lyrics: how often the position is compared with the next line
 
 
 def parse_bool(raw: str | None, where: str) -> bool:
@@ -98,7 +102,10 @@ class LavaLyricsPlugin:
     version = __version__
 
     def setup(self, context: PluginContext) -> None:
-        service = LyricsService(context, context.config(LyricsConfig))
+        config = context.config(LyricsConfig)
+        service = LyricsService(context, config)
+        live = LiveLyrics(context, lambda track, skip: service.find(track, skip_track_source=skip),
+                          max(config.poll_interval_ms, 1) / 1000)
 
         async def for_track(request: web.Request) -> web.StreamResponse:
             encoded = request.query.get("track")
@@ -111,20 +118,37 @@ class LavaLyricsPlugin:
                 raise RequestError(f"track: {exc}") from None
             return _respond(await service.find(make_track(info), skip_track_source=skip))
 
-        async def for_player(request: web.Request) -> web.StreamResponse:
-            skip = parse_bool(request.query.get("skipTrackSource"), "skipTrackSource")
+        def key_of(request: web.Request) -> tuple[str, int]:
             session_id = request.match_info["session_id"]
             if not context.session_exists(session_id):
                 raise web.HTTPNotFound(reason="Session not found")
             try:
-                guild_id = int(request.match_info["guild_id"])
+                return session_id, int(request.match_info["guild_id"])
             except ValueError:
                 raise RequestError("guildId: expected a number") from None
-            player = context.player(session_id, guild_id)
+
+        async def for_player(request: web.Request) -> web.StreamResponse:
+            skip = parse_bool(request.query.get("skipTrackSource"), "skipTrackSource")
+            player = context.player(*key_of(request))
             if player is None or player.track is None:
                 raise web.HTTPNotFound(reason="Not currently playing anything")
             return _respond(await service.find(player.track, skip_track_source=skip))
 
+        async def subscribe(request: web.Request) -> web.StreamResponse:
+            skip = parse_bool(request.query.get("skipTrackSource"), "skipTrackSource")
+            live.subscribe(key_of(request), skip)
+            return web.Response(status=204)
+
+        async def unsubscribe(request: web.Request) -> web.StreamResponse:
+            with contextlib.suppress(web.HTTPNotFound):  # as the JVM plugin: done, whatever the session
+                live.unsubscribe(key_of(request))
+            return web.Response(status=204)
+
+        subscription = "/v4/sessions/{session_id}/players/{guild_id}/lyrics/subscribe"
+        context.add_route("POST", subscription, subscribe)
+        context.add_route("DELETE", subscription, unsubscribe)
+        context.on_player_event(live.on_event)
+        context.on_cleanup(live.close)
         context.add_route("GET", "/v4/lyrics", for_track)
         context.add_route("GET", "/v4/sessions/{session_id}/players/{guild_id}/track/lyrics", for_player)
         context.on_cleanup(service.lrclib.close)

@@ -39,15 +39,16 @@ class LyricsSource(Protocol):
     async def load_lyrics(self, track: Track) -> Lyrics | None: ...
 
 
+def line_json(line: LyricsLine) -> dict[str, Any]:
+    return {"timestamp": line.timestamp_ms, "duration": line.duration_ms, "line": line.line, "plugin": line.plugin}
+
+
 def lyrics_json(lyrics: Lyrics) -> dict[str, Any]:
     return {
         "sourceName": lyrics.source_name,
         "provider": lyrics.provider,
         "text": lyrics.text,
-        "lines": [
-            {"timestamp": line.timestamp_ms, "duration": line.duration_ms, "line": line.line, "plugin": line.plugin}
-            for line in lyrics.lines
-        ],
+        "lines": [line_json(line) for line in lyrics.lines],
         "plugin": lyrics.plugin,
     }
 

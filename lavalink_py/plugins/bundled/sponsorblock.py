@@ -25,6 +25,7 @@ from aiohttp import web
 
 from lavalink_py import __version__
 from lavalink_py.plugins.api import PlayerEvent, PluginContext, RequestError
+from lavalink_py.plugins.bundled.position import reach
 from lavalink_py.plugins.bundled.sponsorblock_api import CATEGORIES, Chapter, Segment, SponsorBlockClient
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ class SegmentSkipper:
             self._emit(key, "ChaptersLoaded", {"chapters": [c.to_json() for c in chapters]})
         marks: list[Segment | Chapter] = sorted([*segments, *chapters], key=lambda m: m.start_ms)
         for mark in marks:
-            position = await self._reach(key, encoded, mark.start_ms)
+            position = await reach(self._context, *key, encoded, at_ms=mark.start_ms, poll_s=self._poll_s)
             if position is None:
                 return  # the track ended or changed
             if isinstance(mark, Chapter):
@@ -115,16 +116,6 @@ class SegmentSkipper:
                 if player is not None:
                     player.seek(mark.end_ms)
                 self._emit(key, "SegmentSkipped", {"segment": mark.to_json()})
-
-    async def _reach(self, key: Key, encoded: str, at_ms: int) -> int | None:
-        """Wait until the player's position reaches `at_ms`; the position then, None when the track is gone."""
-        while True:
-            player = self._context.player(*key)
-            if player is None or player.track is None or player.track.encoded != encoded:
-                return None
-            if player.position_ms >= at_ms:
-                return player.position_ms
-            await asyncio.sleep(self._poll_s)
 
     def _emit(self, key: Key, event_type: str, data: dict[str, Any]) -> None:
         self._context.emit_event(key[0], key[1], event_type, data)

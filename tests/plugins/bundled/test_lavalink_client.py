@@ -1,6 +1,6 @@
 """lavalink-client (npm), a real client library, drives the three bundled plugins through its own calls
-(tests/js/bundled_plugins.mjs): node.lavaSearch, node.lyrics.get / getCurrent, player.setSponsorBlock /
-getSponsorBlock / deleteSponsorBlock. scripts/test.sh installs it (npm ci in tests/js)."""
+(tests/js/bundled_plugins.mjs): node.lavaSearch, node.lyrics.get / getCurrent / subscribe / unsubscribe,
+player.setSponsorBlock / getSponsorBlock / deleteSponsorBlock. scripts/test.sh installs it (npm ci in tests/js)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ async def test_lavalink_client_drives_search_lyrics_and_sponsorblock(
     current = out["currentLyrics"]["ok"]
     assert (current["sourceName"], current["lines"]) == (
         "lrclib", [{"timestamp": 500, "duration": None, "line": "Hello", "plugin": {}}])
+    assert "error" not in out["subscribe"] and "error" not in out["unsubscribe"], out
     assert "error" not in out["setSponsorBlock"], out["setSponsorBlock"]
     assert out["getSponsorBlock"]["ok"] == ["sponsor", "selfpromo"]
     assert "error" not in out["deleteSponsorBlock"], out["deleteSponsorBlock"]
