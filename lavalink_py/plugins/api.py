@@ -176,10 +176,13 @@ class PluginContext(Protocol):
         ...
 
     def player(self, session_id: str, guild_id: int) -> PluginPlayer | None:
-        """The session's player for `guild_id`, None when there is none. Use it on the event loop."""
+        """The session's player for `guild_id` (also while the session is paused for a resume), None when there is
+        none. Use it on the event loop."""
         ...
 
-    def session_exists(self, session_id: str) -> bool: ...
+    def session_exists(self, session_id: str) -> bool:
+        """Whether a client is connected on `session_id` (what the REST API accepts; not one paused for a resume)."""
+        ...
 
     async def load(self, identifier: str) -> LoadResult:
         """Load `identifier` as `/v4/loadtracks` does: every source in order, pluginInfo modifiers applied."""

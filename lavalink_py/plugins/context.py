@@ -98,7 +98,9 @@ class EventRelay:
         return self.sessions.get(session_id)
 
     def player(self, session_id: str, guild_id: int) -> PlayerHandle | None:
-        session = self.session(session_id)
+        # Also while the session waits for a resume: its players go on playing (and SponsorBlock skipping).
+        session = None if self.sessions is None else next(
+            (s for s in self.sessions.sessions() if s.id == session_id), None)
         player = None if session is None or session.shut_down else session.player(guild_id)
         return None if player is None else PlayerHandle(player)
 

@@ -33,7 +33,8 @@ class LiveLyrics:
         self._watching: dict[Key, asyncio.Task[None]] = {}
 
     def subscribe(self, key: Key, skip_track_source: bool) -> None:
-        for stale in [k for k in self.subscribed if not self._context.session_exists(k[0])]:
+        for stale in [k for k in self.subscribed
+                      if not self._context.session_exists(k[0]) and self._context.player(*k) is None]:
             del self.subscribed[stale]
         self.subscribed[key] = skip_track_source
         player = self._context.player(*key)

@@ -60,8 +60,12 @@ class SegmentSkipper:
         self._watching: dict[Key, asyncio.Task[None]] = {}
 
     def forget_closed_sessions(self) -> None:
-        for key in [k for k in self.categories if not self._context.session_exists(k[0])]:
+        for key in [k for k in self.categories if not self._alive(k)]:
             del self.categories[key]
+
+    def _alive(self, key: Key) -> bool:
+        """Connected, or paused for a resume with the player still there."""
+        return self._context.session_exists(key[0]) or self._context.player(*key) is not None
 
     def on_event(self, event: PlayerEvent) -> None:
         key = (event.session_id, event.guild_id)

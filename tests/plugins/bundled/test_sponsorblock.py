@@ -181,3 +181,36 @@ async def test_nothing_is_fetched_without_categories_or_for_other_sources(
     await socket.event("TrackEndEvent", 20)
     assert fake.requests == []
     await socket.close()
+
+
+async def test_segments_are_skipped_while_the_client_is_away_for_a_resume(
+    make_node: NodeFactory, bundled_config: Callable[..., dict[str, Any]], http: aiohttp.ClientSession,
+    tmp_path: Path, sponsorblock: tuple[FakeSponsorBlock, str],
+) -> None:
+    node = await sponsor_node(make_node, bundled_config, tmp_path, sponsorblock[1])
+    async with FakeVoiceServer(guild_id=GUILD, node_user_id=int(USER_ID), listener_ids=(LISTENER,)) as server:
+        socket, ready, _ = await connect(http, node)
+        session = ready["sessionId"]
+        async with http.patch(f"{node.url}/v4/sessions/{session}", json={"resuming": True, "timeout": 60},
+                              headers=node.auth) as r:
+            assert r.status == 200
+        player_url = f"{node.url}/v4/sessions/{session}/players/{GUILD}"
+        async with http.put(f"{player_url}/sponsorblock/categories", json=["sponsor"], headers=node.auth) as r:
+            assert r.status == 204
+        async with http.get(f"{node.url}/v4/loadtracks", params={"identifier": "fakeyt:vid-sponsored"},
+                            headers=node.auth) as r:
+            encoded = (await r.json())["data"]["encoded"]
+        async with http.patch(player_url, json={"voice": server.voice_state(), "track": {"encoded": encoded}},
+                              headers=node.auth) as r:
+            assert r.status == 200
+        await socket.event("SegmentsLoaded", 20)
+        await socket.close()  # away before the segment starts at 2 s; the player plays on
+        await server.wait_for(lambda: server.speaking[-1:] == [0], 30)  # the track played to its end
+
+        resumed, again, _ = await connect(http, node, session_id=session)
+        assert again["resumed"] is True
+        skipped = await resumed.event("SegmentSkipped", 10)  # queued while the client was away
+        assert skipped["segment"] == {"category": "sponsor", "start": 2000, "end": 4000}
+        sponsor = sum(1 for hz in dominant_hz(server.listeners[LISTENER].pcm()) if abs(hz - SPONSOR_HZ) < 100)
+        assert sponsor * BLOCK <= 0.6 * RATE
+        await resumed.close()
