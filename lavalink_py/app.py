@@ -128,7 +128,8 @@ def build_app(
     # bump the node's fallback counters. PluginLoadError names a plugin that cannot start.
     plugins = build_plugins(settings, resolver_pool, outbound=outbound, fallback=counters.fallback)
     loader = loader or PluginInfoLoader(plugins.sources, plugins.info_modifiers)
-    observer = count_player_events(counters.player_events)
+    # Counted for the metrics, and told to the plugins' on_player_event listeners.
+    observer = observe_all(count_player_events(counters.player_events), plugins.events.observe)
     tracing = build_tracing(settings.otel, VERSION)  # None unless otel.enabled; then nothing of OpenTelemetry loads
     if tracing is not None:
         loader = tracing.wrap_loader(loader)

@@ -17,7 +17,7 @@ from typing import Any
 from lavalink_py.config import ConfigError, Settings
 from lavalink_py.metrics.counters import FallbackStats
 from lavalink_py.plugins.builtin import CatchAllSources, SiteSources
-from lavalink_py.plugins.bundled import bundled_candidates
+from lavalink_py.plugins.bundled import BUNDLED
 from lavalink_py.plugins.context import (
     LoadedPlugin,
     PluginInfoLoader,
@@ -27,7 +27,14 @@ from lavalink_py.plugins.context import (
 )
 from lavalink_py.plugins.errors import PluginLoadError
 from lavalink_py.plugins.jvm import declared_plugin_lines, stands_in
-from lavalink_py.plugins.loader import Candidate, entry_point_candidates, folder_candidates, load_plugins, set_up
+from lavalink_py.plugins.loader import (
+    Candidate,
+    enabled,
+    entry_point_candidates,
+    folder_candidates,
+    load_plugins,
+    set_up,
+)
 from lavalink_py.plugins.youtube import YoutubeOptions, youtube_options
 from lavalink_py.sources.routing.outbound import Outbound
 
@@ -62,6 +69,22 @@ def _youtube(settings: Settings) -> YoutubeOptions | None:
     return options
 
 
+def _set_up_bundled(settings: Settings, out: Registrations) -> None:
+    config: Mapping[str, Any] = settings.plugins
+    for bundled in BUNDLED:
+        wanted = bundled.section in config or stands_in(settings.lavalink.plugins, bundled.artifact)
+        if not wanted:
+            continue
+        if not enabled(config, bundled.section):
+            log.info("bundled plugin for %s disabled by plugins.%s.enabled", bundled.artifact, bundled.section)
+            continue
+        plugin = bundled.make()
+        if any(p.name == plugin.name for p in out.plugins):
+            log.info("plugin %s is loaded already; the bundled one is not", plugin.name)
+            continue
+        set_up(plugin, config, out, origin=f"bundled, stands in for {bundled.artifact}")
+
+
 def build_plugins(
     settings: Settings,
     executor: Executor,
@@ -84,11 +107,10 @@ def build_plugins(
     set_up(SiteSources(settings, executor, _youtube(settings), outbound), config, out, origin="built in", listed=False)
     if candidates is None:
         candidates = folder_candidates(Path(settings.lavalink.plugins_dir)) + entry_point_candidates()
-    found = {candidate.name for candidate in candidates}
-    # A plugin of the same name from the folder or a package replaces the bundled one.
-    load_plugins(candidates + [c for c in bundled_candidates(settings) if c.name not in found], config, out)
+    load_plugins(candidates, config, out)
+    _set_up_bundled(settings, out)
     set_up(CatchAllSources(settings, executor, outbound), config, out, origin="built in", listed=False)
-    loaded = {plugin.name for plugin in out.plugins} | {"youtube"}
+    loaded = out.config_sections | {"youtube"}
     for name in sorted(set(config) - loaded):
         log.warning("plugins.%s: no plugin named %s is loaded; its settings are ignored", name, name)
     return out

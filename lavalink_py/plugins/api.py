@@ -13,6 +13,11 @@ before it serves anything; everything a plugin adds goes through the context the
 - `on_cleanup`        a coroutine run when the node stops (close sessions, files)
 - `load_item`, `open_stream`  the node's sources, for a plugin that resolves through them (mirror sources)
 - `fallback`          the node's mirror-fallback counters (lavalink_fallback_* on /metrics)
+- `on_player_event`   a function told of every player event (TrackStartEvent...) with its session and guild
+- `player`            one player (its track, position; seek), for plugins that act on playback
+- `session_exists`    whether a client session is open (for per-session state, like SponsorBlock's categories)
+- `load`              the node's track loading (every source, pluginInfo modifiers applied), as /v4/loadtracks
+- `source`            a registered source manager by name (for extra capabilities, like a source's lyrics)
 
 Built-in sources register through the same context (`lavalink_py/plugins/builtin.py`). See docs/plugins.md.
 """
@@ -20,6 +25,7 @@ Built-in sources register through the same context (`lavalink_py/plugins/builtin
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
@@ -37,7 +43,7 @@ from lavalink_py.protocol.load_result import (
     TrackLoaded,
 )
 from lavalink_py.protocol.track import Track, TrackInfo
-from lavalink_py.protocol.track_codec import encode_track
+from lavalink_py.protocol.track_codec import TrackDecodeError, decode_track, encode_track
 from lavalink_py.protocol.validation import RequestError
 from lavalink_py.sources.base import SourceManager, StreamSpec
 
@@ -54,18 +60,22 @@ __all__ = [
     "NumpyStage",
     "NumpyStep",
     "Pcm",
+    "PlayerEvent",
     "PlaylistLoaded",
     "Plugin",
     "PluginContext",
     "PluginInfoModifier",
+    "PluginPlayer",
     "RequestError",
     "RouteHandler",
     "SearchLoaded",
     "SourceManager",
     "StreamSpec",
     "Track",
+    "TrackDecodeError",
     "TrackInfo",
     "TrackLoaded",
+    "decode_track",
     "encode_track",
     "make_track",
 ]
@@ -87,6 +97,33 @@ class PluginInfoModifier(Protocol):
     def track(self, track: Track) -> Mapping[str, Any] | None: ...
 
     def playlist(self, playlist: PlaylistLoaded) -> Mapping[str, Any] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerEvent:
+    """A player event as its session was sent it: `type` is Lavalink's (`TrackStartEvent`, `TrackEndEvent`, ...),
+    `message` the whole JSON object (`track`, `reason`...)."""
+
+    session_id: str
+    guild_id: int
+    type: str
+    message: Mapping[str, Any]
+
+
+class PluginPlayer(Protocol):
+    """What a plugin may see and do of one player."""
+
+    @property
+    def track(self) -> Track | None:
+        """The track playing (or paused), None when idle."""
+        ...
+
+    @property
+    def position_ms(self) -> int: ...
+
+    def seek(self, position_ms: int) -> None:
+        """Jump to `position_ms` as a client's PATCH `position` does (a playerUpdate follows)."""
+        ...
 
 
 class PluginContext(Protocol):
@@ -149,10 +186,34 @@ class PluginContext(Protocol):
     @property
     def fallback(self) -> FallbackStats:
         """The node's mirror-fallback counters (conversions, search time, cache hits: lavalink_fallback_*)."""
+    def on_player_event(self, callback: Callable[[PlayerEvent], None]) -> None:
+        """Call `callback` on the event loop with each player event (`op: event`) as it is sent to its session.
+        It must not block; start a task for slow work. What it raises is logged; the event is delivered anyway."""
+        ...
+
+    def player(self, session_id: str, guild_id: int) -> PluginPlayer | None:
+        """The session's player for `guild_id` (also while the session is paused for a resume), None when there is
+        none. Use it on the event loop."""
+        ...
+
+    def session_exists(self, session_id: str) -> bool:
+        """Whether a client is connected on `session_id` (what the REST API accepts; not one paused for a resume)."""
+        ...
+
+    async def load(self, identifier: str) -> LoadResult:
+        """Load `identifier` as `/v4/loadtracks` does: every source in order, pluginInfo modifiers applied."""
+        ...
+
+    def source(self, name: str) -> SourceManager | None:
+        """The source manager named `name` (a track's `sourceName`), registered by the node or any plugin set up so
+        far; ask it at run time (after start-up) to see every one."""
         ...
 
 
 class Plugin(Protocol):
+    """Also optional: `config_section: str`, the `plugins.<section>` it reads when that differs from its name (the
+    bundled LavaLyrics stand-in is `lavalyrics-plugin` in /v4/info, as Java's, but reads `plugins.lavalyrics`)."""
+
     @property
     def name(self) -> str: ...
 

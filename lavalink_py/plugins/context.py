@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -14,12 +15,15 @@ from prometheus_client.registry import Collector
 from lavalink_py.audio.filters import FilterRegistry, default_registry
 from lavalink_py.audio.filters.base import FilterSpec
 from lavalink_py.config import bind_section
+from lavalink_py.config.logs import current_log_context
 from lavalink_py.metrics.counters import FallbackStats
-from lavalink_py.plugins.api import PluginInfoModifier, RouteHandler
+from lavalink_py.player.player import Player
+from lavalink_py.plugins.api import PlayerEvent, PluginInfoModifier, RouteHandler
 from lavalink_py.plugins.errors import PluginLoadError
 from lavalink_py.protocol.load_result import LoadResult, PlaylistLoaded, SearchLoaded, TrackLoaded
 from lavalink_py.protocol.track import Track, TrackInfo
 from lavalink_py.sessions.manager import SessionManager
+from lavalink_py.sessions.session import Session
 from lavalink_py.sources.base import SourceManager, StreamSpec
 from lavalink_py.sources.registry import SourceRegistry
 
@@ -44,11 +48,62 @@ class LoadedPlugin:
     listed: bool  # shown in /v4/info (the built-in sources are not a plugin to clients)
 
 
+class PlayerHandle:
+    """A plugin's view of one player (api.PluginPlayer)."""
+
+    def __init__(self, player: Player) -> None:
+        self._player = player
+
+    @property
+    def track(self) -> Track | None:
+        return self._player.track
+
+    @property
+    def position_ms(self) -> int:
+        return self._player.position_ms
+
+    def seek(self, position_ms: int) -> None:
+        self._player.seek(max(0, position_ms), int(time.time() * 1000))
+
+
 class EventRelay:
-    """Delivers plugin events to sessions; bound to the node's sessions once the node exists."""
+    """Delivers plugin events to sessions, and player events to plugins; bound to the node's sessions once the node
+    exists, and observing every message a session sends (app.py)."""
 
     def __init__(self) -> None:
         self.sessions: SessionManager | None = None
+        self.listeners: list[tuple[str, Callable[[PlayerEvent], None]]] = []
+
+    def observe(self, message: dict[str, Any]) -> None:
+        """A session message observer: player events go to the plugins' listeners. Session.send names the session
+        in the log context around observers, which is how the event is tied to it."""
+        if not self.listeners or message.get("op") != "event":
+            return
+        session_id = current_log_context().get("session_id")
+        try:
+            guild_id = int(message.get("guildId", ""))
+        except ValueError:
+            return
+        if not isinstance(session_id, str):
+            return
+        event = PlayerEvent(session_id, guild_id, str(message.get("type", "")), message)
+        for plugin, listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("plugin %s: player event listener raised on %s; ignored", plugin, event.type)
+
+    def session(self, session_id: str) -> Session | None:
+        if self.sessions is None:
+            return None
+        return self.sessions.get(session_id)
+
+    def player(self, session_id: str, guild_id: int) -> PlayerHandle | None:
+        # Also while the session waits for a resume: its players go on playing (and SponsorBlock skipping).
+        session = None if self.sessions is None else next(
+            (s for s in self.sessions.sessions() if s.id == session_id), None)
+        player = None if session is None or session.shut_down else session.player(guild_id)
+        return None if player is None else PlayerHandle(player)
 
     def emit(self, session_id: str, guild_id: int, event_type: str, data: Mapping[str, Any]) -> bool:
         if self.sessions is None:
@@ -72,13 +127,16 @@ class Registrations:
     plugins: list[LoadedPlugin] = field(default_factory=list)
     events: EventRelay = field(default_factory=EventRelay)
     fallback: FallbackStats = field(default_factory=FallbackStats)  # the node's, handed in by build_plugins
+    config_sections: set[str] = field(default_factory=set)  # the `plugins.<section>` of each plugin set up
 
 
 class PluginSetup:
     """The PluginContext handed to one plugin's setup()."""
 
-    def __init__(self, name: str, raw_config: Mapping[str, Any], registrations: Registrations) -> None:
+    def __init__(self, name: str, raw_config: Mapping[str, Any], registrations: Registrations, *,
+                 section: str | None = None) -> None:
         self._name = name
+        self._section = section or name
         self._raw = {k: v for k, v in raw_config.items() if k != "enabled"}
         self._out = registrations
 
@@ -91,7 +149,7 @@ class PluginSetup:
         return self._raw
 
     def config(self, cls: type[C]) -> C:
-        bound, warnings = bind_section(cls, self._raw, f"plugins.{self._name}")
+        bound, warnings = bind_section(cls, self._raw, f"plugins.{self._section}")
         for warning in warnings:
             log.warning("%s", warning)
         return bound
@@ -138,6 +196,21 @@ class PluginSetup:
     @property
     def fallback(self) -> FallbackStats:
         return self._out.fallback
+    def on_player_event(self, callback: Callable[[PlayerEvent], None]) -> None:
+        self._out.events.listeners.append((self._name, callback))
+
+    def player(self, session_id: str, guild_id: int) -> PlayerHandle | None:
+        return self._out.events.player(session_id, guild_id)
+
+    def session_exists(self, session_id: str) -> bool:
+        session = self._out.events.session(session_id)
+        return session is not None and not session.shut_down
+
+    async def load(self, identifier: str) -> LoadResult:
+        return with_plugin_info(await self._out.sources.load(identifier), self._out.info_modifiers)
+
+    def source(self, name: str) -> SourceManager | None:
+        return self._out.sources.manager(name)
 
 
 def _extra(name: str, call: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any]:

@@ -17,12 +17,14 @@ STAND_INS = {
         "the bundled lavasrc plugin (Spotify, Apple Music, Deezer mirrored through plugins.lavasrc.providers; "
         "lavalink_py/bundled/lavasrc)"
     ),
+    "com.github.topi314.lavasearch:lavasearch-plugin": "the bundled lavasearch-plugin (/v4/loadsearch)",
+    "com.github.topi314.sponsorblock:sponsorblock-plugin": "the bundled sponsorblock-plugin (configured by "
+    "plugins.sponsorblock)",
+    "com.github.topi314.lavalyrics:lavalyrics-plugin": "the bundled lavalyrics-plugin (LRCLIB; configured by "
+    "plugins.lavalyrics)",
 }
 # Known plugins with no stand-in yet, so the line can say what they were for.
 KNOWN = {
-    "com.github.topi314.lavasearch:lavasearch-plugin": "LavaSearch (/v4/loadsearch)",
-    "com.github.topi314.sponsorblock:sponsorblock-plugin": "SponsorBlock",
-    "com.github.topi314.lavalyrics:lavalyrics-plugin": "LavaLyrics",
     "me.duncte123:skybot-lavalink-plugin": "Skybot sources",
 }
 

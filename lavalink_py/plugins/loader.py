@@ -108,16 +108,23 @@ def enabled(config: Mapping[str, Any], name: str) -> bool:
     return value
 
 
+def config_section(plugin: Plugin) -> str:
+    """`plugins.<this>`: the plugin's optional `config_section`, else its name."""
+    section = getattr(plugin, "config_section", None)
+    return section if isinstance(section, str) and section else plugin.name
+
+
 def set_up(plugin: Plugin, config: Mapping[str, Any], out: Registrations, *, origin: str, listed: bool = True
            ) -> None:
     """Run one plugin's setup with its own context; any failure is a PluginLoadError naming it."""
-    section = config.get(plugin.name)
+    where = config_section(plugin)
+    section = config.get(where)
     if section is not None and not isinstance(section, Mapping):
-        raise PluginLoadError(f"plugin {plugin.name}: plugins.{plugin.name}: expected a mapping of settings, "
+        raise PluginLoadError(f"plugin {plugin.name}: plugins.{where}: expected a mapping of settings, "
                               f"got {section!r}")
     raw: Mapping[str, Any] = section if isinstance(section, Mapping) else {}
     try:
-        plugin.setup(PluginSetup(plugin.name, raw, out))
+        plugin.setup(PluginSetup(plugin.name, raw, out, section=where))
     except PluginLoadError:
         raise
     except ConfigError as exc:
@@ -127,6 +134,7 @@ def set_up(plugin: Plugin, config: Mapping[str, Any], out: Registrations, *, ori
             f"plugin {plugin.name} ({origin}): setup failed: {type(exc).__name__}: {exc}"
         ) from exc
     out.plugins.append(LoadedPlugin(plugin.name, plugin.version, listed))
+    out.config_sections.add(where)
     log.info("plugin %s %s loaded (%s)", plugin.name, plugin.version, origin)
 
 

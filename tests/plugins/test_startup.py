@@ -164,12 +164,14 @@ async def test_a_java_operators_plugin_list_gets_one_line_per_plugin(tmp_path: P
 
     assert "yt-dlp YouTube source" in one("lavalink.plugins[0]", "youtube-plugin:1.13.3")
     assert "the bundled lavasrc plugin" in one("lavalink.plugins[1]", "lavasrc-plugin:4.3.0")
-    assert "nothing stands in for LavaSearch" in one("lavalink.plugins[2]", "lavasearch-plugin")
-    assert "nothing stands in for SponsorBlock" in one("lavalink.plugins[3]", "sponsorblock-plugin")
+    assert "bundled lavasearch-plugin" in one("lavalink.plugins[2]", "lavasearch-plugin")
+    assert "bundled sponsorblock-plugin" in one("lavalink.plugins[3]", "sponsorblock-plugin")
+    one("plugin lavasearch-plugin", "loaded (bundled, stands in for com.github.topi314.lavasearch:lavasearch-plugin)")
     one("plugins.youtube.clients", "not supported")
     one("plugins.youtube.oauth", "not supported")
     one("plugin lavasrc", "loaded (bundled")  # its plugins.lavasrc block configures the bundled stand-in
     # youtube-plugin's stand-in: the YouTube source is on although lavalink.server.sources.youtube is false.
     assert "youtube" in info["sourceManagers"]
     assert "spotify" in info["sourceManagers"]
-    assert [p["name"] for p in info["plugins"]] == ["lavasrc"]
+    # The bundled stand-ins for the declared LavaSrc, LavaSearch and SponsorBlock.
+    assert [p["name"] for p in info["plugins"]] == ["lavasrc", "lavasearch-plugin", "sponsorblock-plugin"]
