@@ -15,27 +15,22 @@ if [ "${#need[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# Node.js and npm, for the JavaScript Lavalink client (lavalink-client) the plugin tests drive (tests/js).
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-fi
-npm ci --prefix tests/js --no-audit --no-fund --silent
-
 venv="${LAVALINK_PY_VENV:-.venv}"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -e '.[test]'
 
-# The npm clients tests/clients drives (pinned by its package-lock.json); `npm ci` only when the lockfile changed
-# since the last install, which the stamp inside node_modules records.
-js=tests/clients/js
-lock_sum="$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$js/node_modules/.lavalink-py-lock.sha256" 2>/dev/null)" != "$lock_sum" ]; then
-    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$lock_sum" >"$js/node_modules/.lavalink-py-lock.sha256"
-fi
+# The npm Lavalink clients the tests drive (shoukaku in tests/clients/js, lavalink-client for the bundled plugins
+# in tests/js), pinned by their package-lock.json; `npm ci` only when a lockfile changed since the last install,
+# which a stamp inside node_modules records.
+for js in tests/clients/js tests/js; do
+    lock_sum="$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)"
+    if [ "$(cat "$js/node_modules/.lavalink-py-lock.sha256" 2>/dev/null)" != "$lock_sum" ]; then
+        (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+        echo "$lock_sum" >"$js/node_modules/.lavalink-py-lock.sha256"
+    fi
+done
 
 "$venv/bin/ruff" check .
 "$venv/bin/mypy"
