@@ -12,7 +12,6 @@ from lavalink_py.audio import AudioEngine
 from lavalink_py.protocol.player_update import VoiceState
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sources.base import StreamSpec
-from lavalink_py.voice.connection import VoiceConnection
 from lavalink_py.voice.events import VoiceEventCallback
 
 log = logging.getLogger(__name__)
@@ -64,6 +63,10 @@ StreamOpener = Callable[[TrackInfo], Awaitable[StreamSpec]]
 
 def discord_voice(guild_id: int, user_id: int, voice: VoiceState, on_event: VoiceEventCallback) -> VoiceLink:
     assert voice.channel_id is not None  # the PATCH validation requires it
+    # Imported here: voice's crypto (cryptography, davey) is not needed at start-up; AudioEngine has usually
+    # imported it off the loop by now (Node adds it to warm_on_first_playback).
+    from lavalink_py.voice.connection import VoiceConnection
+
     return VoiceConnection(
         guild_id=guild_id,
         user_id=user_id,
