@@ -10,11 +10,13 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from lavalink_py.audio import AudioEngine
+from lavalink_py.audio import AudioEngine, FrameClock
+from lavalink_py.audio.clock import IDLE
 from lavalink_py.metrics.probes import LagMonitor
 from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.track import TrackInfo
@@ -131,3 +133,35 @@ async def test_stats_round_covers_every_session_and_drops_marks_of_gone_players(
     finally:
         node.sessions.shutdown()
         await engine.close()
+
+
+class _Idle:
+    def __init__(self) -> None:
+        self.ticks = 0
+
+    def tick(self) -> int:
+        self.ticks += 1
+        return IDLE
+
+
+async def test_frame_clock_sleeps_while_it_has_no_players() -> None:
+    clock = FrameClock()
+    clock.start()
+    try:
+        await asyncio.sleep(0.2)  # ten ticks' worth of time with nobody to tick
+        assert clock.ticks == 0
+        player = _Idle()
+        clock.add(player)
+        await asyncio.wait_for(_until(lambda: player.ticks >= 3), 30)
+        clock.discard(player)
+        await asyncio.wait_for(_until(lambda: not clock._has_players.is_set()), 30)  # the tick in flight lands
+        settled = clock.ticks
+        await asyncio.sleep(0.2)
+        assert clock.ticks == settled  # asleep again
+    finally:
+        await clock.stop()
+
+
+async def _until(predicate: Callable[[], bool]) -> None:
+    while not predicate():
+        await asyncio.sleep(0.01)
