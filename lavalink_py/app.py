@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from aiohttp import web
 
 from lavalink_py import LAVALINK_API_VERSION, __version__
-from lavalink_py.api import middleware, status_page, tickers, websocket
+from lavalink_py.api import middleware, openapi, status_page, tickers, websocket
 from lavalink_py.api.auth import AuthWarnings
 from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
 from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS, ROUTE_PLANNER
@@ -191,7 +191,7 @@ def build_app(
     app[ROUTE_PLANNER] = outbound
     app[READINESS] = readiness
     app[websocket.SOCKETS] = weakref.WeakSet()
-    for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):
+    for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes, openapi.routes):
         app.add_routes(table)
     thresholds = settings.health.thresholds
     health_thresholds = HealthThresholds(
@@ -274,11 +274,13 @@ async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
         sites.append(web.TCPSite(metrics_runner, settings.server.address, prometheus.port))
     for site in sites:
         await site.start()
+    if metrics_runner is not None:
+        log.info("metrics served on %s:%s", settings.server.address, metrics_runner.addresses[0][1])
     log.info(
         "lavalink_py %s listening on %s:%s (ready in %.0f ms)",
         VERSION,
         settings.server.address,
-        settings.server.port,
+        runner.addresses[0][1],  # the bound port: server.port 0 lets the OS pick one (tests run in parallel)
         (time.monotonic() - started) * 1000,
     )
     stop = asyncio.Event()

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# After a source dies mid-track, at most this much of what it had delivered still plays (3 s) before
+# TrackEndEvent loadFailed: the client hears of the failure within 5 s of it, whatever the buffer size.
+DEAD_SOURCE_PLAYOUT_FRAMES = 150
 RESTYLE_KEEP_FRAMES = 10  # a live stream's volume change is heard after at most these frames (200 ms)
 
 
@@ -275,8 +278,10 @@ class Playback:
             return IDLE if self._pending is None else self._starved(self._pending)
         if current.ended and current.started and not current.failure_reported:
             # A source that failed mid-track (dead server, undecodable data) is reported now, as lavaplayer
-            # reports it from its decoding thread; the frames already buffered still play, then the track ends.
+            # reports it from its decoding thread; up to 3 s of the frames already buffered still play, then the
+            # track ends.
             self._report_failure(current)
+            current.buffer.split_tail(DEAD_SOURCE_PLAYOUT_FRAMES)
         end_ms = current.end_ms
         if end_ms is not None and current.start_ms + current.sent * FRAME_MS >= end_ms:
             self._end_time_reached(current)

@@ -9,7 +9,7 @@ from typing import Protocol
 import psutil
 
 from lavalink_py.audio import AudioEngine
-from lavalink_py.player.services import BackgroundTasks, PlayerServices, VoiceFactory, discord_voice
+from lavalink_py.player.services import BackgroundTasks, DiscordVoice, PlayerServices, VoiceFactory
 from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.messages import FrameStats, NodeStats
 from lavalink_py.protocol.track import TrackInfo
@@ -38,14 +38,14 @@ class Node:
         loader: TrackLoader,
         audio: AudioEngine,
         observer: MessageObserver | None = None,
-        connect_voice: VoiceFactory = discord_voice,
+        connect_voice: VoiceFactory | None = None,
         on_session_end: SessionEnded | None = None,
     ) -> None:
         self.tasks = BackgroundTasks()
         self.audio = audio
-        if connect_voice is discord_voice:
+        if connect_voice is None or isinstance(connect_voice, DiscordVoice):
             audio.warm_on_first_playback.append(VOICE_DRIVER)
-        services = PlayerServices(audio, loader.open_stream, connect_voice, self.tasks)
+        services = PlayerServices(audio, loader.open_stream, connect_voice or DiscordVoice(), self.tasks)
         self.sessions = SessionManager(services, observer, on_session_end)
         self.loader = loader
         self._frame_marks: dict[int, tuple[float, int, int]] = {}
@@ -72,7 +72,9 @@ class Node:
             memory_reservable=virtual.total,
             cores=cores,
             system_load=psutil.cpu_percent() / 100.0,
-            lavalink_load=self._process.cpu_percent() / 100.0 / cores,
+            # psutil's figure is CPU time over the wall time since the last call, which overshoots 100 % per core
+            # when the two are sampled a scheduler tick apart; Lavalink's load is a share, 0 to 1.
+            lavalink_load=min(1.0, self._process.cpu_percent() / 100.0 / cores),
         )
 
     def frame_stats_round(self, now_s: float | None = None) -> list[tuple[Session, FrameStats | None]]:
