@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 def send_stats(node: Node) -> None:
     stats = node.stats()
     # Paused sessions get them too: Lavalink queues them for the resume.
-    for session in node.sessions.sessions():
-        session.send(stats_message(stats, node.frame_stats(session)))
+    for session, frames in node.frame_stats_round():
+        session.send(stats_message(stats, frames))
 
 
 def send_player_updates(node: Node) -> None:

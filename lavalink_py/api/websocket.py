@@ -14,6 +14,7 @@ import logging
 import struct
 import time
 import weakref
+from collections import deque
 
 from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
@@ -69,15 +70,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
 
-    outbox: asyncio.Queue[bytes] = asyncio.Queue()
-    transport = outbox.put_nowait
-    session, resumed, queued = node.sessions.open(user_id, client_name, transport, resume_id)
     stats = request.app[COUNTERS].websocket
-    writer = asyncio.create_task(_write(ws, outbox, stats), name=f"ws-writer-{session.id}")
-    pinger = asyncio.create_task(_ping(ws, request.app[OPTIONS].ws_ping_interval_s), name=f"ws-ping-{session.id}")
+    outbox = _Outbox(ws, stats, request.app[OPTIONS].ws_ping_interval_s)
+    transport = outbox.put
+    session, resumed, queued = node.sessions.open(user_id, client_name, transport, resume_id)
     session.send(ready_message(session.id, resumed))
     for payload in queued:
-        outbox.put_nowait(payload)
+        outbox.put(payload)
     if resumed:
         now = int(time.time() * 1000)
         for player in session.players.values():
@@ -101,19 +100,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             log.warning("session=%s Lavalink v4 does not support websocket messages; use the REST API", session.id)
     finally:
         node.sessions.closed(session, transport)
-        for task in (writer, pinger):
-            task.cancel()
-        for task in (writer, pinger):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await outbox.close()
     return ws
-
-
-async def _ping(ws: web.WebSocketResponse, interval_s: float) -> None:
-    while not ws.closed:
-        await asyncio.sleep(interval_s)
-        with contextlib.suppress(ConnectionResetError):
-            await ws.ping(struct.pack(">d", time.monotonic()))
 
 
 def _observe_pong(payload: bytes, stats: WebSocketStats) -> None:
@@ -121,15 +109,68 @@ def _observe_pong(payload: bytes, stats: WebSocketStats) -> None:
         stats.observe_latency(time.monotonic() - struct.unpack(">d", payload)[0])
 
 
-async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[bytes], stats: WebSocketStats) -> None:
-    while True:
-        payload = await outbox.get()
-        try:
-            await ws.send_frame(payload, WSMsgType.TEXT)
-        except ConnectionResetError:
-            stats.error("connection")
+class _Outbox:
+    """A session's outgoing frames, in order, with no task of its own while idle.
+
+    An idle session must cost little (issue 11: 1,000 of them): instead of a writer task waiting on a queue and a
+    pinger task sleeping, a writer task exists only while frames are waiting, and the ping is a loop timer.
+    """
+
+    __slots__ = ("_closed", "_interval_s", "_pending", "_stats", "_timer", "_writer", "_ws")
+
+    def __init__(self, ws: web.WebSocketResponse, stats: WebSocketStats, ping_interval_s: float) -> None:
+        self._ws = ws
+        self._stats = stats
+        self._interval_s = ping_interval_s
+        self._pending: deque[tuple[bytes, WSMsgType]] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._closed = False
+        self._timer = asyncio.get_running_loop().call_later(ping_interval_s, self._ping)
+
+    def put(self, payload: bytes) -> None:
+        self._push(payload, WSMsgType.TEXT)
+
+    def _ping(self) -> None:
+        if self._ws.closed:
             return
-        stats.message("outbound", "text", len(payload))
+        # The payload is when it left: the pong's round trip is the session's latency.
+        self._push(struct.pack(">d", time.monotonic()), WSMsgType.PING)
+        self._timer = asyncio.get_running_loop().call_later(self._interval_s, self._ping)
+
+    def _push(self, payload: bytes, kind: WSMsgType) -> None:
+        if self._closed:
+            return
+        self._pending.append((payload, kind))
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                payload, kind = self._pending.popleft()
+                try:
+                    await self._ws.send_frame(payload, kind)
+                except ConnectionResetError:
+                    if kind is WSMsgType.TEXT:
+                        self._stats.error("connection")
+                        self._closed = True
+                        self._pending.clear()
+                        return
+                    continue  # a ping to a socket going away, as before: not a send error
+                if kind is WSMsgType.TEXT:
+                    self._stats.message("outbound", "text", len(payload))
+        finally:
+            self._writer = None
+
+    async def close(self) -> None:
+        self._closed = True
+        self._timer.cancel()
+        self._pending.clear()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
 
 
 async def close_all(app: web.Application) -> None:

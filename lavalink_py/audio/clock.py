@@ -33,6 +33,9 @@ class FrameClock:
     def __init__(self, tick_s: float = FRAME_MS / 1000) -> None:
         self.tick_s = tick_s
         self._players: dict[int, Tickable] = {}
+        # Set when a player is added: a clock with no players sleeps on it instead of waking 50 times a second
+        # for nothing (issue 11: an idle node's CPU).
+        self._has_players = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.ticks = 0
         self.sent = 0
@@ -45,6 +48,7 @@ class FrameClock:
 
     def add(self, player: Tickable) -> None:
         self._players[id(player)] = player
+        self._has_players.set()
 
     def discard(self, player: Tickable) -> None:
         self._players.pop(id(player), None)
@@ -92,6 +96,10 @@ class FrameClock:
         start = loop.time()
         n = 0
         while True:
+            if not self._players:
+                self._has_players.clear()
+                await self._has_players.wait()
+                start, n = loop.time(), 0  # a fresh schedule: the idle time is no lateness
             n += 1
             due = start + n * self.tick_s
             delay = due - loop.time()

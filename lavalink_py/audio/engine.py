@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from concurrent.futures import ThreadPoolExecutor
 
 from lavalink_py.audio.clock import FrameClock
@@ -22,8 +23,16 @@ class AudioEngine:
         self.io_pool = ThreadPoolExecutor(self.settings.open_workers, thread_name_prefix="audio-io")
         self.clock = FrameClock()
         self.playbacks: set[Playback] = set()
+        # Modules not imported at start-up (the decode/encode stack: PyAV, numpy, libopus, ~200 ms; the node adds
+        # voice's crypto): imported off the loop as soon as a player exists, so its first track and its first voice
+        # connection do not wait for them on the loop (issue 11).
+        self.warm_on_first_playback = ["lavalink_py.audio.pipeline"]
 
     def create_playback(self, listener: PlaybackListener | None = None) -> Playback:
+        if self.warm_on_first_playback:
+            for module in self.warm_on_first_playback:
+                self.io_pool.submit(importlib.import_module, module)
+            self.warm_on_first_playback = []
         playback = Playback(self.settings, self.cpu_pool, self.io_pool, listener)
         self.clock.add(playback)
         self.playbacks.add(playback)

@@ -22,16 +22,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Executor
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lavalink_py.audio.clock import IDLE, NULLED, SENT
 from lavalink_py.audio.filters.chain import FilterPlan
 from lavalink_py.audio.frames import FRAME_MS
-from lavalink_py.audio.pipeline import TrackStream
 from lavalink_py.audio.results import EndReason, StreamFailure
 from lavalink_py.audio.settings import EngineSettings
 from lavalink_py.audio.sinks import FrameSink
 from lavalink_py.sources.base import StreamSpec
+
+if TYPE_CHECKING:
+    # The pipeline pulls in PyAV, numpy and libopus: imported by the first stream, not at start-up (issue 11);
+    # AudioEngine warms it on its io pool when the first playback is made.
+    from lavalink_py.audio.pipeline import TrackStream
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +188,8 @@ class Playback:
 
     # ---- internals -----------------------------------------------------------------------------------------
     def _new_stream(self, spec: StreamSpec, start_ms: int, end_ms: int | None) -> TrackStream:
+        from lavalink_py.audio.pipeline import TrackStream
+
         stream = TrackStream(
             spec, start_ms=start_ms, end_ms=end_ms, settings=self._settings, volume=self._volume, filters=self._filters
         )

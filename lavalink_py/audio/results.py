@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy loads with the first stream, not at start-up (issue 11)
+    import numpy as np
+    import numpy.typing as npt
 
-Pcm = npt.NDArray[np.float32]
+Pcm: TypeAlias = "npt.NDArray[np.float32]"
 
 
 class Severity(Enum):

@@ -33,12 +33,20 @@ GC_GENERATIONS = 3
 class LagMonitor:
     """A task that asks to wake every `interval_s` and records how late it woke: the event loop's lag.
 
-    It also counts asyncio tasks on each tick, because `asyncio.all_tasks()` may only be called on the loop
-    and the scrape must not depend on which thread runs it.
+    It also counts asyncio tasks, because `asyncio.all_tasks()` may only be called on the loop and the scrape
+    must not depend on which thread runs it; but only on the first tick and then every `tasks_every` ticks,
+    since the count walks every task (three per WebSocket session): an idle node must not pay it 4 times a second.
     """
 
-    def __init__(self, interval_s: float = 0.25, window: int = 40, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        interval_s: float = 0.25,
+        window: int = 40,
+        clock: Callable[[], float] = time.monotonic,
+        tasks_every: int = 40,
+    ):
         self.interval_s = interval_s
+        self.tasks_every = max(1, tasks_every)
         self.delays = Histogram(LAG_BUCKETS_S)
         self.last_lag_s = 0.0
         self.tasks = 0
@@ -80,14 +88,17 @@ class LagMonitor:
         while True:
             await asyncio.sleep(self.interval_s)
             now = self._clock()
-            self.record(max(0.0, now - expected), len(asyncio.all_tasks()))
+            count = self.samples % self.tasks_every == 0
+            self.record(max(0.0, now - expected), len(asyncio.all_tasks()) if count else None)
             expected = now + self.interval_s
 
-    def record(self, lag_s: float, tasks: int) -> None:
+    def record(self, lag_s: float, tasks: int | None) -> None:
+        """One tick; `tasks` None keeps the previous count (it is refreshed every `tasks_every` ticks)."""
         self.last_lag_s = lag_s
         self._recent.append(lag_s)
         self.delays.observe(lag_s)
-        self.tasks = tasks
+        if tasks is not None:
+            self.tasks = tasks
         self.samples += 1
         self._tick.set()
 

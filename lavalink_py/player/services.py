@@ -13,7 +13,6 @@ from lavalink_py.audio import AudioEngine
 from lavalink_py.protocol.player_update import VoiceState
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sources.base import StreamSpec
-from lavalink_py.voice.connection import VoiceConnection
 from lavalink_py.voice.events import VoiceEventCallback
 
 log = logging.getLogger(__name__)
@@ -78,6 +77,10 @@ class DiscordVoice:
         assert voice.channel_id is not None  # the PATCH validation requires it
         if self._ssl is None:
             self._ssl = ssl.create_default_context()
+        # Imported here: voice's crypto (cryptography, davey) is not needed at start-up; AudioEngine has usually
+        # imported it off the loop by now (Node adds it to warm_on_first_playback).
+        from lavalink_py.voice.connection import VoiceConnection
+
         return VoiceConnection(
             guild_id=guild_id,
             user_id=user_id,

@@ -29,6 +29,7 @@ class TrackLoader(Protocol):
 
 
 FRAMES_PER_MINUTE = 3000
+VOICE_DRIVER = "lavalink_py.voice.connection"
 
 
 class Node:
@@ -42,6 +43,8 @@ class Node:
     ) -> None:
         self.tasks = BackgroundTasks()
         self.audio = audio
+        if connect_voice is None or isinstance(connect_voice, DiscordVoice):
+            audio.warm_on_first_playback.append(VOICE_DRIVER)
         services = PlayerServices(audio, loader.open_stream, connect_voice or DiscordVoice(), self.tasks)
         self.sessions = SessionManager(services, observer, on_session_end)
         self.loader = loader
@@ -74,6 +77,19 @@ class Node:
             lavalink_load=min(1.0, self._process.cpu_percent() / 100.0 / cores),
         )
 
+    def frame_stats_round(self, now_s: float | None = None) -> list[tuple[Session, FrameStats | None]]:
+        """Every session's frame stats for one `stats` tick, then the marks of players gone since are dropped.
+
+        The pruning runs once per round, over the players, not once per session (sessions x players per tick).
+        """
+        now = time.monotonic() if now_s is None else now_s
+        round_ = [(session, self.frame_stats(session, now)) for session in self.sessions.sessions()]
+        if len(self._frame_marks) > sum(len(session.players) for session, _ in round_):
+            live = {id(player) for session, _ in round_ for player in session.players.values()}
+            for key in self._frame_marks.keys() - live:
+                del self._frame_marks[key]
+        return round_
+
     def frame_stats(self, session: Session, now_s: float | None = None) -> FrameStats | None:
         """Frames per minute since the previous `stats`, averaged over the session's playing, connected players.
 
@@ -94,9 +110,6 @@ class Node:
             if elapsed >= 1.0:
                 per_minute = 60.0 / elapsed
                 usable.append(((sent - sent_before) * per_minute, (nulled - nulled_before) * per_minute))
-        live = {id(player) for s in self.sessions.sessions() for player in s.players.values()}
-        for key in self._frame_marks.keys() - live:
-            del self._frame_marks[key]
         if not usable:
             return None
         sent_avg = sum(s for s, _ in usable) / len(usable)

@@ -15,9 +15,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-import av
-import av.error
-
 from lavalink_py.sources.containers import probe_name
 from lavalink_py.sources.http_file import ForwardHttpFile
 
@@ -88,6 +85,8 @@ PROBE_MAX_PACKETS = 64
 
 
 def _check_decodes(source: str, container: Any, stream: Any) -> None:
+    import av.error
+
     decoded = errors = packets = 0
     demuxer = container.demux(stream)
     while True:
@@ -163,6 +162,10 @@ class MediaProbe:
                     raise exc from None
 
     def _probe_with(self, source: str, media: Any, options: dict[str, str]) -> MediaInfo:
+        # PyAV is imported here, on the executor running the first probe, not at start-up (issue 11).
+        import av
+        import av.error
+
         try:
             container = av.open(
                 media,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 import re
+from importlib.metadata import version as distribution_version
 from typing import Any
 
-import av
 from aiohttp import web
 
 from lavalink_py import __version__
@@ -15,6 +16,13 @@ from lavalink_py.api.keys import NODE, OPTIONS
 from lavalink_py.protocol.messages import stats_json
 
 routes = web.RouteTableDef()
+
+
+@functools.cache
+def _pyav_version() -> str:
+    # From the installed metadata: importing PyAV for its version would load the audio stack at start-up.
+    return distribution_version("av")
+
 
 _SEMVER = re.compile(
     r"^(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+(?P<build>[0-9A-Za-z.-]+))?$"
@@ -50,7 +58,7 @@ async def info(request: web.Request) -> web.Response:
             "buildTime": 0,
             "git": {"branch": "unknown", "commit": "unknown", "commitTime": 0},
             "jvm": f"{platform.python_implementation()} {platform.python_version()}",
-            "lavaplayer": f"lavalink-py {__version__} (PyAV {av.__version__})",
+            "lavaplayer": f"lavalink-py {__version__} (PyAV {_pyav_version()})",
             "sourceManagers": node.loader.names(),
             "filters": [name for name in node.audio.filters.names() if name not in options.disabled_filters],
             "plugins": [{"name": name, "version": version} for name, version in options.plugins],
