@@ -263,6 +263,15 @@ class SentrySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PersistenceSettings:
+    """lavalink_py only: resumable sessions and their players survive a restart of the node."""
+
+    enabled: bool = True
+    # A SQLite file, relative to the working directory; on Kubernetes keep it on the pod's volume.
+    path: str = setting("lavalink_py-sessions.sqlite3", check=non_empty)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = ServerSettings()
     lavalink: LavalinkSettings = LavalinkSettings()
@@ -271,5 +280,6 @@ class Settings:
     otel: OtelSettings = OtelSettings()
     logging: LoggingSettings = LoggingSettings()
     sentry: SentrySettings = SentrySettings()
+    persistence: PersistenceSettings = PersistenceSettings()
     # Per-plugin configuration, keyed by plugin name; kept as plain data for the plugin to read.
     plugins: Mapping[str, Any] = setting(factory=_empty)
