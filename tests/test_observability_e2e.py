@@ -72,6 +72,7 @@ UNFED_FAMILIES = {
     "lavalink_fallback_search_duration_seconds",
     "lavalink_fallback_cache_hits_total",
     "lavalink_fallback_cache_misses_total",
+    "lavalink_persistence_restore_failures_total",  # a node started on no store has nothing it failed to restore
 }
 # The plugin collector below fails on purpose; its alert waits out its `for: 10m`.
 EXPECTED_PENDING = {"LavalinkCollectorFailing"}
