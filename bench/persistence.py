@@ -66,6 +66,7 @@ async def checkpoint_cost(players: int, reps: int, directory: Path) -> tuple[flo
             player.voice = VoiceState("t" * 24, "c-fra06-abcdef01.discord.media:443", "s" * 32, "123456789012345678")
     store = SessionStore(directory / f"bench-{players}.sqlite3")
     snaps, writes = [], []
+    snapshot = take_snapshot(manager, int(time.time() * 1000))
     for _ in range(reps):
         started = time.perf_counter()
         snapshot = take_snapshot(manager, int(time.time() * 1000))
