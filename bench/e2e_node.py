@@ -56,6 +56,10 @@ class TimingSink:
             self.first.set_result(now)
         self.inner.send_frame(frame)
 
+    @property
+    def ready(self) -> bool:
+        return self.inner.ready
+
     def send_silence(self) -> None:
         self.inner.send_silence()
 

@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from aiohttp import web
 
 from lavalink_py import LAVALINK_API_VERSION, __version__
-from lavalink_py.api import middleware, persistence, status_page, tickers, websocket
+from lavalink_py.api import middleware, openapi, persistence, status_page, tickers, websocket
 from lavalink_py.api.auth import AuthWarnings
 from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
 from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS, ROUTE_PLANNER
@@ -191,7 +191,7 @@ def build_app(
     app[ROUTE_PLANNER] = outbound
     app[READINESS] = readiness
     app[websocket.SOCKETS] = weakref.WeakSet()
-    for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes):
+    for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes, openapi.routes):
         app.add_routes(table)
     thresholds = settings.health.thresholds
     health_thresholds = HealthThresholds(

@@ -18,6 +18,7 @@ import weakref
 from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
 from lavalink_py.api.auth import password_matches
+from lavalink_py.api.errors import ApiError
 from lavalink_py.api.keys import COUNTERS, NODE, OPTIONS
 from lavalink_py.api.middleware import auth_failed, public
 from lavalink_py.metrics.counters import WebSocketStats
@@ -27,6 +28,8 @@ from lavalink_py.protocol.validation import parse_snowflake
 log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
+
+_UPGRADE_HEADERS = ("Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol")
 
 SOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
 
@@ -59,6 +62,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     # too; the api_version_header middleware comes too late for a response prepared here.
     ws.headers["Lavalink-Api-Version"] = "4"
     ws.headers["Session-Resumed"] = "true" if node.sessions.can_resume(resume_id) else "false"
+    if not all(request.headers.get(name, "").isascii() for name in _UPGRADE_HEADERS):
+        # RFC 6455 §4.2.1 makes these ASCII tokens. aiohttp's handshake raises on other bytes (a base64 error, or a
+        # 400 text quoting the header that it cannot encode) instead of refusing: refuse here as it would.
+        raise ApiError(400, "Bad WebSocket upgrade request: a handshake header is not ASCII")
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
 

@@ -44,6 +44,18 @@ class FrameBuffer:
         # Producer side: callers ask free() first, so this never grows past capacity by more than a batch.
         self._frames.extend(frames)
 
+    def split_tail(self, keep: int) -> tuple[list[bytes], list[bytes]]:
+        """Producer side: remove the frames after the first `keep` and return (up to 3 frames just before them,
+        the removed frames in order). Taken from the right end, so the consumer popping the left is undisturbed."""
+        tail: list[bytes] = []
+        while len(self._frames) > keep:
+            try:
+                tail.append(self._frames.pop())
+            except IndexError:
+                break
+        tail.reverse()
+        return list(self._frames.copy())[-3:], tail
+
     def pop(self) -> bytes | None:
         try:
             return self._frames.popleft()

@@ -13,6 +13,7 @@ from lavalink_py.audio import libopus
 from lavalink_py.audio.frames import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE
 from lavalink_py.audio.results import FilterChain
 from lavalink_py.audio.settings import ResamplingQuality
+from lavalink_py.audio.volume import apply_volume
 
 Int16Pcm = npt.NDArray[np.int16]
 
@@ -75,19 +76,16 @@ class Resampler:
 
 
 def apply_gain(block: Int16Pcm, volume: int, filters: FilterChain | None) -> Int16Pcm:
-    """Volume (100 = unity, linear gain) and filters, with clipping; neutral settings cost nothing."""
-    if filters is None and volume == 100:
-        return block
-    if filters is None:
-        scaled = block.astype(np.int32) * volume // 100
-        clipped: Int16Pcm = np.clip(scaled, -32768, 32767).astype(np.int16)
-        return clipped
-    pcm = block.astype(np.float32) * np.float32(1 / 32768)
-    pcm = filters.process(pcm)
-    if volume != 100:
-        pcm = pcm * np.float32(volume / 100)
-    result: Int16Pcm = np.clip(pcm * 32768.0, -32768, 32767).astype(np.int16)
-    return result
+    """Filters, then the player volume on s16 (lavaplayer's order: user filters, then its volume processor)."""
+    if filters is not None:
+        pcm = block.astype(np.float32) * np.float32(1 / 32768)
+        pcm = filters.process(pcm)
+        block = np.clip(pcm * 32768.0, -32768, 32767).astype(np.int16)
+    return apply_volume(block, volume)
+
+
+# libopus at 48 kHz ("audio" application) hands out its input delayed by this many samples (2.5 ms + 4 ms).
+ENCODER_LOOKAHEAD = 312
 
 
 class OpusEncoder:

@@ -8,8 +8,10 @@ Every failure becomes a `StreamOutcome`; `fill` never raises.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
@@ -20,7 +22,8 @@ import numpy as np
 from lavalink_py.audio.frames import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, FrameBuffer
 from lavalink_py.audio.media_open import close_container, open_media
 from lavalink_py.audio.opus_toc import opus_packet_samples
-from lavalink_py.audio.pcm import Int16Pcm, OpusEncoder, Resampler, apply_gain
+from lavalink_py.audio.pcm import ENCODER_LOOKAHEAD, Int16Pcm, OpusEncoder, Resampler, apply_gain
+from lavalink_py.audio.restyle import FrameRestyler
 from lavalink_py.audio.results import (
     FINISHED,
     AudioError,
@@ -30,11 +33,14 @@ from lavalink_py.audio.results import (
     StreamOutcome,
 )
 from lavalink_py.audio.settings import EngineSettings
+from lavalink_py.audio.volume import UNITY, change_volume
 from lavalink_py.sources.base import StreamSpec
 
 log = logging.getLogger(__name__)
 
 MAX_DECODE_ERRORS = 50
+RESTYLE_CHUNK_FRAMES = 5
+PRIMER_PACKETS = 2  # 40 ms: more than Opus' pre-skip and its decoder's warm-up
 # A file whose header promises more than this beyond where decoding stopped counts as truncated.
 TRUNCATION_SLACK_MS = 1000
 
@@ -59,6 +65,7 @@ class TrackStream:
         self.settings = settings
         self.volume = volume
         self.filters = filters
+        self.wanted_volume = volume  # live streams: set by the loop, applied by `restyle` in a pool thread
         # Read over a network protocol (http, hls, ...): may block on the peer, not only on the disk.
         self.network = "://" in spec.url
         # Loop-side bookkeeping (only the loop writes these).
@@ -72,6 +79,7 @@ class TrackStream:
         self.passthrough = False
         self.opened = False
         self.cancelled = False
+        self.restyle_failures = 0
         self._lock = threading.Lock()
         self._container: Any = None
         self._packets: Iterator[Any] | None = None
@@ -84,6 +92,10 @@ class TrackStream:
         self._decode_errors = 0
         self._origin = 0  # stream start time in 48 kHz samples
         self._seek_reached = False  # passthrough: packets before start_ms are skipped until this is set
+        self._can_pass = False  # the source is Opus at 48 kHz: its packets may go out as they are
+        self._packets_fit = True  # every packet so far was a plain 20 ms one
+        self._recent: deque[Any] = deque(maxlen=PRIMER_PACKETS)  # the last packets sent or decoded
+        self._warm_up_frames = 0  # encoded frames to drop (see _lead_encoder)
 
     # ---- thread side -------------------------------------------------------------------------------------
     def fill(self, frames: int) -> None:
@@ -128,9 +140,8 @@ class TrackStream:
         opened = open_media(self.spec, self.start_ms, self.settings)
         self._container = opened.container
         ctx = opened.stream.codec_context
-        self.passthrough = (
-            ctx.name == "opus" and ctx.sample_rate == SAMPLE_RATE and self.volume == 100 and self.filters is None
-        )
+        self._can_pass = ctx.name == "opus" and ctx.sample_rate == SAMPLE_RATE
+        self.passthrough = self._can_pass and self.volume == 100 and self.filters is None
         # Position 0 is the first sample the decoder hands out, not timestamp 0 (MP3 reports its encoder delay
         # as the start time, ~25 ms; Vorbis labels its first output with the second packet's time).
         self._origin = opened.origin
@@ -154,7 +165,9 @@ class TrackStream:
         return FINISHED
 
     def _limit_samples(self) -> int | None:
-        if self.end_ms is None:
+        # A live stream is never reopened, so it reads on past endTime (the playback cuts there): a later endTime
+        # can then apply in place.
+        if self.end_ms is None or self.spec.is_live:
             return None
         return max(0, (self.end_ms - self.start_ms) * SAMPLE_RATE // 1000)
 
@@ -173,6 +186,7 @@ class TrackStream:
         """Up to `want` frames; `done` when the media or endTime is reached."""
         out: list[bytes] = []
         limit = self._limit_samples()
+        self._follow_settings(out)
         while len(out) < want:
             if limit is not None and self._emitted >= limit:
                 return out, True
@@ -196,8 +210,9 @@ class TrackStream:
                 continue
             data = bytes(packet)
             if opus_packet_samples(data) != FRAME_SAMPLES:
-                # Not a plain 20 ms packet: decode from here on (a fresh decoder; its first ~6.5 ms pre-roll is soft).
-                self.passthrough = False
+                # Not a plain 20 ms packet: decode from here on.
+                self.passthrough = self._packets_fit = False
+                self._prime_decoder()
                 self._decode_packet(packet)
                 return False
             if not self._seek_reached:
@@ -206,8 +221,69 @@ class TrackStream:
                     continue  # before the seek target: the packet nearest to it plays first (within 10 ms)
                 self._seek_reached = True
             out.append(data)
+            self._recent.append(packet)
             self._emitted += FRAME_SAMPLES
         return False
+
+    def _prime_decoder(self) -> list[Int16Pcm]:
+        """Leaving passthrough: decode the last packets sent, so the decoder is warm (no soft pre-roll) and has
+        spent the start skip it applies to its first output (Opus pre-skip, 312 samples), which would otherwise cut
+        6.5 ms out and shift every later sample off the packet grid. Returns their audio, whole packets only."""
+        sent: list[Int16Pcm] = []
+        for packet in self._recent:
+            with contextlib.suppress(av.FFmpegError):  # a primer that fails leaves the decoder as cold as it was
+                chunks = [chunk for frame in packet.decode() for chunk in self._resampler.resample(frame)]
+                pcm = np.concatenate(chunks) if chunks else None
+                if pcm is not None and len(pcm) == FRAME_SAMPLES:
+                    sent.append(pcm)
+        return sent
+
+    def _follow_settings(self, out: list[bytes]) -> None:
+        """A live stream's volume/filters change in place (it cannot be reopened at a position): leave passthrough,
+        or rejoin it, at the next packet (the primed decoder keeps decoded audio on the packet grid, so nothing is
+        left over to drop)."""
+        neutral = self.volume == 100 and self.filters is None
+        if self.passthrough and not neutral:
+            self.passthrough = False
+            self._lead_encoder(self._prime_decoder())
+        elif not self.passthrough and neutral and self._can_pass and self._packets_fit and self.spec.is_live:
+            # Encoding runs one packet behind (see _lead_encoder): the last packet decoded goes out next, as it is.
+            self._pcm, self._pcm_samples = [], 0
+            self.passthrough = self._seek_reached = True
+            if self._recent:
+                out.append(bytes(self._recent[-1]))
+                self._emitted += FRAME_SAMPLES
+
+    def _lead_encoder(self, sent: list[Int16Pcm]) -> None:
+        """Our encoder hands out its input ENCODER_LOOKAHEAD samples late, while the listener heard the source's
+        packets decoded as they are: feeding it the last packets sent from that offset (the frames standing for
+        them, a warm-up, dropped) keeps the time line continuous across the switch. They go in at the level they
+        were heard at (passthrough is volume 100), so the encoder's state matches the listener's decoder."""
+        if not sent:
+            return
+        carry = change_volume(np.concatenate(sent)[ENCODER_LOOKAHEAD:], self.volume, UNITY)
+        self._pcm, self._pcm_samples = [carry], len(carry)
+        self._warm_up_frames = len(sent)
+
+    def restyle(self, keep_frames: int) -> None:
+        """Pool thread: bring a live stream to `wanted_volume`, the frames buffered past the first `keep_frames`
+        included (restyle.py), handing them back a chunk at a time so the consumer never runs dry."""
+        try:
+            with self._lock:
+                old, new = self.volume, self.wanted_volume
+                if self.cancelled or old == new:
+                    return
+                self.volume = new
+                primer, tail = self.buffer.split_tail(keep_frames)
+                if not tail:
+                    return
+                restyler = FrameRestyler(primer, old, new, self.settings.opus_quality, self.settings.opus_bitrate)
+                for start in range(0, len(tail), RESTYLE_CHUNK_FRAMES):
+                    self.buffer.extend(restyler.restyle(tail[start : start + RESTYLE_CHUNK_FRAMES]))
+                self.buffer.extend(tail[-1:])  # see FrameRestyler: the stream's encoder runs on from this one
+        except Exception:
+            self.restyle_failures += 1
+            log.exception("changing the volume of buffered frames failed: url=%s", self.spec.url)
 
     def _decode_step(self, out: list[bytes], frames: int, limit: int | None) -> bool:
         need = frames * FRAME_SAMPLES
@@ -230,7 +306,12 @@ class TrackStream:
         block = apply_gain(block, self.volume, self.filters)
         if self._encoder is None:
             self._encoder = OpusEncoder(self.settings.opus_quality, self.settings.opus_bitrate)
-        out.extend(self._encoder.encode(block))
+        encoded = self._encoder.encode(block)
+        if self._warm_up_frames:
+            dropped = min(self._warm_up_frames, len(encoded))
+            encoded, self._warm_up_frames = encoded[dropped:], self._warm_up_frames - dropped
+            block = block[dropped * FRAME_SAMPLES :]
+        out.extend(encoded)
         self._emitted += len(block)
         return eof and self._pcm_samples == 0
 
@@ -242,6 +323,7 @@ class TrackStream:
         return block
 
     def _decode_packet(self, packet: Any) -> None:
+        self._recent.append(packet)
         try:
             frames = packet.decode()
         except av.FFmpegError as exc:

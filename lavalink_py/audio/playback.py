@@ -9,8 +9,12 @@ Switch artefacts: passthrough -> encoding decodes from a container seek to the c
 the page/keyframe before it, samples before the position discarded), so the decoder is warm by the first sent
 frame. The listener's decoder, though, carries state from the source's encoder into our encoder's first frame
 (and back on the return switch): at most one 20 ms frame may carry a faint click; no frame is missing.
-A live stream cannot be reopened at a position, so there volume/filters apply in place from the next batch
-(up to `frame_buffer_ms` later).
+A live stream (isStream: a radio, or any HTTP body without a length) cannot be reopened at a position, so it
+changes in place: the stream leaves passthrough (or rejoins it) at its next packet, and a volume change also
+re-volumes the frames already buffered past the next RESTYLE_KEEP_FRAMES (restyle.py), so it is heard within
+200 ms rather than after the whole buffer. Before this, volume on such a stream changed nothing while it was
+passed through: the in-place path set the stream's volume but never left passthrough. A filter change on a live
+stream applies to frames made after it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from lavalink_py.audio.sinks import FrameSink
 from lavalink_py.sources.base import StreamSpec
 
 log = logging.getLogger(__name__)
+
+# After a source dies mid-track, at most this much of what it had delivered still plays (3 s) before
+# TrackEndEvent loadFailed: the client hears of the failure within 5 s of it, whatever the buffer size.
+DEAD_SOURCE_PLAYOUT_FRAMES = 150
+RESTYLE_KEEP_FRAMES = 10  # a live stream's volume change is heard after at most these frames (200 ms)
 
 
 class PlaybackListener(Protocol):
@@ -98,9 +107,20 @@ class Playback:
             self._swap_pending(self._new_stream(target.spec, position_ms, target.end_ms), skip=False)
 
     def set_end_time(self, end_ms: int | None) -> None:
+        """An earlier endTime applies in place: the next tick at or past it ends the track (at once when it has
+        passed already), with no reopen. A later or no endTime needs frames the stream never made: reopen here,
+        except on a live stream, which cannot be reopened at a position and reads on past its endTime instead."""
         target = self._target
-        if target is not None:
-            self._swap_pending(self._new_stream(target.spec, self.position_ms, end_ms), skip=True)
+        if target is None:
+            return
+        later = end_ms is None or (target.end_ms is not None and end_ms > target.end_ms)
+        if later and not target.spec.is_live:
+            if end_ms != target.end_ms:
+                self._swap_pending(self._new_stream(target.spec, self.position_ms, end_ms), skip=True)
+            return
+        for stream in (self._current, self._pending):
+            if stream is not None:
+                stream.end_ms = end_ms  # the producer stops there too (an int store: safe across the thread)
 
     def set_volume(self, volume: int) -> None:
         if not 0 <= volume <= 1000:
@@ -172,8 +192,13 @@ class Playback:
         if target is not None and not target.spec.is_live:
             self._swap_pending(self._new_stream(target.spec, self.position_ms, target.end_ms), skip=True)
         elif target is not None:
-            # A live stream cannot be reopened at a position: apply to frames not yet produced.
-            target.volume, target.filters = self._volume, self._filters
+            # A live stream cannot be reopened at a position: it changes in place, passthrough included. A volume
+            # change also re-volumes the frames already buffered (all but the next RESTYLE_KEEP_FRAMES), so it is
+            # heard as soon; a filter change applies to frames made after it.
+            target.filters = self._filters
+            if target.wanted_volume != self._volume:
+                target.wanted_volume = self._volume
+                self._cpu.submit(target.restyle, RESTYLE_KEEP_FRAMES)
 
     def _swap_pending(self, stream: TrackStream, skip: bool) -> None:
         if self._pending is not None:
@@ -232,7 +257,9 @@ class Playback:
             if self._pending is not None:
                 self._refill(self._pending)
         sink = self.sink
-        if sink is None or self._paused:
+        if sink is None or self._paused or not sink.ready:
+            # Not ready (voice still connecting or reconnecting, DAVE group forming): frames wait in the buffer so
+            # the listener hears the track from where it is, and the position stands still meanwhile.
             current = self._current
             # A track that failed before its first frame is reported even with no one listening, as lavaplayer
             # reports a source error from its decoding thread whether or not frames are being pulled.
@@ -245,8 +272,14 @@ class Playback:
             return IDLE if self._pending is None else self._starved(self._pending)
         if current.ended and current.started and not current.failure_reported:
             # A source that failed mid-track (dead server, undecodable data) is reported now, as lavaplayer
-            # reports it from its decoding thread; the frames already buffered still play, then the track ends.
+            # reports it from its decoding thread; up to 3 s of the frames already buffered still play, then the
+            # track ends.
             self._report_failure(current)
+            current.buffer.split_tail(DEAD_SOURCE_PLAYOUT_FRAMES)
+        end_ms = current.end_ms
+        if end_ms is not None and current.start_ms + current.sent * FRAME_MS >= end_ms:
+            self._end_time_reached(current)
+            return IDLE
         buffer = current.buffer
         frame = buffer.pop()
         if frame is None:
@@ -288,6 +321,13 @@ class Playback:
             return IDLE  # still opening: Lavalink counts nulled frames only once audio flows
         self.frames_nulled += 1
         return NULLED
+
+    def _end_time_reached(self, current: TrackStream) -> None:
+        self._close(current)
+        self._current = None
+        self._silence()
+        if self.listener is not None:
+            self.listener.on_track_end(EndReason.FINISHED)
 
     def _end(self, current: TrackStream) -> None:
         self._current = None

@@ -6,6 +6,12 @@ from typing import Protocol
 
 
 class FrameSink(Protocol):
+    @property
+    def ready(self) -> bool:
+        """Whether a frame handed over now reaches the listeners (voice up, DAVE group joined). While it is not,
+        the playback keeps its frames in the buffer and the position stands still, as Lavalink does."""
+        ...
+
     def send_frame(self, frame: bytes) -> None:
         """One 20 ms Opus frame; called on the event loop by the frame clock. Must not block."""
         ...
@@ -21,6 +27,7 @@ class RecordingSink:
     def __init__(self) -> None:
         self.frames: list[bytes] = []
         self.silences = 0
+        self.ready = True  # tests set it False to stand for a voice connection that is not ready
 
     def send_frame(self, frame: bytes) -> None:
         self.frames.append(frame)
@@ -30,9 +37,10 @@ class RecordingSink:
 
 
 class CountingSink:
-    __slots__ = ("bytes", "frames", "silences")
+    __slots__ = ("bytes", "frames", "ready", "silences")
 
     def __init__(self) -> None:
+        self.ready = True
         self.frames = 0
         self.bytes = 0
         self.silences = 0

@@ -27,6 +27,9 @@ class VoiceLink(Protocol):
     @property
     def ping_ms(self) -> int: ...
 
+    @property
+    def ready_to_send(self) -> bool: ...
+
     def start(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -39,12 +42,17 @@ class VoiceLink(Protocol):
 class VoiceSink:
     """The audio engine's frame sink over a voice connection: end of speech is Discord's silence + Speaking 0."""
 
-    __slots__ = ("send_frame", "send_silence")
+    __slots__ = ("_link", "send_frame", "send_silence")
 
     def __init__(self, link: VoiceLink) -> None:
         # Bound methods looked up once: the frame clock calls send_frame for every player every 20 ms.
+        self._link = link
         self.send_frame = link.send_frame
         self.send_silence = link.stop_speaking
+
+    @property
+    def ready(self) -> bool:
+        return self._link.ready_to_send
 
 
 VoiceFactory = Callable[[int, int, VoiceState, VoiceEventCallback], VoiceLink]

@@ -80,7 +80,9 @@ def parse_player_update(body: Any) -> PlayerUpdate:
 
 def _parse_track(obj: dict[str, Any] | Any) -> TrackRequest:
     legacy = "encodedTrack" in obj or "identifier" in obj
-    if "track" in obj and obj["track"] is not None:
+    # `track` is `Omissible<PlayerUpdateTrack>` in Lavalink (protocol v4 player.kt): not nullable, so an explicit
+    # null is refused there (OmissableSerializer: "null mark was encountered") rather than read as absent.
+    if "track" in obj:
         if legacy:
             raise RequestError("Cannot specify both track and encodedTrack/identifier")
         spec = expect_object(obj["track"], "track")

@@ -69,7 +69,9 @@ class Node:
             memory_reservable=virtual.total,
             cores=cores,
             system_load=psutil.cpu_percent() / 100.0,
-            lavalink_load=self._process.cpu_percent() / 100.0 / cores,
+            # psutil's figure is CPU time over the wall time since the last call, which overshoots 100 % per core
+            # when the two are sampled a scheduler tick apart; Lavalink's load is a share, 0 to 1.
+            lavalink_load=min(1.0, self._process.cpu_percent() / 100.0 / cores),
         )
 
     def frame_stats(self, session: Session, now_s: float | None = None) -> FrameStats | None:

@@ -9,6 +9,7 @@ playlist with HLS tags (`#EXT-X-...`) is HLS, so a radio playlist yields the sta
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -94,19 +95,26 @@ def _parse_hls(lines: list[str], base_url: str | None) -> Hls:
         if line.startswith("#EXT-X-STREAM-INF"):
             expect_variant = True
         elif expect_variant and line and not line.startswith("#"):
-            return Hls(variant_url=urljoin(base_url, line) if base_url else line)
+            try:
+                return Hls(variant_url=urljoin(base_url, line) if base_url else line)
+            except ValueError:  # not a URL urllib can read ("http://[::1"): look for the next variant
+                continue
         elif line.startswith("#EXTINF:"):
             length_s += _seconds(line[len("#EXTINF:") :].partition(",")[0])
     if "#EXT-X-ENDLIST" in lines:
-        return Hls(variant_url=None, live=False, length_ms=round(length_s * 1000))
+        # Durations that add up past any float (1e308 twice) leave the length unknown rather than fail the load.
+        length_ms = length_s * 1000
+        return Hls(variant_url=None, live=False, length_ms=round(length_ms) if math.isfinite(length_ms) else None)
     return Hls(variant_url=None)
 
 
 def _seconds(text: str) -> float:
     try:
-        return max(float(text), 0.0)
+        seconds = float(text)
     except ValueError:
         return 0.0  # a malformed duration only shortens the reported length; playback reads every segment
+    # float() reads "inf" and "nan" too, which no segment lasts; they count as malformed.
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
 
 
 def parse_pls(lines: list[str]) -> Parsed:

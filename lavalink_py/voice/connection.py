@@ -6,7 +6,8 @@
   tick task: gateway.tick(now) for heartbeats
   on close:  close_codes.policy_for(code): resume (op 7), reconnect (Identify), or give up
              (WebSocketClosed event when the policy reports it, then VoiceDisconnected)
-  send_frame (sync, every 20 ms from the frame clock): DAVE encrypt -> RTP -> AEAD -> sendto; never raises
+  send_frame (sync, every 20 ms from the frame clock): DAVE encrypt -> RTP -> AEAD -> sendto; never raises;
+             the player holds its frames while `ready_to_send` is False, so none is dropped or withheld
 UDP, SSRC, keys, RTP counters and DAVE state survive a resume; a new Identify starts them afresh.
 """
 
@@ -113,6 +114,14 @@ class VoiceConnection:
     def e2ee_ready(self) -> bool:
         """Frames are being delivered: DAVE has a group (or the call is transport-only)."""
         return self.connected and self.dave.ready
+
+    @property
+    def ready_to_send(self) -> bool:
+        """A frame sent now reaches listeners: UDP and keys are up and DAVE (when required) has a group. Frames
+        given while this is False are dropped or withheld, so the player holds them instead. The WebSocket may be
+        down meanwhile: during a resume the UDP session carries on."""
+        sender, udp = self._sender, self._udp
+        return sender is not None and udp is not None and udp.transport is not None and self.dave.ready
 
     @property
     def ping_ms(self) -> int:

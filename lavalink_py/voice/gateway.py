@@ -201,6 +201,8 @@ class VoiceGateway:
             message = json.loads(text)
         except ValueError as exc:
             raise RemoteProtocolError(f"voice gateway sent invalid JSON: {exc}") from exc
+        except RecursionError as exc:  # the voice endpoint is the client's to choose: any server may answer
+            raise RemoteProtocolError("voice gateway sent JSON nested deeper than the parser reads") from exc
         if not isinstance(message, dict):
             raise RemoteProtocolError("voice gateway message is not a JSON object")
         self.receive_json(message, now)

@@ -185,6 +185,9 @@ BAD_UPDATES: list[tuple[Any, str]] = [
     ({"encodedTrack": 5}, "encodedTrack: expected a string or null, got a number"),
     ({"track": {"userData": "x"}}, "track.userData: expected an object, got a string"),
     ({"track": []}, "track: expected a JSON object, got an array"),
+    # Lavalink's `track` is a non-nullable Omissible (protocol v4 player.kt:124): null is refused, not "absent".
+    ({"track": None}, "track: expected a JSON object, got null"),
+    ({"track": None, "encodedTrack": TRACK_C}, "Cannot specify both track and encodedTrack/identifier"),
     ({"voice": {"token": "t", "endpoint": "e", "sessionId": "s"}}, "must be provided in voice state"),
     ({"voice": {**VOICE, "token": " "}}, "token, endpoint, sessionId and channelId must be provided in voice state"),
     ({"voice": {**VOICE, "channelId": "general"}}, "voice.channelId: expected a snowflake"),

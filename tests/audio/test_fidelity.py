@@ -35,19 +35,23 @@ async def test_sweep_survives_at_unity_volume(engine: AudioEngine, media: Media,
     assert sweep_snr_db(pcm[:, 1], gain=0.8) >= 25
 
 
-async def test_half_volume_halves_the_level(engine: AudioEngine, media: Media) -> None:
+# lavaplayer's volume curve (audio/volume.py): 50 -> x0.4169 (-7.6 dB), 150 -> x2.4621 (+7.8 dB).
+HALF_GAIN, LOUD_GAIN = 0.4169, 2.4621
+
+
+async def test_volume_50_lowers_the_level_by_lavaplayers_curve(engine: AudioEngine, media: Media) -> None:
     sink, _ = await record(engine, media.flac, volume=50)
     pcm = decode_opus(sink.frames)[: 48_000 * 2]
-    assert rms(pcm[:, 0]) == pytest.approx(0.5 * AMPLITUDE / np.sqrt(2), rel=0.05)
-    assert sweep_snr_db(pcm[:, 0], gain=0.5) >= 25
+    assert rms(pcm[:, 0]) == pytest.approx(HALF_GAIN * AMPLITUDE / np.sqrt(2), rel=0.05)
+    assert sweep_snr_db(pcm[:, 0], gain=HALF_GAIN) >= 25
 
 
-async def test_double_volume_clips_at_full_scale(engine: AudioEngine, media: Media) -> None:
-    sink, _ = await record(engine, media.flac, volume=200)
+async def test_volume_150_raises_the_level_cleanly(engine: AudioEngine, media: Media) -> None:
+    sink, _ = await record(engine, media.flac, volume=150)
     pcm = decode_opus(sink.frames)[: 48_000 * 2]
-    # Channel 1 is 0.8 x 0.4 x 2 = 0.64 peak: doubled cleanly. Channel 0 would be 0.4 x 2 = 0.8: still inside.
-    assert rms(pcm[:, 1]) == pytest.approx(2 * 0.8 * AMPLITUDE / np.sqrt(2), rel=0.05)
-    assert sweep_snr_db(pcm[:, 0], gain=2.0) >= 25
+    # Channel 1 is 0.8 x 0.4 x 2.46 = 0.79 peak and channel 0 0.98: both still inside full scale.
+    assert rms(pcm[:, 1]) == pytest.approx(LOUD_GAIN * 0.8 * AMPLITUDE / np.sqrt(2), rel=0.05)
+    assert sweep_snr_db(pcm[:, 0], gain=LOUD_GAIN) >= 25
 
 
 async def test_loud_volume_is_clipped_not_wrapped(engine: AudioEngine, media: Media) -> None:

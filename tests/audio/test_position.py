@@ -129,3 +129,58 @@ async def test_stop_silences_without_events(engine: AudioEngine, media: Media) -
     assert sink.silences == 1
     assert not playback.is_playing
     assert events.log == ["start"]  # the Player reports "stopped" itself
+
+
+async def test_end_time_set_mid_track_cuts_there_without_a_reopen(engine: AudioEngine, media: Media) -> None:
+    playback, sink, events = new_playback(engine)
+    playback.start(StreamSpec(str(media.flac)))
+    await engine.pump(25)
+    playback.set_end_time(800)
+    assert playback._pending is None  # applied in place: nothing to reopen
+    await play_to_end(engine, events)
+    assert events.log == ["start", "end:finished"]
+    assert len(sink.frames) == 40
+    assert sink.silences == 1
+
+
+async def test_end_time_already_passed_ends_on_the_next_tick(engine: AudioEngine, media: Media) -> None:
+    playback, sink, events = new_playback(engine)
+    playback.start(StreamSpec(str(media.flac)))
+    await engine.pump(25)
+    playback.set_end_time(300)
+    await engine.pump(1)
+    assert events.log == ["start", "end:finished"]
+    assert len(sink.frames) == 25
+
+
+async def test_later_end_time_reopens_and_plays_on(engine: AudioEngine, media: Media) -> None:
+    playback, sink, events = new_playback(engine)
+    playback.start(StreamSpec(str(media.flac)), end_ms=600)
+    await engine.pump(20)
+    playback.set_end_time(1200)
+    await play_to_end(engine, events)
+    assert events.log == ["start", "end:finished"]
+    assert len(sink.frames) == 60
+    assert content_at(sink.frames, 40) == pytest.approx(0.8, abs=0.020)
+
+
+async def test_sink_not_ready_holds_frames_and_position(engine: AudioEngine, media: Media) -> None:
+    playback, sink, events = new_playback(engine)
+    sink.ready = False  # voice connecting, DAVE group forming
+    playback.start(StreamSpec(str(media.flac)))
+    await engine.pump(30)  # longer than the stuck threshold (400 ms)
+    assert sink.frames == []
+    assert playback.position_ms == 0
+    assert events.log == []  # no start, no stuck: nothing is late, the listener just is not there yet
+    sink.ready = True
+    await engine.pump(20)
+    assert playback.position_ms == 400
+    assert content_at(sink.frames, 0) == pytest.approx(0.0, abs=0.020)  # heard from the first frame
+    sink.ready = False  # a reconnect
+    await engine.pump(10)
+    assert playback.position_ms == 400
+    sink.ready = True
+    await engine.pump(20)
+    assert len(sink.frames) == 40
+    assert content_at(sink.frames, 20) == pytest.approx(0.4, abs=0.020)  # nothing skipped across it
+    assert playback.frames_nulled == 0

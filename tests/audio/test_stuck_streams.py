@@ -214,3 +214,41 @@ async def test_a_stalled_read_does_not_starve_other_players(cdn: Cdn, media: Med
     finally:
         cdn.release.set()
         await engine.close()
+
+
+class FrameCountingEvents(TimedEvents):
+    """Notes how many frames the sink had when the exception came, to count what played after it."""
+
+    def __init__(self, sink: RecordingSink) -> None:
+        super().__init__()
+        self.sink = sink
+        self.frames_at_exception: int | None = None
+
+    def on_track_exception(self, failure: StreamFailure) -> None:
+        self.frames_at_exception = len(self.sink.frames)
+        super().on_track_exception(failure)
+
+
+async def test_a_dead_source_ends_within_seconds_whatever_the_buffer(tmp_path: Path) -> None:
+    # A 5 s buffer full of good audio when the data runs out: at most 3 s of it plays after the exception, so the
+    # client hears of the failure (TrackExceptionEvent, then TrackEndEvent loadFailed) within 5 s of it.
+    from lavalink_py.audio.playback import DEAD_SOURCE_PLAYOUT_FRAMES
+    from tests.media import write_audio
+
+    whole = write_audio(tmp_path / "whole.flac", 20.0)
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 6 // 10])
+    engine = AudioEngine(EngineSettings(stuck_threshold_ms=10_000, frame_buffer_ms=5_000))
+    engine.start()
+    try:
+        sink = RecordingSink()
+        events = FrameCountingEvents(sink)
+        playback = engine.create_playback(events)
+        playback.attach(sink)
+        playback.start(StreamSpec(str(cut)))
+        await events.wait_for("end:")
+    finally:
+        await engine.close()
+    assert [entry for entry in events.log if entry != "stuck"] == ["start", "exception:suspicious", "end:loadFailed"]
+    assert events.frames_at_exception is not None
+    assert len(sink.frames) - events.frames_at_exception <= DEAD_SOURCE_PLAYOUT_FRAMES + 1

@@ -51,14 +51,16 @@ def test_gain_clips_instead_of_wrapping() -> None:
 
     block = np.array([[20000, -20000], [100, -100]], dtype=np.int16)
     assert apply_gain(block, 100, None) is block
-    assert apply_gain(block, 200, None).tolist() == [[32767, -32768], [200, -200]]
-    assert apply_gain(block, 50, None).tolist() == [[10000, -10000], [50, -50]]
+    # lavaplayer's curve: 200 -> x3.2828, 50 -> x0.4169 (see test_volume.py).
+    assert apply_gain(block, 200, None).tolist() == [[32767, -32768], [328, -328]]
+    assert apply_gain(block, 50, None).tolist() == [[8338, -8338], [41, -41]]
 
     class Half:
         def process(self, pcm: Pcm) -> Pcm:
             return pcm * np.float32(0.5)
 
-    assert apply_gain(block, 400, Half()).tolist() == [[32767, -32768], [200, -200]]
+    # The filter runs first, then the volume (400 -> x6.5656): 50 * 6.5656 = 328.28.
+    assert apply_gain(block, 400, Half()).tolist() == [[32767, -32768], [328, -328]]
 
 
 @pytest.mark.parametrize("native", [True, False])
