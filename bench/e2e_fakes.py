@@ -4,7 +4,9 @@ not counted as the node's.
     python -m bench.e2e_fakes N
         prints one JSON line {ca_file, servers: [{guild_id, user_id, token, endpoint, sessionId, channelId}]}, then
         answers stdin lines:  `report T0 T1` -> one JSON line about the packets that arrived in [T0, T1]
-        (time.monotonic(), which is CLOCK_MONOTONIC and so shared with the parent);  `quit` -> exits.
+        (time.monotonic(), which is CLOCK_MONOTONIC and so shared with the parent);  `trim` -> one JSON line
+        {received, dave_failures, identifies} since the last trim, and forgets the packets and frames kept so far
+        (a long run, bench/soak.py, would otherwise grow this process without bound);  `quit` -> exits.
 
 Each server has DAVE on and one simulated listener that DAVE-decrypts every frame (Opus decoding off: the count
 is what matters here, and decoding would only load the shared CPU).
@@ -83,6 +85,22 @@ def report(servers: list[FakeVoiceServer], t0: float, t1: float) -> dict[str, An
     }
 
 
+def trim(servers: list[FakeVoiceServer]) -> dict[str, int]:
+    listeners = [li for s in servers for li in s.listeners.values()]
+    counts = {
+        "received": sum(len(s.packets) for s in servers),
+        "dave_failures": sum(li.dave_failures for li in listeners),
+        "identifies": sum(s.identifies for s in servers),
+    }
+    for server in servers:
+        server.packets.clear()
+        server.speaking.clear()
+    for listener in listeners:
+        listener.frames.clear()
+        listener.dave_failures = 0
+    return counts
+
+
 async def serve(count: int) -> None:
     servers = [
         FakeVoiceServer(guild_id=1000 + i, listener_ids=(LISTENER_ID,), decode_audio=False, dave_version=1)
@@ -97,6 +115,8 @@ async def serve(count: int) -> None:
     while line := (await loop.run_in_executor(None, sys.stdin.readline)).split():
         if line[0] == "report":
             print(json.dumps(report(servers, float(line[1]), float(line[2]))), flush=True)
+        elif line[0] == "trim":
+            print(json.dumps(trim(servers)), flush=True)
         elif line[0] == "quit":
             break
     for server in servers:
@@ -129,6 +149,11 @@ class FakesProcess:
     async def report(self, t0: float, t1: float) -> dict[str, Any]:
         assert self.process.stdout is not None
         await self._ask(f"report {t0!r} {t1!r}")
+        return dict(json.loads(await asyncio.wait_for(self.process.stdout.readline(), 60)))
+
+    async def trim(self) -> dict[str, int]:
+        assert self.process.stdout is not None
+        await self._ask("trim")
         return dict(json.loads(await asyncio.wait_for(self.process.stdout.readline(), 60)))
 
     async def close(self) -> None:

@@ -276,11 +276,13 @@ async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
         sites.append(web.TCPSite(metrics_runner, settings.server.address, prometheus.port))
     for site in sites:
         await site.start()
+    if metrics_runner is not None:
+        log.info("metrics served on %s:%s", settings.server.address, metrics_runner.addresses[0][1])
     log.info(
         "lavalink_py %s listening on %s:%s (ready in %.0f ms)",
         VERSION,
         settings.server.address,
-        settings.server.port,
+        runner.addresses[0][1],  # the bound port: server.port 0 lets the OS pick one (tests run in parallel)
         (time.monotonic() - started) * 1000,
     )
     stop = asyncio.Event()

@@ -125,10 +125,10 @@ class LavalinkSocket:
                 self.seen.append(data)
                 self.messages.put_nowait(data)
 
-    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+    async def next(self, timeout: float = 30.0) -> dict[str, Any]:
         return await asyncio.wait_for(self.messages.get(), timeout)
 
-    async def next_matching(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0) -> dict[str, Any]:
+    async def next_matching(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0) -> dict[str, Any]:
         async def wait() -> dict[str, Any]:
             while True:
                 message = await self.messages.get()
@@ -137,7 +137,7 @@ class LavalinkSocket:
 
         return await asyncio.wait_for(wait(), timeout)
 
-    async def event(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+    async def event(self, kind: str, timeout: float = 30.0) -> dict[str, Any]:
         return await self.next_matching(lambda m: m["op"] == "event" and m["type"] == kind, timeout)
 
     async def close(self) -> None:
@@ -161,7 +161,7 @@ async def connect(
     return socket, ready, ws
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Wait for state the test cannot subscribe to (e.g. a socket's close reaching the server)."""
     async with asyncio.timeout(timeout):
         while not condition():

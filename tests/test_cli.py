@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -16,11 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+LISTENING = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
+METRICS_LISTENING = re.compile(rb"metrics served on 127\.0\.0\.1:(\d+)")
 
 
 async def start(config: Path, *args: str) -> asyncio.subprocess.Process:
@@ -77,16 +74,34 @@ async def test_missing_config_exits_2(tmp_path: Path) -> None:
     assert "absent.yml" in stderr.decode()
 
 
+async def logged_port(process: asyncio.subprocess.Process, seen: bytearray, pattern: re.Pattern[bytes]) -> int:
+    """Reads the node's stdout (kept in `seen`) up to the line `pattern` matches; returns its port group."""
+    assert process.stdout is not None
+    async with asyncio.timeout(60):
+        while line := await process.stdout.readline():
+            seen += line
+            if match := pattern.search(line):
+                return int(match[1])
+    raise AssertionError(f"the node exited before logging {pattern.pattern!r}:\n{seen.decode(errors='replace')}")
+
+
+async def listening_port(process: asyncio.subprocess.Process, seen: bytearray) -> int:
+    """The port the node bound (server.port 0: the OS's choice), from its "listening on" line."""
+    return await logged_port(process, seen, LISTENING)
+
+
 async def test_serves_then_drains_and_exits_0_on_sigterm(tmp_path: Path) -> None:
-    port = free_port()
     config = tmp_path / "application.yml"
+    # Port 0: the OS picks a free port, so parallel runs never race for one; the node logs the port it bound.
     config.write_text(
-        f"server:\n  port: {port}\n  address: 127.0.0.1\n"
+        "server:\n  port: 0\n  address: 127.0.0.1\n"
         "lavalink:\n  server:\n    password: secret\n    unknownKeyFromJava: 1\n"
     )
     process = await start(config, "--drain-seconds", "1.5")
-    base = f"http://127.0.0.1:{port}"
+    early = bytearray()
     try:
+        port = await listening_port(process, early)
+        base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as http:
             await _wait_ready(http, base)
             ws = await http.ws_connect(f"ws://127.0.0.1:{port}/v4/websocket", headers={
@@ -106,7 +121,7 @@ async def test_serves_then_drains_and_exits_0_on_sigterm(tmp_path: Path) -> None
             assert ws.close_code == aiohttp.WSCloseCode.GOING_AWAY
         assert await asyncio.wait_for(process.wait(), 15) == 0
         stdout, stderr = await process.communicate()
-        assert "lavalink.server.unknownKeyFromJava: unknown key" in (stdout + stderr).decode()
+        assert "lavalink.server.unknownKeyFromJava: unknown key" in (early + stdout + stderr).decode()
     finally:
         if process.returncode is None:
             process.kill()

@@ -25,7 +25,7 @@ class Recorder:
     async def hook(self, event: Any) -> None:
         self.events.put_nowait(event)
 
-    async def wait(self, kind: type, timeout: float = 5.0, **attrs: Any) -> Any:
+    async def wait(self, kind: type, timeout: float = 30.0, **attrs: Any) -> Any:
         async def find() -> Any:
             while True:
                 event = await self.events.get()

@@ -275,7 +275,9 @@ class Playback:
             # reports it from its decoding thread; up to 3 s of the frames already buffered still play, then the
             # track ends.
             self._report_failure(current)
-            current.buffer.split_tail(DEAD_SOURCE_PLAYOUT_FRAMES)
+            outcome = current.outcome
+            if outcome is not None and outcome.failure is not None:
+                current.buffer.split_tail(DEAD_SOURCE_PLAYOUT_FRAMES)
         end_ms = current.end_ms
         if end_ms is not None and current.start_ms + current.sent * FRAME_MS >= end_ms:
             self._end_time_reached(current)

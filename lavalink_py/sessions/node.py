@@ -9,7 +9,7 @@ from typing import Protocol
 import psutil
 
 from lavalink_py.audio import AudioEngine
-from lavalink_py.player.services import BackgroundTasks, PlayerServices, VoiceFactory, discord_voice
+from lavalink_py.player.services import BackgroundTasks, DiscordVoice, PlayerServices, VoiceFactory
 from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.messages import FrameStats, NodeStats
 from lavalink_py.protocol.track import TrackInfo
@@ -37,12 +37,12 @@ class Node:
         loader: TrackLoader,
         audio: AudioEngine,
         observer: MessageObserver | None = None,
-        connect_voice: VoiceFactory = discord_voice,
+        connect_voice: VoiceFactory | None = None,
         on_session_end: SessionEnded | None = None,
     ) -> None:
         self.tasks = BackgroundTasks()
         self.audio = audio
-        services = PlayerServices(audio, loader.open_stream, connect_voice, self.tasks)
+        services = PlayerServices(audio, loader.open_stream, connect_voice or DiscordVoice(), self.tasks)
         self.sessions = SessionManager(services, observer, on_session_end)
         self.loader = loader
         self._frame_marks: dict[int, tuple[float, int, int]] = {}

@@ -158,6 +158,10 @@ class VoiceConnection:
         if self._owns_http and self._http is not None:
             await self._http.close()
             self._http = None
+        # A cancelled task keeps its CancelledError, whose traceback holds the frames that hold `self`: with the
+        # tasks still referenced here, the whole connection (TLS state, DAVE session, aiohttp session) is a
+        # reference cycle that only the cyclic GC frees, late, while players churn (bench/soak.py).
+        self._task = self._silence_task = None
 
     def send_frame(self, frame: bytes) -> None:
         """Sends one 20 ms Opus frame now. Never blocks, never raises: failures are counted in `stats`."""

@@ -49,12 +49,14 @@ async def test_late_ticks_are_skipped_not_burst() -> None:
     clock.add(player)
     clock.start()
     try:
-        await asyncio.wait_for(player.done.wait(), timeout=5)
+        await asyncio.wait_for(player.done.wait(), timeout=30)
     finally:
         await clock.stop()
     assert clock.late_ticks >= 3  # 100 ms stall = 5 ticks; the first resumes late, the rest are skipped
-    gaps = [b - a for a, b in zip(player.times[5:], player.times[6:], strict=False)]
-    assert min(gaps) > 0.005  # a burst would tick back-to-back
+    # A burst would run the missed ticks back to back, each a tick or more behind its due time. Every tick that
+    # ran was less than a tick late: the clock's own record, so a busy machine (which makes any tick late, and
+    # the gap to the next one short) cannot flip it the way timing the gaps between ticks could.
+    assert max(clock.lateness_us) < clock.tick_s * 1_000_000
     assert clock.ticks == len(player.times)
     assert clock.sent == sum(1 for i in range(1, clock.ticks + 1) if i % 2)
     assert len(clock.lateness_us) == clock.ticks
@@ -69,9 +71,9 @@ async def test_real_time_playback_with_seek_has_no_gap(engine: AudioEngine, medi
     events.on_track_end = lambda reason: ended.set()  # type: ignore[method-assign]
     engine.start()
     playback.start(StreamSpec(str(media.flac)))
-    await asyncio.wait_for(sink.reached.wait(), timeout=5)
+    await asyncio.wait_for(sink.reached.wait(), timeout=30)
     playback.seek(2500)
-    await asyncio.wait_for(ended.wait(), timeout=5)
+    await asyncio.wait_for(ended.wait(), timeout=30)
     assert playback.frames_nulled == 0
     assert engine.clock.nulled == 0
     pcm = decode_opus(sink.frames)[:, 0]

@@ -150,9 +150,9 @@ async def still_plays(engine: AudioEngine, playback: Playback, path: Path) -> No
 
 async def test_unreachable_host(engine: AudioEngine, media: Media) -> None:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", 0))  # bound, not listening, during the load: refused, and no one else's port
         port = sock.getsockname()[1]
-    playback, _ = await expect_load_failure(engine, StreamSpec(f"http://127.0.0.1:{port}/x.mp3"), Severity.COMMON)
+        playback, _ = await expect_load_failure(engine, StreamSpec(f"http://127.0.0.1:{port}/x.mp3"), Severity.COMMON)
     await still_plays(engine, playback, media.flac)
 
 

@@ -16,7 +16,7 @@ import aiohttp
 import yaml
 
 from tests.deploy.test_kubernetes import _until_ready
-from tests.test_cli import free_port
+from tests.test_cli import listening_port
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
@@ -50,20 +50,20 @@ async def test_install_script_gives_a_node_that_serves_the_bundled_config(tmp_pa
 
     workdir = tmp_path / "work"
     workdir.mkdir()
-    port = free_port()
     env = {
         "PATH": f"{prefix / 'bin'}:{os.environ['PATH']}",
         "PYTHONDONTWRITEBYTECODE": "1",
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "SERVER_PORT": str(port),
+        "SERVER_PORT": "0",  # the OS picks a free port (no race with a parallel run); the node logs it
         "SERVER_ADDRESS": "127.0.0.1",
         "SSL_CERT_FILE": os.environ.get("SSL_CERT_FILE", ""),
     }
     node = await asyncio.create_subprocess_exec(
         str(prefix / "bin" / "lavalink-py"), "--config", str(REPO / "application.yml"),
-        cwd=workdir, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        cwd=workdir, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
+        port = await listening_port(node, bytearray())
         async with aiohttp.ClientSession() as http:
             await _until_ready(http, f"http://127.0.0.1:{port}", node)
             async with http.get(f"http://127.0.0.1:{port}/version", headers={"Authorization": "youshallnotpass"}) as r:

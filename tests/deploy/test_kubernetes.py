@@ -16,7 +16,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.test_cli import free_port
+from tests.test_cli import METRICS_LISTENING, listening_port, logged_port
 
 REPO = Path(__file__).resolve().parents[2]
 KUBE = REPO / "deploy" / "kubernetes"
@@ -120,17 +120,20 @@ def _environment() -> dict[str, str]:
 
 async def test_the_configmap_starts_the_real_node_with_the_example_secrets(tmp_path: Path) -> None:
     config = kind("ConfigMap")["data"]["application.yml"]
-    port, metrics_port = free_port(), free_port()
-    config = config.replace("port: 2333", f"port: {port}").replace("port: 9090", f"port: {metrics_port}")
+    # Port 0 for both: the OS picks free ports (no race with a parallel run); the node logs what it bound.
+    config = config.replace("port: 2333", "port: 0").replace("port: 9090", "port: 0")
     config = config.replace("address: 0.0.0.0", "address: 127.0.0.1")
     path = tmp_path / "application.yml"
     path.write_text(config)
     env = {**os.environ, "PYTHONPATH": str(REPO), **_environment()}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "lavalink_py", "--config", str(path), cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
+        seen = bytearray()
+        metrics_port = await logged_port(process, seen, METRICS_LISTENING)
+        port = await listening_port(process, seen)
         password = _environment()["LAVALINK_SERVER_PASSWORD"]
         user, secret = _environment()["METRICS_USERNAME"], _environment()["METRICS_PASSWORD"]
         basic = "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()

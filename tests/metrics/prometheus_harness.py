@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import re
-import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +97,7 @@ class PrometheusServer:
 
         return await asyncio.wait_for(poll(), timeout_s)
 
-    async def wait_for_scrapes(self, job: str, count: int, timeout_s: float = 20.0) -> None:
+    async def wait_for_scrapes(self, job: str, count: int, timeout_s: float = 60.0) -> None:
         """Wait until the target of `job` was scraped successfully `count` times in the last minute."""
         await self.wait_until(f'sum_over_time(up{{job="{job}"}}[1m]) >= {count}', timeout_s)
 
@@ -111,7 +110,7 @@ class PrometheusServer:
         data = await self.api("rules")
         return [rule for group in data["groups"] for rule in group["rules"]]
 
-    async def wait_for_rule_evaluation(self, timeout_s: float = 20.0) -> list[dict[str, Any]]:
+    async def wait_for_rule_evaluation(self, timeout_s: float = 60.0) -> list[dict[str, Any]]:
         """Wait until every loaded rule was evaluated at least once; returns the rules."""
 
         async def poll() -> list[dict[str, Any]]:
@@ -125,11 +124,8 @@ class PrometheusServer:
         return await asyncio.wait_for(poll(), timeout_s)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+# Prometheus (exporter-toolkit) logs the address it actually bound; with port 0 that is the OS's choice.
+_LISTENING = re.compile(r'msg="Listening on" address=127\.0\.0\.1:(?P<port>\d+)')
 
 
 def _scrape_job(workdir: Path, target: ScrapeTarget, interval: str) -> dict[str, Any]:
@@ -176,18 +172,20 @@ async def run_prometheus(
     """Run Prometheus on 127.0.0.1 scraping `target` (one job each), config and storage under `workdir`."""
     targets = [target] if isinstance(target, ScrapeTarget) else list(target)
     config = write_config(workdir, targets, rule_files, scrape_interval_s)
-    port = free_port()
     log_path = workdir / "prometheus.log"
     with log_path.open("wb") as log:
+        # Port 0, never a port probed free and closed again: a parallel run could take that port in between,
+        # and its Prometheus would answer our queries.
         process = await asyncio.create_subprocess_exec(
             binary,
             f"--config.file={config}",
             f"--storage.tsdb.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
+            "--web.listen-address=127.0.0.1:0",
             stdout=log,
             stderr=log,
         )
     try:
+        port = await _listening_port(process, log_path, startup_timeout_s)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
             server = PrometheusServer(f"http://127.0.0.1:{port}", session)
             await _wait_ready(server, session, process, log_path, startup_timeout_s)
@@ -200,6 +198,20 @@ async def run_prometheus(
             except TimeoutError:
                 process.kill()
                 await process.wait()
+
+
+async def _listening_port(process: asyncio.subprocess.Process, log_path: Path, timeout_s: float) -> int:
+    async def poll() -> int:
+        while process.returncode is None:
+            if match := _LISTENING.search(await asyncio.to_thread(log_path.read_text, errors="replace")):
+                return int(match["port"])
+            await asyncio.sleep(POLL_S)
+        raise PrometheusError(f"prometheus exited with {process.returncode}:\n{_log_tail(log_path)}")
+
+    try:
+        return await asyncio.wait_for(poll(), timeout_s)
+    except TimeoutError:
+        raise PrometheusError(f"prometheus did not listen in {timeout_s}s:\n{_log_tail(log_path)}") from None
 
 
 async def _wait_ready(

@@ -125,7 +125,7 @@ async def test_runtime_collector_reports_gc_lag_tasks_and_pools() -> None:
 
     def job() -> None:
         started.set()
-        release.wait(5)
+        release.wait(60)  # released by the test; the bound only keeps a broken test from hanging
 
     collector = RuntimeCollector(lag, gc_monitor, [pool])
     r = _registry_with(collector)
@@ -135,8 +135,8 @@ async def test_runtime_collector_reports_gc_lag_tasks_and_pools() -> None:
         gc.collect(2)
         running = pool.submit(job)
         waiting = pool.submit(job)
-        await asyncio.to_thread(started.wait, 5)
-        await asyncio.wait_for(lag.wait_for_samples(2), 5)
+        await asyncio.to_thread(started.wait, 30)
+        await asyncio.wait_for(lag.wait_for_samples(2), 30)
         collector.refresh()
         assert (r.get_sample_value("lavalink_gc_collections_total", {"generation": "2"}) or 0) >= 1
         assert (r.get_sample_value("lavalink_gc_duration_seconds_count", {"generation": "2"}) or 0) >= 1
@@ -158,8 +158,8 @@ async def test_runtime_collector_reports_gc_lag_tasks_and_pools() -> None:
         assert busy is not None and 0 < busy <= 100
     finally:
         release.set()
-        running.result(5)
-        waiting.result(5)
+        running.result(60)
+        waiting.result(60)
         pool.shutdown()
         await lag.stop()
         gc_monitor.uninstall()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,15 +170,17 @@ async def test_unexpected_answers_are_suspicious(
     assert result.error.cause
 
 
-def _closed_port() -> int:
+@pytest.fixture
+def refused_base() -> Iterator[str]:
+    """A port bound but not listening for the whole test: connecting is refused, and no parallel run can take
+    the port meanwhile (a port freed again could be listened on by anyone)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+        yield f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
-async def test_unreachable_site_is_a_fault(executor: ThreadPoolExecutor) -> None:
-    base = f"http://127.0.0.1:{_closed_port()}"
+async def test_unreachable_site_is_a_fault(executor: ThreadPoolExecutor, refused_base: str) -> None:
+    base = refused_base
     youtube = ytdlp_manager(build(executor, ytdlp_extract, FakeClock(NOW), base_urls={"youtube": base}), "youtube")
     result = await youtube.load_item("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
     assert isinstance(result, LoadFailed)

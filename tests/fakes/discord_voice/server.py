@@ -171,7 +171,7 @@ class FakeVoiceServer:
         pairs = itertools.pairwise(p.timestamp for p in self.packets)
         return [(a, b) for a, b in pairs if (b - a) % (1 << 32) % 960 or (b - a) % (1 << 32) == 0]
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 30.0) -> None:
         async with asyncio.timeout(timeout_s):
             while not predicate():
                 self._changed.clear()
