@@ -20,7 +20,7 @@ import aiohttp
 import psutil
 
 from lavalink_py.audio import AudioEngine
-from lavalink_py.player.services import BackgroundTasks, PlayerServices, discord_voice
+from lavalink_py.player.services import BackgroundTasks, DiscordVoice, PlayerServices
 from lavalink_py.protocol.player_update import VoiceState
 from lavalink_py.protocol.track import Track, TrackInfo
 from lavalink_py.protocol.track_codec import decode_track, encode_track
@@ -35,11 +35,11 @@ from tests.persistence.test_restart import (
     RATE,
     TRACK_S,
     NodeDir,
+    free_port,
     linear_sweep,
     start_players,
     voice_servers,
 )
-from tests.test_cli import free_port
 
 PLAYERS_PER_SESSION = 10
 
@@ -50,7 +50,7 @@ async def _no_stream(info: TrackInfo) -> object:
 
 async def checkpoint_cost(players: int, reps: int, directory: Path) -> tuple[float, float]:
     """(snapshot µs per player on the loop, write µs per player in the thread), medians over `reps`."""
-    services = PlayerServices(AudioEngine(), _no_stream, discord_voice, BackgroundTasks())  # type: ignore[arg-type]
+    services = PlayerServices(AudioEngine(), _no_stream, DiscordVoice(), BackgroundTasks())  # type: ignore[arg-type]
     manager = SessionManager(services)
     info = TrackInfo("A Title Of Usual Length", "Some Artist", 215_000, "bench-identifier", False,
                      "https://example.com/watch?v=bench", "http")

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from tests.fakes.discord_voice.listener import SimulatedListener
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.media import write_audio
 from tests.node import PASSWORD, USER_ID, LavalinkSocket
-from tests.test_cli import _wait_ready, free_port
+from tests.test_cli import _wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 48_000
@@ -39,6 +40,13 @@ LISTENER = 444
 GUILDS = tuple(range(111, 121))  # 10 players, the last one paused
 CHECKPOINT_S = 1
 TOLERANCE_S = 0.25
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def linear_sweep(seconds: float) -> npt.NDArray[np.float32]:
