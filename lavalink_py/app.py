@@ -14,7 +14,7 @@ from concurrent.futures import Executor
 from aiohttp import web
 
 from lavalink_py import LAVALINK_API_VERSION, __version__
-from lavalink_py.api import middleware, openapi, plugin_routes, status_page, tickers, websocket
+from lavalink_py.api import middleware, openapi, persistence, plugin_routes, status_page, tickers, websocket
 from lavalink_py.api.auth import AuthWarnings
 from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
 from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS, ROUTE_PLANNER
@@ -180,6 +180,7 @@ def build_app(
         app.router.add_get(options.metrics_path, make_metrics_handler(metrics))
     app.cleanup_ctx.append(metrics.cleanup_ctx)
     app.cleanup_ctx.append(audio_clock)
+    persistence.install(app, settings.persistence)
     app.cleanup_ctx.append(tickers.tickers)
     if reports is not None:
         app[ERROR_REPORTS] = reports
@@ -190,6 +191,7 @@ def build_app(
         app.cleanup_ctx.append(tracing.cleanup_ctx)
     app.on_startup.append(_mark_ready)
     app.on_shutdown.append(_drain)
+    app.on_shutdown.append(persistence.final_checkpoint)
     app.on_shutdown.append(websocket.close_all)
     app.on_shutdown.append(_shutdown_sessions)
     app.on_cleanup.append(lambda _app: _plugin_cleanups(plugins))

@@ -55,6 +55,8 @@ def test_config(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     base: dict[str, Any] = {
         "lavalink": {"server": {"password": PASSWORD, "sources": {"local": True}}},
         "metrics": {"prometheus": {"enabled": True, "endpoint": "/metrics"}},
+        # In-process test nodes share the working directory: a kept session would leak into the next test.
+        "persistence": {"enabled": False},
     }
     return _merge(base, extra or {})
 

@@ -264,6 +264,15 @@ class SentrySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PersistenceSettings:
+    """lavalink_py only: resumable sessions and their players survive a restart of the node."""
+
+    enabled: bool = True
+    # A SQLite file, relative to the working directory; on Kubernetes keep it on the pod's volume.
+    path: str = setting("lavalink_py-sessions.sqlite3", check=non_empty)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = ServerSettings()
     lavalink: LavalinkSettings = LavalinkSettings()
@@ -272,6 +281,7 @@ class Settings:
     otel: OtelSettings = OtelSettings()
     logging: LoggingSettings = LoggingSettings()
     sentry: SentrySettings = SentrySettings()
+    persistence: PersistenceSettings = PersistenceSettings()
     # Per-plugin configuration, keyed by plugin name; each plugin binds its section onto its own typed config, and
     # `enabled: false` skips the plugin (docs/plugins.md).
     plugins: Mapping[str, Any] = setting(factory=_empty)

@@ -238,6 +238,32 @@ class FallbackStats:
         self.cache_misses.add(service)
 
 
+# Seconds: one checkpoint write of a few players up to thousands on a slow disk.
+CHECKPOINT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class PersistenceStats:
+    """Kept sessions: what a start restored, what it could not (by cause), and each checkpoint write."""
+
+    __slots__ = ("checkpoint_failures", "checkpoint_players", "checkpoint_seconds", "players_restored",
+                 "restore_failures", "sessions_restored")
+
+    def __init__(self) -> None:
+        self.sessions_restored = 0
+        self.players_restored = 0
+        self.restore_failures: KeyedCounts[str] = KeyedCounts(OTHER)
+        self.checkpoint_seconds = Histogram(CHECKPOINT_BUCKETS_S)
+        self.checkpoint_failures = 0
+        self.checkpoint_players = 0  # players in the latest successful checkpoint
+
+    def observe_write(self, seconds: float, players: int, ok: bool) -> None:
+        if ok:
+            self.checkpoint_seconds.observe(seconds)
+            self.checkpoint_players = players
+        else:
+            self.checkpoint_failures += 1
+
+
 @dataclass(slots=True)
 class NodeCounters:
     """All counters of one node, created once by the app and handed to the code that bumps them."""
@@ -248,3 +274,4 @@ class NodeCounters:
     player_events: PlayerEventStats = field(default_factory=PlayerEventStats)
     frames: FrameStats = field(default_factory=FrameStats)
     fallback: FallbackStats = field(default_factory=FallbackStats)
+    persistence: PersistenceStats = field(default_factory=PersistenceStats)

@@ -77,7 +77,7 @@ class NodeMetrics:
             "track": TrackCollector(self.counters.tracks),
             "fallback": FallbackCollector(self.counters.fallback),
             "http": HttpCollector(self.counters.http),
-            "websocket": WebSocketCollector(self.counters.websocket, sessions or empty),
+            "websocket": WebSocketCollector(self.counters.websocket, sessions or empty, self.counters.persistence),
         }
         for name, collector in builtins.items():
             self._add(name, collector)

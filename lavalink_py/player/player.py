@@ -76,6 +76,7 @@ class Player:
         self._playback = services.audio.create_playback(self)
         self._voice_link: VoiceLink | None = None
         self._voice_given_up = False
+        self._sink_pending = False
         self.track: Track | None = None
         self.volume = 100
         self.filters: Filters = NO_FILTERS
@@ -148,14 +149,22 @@ class Player:
 
     def play(self, track: Track, *, start_ms: int, end_time_ms: int | None, paused: bool, now_ms: int) -> None:
         self._end("replaced")
+        self._begin(track, start_ms, end_time_ms, paused)
+        self._emit(track_start_event(self.guild_id, track))
+        self.send_update(now_ms)
+
+    def restore(self, track: Track, *, position_ms: int, end_time_ms: int | None, paused: bool) -> None:
+        """Take up a track kept across a restart of the node: reopened through its source from `position_ms`.
+        No event: the client saw this track start before the restart, so a TrackStartEvent would be a duplicate."""
+        self._begin(track, position_ms, end_time_ms, paused)
+
+    def _begin(self, track: Track, start_ms: int, end_time_ms: int | None, paused: bool) -> None:
         self.track = track
         self.end_time_ms = end_time_ms
         self.set_paused(paused)
         self._generation += 1
         self._opening_at_ms = start_ms
         self._log.info("start track %r at %d ms", track.info.title, start_ms)
-        self._emit(track_start_event(self.guild_id, track))
-        self.send_update(now_ms)
         self._services.tasks.spawn(self._open(track, self._generation), f"open-{self.guild_id}")
 
     async def _open(self, track: Track, generation: int) -> None:
@@ -262,16 +271,22 @@ class Player:
 
     # -- voice ------------------------------------------------------------------------------------------------
 
-    def set_voice(self, voice: VoiceState) -> None:
+    def set_voice(self, voice: VoiceState, *, sink_when_connected: bool = False) -> None:
         """Connect to the voice server named, replacing the connection unless it is the same and still up
-        (Lavalink's rule); the track and its position carry over to the new connection."""
+        (Lavalink's rule); the track and its position carry over to the new connection.
+
+        `sink_when_connected`: frames flow only once the connection is up, so the position stands still until
+        then (a player restored after a restart goes on exactly where it was instead of dropping the frames due
+        while it reconnects)."""
         if voice == self.voice and self._voice_link is not None and not self._voice_given_up:
             return
         self.voice = voice
         self._close_voice()
         link = self._services.connect_voice(self.guild_id, self.user_id, voice, self._on_voice_event)
         self._voice_link, self._voice_given_up = link, False
-        self._playback.attach(VoiceSink(link))
+        self._sink_pending = sink_when_connected
+        if not sink_when_connected:
+            self._playback.attach(VoiceSink(link))
         # The connection's task copies this context, so its own lines (closes, reconnects, DAVE) name the player too;
         # it outlives tracks, so the track is left out.
         with log_context(guild_id=self.guild_id, session_id=self.session_id):
@@ -284,6 +299,9 @@ class Player:
                 self._emit(websocket_closed_event(self.guild_id, code, reason, by_remote))
                 self.send_update(_now_ms())
             case VoiceConnected():
+                if self._sink_pending and self._voice_link is not None:
+                    self._sink_pending = False
+                    self._playback.attach(VoiceSink(self._voice_link))
                 self.send_update(_now_ms())
             case VoiceDisconnected():
                 self._voice_given_up = True

@@ -88,6 +88,18 @@ class SessionManager:
         self._timeouts[session.id] = loop.call_later(session.timeout_s, self._expire, session.id)
         log.info("session paused; resumable for %d s", session.timeout_s, extra={"session_id": session.id})
 
+    def new_session(self, session_id: str, user_id: int, client_name: str | None) -> Session:
+        """A session object with a chosen id (a kept session being restored); `adopt_paused` registers it."""
+        return Session(session_id, user_id, client_name, self._services, observer=self._observer, on_end=self._on_end)
+
+    def adopt_paused(self, session: Session, remaining_s: float) -> None:
+        """Register a restored session as paused, resumable for `remaining_s` more seconds."""
+        if session.id in self._live or session.id in self._paused:
+            raise ValueError(f"session {session.id} exists already")
+        self._paused[session.id] = session
+        loop = asyncio.get_running_loop()
+        self._timeouts[session.id] = loop.call_later(max(0.0, remaining_s), self._expire, session.id)
+
     def _expire(self, session_id: str) -> None:
         self._timeouts.pop(session_id, None)
         session = self._paused.pop(session_id, None)

@@ -54,6 +54,9 @@ class Session:
         self.players: dict[int, Player] = {}
         self._transport: Transport | None = None
         self._queue: list[bytes] = []
+        # Wall-clock ms when the socket went away (None while bound): a restarted node counts the resume timeout
+        # from here.
+        self.detached_at_ms: int | None = None
         self.shut_down = False
 
     @property
@@ -63,6 +66,7 @@ class Session:
     def attach(self, transport: Transport) -> list[bytes]:
         """Bind to a socket; returns the messages queued while paused, to be sent after `ready`."""
         self._transport = transport
+        self.detached_at_ms = None
         queued, self._queue = self._queue, []
         return queued
 
@@ -71,6 +75,18 @@ class Session:
 
     def detach(self) -> None:
         self._transport = None
+        self.detached_at_ms = int(time.time() * 1000)
+
+    @property
+    def queued(self) -> list[bytes]:
+        """The messages waiting for a resume (a copy: persistence keeps them)."""
+        return list(self._queue)
+
+    def restore_queue(self, messages: list[bytes], detached_at_ms: int) -> None:
+        """A session kept across a restart of the node starts paused, with what it had queued."""
+        self._transport = None
+        self.detached_at_ms = detached_at_ms
+        self._queue = list(messages)
 
     def send(self, message: dict[str, Any]) -> None:
         if self._observer is not None:
@@ -83,6 +99,11 @@ class Session:
         elif message.get("op") != "playerUpdate" and not self.shut_down:
             # Paused: queued for the resume; playerUpdates are dropped, as Lavalink does.
             self._queue.append(payload)
+
+    @property
+    def services(self) -> PlayerServices:
+        """What this session's players are made with (the audio engine and its filter registry among them)."""
+        return self._services
 
     def player(self, guild_id: int) -> Player | None:
         return self.players.get(guild_id)

@@ -65,6 +65,9 @@ def populate(counters: NodeCounters) -> None:
     counters.fallback.conversion("spotify", "failure", 0.9)
     counters.fallback.cache_hit("spotify")
     counters.fallback.cache_miss("spotify")
+    counters.persistence.restore_failures.add("expired")
+    counters.persistence.observe_write(0.002, 3, True)
+    counters.persistence.observe_write(0.0, 3, False)
 
 
 @pytest.fixture

@@ -6,17 +6,20 @@ from collections.abc import Iterable
 
 from prometheus_client.metrics_core import Metric
 
-from lavalink_py.metrics.collectors.base import counts_family, gauge, histogram, histograms_family
-from lavalink_py.metrics.counters import WebSocketStats
+from lavalink_py.metrics.collectors.base import counter, counts_family, gauge, histogram, histograms_family
+from lavalink_py.metrics.counters import PersistenceStats, WebSocketStats
 from lavalink_py.metrics.inputs import SessionStatsSnapshot, SessionStatsSource
 
 
 class WebSocketCollector:
     name = "websocket"
 
-    def __init__(self, stats: WebSocketStats, sessions: SessionStatsSource) -> None:
+    def __init__(
+        self, stats: WebSocketStats, sessions: SessionStatsSource, persistence: PersistenceStats | None = None
+    ) -> None:
         self._stats = stats
         self._sessions = sessions
+        self._persistence = persistence or PersistenceStats()
 
     def collect(self) -> Iterable[Metric]:
         return self._families(self._sessions.session_stats())
@@ -53,3 +56,34 @@ class WebSocketCollector:
         if sessions is not None:
             latency.add_metric([], s.latency.cumulative(), s.latency.sum)
         yield latency
+        yield from self._kept(sessions is not None)
+
+    def _kept(self, with_samples: bool) -> Iterable[Metric]:
+        """Sessions kept across restarts of the node (sessions/persistence)."""
+        p = self._persistence
+        restored = counter(
+            "lavalink_persistence_restored", "Kept sessions and players restored at start.", ["kind"]
+        )
+        failures = counter(
+            "lavalink_persistence_checkpoint_failures", "Checkpoint writes that failed (unwritable path, full disk)."
+        )
+        players = gauge("lavalink_persistence_checkpoint_players", "Players written by the latest checkpoint.")
+        seconds = histogram(
+            "lavalink_persistence_checkpoint_duration_seconds", "Time to write one checkpoint, in its thread."
+        )
+        if with_samples:
+            restored.add_metric(["session"], p.sessions_restored)
+            restored.add_metric(["player"], p.players_restored)
+            failures.add_metric([], p.checkpoint_failures)
+            players.add_metric([], p.checkpoint_players)
+            seconds.add_metric([], p.checkpoint_seconds.cumulative(), p.checkpoint_seconds.sum)
+        yield restored
+        yield counts_family(
+            "lavalink_persistence_restore_failures",
+            "Kept sessions or players not restored at start, by cause.",
+            ["cause"],
+            p.restore_failures.items(),
+        )
+        yield failures
+        yield players
+        yield seconds
