@@ -67,6 +67,8 @@ async def test_the_page_shows_a_playing_player_live(node: RunningNode, media_url
             assert HOSTILE_TITLE in track
             assert await page.evaluate("document.querySelectorAll('#players img').length") == 0
             assert await page.evaluate("window.pwned === undefined") is True
+            clock = await page.evaluate("document.getElementById('clock').textContent")
+            assert "missed:" in clock and "by source underrun" in clock and "by event-loop lag" in clock
             sessions = await page.evaluate("document.getElementById('sessions').innerText")
             assert ready["sessionId"] in sessions
             assert await page.evaluate("document.getElementById('health').rows.length") >= 5

@@ -1,7 +1,9 @@
 """A live status page: `GET /status` serves one self-contained HTML page (no external assets, works offline);
 after the operator enters the server password, the page reads `GET /v4/status/stream`, a server-sent event
 stream (password required) that pushes a snapshot of the node every second: sessions, players (guild, track,
-position, volume, filters, voice ping, frames sent and nulled), sources, health checks and recent errors.
+position, volume, filters, voice ping, frames sent and the frames missed by cause), sources, health checks and recent
+errors. The causes the node tells apart today: `nulled` per player (due while playing, none ready: the source could
+not keep up) and, node-wide, frames owed by ticks the frame clock skipped because the event loop woke late.
 One stream per open page, O(players) per push: no polling storm. The page writes every value with
 `textContent`, so nothing a client put in a title or userData can become markup.
 """
@@ -67,6 +69,12 @@ def node_snapshot(node: Node, health: HealthReport, errors: RecentErrors, now_ms
         ],
         "players": players,
         "sources": node.loader.names(),
+        "frameClock": {
+            "sent": node.audio.clock.sent,
+            "nulled": node.audio.clock.nulled,
+            "lateTicks": node.audio.clock.late_ticks,
+            "lostToLateTicks": node.audio.clock.lost,
+        },
         "health": health,
         "errors": errors.snapshot(),
     }
