@@ -18,7 +18,9 @@ COPY --from=build /opt/lavalink-py /opt/lavalink-py
 COPY application.yml /etc/lavalink/application.yml
 # Logs go to stdout (logging.file.path unset); yt-dlp's cache and temporary files go to /tmp, the only writable
 # path besides the working directory (mount a tmpfs or an emptyDir there with a read-only root).
+# LOGGING_FILE_PATH empty: the bundled config's log file is off, so logs go to stdout only.
 ENV PATH=/opt/lavalink-py/bin:$PATH \
+    LOGGING_FILE_PATH= \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     XDG_CACHE_HOME=/tmp/cache \

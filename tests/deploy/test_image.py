@@ -22,6 +22,17 @@ REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
 
 
+def dockerfile_env() -> dict[str, str]:
+    """The final stage's ENV (KEY=value pairs, continued lines joined), as the container would see it."""
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    final = text.rsplit("\nFROM ", 1)[-1]
+    pairs: dict[str, str] = {}
+    for line in re.findall(r"^ENV (.+)$", final, re.MULTILINE):
+        for key, value in re.findall(r"([A-Z_][A-Z0-9_]*)=(\S*)", line):
+            pairs[key] = value
+    return pairs
+
+
 def test_hadolint_accepts_the_dockerfile() -> None:
     # Installed beside the interpreter running the tests (the venv), which need not be on PATH.
     hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
@@ -50,9 +61,11 @@ async def test_install_script_gives_a_node_that_serves_the_bundled_config(tmp_pa
 
     workdir = tmp_path / "work"
     workdir.mkdir()
+    image_env = dockerfile_env()
+    assert image_env["LOGGING_FILE_PATH"] == ""  # logs to stdout: a read-only root has nowhere to write them
     env = {
+        **{k: v for k, v in image_env.items() if k not in ("PATH", "XDG_CACHE_HOME", "SERVER_ADDRESS")},
         "PATH": f"{prefix / 'bin'}:{os.environ['PATH']}",
-        "PYTHONDONTWRITEBYTECODE": "1",
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
         "SERVER_PORT": "0",  # the OS picks a free port (no race with a parallel run); the node logs it
         "SERVER_ADDRESS": "127.0.0.1",
@@ -79,3 +92,4 @@ async def test_install_script_gives_a_node_that_serves_the_bundled_config(tmp_pa
         node.terminate()
         _, stderr = await asyncio.wait_for(node.communicate(), 60)
     assert node.returncode == 0, stderr.decode()
+    assert not (workdir / "logs").exists()  # nothing written beside the working directory
