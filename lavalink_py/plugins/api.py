@@ -18,6 +18,7 @@ before it serves anything; everything a plugin adds goes through the context the
 - `session_exists`    whether a client session is open (for per-session state, like SponsorBlock's categories)
 - `load`              the node's track loading (every source, pluginInfo modifiers applied), as /v4/loadtracks
 - `source`            a registered source manager by name (for extra capabilities, like a source's lyrics)
+- `http`              an HTTP requester through the node's route planner (the plugin's own API calls)
 
 Built-in sources register through the same context (`lavalink_py/plugins/builtin.py`). See docs/plugins.md.
 """
@@ -46,6 +47,7 @@ from lavalink_py.protocol.track import Track, TrackInfo
 from lavalink_py.protocol.track_codec import TrackDecodeError, decode_track, encode_track
 from lavalink_py.protocol.validation import RequestError
 from lavalink_py.sources.base import SourceManager, StreamSpec
+from lavalink_py.sources.routing.routed_http import RoutedHttp
 
 # What a plugin needs, from one module: the hooks' types and the data a source returns.
 __all__ = [
@@ -68,6 +70,7 @@ __all__ = [
     "PluginPlayer",
     "RequestError",
     "RouteHandler",
+    "RoutedHttp",
     "SearchLoaded",
     "SourceManager",
     "StreamSpec",
@@ -207,6 +210,14 @@ class PluginContext(Protocol):
     def source(self, name: str) -> SourceManager | None:
         """The source manager named `name` (a track's `sourceName`), registered by the node or any plugin set up so
         far; ask it at run time (after start-up) to see every one."""
+        ...
+
+    def http(self, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None) -> RoutedHttp:
+        """An HTTP requester for the plugin's own requests (a service's web API, its token endpoint): with
+        `lavalink.server.ratelimit`, each attempt leaves from the route planner's address and a 429 marks it
+        failing and is retried from the next, up to `retryLimit`, as the node's sources do; without, one pooled
+        aiohttp session. `async with http.request("POST", url, data=...) as response:`. Closed when the node
+        stops; `timeout_s` is the total per attempt."""
         ...
 
 

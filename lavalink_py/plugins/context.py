@@ -26,6 +26,8 @@ from lavalink_py.sessions.manager import SessionManager
 from lavalink_py.sessions.session import Session
 from lavalink_py.sources.base import SourceManager, StreamSpec
 from lavalink_py.sources.registry import SourceRegistry
+from lavalink_py.sources.routing.outbound import Outbound
+from lavalink_py.sources.routing.routed_http import RoutedHttp
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +130,7 @@ class Registrations:
     events: EventRelay = field(default_factory=EventRelay)
     fallback: FallbackStats = field(default_factory=FallbackStats)  # the node's, handed in by build_plugins
     config_sections: set[str] = field(default_factory=set)  # the `plugins.<section>` of each plugin set up
+    outbound: Outbound = field(default_factory=Outbound)  # the node's route planner, handed in by build_plugins
 
 
 class PluginSetup:
@@ -211,6 +214,11 @@ class PluginSetup:
 
     def source(self, name: str) -> SourceManager | None:
         return self._out.sources.manager(name)
+
+    def http(self, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None) -> RoutedHttp:
+        requester = RoutedHttp(self._out.outbound, timeout_s=timeout_s, headers=headers)
+        self._out.cleanups.append(requester.close)
+        return requester
 
 
 def _extra(name: str, call: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any]:

@@ -17,10 +17,12 @@ import pytest
 from aiohttp import web
 
 from lavalink_py.audio import AudioEngine
+from lavalink_py.config.settings import RateLimitSettings
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sources.base import StreamSpec
 from lavalink_py.sources.containers import ContainerDescriptor
 from lavalink_py.sources.http import HttpSourceManager
+from lavalink_py.sources.routing.outbound import build_outbound
 from tests.audio.media import write_media
 from tests.audio.test_position import content_at, new_playback
 from tests.media import make_hls
@@ -173,3 +175,16 @@ async def test_http_source_detects_servers_without_range(base_url: str, library:
         assert (await manager.open_stream(info(f"{base_url}/plain/hls/index.m3u8", "m3u"))).seekable
     finally:
         await manager.close()
+
+
+@pytest.mark.parametrize("prefix", ["files", "plain"])
+async def test_seek_on_hls_read_through_the_route_planner(
+    engine: AudioEngine, base_url: str, library: Library, prefix: str
+) -> None:
+    # With a planner the node fetches the playlist and segments itself (HlsFile, forward only): the seek reads
+    # forwards to the target and lands as exactly as FFmpeg's own.
+    outbound = build_outbound(RateLimitSettings(ip_blocks=("127.0.10.8/29",)))
+    spec = await outbound.routed_stream(StreamSpec(f"{base_url}/{prefix}/hls/index.m3u8", hls=True))
+    assert spec.open_file is not None
+    error_ms = await seek_error_ms(engine, spec)
+    assert abs(error_ms) <= 20, f"{error_ms:.1f} ms"

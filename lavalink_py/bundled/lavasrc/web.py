@@ -1,4 +1,5 @@
-"""The services' web APIs speak JSON over HTTPS; one aiohttp session for all of them, opened on first use."""
+"""The services' web APIs speak JSON over HTTPS, through the plugin API's requester (`PluginContext.http`): every
+call, token endpoints included, leaves from the route planner's address and rotates on a 429."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+
+from lavalink_py.plugins.api import RoutedHttp
 
 
 class ServiceHttpError(Exception):
@@ -19,9 +22,8 @@ class ServiceHttpError(Exception):
 
 
 class JsonClient:
-    def __init__(self, timeout_s: float) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
+    def __init__(self, http: RoutedHttp) -> None:
+        self._http = http  # the node closes it when it stops
 
     async def request(
         self,
@@ -33,10 +35,8 @@ class JsonClient:
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
     ) -> Any:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
         try:
-            async with self._session.request(method, url, params=params, headers=headers, data=data) as response:
+            async with self._http.request(method, url, params=params, headers=headers, data=data) as response:
                 body = await response.read()
                 if response.status >= 400:
                     raise ServiceHttpError(service, response.status, url, body[:300].decode("utf-8", "replace"))
@@ -50,7 +50,3 @@ class JsonClient:
     async def get(self, service: str, url: str, *, params: Mapping[str, str] | None = None,
                   headers: Mapping[str, str] | None = None) -> Any:
         return await self.request(service, "GET", url, params=params, headers=headers)
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
