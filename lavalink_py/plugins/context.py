@@ -132,6 +132,9 @@ class Registrations:
     config_sections: set[str] = field(default_factory=set)  # the `plugins.<section>` of each plugin set up
     outbound: Outbound = field(default_factory=Outbound)  # the node's route planner, handed in by build_plugins
 
+    def __post_init__(self) -> None:
+        self.sources.outbound = self.outbound  # plugins' sources' media URLs leave from the planner's address too
+
 
 class PluginSetup:
     """The PluginContext handed to one plugin's setup()."""

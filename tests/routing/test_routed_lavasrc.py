@@ -10,6 +10,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from lavalink_py.audio import AudioEngine, EngineSettings
+from lavalink_py.protocol.track_codec import decode_track
+from tests.audio.conftest import play_to_end
+from tests.audio.test_position import new_playback
 from tests.plugins.test_lavasrc import (
     HARBOUR,
     NORTHERN,
@@ -68,3 +72,21 @@ async def test_a_429_from_an_api_call_rotates_too(world: World) -> None:
     assert (await load(world, f"https://www.deezer.com/en/track/{HARBOUR.deezer_id}"))["loadType"] == "track"
     assert world.deezer.peers[:2] == ["127.0.10.8", "127.0.10.9"]
     assert await failing(world) == ["/127.0.10.8"]
+
+
+async def test_the_mirrors_media_is_opened_from_the_planner(world: World) -> None:
+    # The mirror is a third-party plugin's source that hands a plain URL: the node binds it to the planner, and
+    # the track plays from there.
+    body = await load(world, f"https://open.spotify.com/track/{HARBOUR.spotify_id}")
+    spec = await world.node.node.loader.open_stream(decode_track(body["data"]["encoded"]))
+    assert spec.options["local_addr"] in PLANNER
+    engine = AudioEngine(EngineSettings(stuck_threshold_ms=4000))
+    try:
+        playback, _, events = new_playback(engine)
+        playback.start(spec)
+        await play_to_end(engine, events, max_ticks=600)
+    finally:
+        for playback in list(engine.playbacks):
+            engine.remove_playback(playback)
+        await engine.close()
+    assert events.log[-1] == "end:finished", events.log

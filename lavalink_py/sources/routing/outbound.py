@@ -156,6 +156,14 @@ class Outbound:
             return dataclasses.replace(spec, options={}, reroute=None, open_file=opener)
         return dataclasses.replace(spec, options=spec.options | {"local_addr": address}, reroute=route.reroute)
 
+    async def route_if_unrouted(self, spec: StreamSpec) -> StreamSpec:
+        """`routed_stream` for a spec a source did not route itself (a plugin's URL); a spec that binds already,
+        a plugin's own file object and non-HTTP media pass as they are."""
+        routed = "local_addr" in spec.options or spec.reroute is not None or spec.open_file is not None
+        if routed or self.planner is None or not spec.url.startswith(("http://", "https://")):
+            return spec
+        return await self.routed_stream(spec)
+
     def get(
         self, default: aiohttp.ClientSession, url: Any, *, search: bool = False, **kwargs: Any
     ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
