@@ -35,9 +35,9 @@ PLANNER = {f"127.0.10.{n}" for n in range(8, 16)}
 
 @pytest.fixture(scope="module")
 def hls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 4 s sweep as an HLS VOD playlist of 1 s MPEG-TS segments, and a master playlist naming it."""
+    """A 6 s sweep as an HLS VOD playlist of 1 s MPEG-TS segments, and a master playlist naming it."""
     root = tmp_path_factory.mktemp("routed-hls")
-    source = write_audio(root / "sweep.flac", 4.0)
+    source = write_audio(root / "sweep.flac", 6.0)
     make_hls(source, root / "hls", rate=48_000)
     (root / "hls" / "master.m3u8").write_text(
         "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=256000,CODECS=\"mp4a.40.2\"\nindex.m3u8\n")
@@ -176,6 +176,27 @@ class TestHls:
         playlist_peers = [peer for peer, name in hls_site.seen if name == "index.m3u8"]
         assert len(playlist_peers) >= 2  # reloaded for the segments after the first window
         assert hls_site.peers() == {"127.0.10.8"}
+
+    async def test_live_hls_plays_on_through_reloads_from_the_planner(
+        self, make_node: NodeFactory, http: aiohttp.ClientSession, hls_site: HlsSite, hls_dir: Path,
+        engine: AudioEngine,
+    ) -> None:
+        hls_site.live = True
+        node = await make_node(ratelimit(blocks=(BLOCK,)))
+        result = await load(http, node, hls_site.url + "/index.m3u8")
+        assert result["data"]["info"]["isStream"]
+        spec = await node.node.loader.open_stream(decode_track(result["data"]["encoded"]))
+        playback, sink, events = new_playback(engine)
+        playback.start(spec)
+        # The player's first playlist shows segments 1-3 (the load's showed 0-2); 4, 5 and 6 come with later
+        # reloads. 3.6 s of audio (and what the demuxer reads ahead) needs segment 4 at least.
+        await engine.pump(180)
+        assert len(sink.frames) == 180 and events.failures == [], events.log
+        names = segment_names(hls_dir)
+        requested = [name for _, name in hls_site.seen]
+        assert names[4] in requested
+        assert requested.count("index.m3u8") >= 3
+        assert hls_site.peers() <= PLANNER
 
     async def test_without_a_planner_ffmpeg_reads_hls(
         self, make_node: NodeFactory, http: aiohttp.ClientSession, hls_site: HlsSite
