@@ -51,10 +51,16 @@ def open_url(url: str, *, headers: dict[str, str], timeout_s: float, source_addr
     if source_address is None:
         response = urllib.request.urlopen(request, timeout=timeout_s)
     else:
-        opener = urllib.request.build_opener(_BoundHttp(source_address), _BoundHttps(source_address))
-        response = opener.open(request, timeout=timeout_s)
+        response = _bound_opener(source_address).open(request, timeout=timeout_s)
     assert isinstance(response, HTTPResponse)
     return response
+
+
+@functools.lru_cache(maxsize=64)
+def _bound_opener(source_address: str) -> urllib.request.OpenerDirector:
+    # Building an opener costs about a millisecond (each handler is introspected); an HLS stream asks one per
+    # segment. Openers keep no per-request state, so threads share them.
+    return urllib.request.build_opener(_BoundHttp(source_address), _BoundHttps(source_address))
 
 
 class ForwardHttpFile(io.RawIOBase):
