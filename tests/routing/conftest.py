@@ -4,8 +4,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
+from tests.fakes.lyrics_services import serve
 from tests.routing.sites import Site
 
 
@@ -14,10 +14,6 @@ async def site() -> AsyncIterator[Site]:
     fake = Site()
     app = web.Application()
     app.router.add_get("/{name}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.url = f"http://127.0.0.1:{server.port}"
-    try:
+    async with serve(app) as url:
+        fake.url = url
         yield fake
-    finally:
-        await server.close()

@@ -15,7 +15,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from lavalink_py.audio import AudioEngine, EngineSettings
 from lavalink_py.config.settings import RateLimitSettings
@@ -24,6 +23,7 @@ from lavalink_py.sources.hls_file import HlsFile
 from lavalink_py.sources.routing.outbound import ThreadRoute, build_outbound
 from tests.audio.conftest import play_to_end
 from tests.audio.test_position import new_playback
+from tests.fakes.lyrics_services import serve
 from tests.media import make_hls, write_audio
 from tests.node import NodeFactory, RunningNode
 from tests.routing.sites import Site
@@ -92,17 +92,14 @@ async def hls_site(hls_dir: Path) -> AsyncIterator[HlsSite]:
     fake = HlsSite(hls_dir)
     app = web.Application()
     app.router.add_get("/hls/{name}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.url = f"http://127.0.0.1:{server.port}/hls"
-    try:
+    async with serve(app) as url:
+        fake.url = url + "/hls"
         yield fake
-    finally:
-        await server.close()
 
 
 @pytest.fixture
 async def engine() -> AsyncIterator[AudioEngine]:
+    # tests/audio's engine, with room for a live playlist's reload wait before a track counts as stuck.
     eng = AudioEngine(EngineSettings(stuck_threshold_ms=4000))
     yield eng
     for playback in list(eng.playbacks):

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from lavalink_py.sources.hls_file import HlsFile, ffmpeg_headers
 from lavalink_py.sources.hls_playlist import InitSection, Key, parse_media
+from tests.fakes.lyrics_services import serve
 
 BASE = "https://cdn.example/a/b/media.m3u8"
 
@@ -95,13 +95,9 @@ async def origin() -> AsyncIterator[Origin]:
     fake = Origin({})
     app = web.Application()
     app.router.add_get("/{name}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.url = f"http://127.0.0.1:{server.port}"
-    try:
+    async with serve(app) as url:
+        fake.url = url
         yield fake
-    finally:
-        await server.close()
 
 
 @dataclass

@@ -6,12 +6,16 @@ attempt answered 429 calls `rate_limited`, which marks the address failing (for 
 YoutubeIpRotatorFilter (-1 = its default of 10, 0 = no limit). An address the system cannot bind (EADDRNOTAVAIL,
 Java's BindException) is treated as failing too.
 
-`get` is that loop for aiohttp; FFmpeg binds through its `local_addr` option and yt-dlp through `source_address`.
+`request` (and `get`) is that loop for aiohttp (plugins reach it through `routed_http.RoutedHttp`); yt-dlp binds
+through `source_address`; a media open through `routed_stream`: FFmpeg's `local_addr`, or for HLS the node's own
+reader (`hls_file.HlsFile`), each retried from the next address after a 429 through a `ThreadRoute`, which hands
+the rotation from the decoder's thread to the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import errno
 import functools
@@ -229,7 +233,10 @@ class ThreadRoute:
         if _running_loop() is self._loop:
             chosen = rotate()
         else:
-            chosen = asyncio.run_coroutine_threadsafe(_call(rotate), self._loop).result(_ROTATE_WAIT_S)
+            try:
+                chosen = asyncio.run_coroutine_threadsafe(_call(rotate), self._loop).result(_ROTATE_WAIT_S)
+            except (TimeoutError, concurrent.futures.CancelledError, RuntimeError):
+                return None  # the loop is stopping (or stuck): no rotation, the request fails as it is
         with self._lock:
             if chosen is not None:
                 self.address = chosen
