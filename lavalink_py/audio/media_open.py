@@ -64,13 +64,13 @@ def _is_http(url: str) -> bool:
     return url.startswith(("http://", "https://"))
 
 
-def _open_container(spec: StreamSpec, settings: EngineSettings) -> tuple[Any, StreamSpec]:
+def _open_container(spec: StreamSpec, settings: EngineSettings, from_ms: int = 0) -> tuple[Any, StreamSpec]:
     """Open `spec`; a 429 with a route planner is tried again from the planner's next address (as a load is).
     Also returns the spec that opened (its `local_addr` the address that served), for a reopen."""
     retries = 0
     while True:
         try:
-            return _open_once(spec, settings), spec
+            return _open_once(spec, settings, from_ms), spec
         except _RateLimited as limited:
             address = None if spec.reroute is None else spec.reroute(spec.options.get("local_addr"), retries)
             if address is None:
@@ -86,7 +86,7 @@ class _RateLimited(Exception):
         self.cause = f"{type(error).__name__}: {error}"
 
 
-def _open_once(spec: StreamSpec, settings: EngineSettings) -> Any:
+def _open_once(spec: StreamSpec, settings: EngineSettings, from_ms: int) -> Any:
     timeout_s = read_timeout_s(settings)
     source: Any = spec.url
     options = dict(spec.options)
@@ -95,7 +95,7 @@ def _open_once(spec: StreamSpec, settings: EngineSettings) -> Any:
         # after a failed seek included); `url` is only a name for the logs. The node's own HLS reader with a
         # route planner (`HlsFile`) comes this way too.
         try:
-            source = spec.open_file()
+            source = spec.open_file_at(from_ms) if from_ms and spec.open_file_at else spec.open_file()
         except OSError as exc:
             raise AudioError("Failed to open the track.", Severity.COMMON, f"{type(exc).__name__}: {exc}") from exc
     elif _is_http(spec.url):
@@ -177,7 +177,9 @@ def open_media(spec: StreamSpec, start_ms: int, settings: EngineSettings) -> Ope
         except av.FFmpegError as exc:
             log.info("seeking %s failed (%s): reading forward to %d ms", spec.url, exc, start_ms)
             close_container(container)
-            container, spec = _open_container(spec, settings)
+            # A file that can start later (HLS read by the node: at the segment holding the target) saves reading
+            # all that lies before; its timestamps are the media's, so the origin found above still holds.
+            container, spec = _open_container(spec, settings, max(0, start_ms - SEEK_PREROLL_MS))
             stream = container.streams.audio[0]
         return OpenedMedia(container, stream, origin)
     except BaseException:

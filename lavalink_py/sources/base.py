@@ -35,6 +35,9 @@ class StreamSpec:
     # A source that makes the bytes itself (a plugin) gives a file opener; PyAV then reads that file object, in a
     # worker thread, instead of `url` (kept for logs). What it raises ends the track as a broken stream would.
     open_file: Callable[[], BinaryIO] | None = field(default=None, compare=False)
+    # With `open_file`: a file that starts near a later point (ms) of the same timeline, for a seek the file cannot
+    # do itself (the node's HLS reader starts at the segment holding it). Timestamps must stay the media's own.
+    open_file_at: Callable[[int], BinaryIO] | None = field(default=None, compare=False)
 
 
 class SourceManager(Protocol):

@@ -10,8 +10,9 @@ AES-128 segments decrypted. A live playlist starts three segments from its end (
 and is reloaded every target duration (half of it while nothing is new, RFC 8216 6.3.4); when it brings nothing
 new for `timeout_s` plus three target durations, the file ends, as FFmpeg's reader does.
 
-The file cannot seek; the pipeline's open then reopens it and reads forwards to the target, discarding what lies
-before (MPEG-TS timestamps run on across segments, so the landing is as exact as FFmpeg's own seek). A 429 (or
+The file cannot seek; the pipeline's open then reopens it at the segment holding the target (`start_ms`, by the
+playlist's durations, as FFmpeg's hls demuxer seeks) and reads forwards to it, discarding what lies before
+(MPEG-TS and fMP4 timestamps run on across segments, so the landing is as exact as FFmpeg's own seek). A 429 (or
 an address the kernel cannot bind) on any request asks the stream's route for the next address and tries again.
 """
 
@@ -33,6 +34,7 @@ from lavalink_py.sources.http_file import open_url
 log = logging.getLogger(__name__)
 
 LIVE_START_SEGMENTS = 3
+START_MARGIN_S = 1.0
 _MAX_PLAYLIST_BYTES = 4 << 20
 _MAX_VARIANT_HOPS = 3
 
@@ -73,8 +75,8 @@ def decrypt_aes128(body: bytes, key: bytes, iv: bytes) -> bytes:
 
 
 class HlsFile(io.RawIOBase):
-    def __init__(self, url: str, route: Route, *, headers: dict[str, str] | None = None, timeout_s: float = 10.0
-                 ) -> None:
+    def __init__(self, url: str, route: Route, *, headers: dict[str, str] | None = None, timeout_s: float = 10.0,
+                 start_ms: int = 0) -> None:
         super().__init__()
         self._route = route
         self._headers = dict(headers or {})
@@ -88,6 +90,18 @@ class HlsFile(io.RawIOBase):
         self._target_s = 10.0
         self.ended = False  # the playlist has EXT-X-ENDLIST (VOD), or a live one stopped growing
         self._playlist_url = self._media_playlist(url)
+        if start_ms > 0 and self.ended:
+            self._skip_to(start_ms / 1000)
+
+    def _skip_to(self, start_s: float) -> None:
+        """Start a VOD playlist at the segment holding `start_s` (by EXTINF durations, a second early, since they
+        may be rounded); the segments' own timestamps tell the demuxer where it is."""
+        end_s = 0.0
+        while len(self._pending) > 1:
+            end_s += self._pending[0].duration_s
+            if end_s > start_s - START_MARGIN_S:
+                break
+            self._pending.popleft()
 
     # --- fetching --------------------------------------------------------------------------------------------------
 

@@ -157,7 +157,7 @@ class Outbound:
             headers = ffmpeg_headers(spec.options)
             timeout_s = self.hls_timeout_s
             opener = functools.partial(_open_hls, spec.url, route, headers, timeout_s)
-            return dataclasses.replace(spec, options={}, reroute=None, open_file=opener)
+            return dataclasses.replace(spec, options={}, reroute=None, open_file=opener, open_file_at=opener)
         return dataclasses.replace(spec, options=spec.options | {"local_addr": address}, reroute=route.reroute)
 
     async def route_if_unrouted(self, spec: StreamSpec) -> StreamSpec:
@@ -243,8 +243,10 @@ class ThreadRoute:
         return chosen
 
 
-def _open_hls(url: str, route: ThreadRoute, headers: dict[str, str], timeout_s: float) -> BinaryIO:
-    return cast(BinaryIO, HlsFile(url, route, headers=headers, timeout_s=timeout_s))  # a binary file, read-only
+def _open_hls(url: str, route: ThreadRoute, headers: dict[str, str], timeout_s: float, start_ms: int = 0
+              ) -> BinaryIO:
+    hls = HlsFile(url, route, headers=headers, timeout_s=timeout_s, start_ms=start_ms)
+    return cast(BinaryIO, hls)  # a binary file, read-only
 
 
 async def _call(fn: Callable[[], str | None]) -> str | None:
