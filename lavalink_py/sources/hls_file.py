@@ -117,7 +117,7 @@ class HlsFile(io.RawIOBase):
             address = self._route.address
             try:
                 with open_url(url, headers=headers, timeout_s=self._timeout_s, source_address=address) as response:
-                    return response.read(limit), response.geturl()
+                    return (response.read() if limit < 0 else response.read(limit)), response.geturl()
             except urllib.error.HTTPError as exc:
                 if exc.code != 429 or self._route.reroute(address, retries) is None:
                     raise

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import numpy as np
 import pytest
 from aiohttp import web
 
@@ -23,11 +24,14 @@ from lavalink_py.sources.hls_file import HlsFile
 from lavalink_py.sources.routing.outbound import ThreadRoute, build_outbound
 from tests.audio.conftest import play_to_end
 from tests.audio.test_position import new_playback
+from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.fakes.lyrics_services import serve
 from tests.media import make_hls, write_audio
 from tests.node import NodeFactory, RunningNode
 from tests.routing.sites import Site
 from tests.routing.test_routed_requests import load, ratelimit, status
+from tests.test_playback_end_to_end import SECONDS, hear
+from tests.voice.audio import snr_db, sweep
 
 BLOCK = "127.0.10.8/29"
 PLANNER = {f"127.0.10.{n}" for n in range(8, 16)}
@@ -246,3 +250,31 @@ class TestPlaybackOpen:
         log = await play(node, engine, encoded)
         assert log[-1] == "end:loadFailed", log
         assert site.peers == ["127.0.10.8", "127.0.10.8", "127.0.10.9"]  # Range check, open, one retry
+
+
+class TestHeard:
+    """Routed HLS the whole way: lavalink.py plays it into the fake Discord voice server and the listener hears the
+    source, while every request of the stream left from the planner's block."""
+
+    @pytest.fixture
+    async def sweep_site(self, tmp_path: Path) -> AsyncIterator[HlsSite]:
+        mono = sweep(SECONDS)
+        write_audio(tmp_path / "sweep.flac", samples=np.stack([mono, mono]), rate=48000)
+        make_hls(tmp_path / "sweep.flac", tmp_path / "hls")
+        fake = HlsSite(tmp_path / "hls")
+        app = web.Application()
+        app.router.add_get("/hls/{name}", fake.handle)
+        async with serve(app) as url:
+            fake.url = url + "/hls"
+            yield fake
+
+    async def test_listener_hears_routed_hls(self, make_node: NodeFactory, sweep_site: HlsSite,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("SSL_CERT_FILE", str(FakeVoiceServer.ca_file()))
+        sweep_site.banned, sweep_site.banned_paths = {"127.0.10.8"}, {segment_names(sweep_site.root)[1]}
+        node = await make_node(ratelimit(blocks=(BLOCK,)))
+        heard = await hear(node, sweep_site.url + "/index.m3u8")
+        assert len(heard) >= 0.9 * SECONDS * 48000
+        assert snr_db(sweep(SECONDS), heard) >= 25.0
+        assert sweep_site.peers() <= PLANNER
+        assert set(segment_names(sweep_site.root)) <= {name for _, name in sweep_site.seen}
