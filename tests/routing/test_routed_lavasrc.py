@@ -90,3 +90,20 @@ async def test_the_mirrors_media_is_opened_from_the_planner(world: World) -> Non
             engine.remove_playback(playback)
         await engine.close()
     assert events.log[-1] == "end:finished", events.log
+
+
+@pytest.mark.parametrize(("triggers", "load_type", "peers", "failing_after"), [
+    (True, "search", ["127.0.10.8", "127.0.10.9"], ["/127.0.10.8"]),
+    (False, "error", ["127.0.10.8", "127.0.10.8"], []),
+])
+async def test_a_429_to_a_service_search_follows_search_triggers_fail(
+    tmp_path: Path, triggers: bool, load_type: str, peers: list[str], failing_after: list[str]
+) -> None:
+    ratelimit = {"ipBlocks": ["127.0.10.8/29"], "searchTriggersFail": triggers, "retryLimit": 1}
+    async for world in start_world(tmp_path, PROVIDERS, ratelimit=ratelimit):
+        await load(world, f"https://open.spotify.com/track/{HARBOUR.spotify_id}")  # the token, from .8
+        world.spotify.rate_limited = {"127.0.10.8"}
+        world.spotify.peers.clear()
+        assert (await load(world, "spsearch:harbour"))["loadType"] == load_type
+        assert world.spotify.peers == peers
+        assert await failing(world) == failing_after

@@ -34,9 +34,12 @@ class JsonClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
+        search: bool = False,
     ) -> Any:
+        """The JSON `url` answers; `search`: a 429 to it marks the address failing only with `searchTriggersFail`."""
         try:
-            async with self._http.request(method, url, params=params, headers=headers, data=data) as response:
+            async with self._http.request(method, url, params=params, headers=headers, data=data,
+                                          search=search) as response:
                 body = await response.read()
                 if response.status >= 400:
                     raise ServiceHttpError(service, response.status, url, body[:300].decode("utf-8", "replace"))
@@ -48,5 +51,5 @@ class JsonClient:
             raise ServiceHttpError(service, 0, url, f"{type(exc).__name__}: {exc}") from None
 
     async def get(self, service: str, url: str, *, params: Mapping[str, str] | None = None,
-                  headers: Mapping[str, str] | None = None) -> Any:
-        return await self.request(service, "GET", url, params=params, headers=headers)
+                  headers: Mapping[str, str] | None = None, search: bool = False) -> Any:
+        return await self.request(service, "GET", url, params=params, headers=headers, search=search)
