@@ -174,4 +174,4 @@ async def test_a_java_operators_plugin_list_gets_one_line_per_plugin(tmp_path: P
     assert "youtube" in info["sourceManagers"]
     assert "spotify" in info["sourceManagers"]
     # The bundled stand-ins for the declared LavaSrc, LavaSearch and SponsorBlock.
-    assert [p["name"] for p in info["plugins"]] == ["lavasrc", "lavasearch-plugin", "sponsorblock-plugin"]
+    assert [p["name"] for p in info["plugins"]] == ["lavasrc-plugin", "lavasearch-plugin", "sponsorblock-plugin"]

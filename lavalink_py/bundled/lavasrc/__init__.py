@@ -48,7 +48,8 @@ class LavaSrcPluginInfo:
 
 
 class LavaSrcPlugin:
-    name = "lavasrc"
+    name = "lavasrc-plugin"  # as the JVM plugin reports itself in /v4/info (lavalink-client checks this name)
+    config_section = "lavasrc"
     version = __version__
 
     def setup(self, context: PluginContext) -> None:
