@@ -212,6 +212,9 @@ class PluginSetup:
     def source(self, name: str) -> SourceManager | None:
         return self._out.sources.manager(name)
 
+    def sources(self) -> Sequence[SourceManager]:
+        return self._out.sources.managers()
+
 
 def _extra(name: str, call: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any]:
     try:

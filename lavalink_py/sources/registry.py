@@ -64,6 +64,9 @@ class SourceRegistry:
     def names(self) -> list[str]:
         return [manager.name for manager in self._ordered]
 
+    def managers(self) -> list[SourceManager]:
+        return list(self._ordered)
+
     def _candidates(self, identifier: str) -> list[SourceManager]:
         for prefix, manager in self._prefixes.items():
             if identifier.startswith(prefix):
