@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 from lavalink_py.audio.filters import FilterRegistry, default_registry
 from lavalink_py.audio.filters.base import FilterSpec
 from lavalink_py.config import bind_section
+from lavalink_py.config.binder import env_as_text
 from lavalink_py.config.logs import current_log_context
 from lavalink_py.metrics.counters import FallbackStats
 from lavalink_py.player.player import Player
@@ -146,7 +147,9 @@ class PluginSetup:
 
     @property
     def raw_config(self) -> Mapping[str, Any]:
-        return self._raw
+        plain = env_as_text(self._raw)  # environment overrides as dotted keys with string values
+        assert isinstance(plain, dict)
+        return plain
 
     def config(self, cls: type[C]) -> C:
         bound, warnings = bind_section(cls, self._raw, f"plugins.{self._section}")

@@ -17,13 +17,14 @@ from tests.test_cli import ROOT, _wait_ready, listening_port
 EXAMPLE = ROOT / "plugins" / "examples" / "tone.py"
 
 
-async def start(config: Path, cwd: Path, pythonpath: list[Path]) -> asyncio.subprocess.Process:
+async def start(config: Path, cwd: Path, pythonpath: list[Path], env: dict[str, str] | None = None
+                ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "lavalink_py", "--config", str(config),
         cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [ROOT, *pythonpath])},
+        env={**os.environ, **(env or {}), "PYTHONPATH": os.pathsep.join(str(p) for p in [ROOT, *pythonpath])},
     )
 
 
