@@ -122,7 +122,7 @@ class Registrations:
     routes: list[PluginRoute] = field(default_factory=list)
     filters: FilterRegistry = field(default_factory=default_registry)  # the built-ins, then plugins' filters
     collectors: dict[str, Collector] = field(default_factory=dict)
-    collector_owners: dict[str, str] = field(default_factory=dict)  # collector name -> plugin name
+    collector_owners: dict[str, str] = field(default_factory=dict)  # name -> "plugin tone" / "metrics.custom[0] (...)"
     info_modifiers: list[tuple[str, PluginInfoModifier]] = field(default_factory=list)
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     plugins: list[LoadedPlugin] = field(default_factory=list)
@@ -185,7 +185,7 @@ class PluginSetup:
         if name in self._out.collectors:
             raise PluginLoadError(f"plugin {self._name}: a collector named {name!r} is already registered")
         self._out.collectors[name] = collector
-        self._out.collector_owners[name] = self._name
+        self._out.collector_owners[name] = f"plugin {self._name}"
 
     def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._out.cleanups.append(callback)
