@@ -9,8 +9,8 @@
 - When a `youtube` track starts on such a player, its segments (and chapters) are fetched from the SponsorBlock
   API (`plugins.sponsorblock.baseUrl`); `SegmentsLoaded` / `ChaptersLoaded` are sent when there are any. While it
   plays, reaching a segment's start seeks to its end and sends `SegmentSkipped`; reaching a chapter sends
-  `ChapterStarted`. (The JVM plugin uses lavaplayer track markers; this watches the player's position every
-  `pollIntervalMs`, so a skip happens within that much of the segment's start.)
+  `ChapterStarted`. (The JVM plugin uses lavaplayer track markers; this waits on the player's position,
+  position.py: a skip happens within `pollIntervalMs` of the segment's start, with few reads before it.)
 """
 
 from __future__ import annotations
