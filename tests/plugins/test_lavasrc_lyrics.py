@@ -36,6 +36,11 @@ class World:
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
+    async for w in start_world(SP_DC, ARL):
+        yield w
+
+
+async def start_world(sp_dc: str, arl: str) -> AsyncIterator[World]:
     catalog = Catalog(songs=[HARBOUR, NORTHERN])
     web = SpotifyLyricsFake({HARBOUR.spotify_id: SPOTIFY_LINES})
     gateway = DeezerGatewayFake({str(HARBOUR.deezer_id): (DEEZER_TEXT, DEEZER_LINES)})
@@ -51,9 +56,9 @@ async def world() -> AsyncIterator[World]:
                 "sources": {"spotify": True},
                 "lyrics-sources": {"spotify": True, "deezer": True},
                 "spotify": {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "apiUrl": f"{spotify.url}/v1",
-                            "tokenUrl": f"{spotify.url}/api/token", "spDc": SP_DC,
+                            "tokenUrl": f"{spotify.url}/api/token", "spDc": sp_dc,
                             "customTokenEndpoint": f"{web_player.url}/api/token", "clientApiUrl": web_player.url},
-                "deezer": {"apiUrl": deezer.url, "arl": ARL, "privateApiUrl": f"{gw.url}/ajax/gw-light.php"},
+                "deezer": {"apiUrl": deezer.url, "arl": arl, "privateApiUrl": f"{gw.url}/ajax/gw-light.php"},
             },
             # No LRCLIB: after the track's own source, every registered source with lyrics is asked (as LavaLyrics
             # asks every lyrics manager).
@@ -108,6 +113,16 @@ async def test_a_song_no_service_has_lyrics_for_answers_204(world: World) -> Non
     track = await encoded(world.node, f"https://open.spotify.com/track/{NORTHERN.spotify_id}")
     status, _ = await get(world.node, "/v4/lyrics", track=track)
     assert status == 204
+
+
+async def test_cookies_the_services_do_not_take_give_no_lyrics(caplog: pytest.LogCaptureFixture) -> None:
+    async for world in start_world("expired-sp-dc", "expired-arl"):
+        track = await encoded(world.node, f"https://open.spotify.com/track/{HARBOUR.spotify_id}")
+        status, _ = await get(world.node, "/v4/lyrics", track=track)
+        assert status == 204  # each provider failed, logged, and the next one asked
+    logged = caplog.text
+    assert "Spotify refused plugins.lavasrc.spotify.spDc" in logged
+    assert "Deezer refused plugins.lavasrc.deezer.arl" in logged
 
 
 def test_service_shapes() -> None:

@@ -118,6 +118,8 @@ class SpotifyLyrics:
         token = body.get("accessToken") if isinstance(body, dict) else None
         if not isinstance(token, str) or (isinstance(body, dict) and body.get("error")):
             raise FriendlyError(f"Spotify's web token endpoint gave no account token: {body!r:.200}", "suspicious")
+        if body.get("isAnonymous") is True:  # the cookie was not taken: an anonymous token reads no lyrics
+            raise FriendlyError("Spotify refused plugins.lavasrc.spotify.spDc (it gave an anonymous token)")
         expires_ms = _millis(body.get("accessTokenExpirationTimestampMs")) or 0
         self._token = (token, expires_ms / 1000 - 30)  # renew a little early
         return token
@@ -159,9 +161,13 @@ class DeezerLyrics:
             params={"method": "deezer.getUserData", "input": "3", "api_version": "1.0", "api_token": ""},
             headers={"Cookie": f"arl={self._config.arl}"})
         results = body.get("results") if isinstance(body, dict) else None
-        api_token = results.get("checkForm") if isinstance(results, dict) else None
+        results = results if isinstance(results, dict) else {}
+        api_token = results.get("checkForm")
         if not isinstance(api_token, str) or not api_token or "sid" not in cookies:
             raise FriendlyError("Deezer's gateway gave no session (is deezer.arl valid?)", "suspicious")
+        user = results.get("USER")
+        if not isinstance(user, dict) or not user.get("USER_ID"):  # a guest session: the arl was not taken
+            raise FriendlyError("Deezer refused plugins.lavasrc.deezer.arl (it opened a guest session)")
         cookie = "; ".join(f"{name}={cookies[name]}" for name in ("sid", "dzr_uniq_id") if name in cookies)
         self._session = (api_token, cookie, self._clock() + DEEZER_SESSION_S)
         return api_token, cookie
