@@ -109,6 +109,11 @@ async def test_skipping_the_track_source_finds_the_song_on_deezer_by_isrc(world:
     assert (status, again, world.gateway.sessions) == (200, lyrics, 2)
 
 
+async def test_a_service_on_for_its_lyrics_only_is_not_listed_as_a_source(world: World) -> None:
+    status, info = await get(world.node, "/v4/info")
+    assert status == 200 and "spotify" in info["sourceManagers"] and "deezer" not in info["sourceManagers"]
+
+
 async def test_a_song_no_service_has_lyrics_for_answers_204(world: World) -> None:
     track = await encoded(world.node, f"https://open.spotify.com/track/{NORTHERN.spotify_id}")
     status, _ = await get(world.node, "/v4/lyrics", track=track)

@@ -205,6 +205,8 @@ class LyricsOnlySource:
     """lyricsSources.X without sources.X (LavaSrc allows it): registered under the service's name so the
     lavalyrics-plugin finds its lyrics, but it loads nothing and opens nothing."""
 
+    listed = False  # not in /v4/info sourceManagers: clients would take the service's searches for available
+
     def __init__(self, name: str, lyrics: ServiceLyrics) -> None:
         self.name = name
         self._lyrics = lyrics
