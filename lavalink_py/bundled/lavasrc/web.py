@@ -37,14 +37,32 @@ class JsonClient:
         search: bool = False,
     ) -> Any:
         """The JSON `url` answers; `search`: a 429 to it marks the address failing only with `searchTriggersFail`."""
+        body, _ = await self.request_with_cookies(service, method, url, params=params, headers=headers, data=data,
+                                                  search=search)
+        return body
+
+    async def request_with_cookies(
+        self,
+        service: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        search: bool = False,
+    ) -> tuple[Any, dict[str, str]]:
+        """The JSON body and the cookies the answer set (name -> value). The requester keeps no cookies of its own
+        (one serves every service): a caller that needs one sends it back in a `Cookie` header."""
         try:
             async with self._http.request(method, url, params=params, headers=headers, data=data,
                                           search=search) as response:
                 body = await response.read()
                 if response.status >= 400:
                     raise ServiceHttpError(service, response.status, url, body[:300].decode("utf-8", "replace"))
+                cookies = {name: morsel.value for name, morsel in response.cookies.items()}
                 try:
-                    return await response.json(content_type=None)
+                    return await response.json(content_type=None), cookies
                 except ValueError as exc:
                     raise ServiceHttpError(service, response.status, url, f"not JSON: {exc}") from None
         except (aiohttp.ClientError, TimeoutError) as exc:

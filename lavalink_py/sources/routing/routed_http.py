@@ -18,7 +18,8 @@ class RoutedHttp:
     Without a planner it is one pooled session. With one, every attempt connects from the planner's address (a
     fresh connection, so a rotation takes effect at once); a 429 marks that address failing (for `search=True`
     only with `searchTriggersFail`) and the request is sent again from the next one, up to `retryLimit` retries;
-    the last 429 is handed back when they are spent. The session opens on first use, in the running loop.
+    the last 429 is handed back when they are spent. The session opens on first use, in the running loop, and
+    keeps no cookies.
     """
 
     def __init__(self, outbound: Outbound, *, timeout_s: float | None = None,
@@ -30,7 +31,10 @@ class RoutedHttp:
 
     def _default(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
+            # No cookie jar: one requester may serve several services (and, with a planner, every attempt is a
+            # session of its own anyway); a caller that needs a cookie reads `response.cookies` and sends it back.
+            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers,
+                                                  cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
     def request(self, method: str, url: Any, *, search: bool = False, **kwargs: Any
