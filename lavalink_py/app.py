@@ -88,6 +88,7 @@ def engine_settings(settings: Settings) -> EngineSettings:
         opus_quality=server.opus_encoding_quality,
         resampling=ResamplingQuality(server.resampling_quality),
         stuck_threshold_ms=server.track_stuck_threshold_ms,
+        share_live_streams=server.share_live_streams,
     )
 
 

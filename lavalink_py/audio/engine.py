@@ -10,6 +10,7 @@ from lavalink_py.audio.filters.builtins import default_registry
 from lavalink_py.audio.filters.registry import FilterRegistry
 from lavalink_py.audio.playback import Playback, PlaybackListener
 from lavalink_py.audio.settings import EngineSettings
+from lavalink_py.audio.shared import ShareRegistry
 
 
 class AudioEngine:
@@ -23,6 +24,8 @@ class AudioEngine:
         self.io_pool = ThreadPoolExecutor(self.settings.open_workers, thread_name_prefix="audio-io")
         self.clock = FrameClock()
         self.playbacks: set[Playback] = set()
+        # Live streams of one source and the same settings: one decode/encode fanned out to their players.
+        self.shares = ShareRegistry(self.settings) if self.settings.share_live_streams else None
         # Modules not imported at start-up (the decode/encode stack: PyAV, numpy, libopus, ~200 ms; the node adds
         # voice's crypto): imported off the loop as soon as a player exists, so its first track and its first voice
         # connection do not wait for them on the loop (issue 11).
@@ -33,7 +36,7 @@ class AudioEngine:
             for module in self.warm_on_first_playback:
                 self.io_pool.submit(importlib.import_module, module)
             self.warm_on_first_playback = []
-        playback = Playback(self.settings, self.cpu_pool, self.io_pool, listener)
+        playback = Playback(self.settings, self.cpu_pool, self.io_pool, listener, self.shares)
         self.clock.add(playback)
         self.playbacks.add(playback)
         return playback

@@ -62,5 +62,23 @@ class FrameBuffer:
         except IndexError:
             return None
 
+    def take_all(self) -> list[bytes]:
+        """Producer side, when it is also the only consumer (a shared stream's own buffer): every frame, in order."""
+        frames = list(self._frames)
+        self._frames.clear()
+        return frames
+
+    def drop_oldest(self, count: int) -> int:
+        """Producer side: drop up to `count` frames from the front (a live tap whose player does not consume);
+        returns how many went (the consumer may have taken some meanwhile)."""
+        dropped = 0
+        for _ in range(count):
+            try:
+                self._frames.popleft()
+            except IndexError:
+                break
+            dropped += 1
+        return dropped
+
     def clear(self) -> None:
         self._frames.clear()

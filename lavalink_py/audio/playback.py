@@ -29,13 +29,18 @@ from lavalink_py.audio.filters.chain import FilterPlan
 from lavalink_py.audio.frames import FRAME_MS
 from lavalink_py.audio.results import EndReason, StreamFailure
 from lavalink_py.audio.settings import EngineSettings
+from lavalink_py.audio.shared import SharedTap, ShareRegistry
 from lavalink_py.audio.sinks import FrameSink
 from lavalink_py.sources.base import StreamSpec
 
 if TYPE_CHECKING:
     # The pipeline pulls in PyAV, numpy and libopus: imported by the first stream, not at start-up (issue 11);
     # AudioEngine warms it on its io pool when the first playback is made.
+    from typing import TypeAlias
+
     from lavalink_py.audio.pipeline import TrackStream
+
+    Stream: TypeAlias = TrackStream | SharedTap
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +66,16 @@ class Playback:
         cpu_pool: Executor,
         io_pool: Executor,
         listener: PlaybackListener | None = None,
+        shares: ShareRegistry | None = None,
     ) -> None:
         self._settings = settings
+        self._shares = shares  # live streams of the same source and settings share one decode/encode (shared.py)
         self._cpu = cpu_pool
         self._io = io_pool
         self.listener = listener
         self.sink: FrameSink | None = None
-        self._current: TrackStream | None = None
-        self._pending: TrackStream | None = None
+        self._current: Stream | None = None
+        self._pending: Stream | None = None
         self._pending_skip = 0  # frames of the pending stream already played by the old one
         self._pending_since = 0  # current.sent when pending was made
         self._volume = 100
@@ -179,7 +186,7 @@ class Playback:
         return 0 if self._current is None else len(self._current.buffer)
 
     @property
-    def _target(self) -> TrackStream | None:
+    def _target(self) -> Stream | None:
         return self._pending if self._pending is not None else self._current
 
     @property
@@ -187,9 +194,14 @@ class Playback:
         return self._pending_skip < 0
 
     # ---- internals -----------------------------------------------------------------------------------------
-    def _new_stream(self, spec: StreamSpec, start_ms: int, end_ms: int | None) -> TrackStream:
+    def _new_stream(self, spec: StreamSpec, start_ms: int, end_ms: int | None) -> Stream:
         from lavalink_py.audio.pipeline import TrackStream
 
+        if spec.is_live and self._shares is not None:
+            tap = self._shares.join(spec, start_ms, end_ms, self._volume, self._filters)
+            if tap is not None:
+                self._schedule(tap, self._io, self._settings.first_batch_frames)
+                return tap
         stream = TrackStream(
             spec, start_ms=start_ms, end_ms=end_ms, settings=self._settings, volume=self._volume, filters=self._filters
         )
@@ -204,6 +216,12 @@ class Playback:
             self._swap_pending(self._new_stream(target.spec, target.start_ms, target.end_ms), skip=False)
         elif target is not None and not target.spec.is_live:
             self._swap_pending(self._new_stream(target.spec, self.position_ms, target.end_ms), skip=True)
+        elif isinstance(target, SharedTap):
+            # A shared live stream is not changed for the others: this player moves to the share of its new settings
+            # (or its own), from its current position; the old share sounds until the new one has a frame.
+            moved = self._new_stream(target.spec, self.position_ms, target.end_ms)
+            moved.started = target.started  # the same track going on: no second on_track_start
+            self._swap_pending(moved, skip=False)
         elif target is not None:
             # A live stream cannot be reopened at a position: it changes in place, passthrough included. A volume
             # change also re-volumes the frames already buffered (all but the next RESTYLE_KEEP_FRAMES), so it is
@@ -213,7 +231,7 @@ class Playback:
                 target.wanted_volume = self._volume
                 self._cpu.submit(target.restyle, RESTYLE_KEEP_FRAMES)
 
-    def _swap_pending(self, stream: TrackStream, skip: bool) -> None:
+    def _swap_pending(self, stream: Stream, skip: bool) -> None:
         if self._pending is not None:
             self._close(self._pending)
         self._pending = stream
@@ -221,10 +239,13 @@ class Playback:
         self._pending_skip = -1 if skip else 0
         self._pending_since = 0 if self._current is None else self._current.sent
 
-    def _schedule(self, stream: TrackStream, pool: Executor, frames: int) -> None:
-        stream.fill_future = pool.submit(stream.fill, frames)
+    def _schedule(self, stream: Stream, pool: Executor, frames: int) -> None:
+        if isinstance(stream, SharedTap):
+            stream.fill_future = stream.request_fill(pool, frames)
+        else:
+            stream.fill_future = pool.submit(stream.fill, frames)
 
-    def _close(self, stream: TrackStream) -> None:
+    def _close(self, stream: Stream) -> None:
         stream.cancelled = True
         self._io.submit(stream.close)
 
@@ -233,7 +254,7 @@ class Playback:
             self.sink.send_silence()
         self._speaking = False
 
-    def _refill(self, stream: TrackStream) -> None:
+    def _refill(self, stream: Stream) -> None:
         fut = stream.fill_future
         if stream.ended or (fut is not None and not fut.done()):
             return
@@ -263,7 +284,7 @@ class Playback:
             pending.started = pending.started or carry_started
         self._current, self._pending = pending, None
 
-    def _skip_frames(self, pending: TrackStream) -> int:
+    def _skip_frames(self, pending: Stream) -> int:
         """Frames of `pending` the current stream played since `pending` was made (their speeds may differ)."""
         assert self._current is not None
         played = self._current.sent - self._pending_since
@@ -325,7 +346,7 @@ class Playback:
             self._refill(current)
         return SENT
 
-    def _first_frame(self, current: TrackStream) -> None:
+    def _first_frame(self, current: Stream) -> None:
         current.started = True
         self._speaking = True
         self._starved_ticks = 0
@@ -333,7 +354,7 @@ class Playback:
         if self.listener is not None:
             self.listener.on_track_start()
 
-    def _starved(self, current: TrackStream) -> int:
+    def _starved(self, current: Stream) -> int:
         self._starved_ticks += 1
         if self._starved_ticks >= self._stuck_ticks and not self._stuck_reported:
             self._stuck_reported = True
@@ -345,14 +366,14 @@ class Playback:
         self.frames_nulled += 1
         return NULLED
 
-    def _end_time_reached(self, current: TrackStream) -> None:
+    def _end_time_reached(self, current: Stream) -> None:
         self._close(current)
         self._current = None
         self._silence()
         if self.listener is not None:
             self.listener.on_track_end(EndReason.FINISHED)
 
-    def _end(self, current: TrackStream) -> None:
+    def _end(self, current: Stream) -> None:
         self._current = None
         self._silence()
         outcome = current.outcome
@@ -362,7 +383,7 @@ class Playback:
             self._report_failure(current)
         self.listener.on_track_end(outcome.reason)
 
-    def _report_failure(self, current: TrackStream) -> None:
+    def _report_failure(self, current: Stream) -> None:
         current.failure_reported = True
         outcome = current.outcome
         if outcome is not None and outcome.failure is not None and self.listener is not None:

@@ -26,6 +26,7 @@ class EngineSettings:
     opus_bitrate: int = 128_000
     batch_ms: int = 1000  # decoded per worker job once a stream runs
     first_batch_ms: int = 300  # the first job decodes little (first frame is quick) but enough to cover the queue
+    share_live_streams: bool = False  # shareLiveStreams: one decode/encode per live source and settings (shared.py)
 
     def __post_init__(self) -> None:
         if not 0 <= self.opus_quality <= 10:

@@ -136,6 +136,10 @@ class LavalinkServerSettings:
     # lavalink_py only: directories the `local` source may read from (symlinks resolved). Empty: any file the
     # process can read, as Lavalink's local source does.
     local_directories: tuple[str, ...] = setting((), key="localDirectories", each=non_empty)
+    # lavalink_py only: players of the same live stream (isStream) with the same volume and filters share one
+    # decode and encode (audio/shared.py). Off by default: a shared player's volume/filter change moves it to
+    # another share (a new connection to the source) instead of changing its stream in place.
+    share_live_streams: bool = setting(False, key="shareLiveStreams")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,102 @@
+"""CPU of N players of one live radio with shared decode/encode (audio/shared.py), against one player's own.
+
+Command: python -m bench.shared --players 1,50,200 --seconds 10
+
+A radio (an endless MP3 sweep, chunked, no length) runs in a child process so its serving cost is not counted;
+for each run an `AudioEngine` with `share_live_streams` (real frame clock, default settings) starts N playbacks
+of it into `CountingSink`s, waits 3 s and measures the process CPU over the window. The reference is one player
+of the same radio on an engine without sharing, measured in the same run; each row's ratio is its CPU over it.
+Voice sends are not in this figure (a sink only counts frames): it measures what is shared, the decode+encode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.audio import write_sweep
+from lavalink_py.audio import AudioEngine, CountingSink, EngineSettings
+from lavalink_py.sources.base import StreamSpec
+
+RADIO = """
+import sys
+from aiohttp import web
+data = open(sys.argv[1], "rb").read()
+connections = 0
+async def endless(request):
+    global connections
+    connections += 1
+    print("connection", connections, flush=True)
+    response = web.StreamResponse(headers={"Content-Type": "audio/mpeg"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    while True:
+        for i in range(0, len(data), 4096):
+            await response.write(data[i : i + 4096])
+app = web.Application()
+app.router.add_get("/radio", endless)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]), print=None)
+"""
+
+
+async def run(url: str, players: int, seconds: float, share: bool) -> tuple[float, int, int]:
+    """(CPU seconds per wall second, frames sent, frames nulled) over the window."""
+    engine = AudioEngine(EngineSettings(share_live_streams=share))
+    engine.start()
+    sinks = []
+    for _ in range(players):
+        playback = engine.create_playback()
+        sink = CountingSink()
+        playback.attach(sink)
+        playback.start(StreamSpec(url, is_live=True))
+        sinks.append(sink)
+    await asyncio.sleep(3.0)
+    frames0 = sum(s.frames for s in sinks)
+    nulled0 = sum(p.frames_nulled for p in engine.playbacks)
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    await asyncio.sleep(seconds)
+    cpu = (time.process_time() - cpu0) / (time.monotonic() - wall0)
+    frames = sum(s.frames for s in sinks) - frames0
+    nulled = sum(p.frames_nulled for p in engine.playbacks) - nulled0
+    await engine.close()
+    await asyncio.sleep(0.5)
+    return cpu, frames, nulled
+
+
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().strip()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--players", default="1,50,200")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--port", type=int, default=18_731)
+    args = parser.parse_args()
+    counts = [int(n) for n in args.players.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        mp3 = write_sweep(Path(tmp) / "sweep.mp3", "libmp3lame", 44_100, 30.0)
+        radio = subprocess.Popen([sys.executable, "-c", RADIO, str(mp3), str(args.port)])  # noqa: ASYNC220
+        try:
+            await asyncio.sleep(1.5)
+            url = f"http://127.0.0.1:{args.port}/radio"
+            print(f"load before: {loadavg()}  cores: {os.cpu_count()}")
+            own, frames, nulled = await run(url, 1, args.seconds, share=False)
+            print(f"| 1 player, own stream (reference) | {own * 100:.2f} | 1.00x | {frames} / {nulled} |")
+            for n in counts:
+                cpu, frames, nulled = await run(url, n, args.seconds, share=True)
+                print(f"| {n} players, shared | {cpu * 100:.2f} | {cpu / own:.2f}x | {frames} / {nulled} |")
+            print(f"load after: {loadavg()}")
+        finally:
+            radio.terminate()
+            radio.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,184 @@
+"""Players of one live stream share its decode and encode (audio/shared.py): a local endless radio (no length,
+chunked, counting its connections) heard by several playbacks of one engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from lavalink_py.audio import AudioEngine, EngineSettings, Playback, RecordingSink
+from lavalink_py.sources.base import StreamSpec
+from tests.audio.conftest import Events, Media
+from tests.audio.media import decode_opus, rms
+
+ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
+
+
+@dataclass
+class Radio:
+    server: TestServer
+    connections: dict[str, int] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+
+@pytest.fixture
+async def engine(radio: Radio) -> AsyncIterator[AudioEngine]:
+    # Torn down before the radio: its endless responses end when the engine has closed its connections.
+    eng = AudioEngine(EngineSettings(stuck_threshold_ms=400, share_live_streams=True))
+    yield eng
+    for playback in list(eng.playbacks):
+        eng.remove_playback(playback)
+    await eng.close()
+    for _ in range(500):
+        if eng.shares is None or not len(eng.shares):
+            break
+        await asyncio.sleep(0.01)  # the last tap's close runs on the io pool
+
+
+@pytest.fixture
+async def radio(aiohttp_server: ServerFactory, media: Media) -> AsyncIterator[Radio]:
+    data = media.mp3.read_bytes()
+    counted: dict[str, int] = {}
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        counted["endless"] = counted.get("endless", 0) + 1
+        response = web.StreamResponse(headers={"Content-Type": "audio/mpeg"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        while True:  # the sweep again and again, as fast as the reader takes it (never an end)
+            for i in range(0, len(data), 4096):
+                await response.write(data[i : i + 4096])
+
+    async def dying(request: web.Request) -> web.StreamResponse:
+        counted["dying"] = counted.get("dying", 0) + 1
+        if counted["dying"] > 1:
+            raise web.HTTPServiceUnavailable()  # FFmpeg's reconnect finds the station gone
+        response = web.StreamResponse(headers={"Content-Type": "audio/mpeg"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for i in range(0, len(data) // 2, 4096):
+            await response.write(data[i : i + 4096])
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/endless", endless)
+    app.router.add_get("/dying", dying)
+    yield Radio(await aiohttp_server(app), counted)
+
+
+def listeners(engine: AudioEngine, count: int) -> list[tuple[Playback, RecordingSink, Events]]:
+    out = []
+    for _ in range(count):
+        events = Events()
+        playback = engine.create_playback(events)
+        sink = RecordingSink()
+        playback.attach(sink)
+        out.append((playback, sink, events))
+    return out
+
+
+async def test_players_of_one_radio_share_one_connection_and_hear_the_same_frames(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    players = listeners(engine, 3)
+    for playback, _, _ in players:
+        playback.start(StreamSpec(radio.url("/endless"), is_live=True))
+    await engine.pump(100)
+    assert radio.connections == {"endless": 1}
+    assert engine.shares is not None and len(engine.shares) == 1
+    first = players[0][1].frames
+    assert len(first) == 100
+    for playback, sink, events in players:
+        assert sink.frames == first  # the same encoded frames, each sent by its own sink
+        assert events.log == ["start"]
+        assert playback.position_ms == 2000
+        assert playback.frames_nulled == 0
+    assert rms(decode_opus(first)) > 0.1  # decoded, not silence
+
+
+async def test_a_late_player_joins_at_the_live_edge_with_its_own_position(engine: AudioEngine, radio: Radio) -> None:
+    (a, sink_a, _), (b, sink_b, events_b) = listeners(engine, 2)
+    a.start(StreamSpec(radio.url("/endless"), is_live=True))
+    b.attach(sink_b)
+    await engine.pump(50)
+    b.start(StreamSpec(radio.url("/endless"), is_live=True))
+    await engine.pump(50)
+    assert radio.connections == {"endless": 1}
+    # b hears what a hears from b's join on, in step with it.
+    assert 40 <= len(sink_b.frames) <= 50
+    assert sink_b.frames == sink_a.frames[-len(sink_b.frames) :]
+    assert b.position_ms == len(sink_b.frames) * 20
+    assert a.position_ms == 2000
+    assert events_b.log == ["start"]
+
+
+async def test_a_volume_change_moves_one_player_out_without_touching_the_others(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    players = listeners(engine, 3)
+    for playback, _, _ in players:
+        playback.start(StreamSpec(radio.url("/endless"), is_live=True))
+    await engine.pump(50)
+    moved, moved_sink, moved_events = players[2]
+    moved.set_volume(50)
+    await engine.pump(100)
+    # Its own stream now (a new share of its settings); the other two stay on the first, frame for frame.
+    assert radio.connections == {"endless": 2}
+    assert engine.shares is not None and len(engine.shares) == 2
+    assert players[0][1].frames == players[1][1].frames
+    assert len(players[0][1].frames) == 150
+    assert len(moved_sink.frames) == 150  # no gap: the old share sounded until the new one had frames
+    assert moved.frames_nulled == 0
+    assert moved.position_ms == 3000
+    assert moved_events.log == ["start"]  # the same track going on
+    assert moved_sink.frames[:50] == players[0][1].frames[:50]
+    assert moved_sink.frames[-20:] != players[0][1].frames[-20:]
+    for playback, _, events in players[:2]:
+        assert playback.volume == 100 and events.log == ["start"]
+
+
+async def test_one_player_stopping_leaves_the_others_playing_and_the_last_closes_the_source(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    players = listeners(engine, 3)
+    for playback, _, _ in players:
+        playback.start(StreamSpec(radio.url("/endless"), is_live=True))
+    await engine.pump(30)
+    players[1][0].stop()
+    engine.remove_playback(players[2][0])  # a destroyed player
+    await engine.pump(60)
+    assert len(players[0][1].frames) == 90
+    assert players[0][0].frames_nulled == 0
+    assert len(players[1][1].frames) == 30
+    assert engine.shares is not None and len(engine.shares) == 1
+    players[0][0].stop()
+    for _ in range(200):
+        if not len(engine.shares):
+            break
+        await asyncio.sleep(0.01)  # the close runs on the io pool
+    assert len(engine.shares) == 0
+    assert radio.connections == {"endless": 1}
+
+
+async def test_the_source_dying_ends_every_player_with_its_own_events(engine: AudioEngine, radio: Radio) -> None:
+    players = listeners(engine, 3)
+    for playback, _, _ in players:
+        playback.start(StreamSpec(radio.url("/dying"), is_live=True))
+    for _ in range(600):
+        if all(any(e.startswith("end:") for e in events.log) for _, _, events in players):
+            break
+        await engine.pump(1)
+    logs = [events.log for _, _, events in players]
+    assert logs[0][0] == "start" and logs[0][-1].startswith("end:")
+    assert logs == [logs[0]] * 3
+    assert [sink.frames for _, sink, _ in players[1:]] == [players[0][1].frames] * 2
+    assert engine.shares is not None and len(engine.shares) == 0
