@@ -1,6 +1,6 @@
 """Voice send-path benchmark: N VoiceConnections to N fake Discord voice servers in a separate process.
 
-    python -m bench.voice [--connections 50] [--seconds 10] [--dave 1]
+    python -m bench.voice [--connections 50] [--seconds 10] [--dave 1] [--epochs K] [--pace on|off]
     python -m bench.voice --serve N [--dave 1]   # only the fakes: prints one JSON line {ca_pem, ca_file, servers:
         [{guild_id, user_id, token, endpoint, sessionId, channelId}]}, then on a stdin line prints the arrival report
 
@@ -10,7 +10,10 @@ share our event loop) with one simulated DAVE listener each, and time each packe
 - send-interval jitter: |interval - 20 ms| between consecutive send_frame calls of one connection;
 - tick-start jitter: the same for the clock's wake-ups alone (asyncio timer resolution and scheduling);
 - arrival-interval jitter at the fake (loopback UDP plus the child's own scheduling);
-- CPU cost of send_frame (DAVE encrypt + RTP + AEAD + sendto) per packet.
+- CPU cost of send_frame (DAVE encrypt + RTP + AEAD + sendto) per packet;
+- with --epochs K: K epoch changes (a member joins, then leaves, every call at once) spread over the run, and the
+  largest gap between two sends of one connection (send_max_gap_ms) and between two arrivals at a fake; --pace off
+  runs every MLS call as soon as it arrives (the node before MlsLane) for the before/after comparison.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import math
 import ssl
 import statistics
 import sys
@@ -28,6 +32,7 @@ from typing import Any
 import numpy as np
 
 FRAME_S = 0.02
+PHANTOM = 9_000_000  # the member whose joins and leaves cause the epoch changes
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -60,21 +65,34 @@ async def serve(count: int, dave: int) -> None:
     pki = voice_pki()
     print(json.dumps({"ca_pem": pki.ca_pem, "ca_file": str(pki.ca_file), "servers": described}), flush=True)
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.readline)
+    # "join"/"leave": a member joins/leaves every call at once (an epoch change each); "report" ends the run.
+    while (command := (await loop.run_in_executor(None, sys.stdin.readline)).strip()) in ("join", "leave"):
+        for server in servers:
+            await (server.add_listener(PHANTOM) if command == "join" else server.remove_listener(PHANTOM))
     jitter: list[float] = []
     received = failures = 0
     for server in servers:
         jitter.extend(interval_jitter([p.arrival_s for p in server.packets]))
         received += len(server.packets)
         failures += sum(li.dave_failures for li in server.listeners.values())
-    print(json.dumps({"arrival": percentiles(jitter), "received": received, "dave_failures": failures}), flush=True)
+    gaps = [max((b.arrival_s - a.arrival_s for a, b in itertools.pairwise(s.packets)), default=0.0) for s in servers]
+    report = {
+        "arrival": percentiles(jitter),
+        "received": received,
+        "dave_failures": failures,
+        "sequence_errors": sum(len(s.sequence_errors()) for s in servers),
+        "epoch_changes": sum(len(s.group.executed) - 1 for s in servers),
+        "arrival_max_gap_ms": round(max(gaps, default=0.0) * 1000, 3),
+    }
+    print(json.dumps(report), flush=True)
     for server in servers:
         await server.close()
 
 
 # -- parent: the node side -----------------------------------------------------------------------------------------
-async def run(count: int, seconds: float, dave: int) -> dict[str, Any]:
+async def run(count: int, seconds: float, dave: int, epochs: int = 0, pace: bool = True) -> dict[str, Any]:
     from lavalink_py.voice.connection import VoiceConnection
+    from lavalink_py.voice.mls_lane import MlsLane
     from tests.voice.audio import encode_opus, sweep
 
     child = await asyncio.create_subprocess_exec(
@@ -84,11 +102,13 @@ async def run(count: int, seconds: float, dave: int) -> dict[str, Any]:
     assert child.stdout is not None and child.stdin is not None
     setup = json.loads(await child.stdout.readline())
     context = ssl.create_default_context(cadata=setup["ca_pem"])
+    # Unpaced = every MLS call runs as soon as its message arrives, as before the lane (issue 11's "before").
+    lane = MlsLane() if pace else MlsLane(budget_s=math.inf)
     connections = [
         VoiceConnection(
             guild_id=server["guild_id"], user_id=server["user_id"], channel_id=int(server["channelId"]),
             session_id=server["sessionId"], token=server["token"], endpoint=server["endpoint"],
-            on_event=lambda _e: None, ssl_context=context,
+            on_event=lambda _e: None, ssl_context=context, mls_lane=lane,
         )
         for server in setup["servers"]
     ]
@@ -99,8 +119,13 @@ async def run(count: int, seconds: float, dave: int) -> dict[str, Any]:
     tick_starts: list[float] = []
     loop = asyncio.get_running_loop()
     start = loop.time()
-    for tick in range(int(seconds / FRAME_S)):
+    ticks = int(seconds / FRAME_S)
+    # Epoch changes spread over the run after a one-second warm-up, alternating join and leave.
+    changes = {int(50 + (ticks - 100) * (i + 0.5) / epochs): i for i in range(epochs)} if epochs else {}
+    for tick in range(ticks):
         await asyncio.sleep(max(0.0, start + tick * FRAME_S - loop.time()))
+        if tick in changes:
+            child.stdin.write(b"join\n" if changes[tick] % 2 == 0 else b"leave\n")
         frame = frames[tick % len(frames)]
         began = time.perf_counter()
         tick_starts.append(began)
@@ -115,6 +140,7 @@ async def run(count: int, seconds: float, dave: int) -> dict[str, Any]:
         await connection.close()
     await child.wait()
     jitter = [j for times in sends for j in interval_jitter(times)]
+    max_gap = max((b - a for times in sends for a, b in itertools.pairwise(times)), default=0.0)
     sent = sum(c.stats.packets_sent for c in connections)
     return {
         "connections": count,
@@ -127,6 +153,13 @@ async def run(count: int, seconds: float, dave: int) -> dict[str, Any]:
         "tick_start_jitter": percentiles(interval_jitter(tick_starts)),
         "send_frame_cost_us": round(statistics.mean(busy) / count * 1e6, 2),
         "tick_busy": percentiles(busy),
+        "epochs_requested": epochs,
+        "mls_paced": pace,
+        "send_max_gap_ms": round(max_gap * 1000, 3),
+        "mls_calls": lane.stats.calls,
+        "mls_deferred": lane.stats.deferred,
+        "mls_busy_ms": round(lane.stats.busy_s * 1000, 1),
+        "mls_cpu_ms": round(lane.stats.cpu_s * 1000, 1),
         **report,
     }
 
@@ -137,11 +170,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--dave", type=int, default=1)
     parser.add_argument("--serve", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=0, help="member joins/leaves in every call during the run")
+    parser.add_argument("--pace", choices=("on", "off"), default="on", help="off: MLS calls unpaced (before)")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(args.serve, args.dave))
         return
-    print(json.dumps(asyncio.run(run(args.connections, args.seconds, args.dave)), indent=2))
+    result = run(args.connections, args.seconds, args.dave, args.epochs, args.pace == "on")
+    print(json.dumps(asyncio.run(result), indent=2))
 
 
 if __name__ == "__main__":
