@@ -35,7 +35,7 @@ from lavalink_py.metrics.inputs import (
     ThreadPoolSource,
     VoiceStatsSource,
 )
-from lavalink_py.metrics.loading import CollectorLoadError, OffloadedCollector, load_dotted, load_entry_points
+from lavalink_py.metrics.loading import CollectorLoadError, OffloadedCollector, load_dotted
 from lavalink_py.metrics.probes import GcMonitor, LagMonitor
 from lavalink_py.metrics.refresher import Refresher, RefreshTarget
 
@@ -125,17 +125,9 @@ class NodeMetrics:
         for name, collector in extra.items():
             costly = collector if isinstance(collector, SnapshotCollector) else OffloadedCollector(name, collector)
             self._add(name, costly)
-        # Configured paths must work (start-up fails otherwise); a broken plugin is skipped and counted.
+        # Configured paths must work (start-up fails otherwise).
         for item in [load_dotted(path) for path in self.config.custom]:
             self._add(item.name, OffloadedCollector(item.name, item.collector))
-        if not self.config.entry_points:
-            return
-        for item in load_entry_points(lambda name: self.book.failed(name, "load")):
-            try:
-                self._add(item.name, OffloadedCollector(item.name, item.collector))
-            except CollectorLoadError:
-                log.exception("collector entry point %s skipped", item.name)
-                self.book.failed(item.name, "load")
 
     @property
     def collector_names(self) -> list[str]:

@@ -79,7 +79,7 @@ def node() -> FakeNode:
 async def node_metrics(node: FakeNode) -> AsyncIterator[NodeMetrics]:
     """A started NodeMetrics with every built-in collector, fed by `node` and populated counters."""
     metrics = NodeMetrics(
-        MetricsConfig(labels={"environment": "test"}, entry_points=False, lag_interval_s=0.01),
+        MetricsConfig(labels={"environment": "test"}, lag_interval_s=0.01),
         players=node,
         sessions=node,
         voice=node,
