@@ -3,8 +3,9 @@
 Pure decision logic, fed with observations and a time (`now`, seconds on any monotonic clock), so tests drive it
 with a fake clock. The node (overload_monitor.py) observes every `check_interval_ms`: how full the frame buffers of
 the streams it encodes are, and how many frames the encoders delivered late since the last observation
-(frame_loss.py). libopus' complexity is the one knob that trades CPU for quality without a gap: 10 → 3 roughly
-halves the encode cost (BENCHMARKS.md "Overload"), and a changed complexity applies at the encoder's next frame.
+(frame_loss.py). libopus' complexity is the one knob that trades CPU for quality without a gap, and a changed
+complexity applies at the encoder's next frame. Measured at 128 kb/s stereo (bench/overload.py): 10, 9 and 8 cost
+the same, 7 about 0.75 of it, 6 down to 0 about 0.55-0.6; hence the default ladder 10 -> 7 -> 5.
 
 Rules (one level per step, `levels` from the configured opusEncodingQuality down):
 - pressure = at least `behind_share` of the encoded streams (at least one) hold less than `low_watermark` of their
@@ -26,7 +27,7 @@ MAX_BACKOFF = 8
 @dataclass(frozen=True, slots=True)
 class OverloadSettings:
     enabled: bool = True
-    levels: tuple[int, ...] = (10, 8, 5, 3)
+    levels: tuple[int, ...] = (10, 7, 5)
     low_watermark: float = 0.5
     healthy_watermark: float = 0.7
     behind_share: float = 0.05

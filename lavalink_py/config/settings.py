@@ -120,8 +120,9 @@ class OverloadPolicySettings:
     (docs/architecture.md "Overload")."""
 
     enabled: bool = True  # false: always encode at opusEncodingQuality, frames are lost instead
-    # Complexities stepped down through under load, below opusEncodingQuality (which is always the top level).
-    complexity_levels: tuple[int, ...] = setting((10, 8, 5, 3), each=_complexity)
+    # Complexities stepped down through under load, below opusEncodingQuality (always the top level). 8 and 9 cost
+    # what 10 does, below 5 saves almost nothing more (BENCHMARKS.md "Overload").
+    complexity_levels: tuple[int, ...] = setting((10, 7, 5), each=_complexity)
     # An encoded stream holding less than this share of its frame buffer counts as behind.
     low_watermark: float = setting(0.5, lo=0, hi=1, lo_open=True)
     # Every encoded stream holds at least this share of its buffer: healthy, a step back up may follow.
