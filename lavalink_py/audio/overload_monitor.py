@@ -78,9 +78,12 @@ class OverloadMonitor:
             )
 
     def streams_by_complexity(self) -> dict[int, int]:
-        """Encoded streams per libopus complexity their encoder runs at now."""
+        """Encoded streams per libopus complexity their encoder runs at now; every level of the ladder is listed
+        (0 when none), so the metric has its samples on an idle node too."""
         counts = Counter(p.encoder_complexity for p in self._playbacks)
-        return {level: n for level, n in counts.items() if level is not None}
+        out = dict.fromkeys(self.policy.ladder, 0)
+        out.update((level, n) for level, n in counts.items() if level is not None)
+        return out
 
     def wake(self) -> None:
         self._wake.set()

@@ -92,6 +92,7 @@ class Playback:
         self.loss = loss if loss is not None else standalone_loss()
         self._dial = dial  # the overload policy's Opus complexity (overload.py), None: always opusEncodingQuality
         self._playing = False  # the last tick owed a frame (sent or nulled)
+        self._filled_stream: TrackStream | None = None  # the current stream, once its buffer filled up
 
     # ---- control (event loop) ----------------------------------------------------------------------------
     def start(self, spec: StreamSpec, start_ms: int = 0, end_ms: int | None = None) -> None:
@@ -189,12 +190,18 @@ class Playback:
 
     @property
     def encoding_fill(self) -> float | None:
-        """How full the buffer of the stream being encoded and played is (0-1); None while nothing is encoded
-        (passthrough, opening, ended): what the overload policy watches."""
+        """How full the buffer of the stream being encoded and played is (0-1): what the overload policy watches.
+        None while nothing is encoded (passthrough, opening, ended) and while a stream fills up after its start or
+        a seek (it starts nearly empty by design), unless it has played a whole buffer's worth without filling."""
         current = self._current
         if current is None or not current.started or current.ended or current.passthrough:
             return None
-        return len(current.buffer) / current.buffer.capacity
+        held, capacity = len(current.buffer), current.buffer.capacity
+        if current is not self._filled_stream:
+            if held < self._refill_below and current.sent < capacity:
+                return None
+            self._filled_stream = current
+        return held / capacity
 
     @property
     def encoder_complexity(self) -> int | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from lavalink_py.audio import AudioEngine, EngineSettings, RecordingSink
+from lavalink_py.audio import AudioEngine, EngineSettings, Playback, RecordingSink
 from lavalink_py.audio.overload import LoadObservation, OverloadPolicy, OverloadSettings
 from lavalink_py.audio.overload_monitor import observe
 from lavalink_py.sources.base import StreamSpec
@@ -165,7 +165,7 @@ async def test_the_engine_encodes_at_the_complexity_the_policy_sets(media: Media
         playback.start(StreamSpec(str(media.mp3)))
         await engine.pump(10)
         assert playback.encoder_complexity == 10
-        assert engine.overload.streams_by_complexity() == {10: 1}
+        assert engine.overload.streams_by_complexity() == {10: 1, 7: 0, 5: 0}
         # Checks with every stream draining (one step per check here), as overload_monitor makes them.
         for second in range(4):
             engine.overload.policy.observe(float(second), LoadObservation(streams=1, behind=1, lowest_fill=0.1))
@@ -173,8 +173,28 @@ async def test_the_engine_encodes_at_the_complexity_the_policy_sets(media: Media
         assert engine.overload.dial.complexity == 5
         await engine.pump(30)  # the next batches are encoded at 5
         assert playback.encoder_complexity == 5
-        assert engine.overload.streams_by_complexity() == {5: 1}
+        assert engine.overload.streams_by_complexity() == {10: 0, 7: 0, 5: 1}
         assert playback.frames_nulled == 0
         assert rms(decode_opus(sink.frames[-10:])) > 0.05  # still the music, at a lower complexity
+    finally:
+        await engine.close()
+
+
+def fill_of(playback: Playback) -> float | None:
+    return playback.encoding_fill
+
+
+async def test_a_stream_filling_up_after_its_start_is_not_behind(media: Media) -> None:
+    """A new stream starts with a short first batch (its buffer nearly empty by design): the policy must not read
+    that as the pool falling behind, or every play would lower the complexity."""
+    engine = AudioEngine(EngineSettings(first_batch_ms=100, batch_ms=100, frame_buffer_ms=1000))
+    try:
+        playback = engine.create_playback()
+        playback.attach(RecordingSink())
+        playback.start(StreamSpec(str(media.mp3)))
+        await engine.pump(1)
+        assert fill_of(playback) is None  # 5 of 50 frames: filling up, not behind
+        await engine.pump(60)  # pump waits for each frame: the buffer has had every chance to fill
+        assert (fill_of(playback) or 0.0) > 0
     finally:
         await engine.close()
