@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from lavalink_py.config.errors import ConfigError
 from lavalink_py.config.schema import (
     ByteSize,
     cidr_block,
@@ -132,6 +133,13 @@ class OverloadPolicySettings:
     step_interval_ms: int = setting(1000, lo=0)  # at most one step down per this interval
     recover_after_ms: int = setting(30_000, lo=0)  # healthy this long: one step up (doubled after a relapse)
     check_interval_ms: int = setting(250, lo=20)  # how often the buffers are read
+
+    def __post_init__(self) -> None:
+        if self.low_watermark > self.healthy_watermark:
+            raise ConfigError(
+                "lavalink.server.overload: lowWatermark must not exceed healthyWatermark, got "
+                f"{self.low_watermark} > {self.healthy_watermark}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
