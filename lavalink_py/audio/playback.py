@@ -258,7 +258,7 @@ class Playback:
         self._pending_since = 0 if self._current is None else self._current.sent
 
     def _schedule(self, stream: TrackStream, pool: Executor, frames: int) -> None:
-        job = stream.fill_job = FillJob(stream.fill_job)
+        job = stream.fill_job = FillJob(stream.fill_job, measure=not stream.passthrough)
         stream.fill_future = pool.submit(job.run, stream.fill, frames)
 
     def _close(self, stream: TrackStream) -> None:
