@@ -28,6 +28,7 @@ from lavalink_py.metrics.config import MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
 from lavalink_py.metrics.guard import CollectorBook, CollectorBookCollector, CollectorStatus, GuardedCollector
 from lavalink_py.metrics.inputs import (
+    AudioLoadSource,
     FrameClockCounts,
     NoNodeState,
     PlayerStatsSource,
@@ -53,6 +54,7 @@ class NodeMetrics:
         voice: VoiceStatsSource | None = None,
         thread_pools: Sequence[ThreadPoolSource] = (),
         frame_clock: FrameClockCounts | None = None,
+        audio: AudioLoadSource | None = None,
         extra_collectors: Mapping[str, Collector] | None = None,
         readiness: ReadinessSource | None = None,
     ) -> None:
@@ -72,7 +74,12 @@ class NodeMetrics:
             "system": self.system,
             "runtime": RuntimeCollector(self.lag_monitor, self.gc_monitor, thread_pools),
             "player": PlayerCollector(
-                players or empty, voice or empty, self.counters.player_events, self.counters.frames, frame_clock
+                players or empty,
+                voice or empty,
+                self.counters.player_events,
+                self.counters.frames,
+                frame_clock,
+                audio=audio or empty,
             ),
             "track": TrackCollector(self.counters.tracks),
             "fallback": FallbackCollector(self.counters.fallback),

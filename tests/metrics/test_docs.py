@@ -45,6 +45,7 @@ async def exported() -> Described:
         players=node,
         sessions=node,
         voice=node,
+        audio=node,
         thread_pools=[pool],
         extra_collectors={"raising": Raising()},
         readiness=Readiness(),

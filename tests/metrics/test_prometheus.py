@@ -64,6 +64,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         players=node,
         sessions=node,
         voice=node,
+        audio=node,
         thread_pools=[pool],
     )
     populate(metrics.counters)
