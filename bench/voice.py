@@ -12,7 +12,9 @@ share our event loop) with one simulated DAVE listener each, and time each packe
 - arrival-interval jitter at the fake (loopback UDP plus the child's own scheduling);
 - CPU cost of send_frame (DAVE encrypt + RTP + AEAD + sendto) per packet;
 - with --epochs K: K epoch changes (a member joins, then leaves, every call at once) spread over the run, and the
-  largest gap between two sends of one connection (send_max_gap_ms) and between two arrivals at a fake; --pace off
+  largest gap between two sends of one connection (send_max_gap_ms) and between two arrivals at a fake, and the
+  CPU this process used between two ticks (a gap the node's own work made, as opposed to waiting for a core on a
+  shared machine, is bounded by it); --pace off
   runs every MLS call as soon as it arrives (the node before MlsLane) for the before/after comparison.
 """
 
@@ -117,6 +119,7 @@ async def run(count: int, seconds: float, dave: int, epochs: int = 0, pace: bool
     sends: list[list[float]] = [[] for _ in connections]
     busy: list[float] = []
     tick_starts: list[float] = []
+    tick_cpu: list[float] = []  # this process's CPU time at each tick: was a long gap our work or a wait for a core?
     loop = asyncio.get_running_loop()
     start = loop.time()
     ticks = int(seconds / FRAME_S)
@@ -129,6 +132,7 @@ async def run(count: int, seconds: float, dave: int, epochs: int = 0, pace: bool
         frame = frames[tick % len(frames)]
         began = time.perf_counter()
         tick_starts.append(began)
+        tick_cpu.append(time.process_time())
         for index, connection in enumerate(connections):
             sends[index].append(time.perf_counter())
             connection.send_frame(frame)
@@ -141,6 +145,9 @@ async def run(count: int, seconds: float, dave: int, epochs: int = 0, pace: bool
     await child.wait()
     jitter = [j for times in sends for j in interval_jitter(times)]
     max_gap = max((b - a for times in sends for a, b in itertools.pairwise(times)), default=0.0)
+    walls = [b - a for a, b in itertools.pairwise(tick_starts)]
+    cpus = [b - a for a, b in itertools.pairwise(tick_cpu)]
+    widest = max(range(len(walls)), key=walls.__getitem__, default=0)
     sent = sum(c.stats.packets_sent for c in connections)
     return {
         "connections": count,
@@ -156,6 +163,11 @@ async def run(count: int, seconds: float, dave: int, epochs: int = 0, pace: bool
         "epochs_requested": epochs,
         "mls_paced": pace,
         "send_max_gap_ms": round(max_gap * 1000, 3),
+        # The widest gap between two ticks, and the CPU this process (all its threads) used inside it; the most
+        # CPU it used between any two ticks (a gap our own work made is at least that long).
+        "tick_max_gap_ms": round(walls[widest] * 1000, 3) if walls else 0.0,
+        "tick_max_gap_node_cpu_ms": round(cpus[widest] * 1000, 3) if cpus else 0.0,
+        "max_node_cpu_between_ticks_ms": round(max(cpus, default=0.0) * 1000, 3),
         "mls_calls": lane.stats.calls,
         "mls_deferred": lane.stats.deferred,
         "mls_busy_ms": round(lane.stats.busy_s * 1000, 1),
