@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -43,8 +44,9 @@ class SignalSink(RecordingSink):
             self.reached.set()
 
 
-async def test_late_ticks_are_skipped_not_burst() -> None:
-    clock = FrameClock()
+@pytest.mark.parametrize("precise", [True, False], ids=["waker-thread", "asyncio-sleep"])
+async def test_late_ticks_are_skipped_not_burst(precise: bool) -> None:
+    clock = FrameClock(precise=precise)
     player = StallingPlayer(stall_at=5, stall_s=0.1, stop_at=20)
     clock.add(player)
     clock.start()
@@ -80,6 +82,24 @@ async def test_real_time_playback_with_seek_has_no_gap(engine: AudioEngine, medi
     tail = len(pcm) - 15 * 960
     assert locate_s(pcm[tail : tail + 10 * 960]) == pytest.approx(3.0 - 15 * 0.02 - 0.0065, abs=0.02)
     assert engine.clock.sent == len(sink.frames)
+
+
+async def test_the_waker_thread_never_wakes_the_clock_early_and_ends_with_it() -> None:
+    clock = FrameClock()
+    player = StallingPlayer(stall_at=0, stall_s=0, stop_at=25)
+    clock.add(player)
+    clock.start()
+    try:
+        await asyncio.wait_for(player.done.wait(), timeout=30)
+        assert any(t.name == "frame-clock-waker" for t in threading.enumerate())
+    finally:
+        await clock.stop()
+    # time.sleep runs to an absolute monotonic deadline (the loop's clock): a tick may be late under load, never
+    # early, so no tick is ever less than 20 ms after the schedule's start + n ticks.
+    assert min(clock.lateness_us) >= 0
+    async with asyncio.timeout(30):  # it ends after its current sleep, at most one tick
+        while any(t.name == "frame-clock-waker" for t in threading.enumerate()):
+            await asyncio.sleep(0.01)
 
 
 class Broken:
