@@ -44,8 +44,8 @@ class DeadlineWaker:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._requests: queue.SimpleQueue[tuple[float, asyncio.Future[None]] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="frame-clock-waker", daemon=True)
-        self._thread.start()
+        self.thread = threading.Thread(target=self._run, name="frame-clock-waker", daemon=True)
+        self.thread.start()
 
     def sleep_until(self, due: float) -> asyncio.Future[None]:
         future: asyncio.Future[None] = self._loop.create_future()
@@ -78,6 +78,7 @@ class FrameClock:
         self.tick_s = tick_s
         # False: plain asyncio.sleep (whole-ms epoll timeouts), kept for comparison in bench/voice.py.
         self.precise = precise
+        self._waker: DeadlineWaker | None = None  # alive only while players are
         self._players: dict[int, Tickable] = {}
         # Set when a player is added: a clock with no players sleeps on it instead of waking 50 times a second
         # for nothing (issue 11: an idle node's CPU).
@@ -139,36 +140,43 @@ class FrameClock:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        waker = DeadlineWaker(loop) if self.precise else None
-        try:
-            await self._schedule(loop, waker)
-        finally:
-            if waker is not None:
-                waker.close()
-
-    async def _schedule(self, loop: asyncio.AbstractEventLoop, waker: DeadlineWaker | None) -> None:
         start = loop.time()
         n = 0
-        while True:
-            if not self._players:
-                self._has_players.clear()
-                await self._has_players.wait()
-                start, n = loop.time(), 0  # a fresh schedule: the idle time is no lateness
-            n += 1
-            due = start + n * self.tick_s
-            delay = due - loop.time()
-            if delay > 0:
-                await (asyncio.sleep(delay) if waker is None else waker.sleep_until(due))
-            now = loop.time()
-            late = now - due
-            if late >= self.tick_s:
-                skipped = int(late // self.tick_s)
-                self.late_ticks += skipped
-                self.lost += skipped * self._playing
-                n += skipped
-                late -= skipped * self.tick_s
-            self.lateness_us.append(int(late * 1_000_000))
-            self.tick()
+        try:
+            while True:
+                if not self._players:
+                    # An idle node keeps no thread either: the waker ends here and a new one starts with a player.
+                    self._close_waker()
+                    self._has_players.clear()
+                    await self._has_players.wait()
+                    start, n = loop.time(), 0  # a fresh schedule: the idle time is no lateness
+                if self._waker is None and self.precise:
+                    self._waker = DeadlineWaker(loop)
+                n += 1
+                due = start + n * self.tick_s
+                delay = due - loop.time()
+                if delay > 0:
+                    await (asyncio.sleep(delay) if self._waker is None else self._waker.sleep_until(due))
+                n += self._account_lateness(loop.time() - due)
+                self.tick()
+        finally:
+            self._close_waker()
+
+    def _close_waker(self) -> None:
+        waker, self._waker = self._waker, None
+        if waker is not None:
+            waker.close()
+
+    def _account_lateness(self, late: float) -> int:
+        """Records how late this tick runs; returns the ticks skipped (woken a tick or more late), never burst."""
+        skipped = 0
+        if late >= self.tick_s:
+            skipped = int(late // self.tick_s)
+            self.late_ticks += skipped
+            self.lost += skipped * self._playing
+            late -= skipped * self.tick_s
+        self.lateness_us.append(int(late * 1_000_000))
+        return skipped
 
     def lateness_percentile_us(self, q: float) -> int:
         if not self.lateness_us:
