@@ -26,7 +26,6 @@ import asyncio
 import collections
 import contextlib
 import ctypes
-import ctypes.util
 import gc
 import json
 import os
@@ -45,7 +44,7 @@ import psutil
 from bench.e2e_fakes import FakesProcess
 from bench.e2e_media import write_source
 from bench.e2e_node import PASSWORD, Client, make_players, start_node
-from lavalink_py.allocator import fix_mmap_threshold
+from lavalink_py.allocator import fix_mmap_threshold, mallinfo2
 
 STOP_PAUSE_S = 3.0  # a stopped player plays again after this
 OPERATIONS = ("play", "stop", "destroy")
@@ -169,31 +168,8 @@ def grown_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: 
     return lines
 
 
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            "arena",
-            "ordblks",
-            "smblks",
-            "hblks",
-            "hblkhd",
-            "usmblks",
-            "fsmblks",
-            "uordblks",
-            "fordblks",
-            "keepcost",
-        )
-    ]
-
-
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    if libc is None or not hasattr(libc, "mallinfo2"):  # glibc >= 2.33 only
-        return None
-    libc.mallinfo2.restype = _MallInfo2
-    return libc
+    return ctypes.CDLL(None) if mallinfo2() is not None else None  # glibc 2.33+ only
 
 
 LIBC = _libc()
@@ -201,9 +177,9 @@ LIBC = _libc()
 
 def heap_mib() -> tuple[float, float]:
     """(in use, free but kept) over all glibc arenas: RSS growing with `in use` flat is the allocator, not a leak."""
-    if LIBC is None:
+    info = mallinfo2()
+    if info is None:
         return 0.0, 0.0
-    info = LIBC.mallinfo2()
     return (info.uordblks + info.hblkhd) / MIB, info.fordblks / MIB
 
 

@@ -26,6 +26,38 @@ MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's own starting value, kept instead of
 ENV_OVERRIDE = "MALLOC_MMAP_THRESHOLD_"
 
 
+class MallInfo2(ctypes.Structure):
+    """glibc's `struct mallinfo2` (2.33+): totals over all arenas, in bytes."""
+
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def mallinfo2() -> MallInfo2 | None:
+    """glibc's heap figures (uordblks in use, fordblks free but kept, hblkhd mmapped); None elsewhere."""
+    if not _glibc():
+        return None
+    function = getattr(ctypes.CDLL(None), "mallinfo2", None)
+    if function is None:
+        return None
+    function.restype = MallInfo2
+    info: MallInfo2 = function()
+    return info
+
+
 def _glibc() -> bool:
     try:
         return os.confstr("CS_GNU_LIBC_VERSION") is not None  # "glibc 2.36"; musl and macOS have no such name

@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 import ctypes
-import os
 
 import pytest
 
-from lavalink_py.allocator import MMAP_THRESHOLD_BYTES, fix_mmap_threshold
-
-
-class MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            "arena",
-            "ordblks",
-            "smblks",
-            "hblks",
-            "hblkhd",
-            "usmblks",
-            "fsmblks",
-            "uordblks",
-            "fordblks",
-            "keepcost",
-        )
-    ]
+from lavalink_py.allocator import MMAP_THRESHOLD_BYTES, fix_mmap_threshold, mallinfo2
 
 
 def glibc() -> ctypes.CDLL:
-    try:
-        os.confstr("CS_GNU_LIBC_VERSION")
-    except (ValueError, OSError):
-        pytest.skip("not glibc")
+    if mallinfo2() is None:
+        pytest.skip("not glibc 2.33 or later (no mallinfo2)")
     libc = ctypes.CDLL(None)
-    if not hasattr(libc, "mallinfo2"):
-        pytest.skip("glibc older than 2.33 (no mallinfo2)")
-    libc.mallinfo2.restype = MallInfo2
     libc.malloc.restype = ctypes.c_void_p
     libc.malloc.argtypes = (ctypes.c_size_t,)
     libc.free.argtypes = (ctypes.c_void_p,)
@@ -44,7 +20,9 @@ def glibc() -> ctypes.CDLL:
 
 
 def mmapped_bytes(libc: ctypes.CDLL) -> int:
-    return int(libc.mallinfo2().hblkhd)
+    info = mallinfo2()
+    assert info is not None
+    return int(info.hblkhd)
 
 
 def test_after_the_fix_a_block_past_the_threshold_is_mmapped_even_once_a_bigger_one_was_freed() -> None:
