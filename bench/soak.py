@@ -36,7 +36,6 @@ import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import aiohttp
 import psutil
@@ -44,7 +43,7 @@ import psutil
 from bench.e2e_fakes import FakesProcess
 from bench.e2e_media import write_source
 from bench.e2e_node import PASSWORD, Client, make_players, start_node
-from lavalink_py.allocator import fix_mmap_threshold, mallinfo2
+from lavalink_py.allocator import arenas, mallinfo2, tune_malloc
 
 STOP_PAUSE_S = 3.0  # a stopped player plays again after this
 OPERATIONS = ("play", "stop", "destroy")
@@ -183,30 +182,6 @@ def heap_mib() -> tuple[float, float]:
     return (info.uordblks + info.hblkhd) / MIB, info.fordblks / MIB
 
 
-def arenas() -> list[dict[str, int]]:
-    """Per glibc arena (malloc_info's XML): bytes it holds from the system and bytes free inside it."""
-    if LIBC is None or not hasattr(LIBC, "malloc_info"):
-        return []
-    with tempfile.TemporaryFile() as out:
-        LIBC.fdopen.restype = ctypes.c_void_p
-        stream = LIBC.fdopen(os.dup(out.fileno()), b"w")
-        LIBC.malloc_info(0, ctypes.c_void_p(stream))
-        LIBC.fclose(ctypes.c_void_p(stream))
-        out.seek(0)
-        root = ElementTree.fromstring(out.read())
-    rows = []
-    for heap in root.iter("heap"):
-        sizes = {(e.get("type"), e.tag): int(e.get("size", "0")) for e in heap if e.tag in ("system", "total")}
-        rows.append(
-            {
-                "arena": int(heap.get("nr", "-1")),
-                "system_kib": sizes.get(("current", "system"), 0) // 1024,
-                "free_kib": (sizes.get(("fast", "total"), 0) + sizes.get(("rest", "total"), 0)) // 1024,
-            }
-        )
-    return rows
-
-
 def take(process: psutil.Process, started: float, received: int) -> Sample:
     used, free = heap_mib()
     return Sample(
@@ -255,7 +230,7 @@ def summarize(samples: list[Sample], warm_s: float) -> dict[str, Any]:
 
 async def soak(args: argparse.Namespace) -> dict[str, Any]:
     # The node's entry point (cli.main) does this first; the bench serves build_app itself, so it does it too.
-    mmap_threshold_fixed = False if args.glibc_defaults else fix_mmap_threshold(os.environ)
+    malloc_tuned = [] if args.glibc_defaults else tune_malloc(os.environ)
     if args.tracemalloc:
         tracemalloc.start(25)
     source = write_source(Path(args.media_dir), args.workload, args.track_seconds)
@@ -323,7 +298,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "minutes": args.minutes,
         "workload": args.workload,
         "warm_s": args.warm_s,
-        "mmap_threshold_fixed": mmap_threshold_fixed,
+        "malloc_tuned": malloc_tuned,
         **summarize(samples, args.warm_s),
         "operations": dict(churn.counts),
         "events": dict(client.events),
@@ -390,7 +365,7 @@ def main() -> None:
     )
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument(
-        "--glibc-defaults", action="store_true", help="leave glibc's adjusting mmap threshold (the node's old malloc)"
+        "--glibc-defaults", action="store_true", help="leave glibc's malloc untuned (the node's old allocator)"
     )
     parser.add_argument("--malloc-info", action="store_true", help="glibc arenas' sizes at minute 2 and the end")
     parser.add_argument(

@@ -1,16 +1,18 @@
-"""glibc malloc for a long-running node: a fixed mmap threshold, so a freed big block goes back to the system.
+"""glibc malloc for a long-running node: a fixed mmap threshold and two arenas, so memory the churn frees is reused.
 
 glibc serves a block of 128 KiB or more with its own mmap, but each time such a block is freed it raises that
 threshold to the block's size (up to 32 MiB), and from then on blocks of that size come from the main heap. Under
 the node's churn (players, voice connections with TLS and DAVE, tracks opened and closed every second) those big
 blocks fragment the main arena: in the 50-player soak its free-but-kept bytes climbed 0.7 → 3.1 MiB in 5 minutes
 with the bytes in use flat, and RSS rose 0.6 MiB/min; with the threshold fixed at 128 KiB (fixing it also turns
-the adjustment off) the main arena grew 80 KiB and RSS 0.1 MiB/min (BENCHMARKS.md, "Soak under churn").
-MALLOC_ARENA_MAX=2 and a malloc_trim(0) every 30 s did not change the slope: the other arenas (the decode and
-open threads') stayed flat, and trim cannot return pages that live blocks sit between.
+the adjustment off) the main arena grew 80 KiB. What was left: each new worker thread (the audio pools grow when
+the machine is busy) got an arena of its own, which kept the high-water mark of what that thread allocated
+(+2.9 MiB of free heap at one thread's start, 8 minutes in); at most two arenas, new threads share one. Figures:
+BENCHMARKS.md, "Soak under churn". A malloc_trim(0) every 30 s did not change the slope (trim cannot return
+pages that live blocks sit between).
 
-An operator's MALLOC_MMAP_THRESHOLD_ wins (glibc read it at start; it is left alone). Elsewhere than glibc
-(musl, macOS) this does nothing.
+An operator's MALLOC_MMAP_THRESHOLD_ or MALLOC_ARENA_MAX wins (glibc read it at start; that one is left alone).
+Elsewhere than glibc (musl, macOS) this does nothing.
 """
 
 from __future__ import annotations
@@ -18,12 +20,19 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import tempfile
 from collections.abc import Mapping
+from xml.etree import ElementTree
 
 log = logging.getLogger(__name__)
-M_MMAP_THRESHOLD = -3  # malloc.h
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # malloc.h
 MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's own starting value, kept instead of letting it climb
-ENV_OVERRIDE = "MALLOC_MMAP_THRESHOLD_"
+ARENA_MAX = 2  # the main arena and one for all worker threads
+# (name, mallopt parameter, value, the environment variable that replaces it: glibc read that one at start)
+TUNING = (
+    ("mmap_threshold", M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES, "MALLOC_MMAP_THRESHOLD_"),
+    ("arena_max", M_ARENA_MAX, ARENA_MAX, "MALLOC_ARENA_MAX"),
+)
 
 
 class MallInfo2(ctypes.Structure):
@@ -58,6 +67,33 @@ def mallinfo2() -> MallInfo2 | None:
     return info
 
 
+def arenas() -> list[dict[str, int]]:
+    """Per glibc arena (malloc_info's XML): bytes it holds from the system and free inside it; [] elsewhere.
+
+    For diagnostics (the soak): it writes and parses XML, not for a hot path."""
+    libc = ctypes.CDLL(None) if _glibc() else None
+    if libc is None or not hasattr(libc, "malloc_info"):
+        return []
+    with tempfile.TemporaryFile() as out:
+        libc.fdopen.restype = ctypes.c_void_p
+        stream = libc.fdopen(os.dup(out.fileno()), b"w")
+        libc.malloc_info(0, ctypes.c_void_p(stream))
+        libc.fclose(ctypes.c_void_p(stream))
+        out.seek(0)
+        root = ElementTree.fromstring(out.read())
+    rows = []
+    for heap in root.iter("heap"):
+        sizes = {(e.get("type"), e.tag): int(e.get("size", "0")) for e in heap if e.tag in ("system", "total")}
+        rows.append(
+            {
+                "arena": int(heap.get("nr", "-1")),
+                "system_kib": sizes.get(("current", "system"), 0) // 1024,
+                "free_kib": (sizes.get(("fast", "total"), 0) + sizes.get(("rest", "total"), 0)) // 1024,
+            }
+        )
+    return rows
+
+
 def _glibc() -> bool:
     try:
         return os.confstr("CS_GNU_LIBC_VERSION") is not None  # "glibc 2.36"; musl and macOS have no such name
@@ -65,17 +101,21 @@ def _glibc() -> bool:
         return False
 
 
-def fix_mmap_threshold(environ: Mapping[str, str]) -> bool:
-    """Sets glibc's mmap threshold to 128 KiB for good; True when it did (glibc, and no operator setting)."""
-    if ENV_OVERRIDE in environ or not _glibc():
-        return False
-    libc = ctypes.CDLL(None)
-    mallopt = getattr(libc, "mallopt", None)
+def tune_malloc(environ: Mapping[str, str]) -> list[str]:
+    """Applies TUNING through mallopt, each unless its environment variable is set; the names of those applied."""
+    if not _glibc():
+        return []
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
     if mallopt is None:
-        return False
+        return []
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    if mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) != 1:  # 1 on success
-        log.debug("mallopt(M_MMAP_THRESHOLD) refused; glibc keeps its adjusting threshold")
-        return False
-    return True
+    applied = []
+    for name, parameter, value, variable in TUNING:
+        if variable in environ:
+            continue
+        if mallopt(parameter, value) == 1:  # 1 on success
+            applied.append(name)
+        else:
+            log.debug("mallopt(%s) refused; glibc keeps its default", name)
+    return applied
