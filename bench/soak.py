@@ -14,8 +14,10 @@ Diagnostics, for finding what grows (both slow the node; leave them off for the 
   --tracemalloc  snapshot at minute 2 and at the end, print the allocation sites that grew most;
   --gc-types     count gc-tracked objects by type at minute 2 and at the end, print the types that grew most.
 Each sample also records glibc's heap in use and free-but-kept (mallinfo2) and the live Python blocks: RSS that
-grows while those stay flat is the allocator keeping pages, not a leak. --malloc-trim-s N calls malloc_trim(0)
-every N seconds, to measure how much of RSS that is.
+grows while the bytes in use and the blocks stay flat is the allocator keeping freed memory, not a leak.
+--malloc-trim-s N calls malloc_trim(0) every N seconds, to measure how much of RSS that is; --malloc-info records
+each glibc arena at minute 2 and the end. The bench tunes malloc as the node's entry point does
+(lavalink_py.allocator); --glibc-defaults leaves it untuned, for the figure before that tuning.
 The result goes to stdout as JSON and, with --benchmarks, as a section of BENCHMARKS.md.
 """
 
