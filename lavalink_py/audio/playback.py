@@ -10,11 +10,9 @@ the page/keyframe before it, samples before the position discarded), so the deco
 frame. The listener's decoder, though, carries state from the source's encoder into our encoder's first frame
 (and back on the return switch): at most one 20 ms frame may carry a faint click; no frame is missing.
 A live stream (isStream: a radio, or any HTTP body without a length) cannot be reopened at a position, so it
-changes in place: the stream leaves passthrough (or rejoins it) at its next packet, and a volume change also
-re-volumes the frames already buffered past the next RESTYLE_KEEP_FRAMES (restyle.py), so it is heard within
-200 ms rather than after the whole buffer. Before this, volume on such a stream changed nothing while it was
-passed through: the in-place path set the stream's volume but never left passthrough. A filter change on a live
-stream applies to frames made after it.
+changes in place: a volume or filter change redoes the frames already buffered past the next RESTYLE_KEEP_FRAMES
+from the source the stream kept (restyle.py, pipeline.py `TrackStream.restyle`), leaving or rejoining
+passthrough there, so it is heard within 200 ms rather than after the whole buffer, with no gap and no click.
 """
 
 from __future__ import annotations
@@ -35,14 +33,16 @@ from lavalink_py.sources.base import StreamSpec
 if TYPE_CHECKING:
     # The pipeline pulls in PyAV, numpy and libopus: imported by the first stream, not at start-up (issue 11);
     # AudioEngine warms it on its io pool when the first playback is made.
-    from lavalink_py.audio.pipeline import TrackStream
+    from lavalink_py.audio.pipeline import Rewind, TrackStream
 
 log = logging.getLogger(__name__)
 
 # After a source dies mid-track, at most this much of what it had delivered still plays (3 s) before
 # TrackEndEvent loadFailed: the client hears of the failure within 5 s of it, whatever the buffer size.
 DEAD_SOURCE_PLAYOUT_FRAMES = 150
-RESTYLE_KEEP_FRAMES = 10  # a live stream's volume change is heard after at most these frames (200 ms)
+# A live stream's volume/filter change is made from the frame after these on, which fades in from the old sound:
+# the new one is heard in full 200 ms after the request.
+RESTYLE_KEEP_FRAMES = 9
 
 
 class PlaybackListener(Protocol):
@@ -155,7 +155,7 @@ class Playback:
         if self._current is None:
             return 0
         # Timescale: a sent frame stands for `speed` frames of the source, whose time Lavalink reports.
-        return self._current.start_ms + round(self._current.sent * FRAME_MS * self._current.speed)
+        return self._current.heard_ms()
 
     @property
     def is_playing(self) -> bool:
@@ -177,6 +177,16 @@ class Playback:
     @property
     def buffered_frames(self) -> int:
         return 0 if self._current is None else len(self._current.buffer)
+
+    @property
+    def rewinds(self) -> list[Rewind]:
+        """The current live stream's last in-place changes (when each was asked, begun and heard)."""
+        return [] if self._current is None else list(self._current.rewinds)
+
+    @property
+    def history_bytes(self) -> int:
+        """What the current live stream keeps of its source to redo its buffered frames on a change."""
+        return 0 if self._current is None else self._current.history_bytes
 
     @property
     def _target(self) -> TrackStream | None:
@@ -205,13 +215,12 @@ class Playback:
         elif target is not None and not target.spec.is_live:
             self._swap_pending(self._new_stream(target.spec, self.position_ms, target.end_ms), skip=True)
         elif target is not None:
-            # A live stream cannot be reopened at a position: it changes in place, passthrough included. A volume
-            # change also re-volumes the frames already buffered (all but the next RESTYLE_KEEP_FRAMES), so it is
-            # heard as soon; a filter change applies to frames made after it.
-            target.filters = self._filters
-            if target.wanted_volume != self._volume:
-                target.wanted_volume = self._volume
-                self._cpu.submit(target.restyle, RESTYLE_KEEP_FRAMES)
+            # A live stream cannot be reopened at a position: it changes in place, the frames already buffered (all
+            # but the next RESTYLE_KEEP_FRAMES) made again, passthrough included; the job applies the latest wish.
+            target.wanted_filters = self._filters
+            target.wanted_volume = self._volume
+            asked_at = target.sent
+            self._cpu.submit(target.restyle, asked_at, asked_at + RESTYLE_KEEP_FRAMES)
 
     def _swap_pending(self, stream: TrackStream, skip: bool) -> None:
         if self._pending is not None:
@@ -300,7 +309,7 @@ class Playback:
             if current.outcome is not None and current.outcome.failure is not None:
                 current.buffer.split_tail(DEAD_SOURCE_PLAYOUT_FRAMES)
         end_ms = current.end_ms
-        if end_ms is not None and current.start_ms + current.sent * FRAME_MS >= end_ms:
+        if end_ms is not None and current.heard_ms() >= end_ms:
             self._end_time_reached(current)
             return IDLE
         buffer = current.buffer
