@@ -109,7 +109,7 @@ def metrics_config(settings: Settings) -> MetricsConfig:
         collectors=collectors,
         collection_timeout_s=metrics.collection_timeout_s,
         labels=dict(metrics.labels),
-        custom=tuple(metrics.custom),
+        # metrics.custom is loaded with the plugins (build_plugins), so a broken one stops start-up naming it.
     )
 
 
@@ -224,8 +224,8 @@ def _node_metrics(
     except CollectorLoadError as exc:
         if not plugins.collectors:
             raise
-        owners = ", ".join(f"{name!r} of plugin {plugins.collector_owners[name]}" for name in plugins.collectors)
-        raise PluginLoadError(f"{exc} (plugin collectors: {owners})") from exc
+        owners = ", ".join(f"{name!r} of {plugins.collector_owners[name]}" for name in plugins.collectors)
+        raise PluginLoadError(f"{exc} (plugin and metrics.custom collectors: {owners})") from exc
 
 
 def _add_health_routes(

@@ -18,6 +18,7 @@ from lavalink_py.config import ConfigError, Settings
 from lavalink_py.metrics.counters import FallbackStats
 from lavalink_py.plugins.builtin import CatchAllSources, SiteSources
 from lavalink_py.plugins.bundled import BUNDLED
+from lavalink_py.plugins.collectors import load_custom_collectors
 from lavalink_py.plugins.context import (
     LoadedPlugin,
     PluginInfoLoader,
@@ -94,7 +95,7 @@ def build_plugins(
     fallback: FallbackStats | None = None,
 ) -> Registrations:
     """Set up the built-in sources and every plugin found (folder, then entry points, then the bundled plugins the
-    config asks for) into one Registrations.
+    config asks for), and the `metrics.custom` collectors, into one Registrations.
 
     `candidates` replaces discovery of folder and entry-point plugins (tests); `outbound` (the route planner)
     carries the built-in sources' requests; `fallback`: the node's counters that mirror sources bump. Raises
@@ -109,6 +110,7 @@ def build_plugins(
         candidates = folder_candidates(Path(settings.lavalink.plugins_dir)) + entry_point_candidates()
     load_plugins(candidates, config, out)
     _set_up_bundled(settings, out)
+    load_custom_collectors(settings, out)  # metrics.custom: fails start-up as a plugin does
     set_up(CatchAllSources(settings, executor, outbound), config, out, origin="built in", listed=False)
     loaded = out.config_sections | {"youtube"}
     for name in sorted(set(config) - loaded):

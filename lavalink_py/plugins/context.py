@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 from lavalink_py.audio.filters import FilterRegistry, default_registry
 from lavalink_py.audio.filters.base import FilterSpec
 from lavalink_py.config import bind_section
+from lavalink_py.config.binder import env_as_text
 from lavalink_py.config.logs import current_log_context
 from lavalink_py.metrics.counters import FallbackStats
 from lavalink_py.player.player import Player
@@ -121,7 +122,7 @@ class Registrations:
     routes: list[PluginRoute] = field(default_factory=list)
     filters: FilterRegistry = field(default_factory=default_registry)  # the built-ins, then plugins' filters
     collectors: dict[str, Collector] = field(default_factory=dict)
-    collector_owners: dict[str, str] = field(default_factory=dict)  # collector name -> plugin name
+    collector_owners: dict[str, str] = field(default_factory=dict)  # name -> "plugin tone" / "metrics.custom[0] (...)"
     info_modifiers: list[tuple[str, PluginInfoModifier]] = field(default_factory=list)
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     plugins: list[LoadedPlugin] = field(default_factory=list)
@@ -146,7 +147,9 @@ class PluginSetup:
 
     @property
     def raw_config(self) -> Mapping[str, Any]:
-        return self._raw
+        plain = env_as_text(self._raw)  # environment overrides as dotted keys with string values
+        assert isinstance(plain, dict)
+        return plain
 
     def config(self, cls: type[C]) -> C:
         bound, warnings = bind_section(cls, self._raw, f"plugins.{self._section}")
@@ -182,7 +185,7 @@ class PluginSetup:
         if name in self._out.collectors:
             raise PluginLoadError(f"plugin {self._name}: a collector named {name!r} is already registered")
         self._out.collectors[name] = collector
-        self._out.collector_owners[name] = self._name
+        self._out.collector_owners[name] = f"plugin {self._name}"
 
     def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._out.cleanups.append(callback)
@@ -211,6 +214,9 @@ class PluginSetup:
 
     def source(self, name: str) -> SourceManager | None:
         return self._out.sources.manager(name)
+
+    def sources(self) -> Sequence[SourceManager]:
+        return self._out.sources.managers()
 
 
 def _extra(name: str, call: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any]:

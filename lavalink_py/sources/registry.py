@@ -62,7 +62,12 @@ class SourceRegistry:
         return None
 
     def names(self) -> list[str]:
-        return [manager.name for manager in self._ordered]
+        """What /v4/info lists as `sourceManagers`: every manager but one that says `listed = False` (it loads
+        nothing of its own, e.g. a service registered only for its lyrics)."""
+        return [manager.name for manager in self._ordered if getattr(manager, "listed", True)]
+
+    def managers(self) -> list[SourceManager]:
+        return list(self._ordered)
 
     def _candidates(self, identifier: str) -> list[SourceManager]:
         for prefix, manager in self._prefixes.items():

@@ -33,15 +33,31 @@ class JsonClient:
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
     ) -> Any:
+        body, _ = await self.request_with_cookies(service, method, url, params=params, headers=headers, data=data)
+        return body
+
+    async def request_with_cookies(
+        self,
+        service: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> tuple[Any, dict[str, str]]:
+        """The JSON body and the cookies the answer set (name -> value). The session keeps no cookies of its own
+        (one session serves every service): a caller that needs one sends it back in a `Cookie` header."""
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._session = aiohttp.ClientSession(timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar())
         try:
             async with self._session.request(method, url, params=params, headers=headers, data=data) as response:
                 body = await response.read()
                 if response.status >= 400:
                     raise ServiceHttpError(service, response.status, url, body[:300].decode("utf-8", "replace"))
+                cookies = {name: morsel.value for name, morsel in response.cookies.items()}
                 try:
-                    return await response.json(content_type=None)
+                    return await response.json(content_type=None), cookies
                 except ValueError as exc:
                     raise ServiceHttpError(service, response.status, url, f"not JSON: {exc}") from None
         except (aiohttp.ClientError, TimeoutError) as exc:

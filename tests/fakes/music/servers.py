@@ -209,7 +209,10 @@ def spotify_routes(catalog: Catalog, base: Callable[[], str], tokens: SpotifyTok
         if not authorised(request):
             return error(401, "Invalid access token")
         q, limit = request.query["q"].casefold(), int(request.query.get("limit", 20))
-        hits = [track(s) for s in catalog.songs if q in f"{s.title} {s.artist}".casefold()]
+        if q.startswith("isrc:"):  # the field filter of Spotify's search syntax
+            hits = [track(s) for s in catalog.songs if s.isrc.casefold() == q.removeprefix("isrc:")]
+        else:
+            hits = [track(s) for s in catalog.songs if q in f"{s.title} {s.artist}".casefold()]
         return web.json_response({"tracks": paging(hits, 0, limit, f"{base()}/v1/search")})
 
     @routes.get("/v1/recommendations")
