@@ -124,8 +124,9 @@ def build_app(
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
     resolver_pool = InstrumentedThreadPool("resolver", max_workers=4)
     outbound = build_outbound(settings.lavalink.server.ratelimit)
-    # Every outbound request of the built-in sources goes through `outbound`, the route planner. Mirror sources
-    # bump the node's fallback counters. PluginLoadError names a plugin that cannot start.
+    # Every outbound request of the built-in sources and of plugins (`PluginContext.http`) goes through `outbound`,
+    # the route planner. Mirror sources bump the node's fallback counters. PluginLoadError names a plugin that
+    # cannot start.
     plugins = build_plugins(settings, resolver_pool, outbound=outbound, fallback=counters.fallback)
     loader = loader or PluginInfoLoader(plugins.sources, plugins.info_modifiers)
     # Counted for the metrics, and told to the plugins' on_player_event listeners.

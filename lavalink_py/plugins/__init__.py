@@ -98,13 +98,13 @@ def build_plugins(
     config asks for), and the `metrics.custom` collectors, into one Registrations.
 
     `candidates` replaces discovery of folder and entry-point plugins (tests); `outbound` (the route planner)
-    carries the built-in sources' requests; `fallback`: the node's counters that mirror sources bump. Raises
-    PluginLoadError naming the plugin that failed.
+    carries the built-in sources' requests and plugins' `PluginContext.http`; `fallback`: the node's counters that
+    mirror sources bump. Raises PluginLoadError naming the plugin that failed.
     """
     for line in declared_plugin_lines(settings.lavalink.plugins):
         log.info("%s", line)
     config: Mapping[str, Any] = settings.plugins
-    out = Registrations() if fallback is None else Registrations(fallback=fallback)
+    out = Registrations(fallback=FallbackStats() if fallback is None else fallback, outbound=outbound or Outbound())
     set_up(SiteSources(settings, executor, _youtube(settings), outbound), config, out, origin="built in", listed=False)
     if candidates is None:
         candidates = folder_candidates(Path(settings.lavalink.plugins_dir)) + entry_point_candidates()

@@ -19,6 +19,7 @@ before it serves anything; everything a plugin adds goes through the context the
 - `session_exists`    whether a client session is open (for per-session state, like SponsorBlock's categories)
 - `load`              the node's track loading (every source, pluginInfo modifiers applied), as /v4/loadtracks
 - `source`, `sources` a registered source manager by name, or all of them (for extra capabilities, like lyrics)
+- `http`              an HTTP requester through the node's route planner (the plugin's own API calls)
 
 Built-in sources register through the same context (`lavalink_py/plugins/builtin.py`). See docs/plugins.md.
 """
@@ -48,6 +49,7 @@ from lavalink_py.protocol.track import Track, TrackInfo
 from lavalink_py.protocol.track_codec import TrackDecodeError, decode_track, encode_track
 from lavalink_py.protocol.validation import RequestError
 from lavalink_py.sources.base import SourceManager, StreamSpec
+from lavalink_py.sources.routing.routed_http import RoutedHttp
 
 # What a plugin needs, from one module: the hooks' types and the data a source returns.
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "PluginPlayer",
     "RequestError",
     "RouteHandler",
+    "RoutedHttp",
     "SearchLoaded",
     "SourceManager",
     "StreamSpec",
@@ -215,6 +218,14 @@ class PluginContext(Protocol):
 
     def sources(self) -> Sequence[SourceManager]:
         """Every registered source manager, in the order identifiers are offered to them (at run time: all)."""
+        ...
+
+    def http(self, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None) -> RoutedHttp:
+        """An HTTP requester for the plugin's own requests (a service's web API, its token endpoint): with
+        `lavalink.server.ratelimit`, each attempt leaves from the route planner's address and a 429 marks it
+        failing and is retried from the next, up to `retryLimit`, as the node's sources do; without, one pooled
+        aiohttp session (no cookie jar). `async with http.request("POST", url, data=...) as response:`. Closed
+        when the node stops; `timeout_s` is the total per attempt."""
         ...
 
 

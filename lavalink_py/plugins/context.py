@@ -27,6 +27,8 @@ from lavalink_py.sessions.manager import SessionManager
 from lavalink_py.sessions.session import Session
 from lavalink_py.sources.base import SourceManager, StreamSpec
 from lavalink_py.sources.registry import SourceRegistry
+from lavalink_py.sources.routing.outbound import Outbound
+from lavalink_py.sources.routing.routed_http import RoutedHttp
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +131,10 @@ class Registrations:
     events: EventRelay = field(default_factory=EventRelay)
     fallback: FallbackStats = field(default_factory=FallbackStats)  # the node's, handed in by build_plugins
     config_sections: set[str] = field(default_factory=set)  # the `plugins.<section>` of each plugin set up
+    outbound: Outbound = field(default_factory=Outbound)  # the node's route planner, handed in by build_plugins
+
+    def __post_init__(self) -> None:
+        self.sources.outbound = self.outbound  # plugins' sources' media URLs leave from the planner's address too
 
 
 class PluginSetup:
@@ -217,6 +223,11 @@ class PluginSetup:
 
     def sources(self) -> Sequence[SourceManager]:
         return self._out.sources.managers()
+
+    def http(self, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None) -> RoutedHttp:
+        requester = RoutedHttp(self._out.outbound, timeout_s=timeout_s, headers=headers)
+        self._out.cleanups.append(requester.close)
+        return requester
 
 
 def _extra(name: str, call: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any]:

@@ -82,7 +82,9 @@ def trust_test_ca(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def start_world(tmp_path: Path, providers: list[str], apple_auth: AppleAuth | None = None,
-                      applemusic: dict[str, Any] | None = None) -> AsyncIterator[World]:
+                      applemusic: dict[str, Any] | None = None, ratelimit: dict[str, Any] | None = None
+                      ) -> AsyncIterator[World]:
+    """`ratelimit`: the node's `lavalink.server.ratelimit` (the route planner tests)."""
     mono = sweep(SECONDS)
     write_audio(tmp_path / "harbour.mp3", samples=np.stack([mono, mono]), rate=48000)
     write_audio(tmp_path / "northern.mp3", samples=np.stack([mono[::-1], mono[::-1]]), rate=48000)
@@ -119,7 +121,8 @@ async def start_world(tmp_path: Path, providers: list[str], apple_auth: AppleAut
         mirror = await stack.enter_async_context(serve(lambda base: mirror_routes(catalog)))
         start = await stack.enter_async_context(running_nodes())
         node = await start({
-            "lavalink": {"pluginsDir": str(tmp_path / "plugins")},
+            "lavalink": {"pluginsDir": str(tmp_path / "plugins"),
+                         **({"server": {"ratelimit": ratelimit}} if ratelimit else {})},
             "plugins": {
                 "mirrorfake": {"url": mirror.url},
                 "lavasrc": {

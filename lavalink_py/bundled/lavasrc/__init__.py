@@ -64,8 +64,7 @@ class LavaSrcPlugin:
         config = context.config(LavaSrcConfig)
         for line in warnings(config):
             log.warning("%s", line)
-        http = JsonClient(config.matching.request_timeout_seconds)
-        context.on_cleanup(http.close)
+        http = JsonClient(context.http(timeout_s=config.matching.request_timeout_seconds))
         mirrors: TtlCache[tuple[str, str], Track] = TtlCache(config.cache.ttl_seconds, config.cache.max_entries)
         resolver = MirrorResolver(
             config.providers, context.load_item, context.fallback, mirrors,

@@ -31,7 +31,7 @@ from lavalink_py.plugins.api import (
     decode_track,
     make_track,
 )
-from lavalink_py.plugins.bundled.lrclib import LrclibClient
+from lavalink_py.plugins.bundled.lrclib import USER_AGENT, LrclibClient
 from lavalink_py.plugins.bundled.lyrics_live import LiveLyrics
 from lavalink_py.plugins.bundled.lyrics_model import Lyrics, LyricsSource, lyrics_json
 
@@ -65,7 +65,8 @@ class LyricsService:
     def __init__(self, context: PluginContext, config: LyricsConfig) -> None:
         self._context = context
         self._sources = config.sources
-        self.lrclib = LrclibClient(config.lrclib.base_url, config.lrclib.timeout_ms / 1000)
+        http = context.http(timeout_s=config.lrclib.timeout_ms / 1000, headers={"User-Agent": USER_AGENT})
+        self.lrclib = LrclibClient(config.lrclib.base_url, http)
 
     def _provider(self, name: str) -> LyricsSource | LrclibClient | None:
         if name == LRCLIB:
@@ -158,7 +159,6 @@ class LavaLyricsPlugin:
         context.on_cleanup(live.close)
         context.add_route("GET", "/v4/lyrics", for_track)
         context.add_route("GET", "/v4/sessions/{session_id}/players/{guild_id}/track/lyrics", for_player)
-        context.on_cleanup(service.lrclib.close)
 
 
 plugin = LavaLyricsPlugin

@@ -56,7 +56,8 @@ class SegmentSkipper:
 
     def __init__(self, context: PluginContext, config: SponsorBlockConfig) -> None:
         self._context = context
-        self.api = SponsorBlockClient(config.base_url, config.timeout_ms / 1000)
+        http = context.http(timeout_s=config.timeout_ms / 1000, headers={"User-Agent": f"lavalink_py/{__version__}"})
+        self.api = SponsorBlockClient(config.base_url, http)
         self._poll_s = max(config.poll_interval_ms, 1) / 1000
         self.categories: dict[Key, tuple[str, ...]] = {}
         self._watching: dict[Key, asyncio.Task[None]] = {}
@@ -133,7 +134,6 @@ class SegmentSkipper:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.api.close()
 
 
 class SponsorBlockPlugin:
