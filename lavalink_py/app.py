@@ -22,7 +22,7 @@ from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
 from lavalink_py.api.tracing import TRACING, build_tracing, observe_all
-from lavalink_py.audio import AudioEngine, EngineSettings, ResamplingQuality
+from lavalink_py.audio import AudioEngine, EngineSettings, OverloadSettings, ResamplingQuality
 from lavalink_py.config import Settings
 from lavalink_py.metrics.config import CollectorConfig, MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
@@ -83,11 +83,22 @@ def api_options(
 
 def engine_settings(settings: Settings) -> EngineSettings:
     server = settings.lavalink.server
+    overload = server.overload
     return EngineSettings(
         frame_buffer_ms=server.frame_buffer_duration_ms,
         opus_quality=server.opus_encoding_quality,
         resampling=ResamplingQuality(server.resampling_quality),
         stuck_threshold_ms=server.track_stuck_threshold_ms,
+        overload=OverloadSettings(
+            enabled=overload.enabled,
+            levels=overload.complexity_levels,
+            low_watermark=overload.low_watermark,
+            healthy_watermark=overload.healthy_watermark,
+            behind_share=overload.behind_share,
+            step_interval_ms=overload.step_interval_ms,
+            recover_after_ms=overload.recover_after_ms,
+            check_interval_ms=overload.check_interval_ms,
+        ),
     )
 
 
@@ -219,6 +230,7 @@ def _node_metrics(
             voice=view,
             thread_pools=[pool],
             frame_clock=node.audio.clock,
+            audio=view,
             readiness=readiness,
             extra_collectors=plugins.collectors,
         )

@@ -30,9 +30,11 @@ import av
 import numpy as np
 
 from lavalink_py.audio.filters.chain import FilterPlan, FilterProcessor
+from lavalink_py.audio.frame_loss import FillJob
 from lavalink_py.audio.frames import CHANNELS, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, FrameBuffer
 from lavalink_py.audio.media_open import close_container, open_media
 from lavalink_py.audio.opus_toc import opus_packet_samples
+from lavalink_py.audio.overload import ComplexityDial
 from lavalink_py.audio.pcm import ENCODER_LOOKAHEAD, Int16Pcm, OpusEncoder, Resampler, apply_gain
 from lavalink_py.audio.restyle import LeadingEncoder, SourceHistory, crossfade, decode_frames
 from lavalink_py.audio.results import (
@@ -93,6 +95,7 @@ class TrackStream:
         settings: EngineSettings,
         volume: int,
         filters: FilterPlan | None,
+        dial: ComplexityDial | None = None,
     ) -> None:
         self.spec = spec
         self.start_ms = max(0, start_ms)
@@ -111,6 +114,8 @@ class TrackStream:
         self.started = False
         self.failure_reported = False  # TrackException sent (at once), TrackEnd follows when the buffer is played
         self.fill_future: Future[None] | None = None
+        self.fill_job: FillJob | None = None  # the latest refill, for frame-loss attribution (frame_loss.py)
+        self.dial = dial  # the overload policy's complexity, read before each encode (overload.py)
         # Thread-side results, published after the frames they follow.
         self.ended = False
         self.outcome: StreamOutcome | None = None
@@ -410,6 +415,12 @@ class TrackStream:
             self._chain_skip = max(0, round(len(warm) / plan.speed) - got)
 
     @property
+    def encoder_complexity(self) -> int | None:
+        """libopus complexity of this stream's encoder; None before it encodes (or while passed through)."""
+        opus = self._encoder_lead.opus if self._encoder_lead is not None else self._encoder
+        return None if opus is None or self.passthrough else opus.complexity
+
+    @property
     def speed(self) -> float:
         """Source samples per sent sample (timescale); the loop turns sent frames into a source position with it."""
         return 1.0 if self.filters is None else self.filters.speed
@@ -451,12 +462,14 @@ class TrackStream:
         block = apply_gain(block, self.volume, None)
         if self._fade is not None:
             block, self._fade = crossfade(self._fade, block), None
-        if self._encoder_lead is not None:
-            out.extend(self._encoder_lead.encode(block))
-            return
-        if self._encoder is None:
+        lead = self._encoder_lead
+        if lead is None and self._encoder is None:
             self._encoder = OpusEncoder(self.settings.opus_quality, self.settings.opus_bitrate)
-        out.extend(self._encoder.encode(block))
+        opus = lead.opus if lead is not None else self._encoder
+        assert opus is not None
+        if self.dial is not None:
+            opus.set_complexity(self.dial.complexity)
+        out.extend(lead.encode(block) if lead is not None else opus.encode(block))
 
     def _filtered(self, block: Int16Pcm, final: bool) -> Int16Pcm:
         """Run the filter chain; return whole frames (the last one padded when `final`), carry the rest."""

@@ -80,7 +80,7 @@ class LeadingEncoder:
     """
 
     def __init__(self, complexity: int, bitrate: int, heard: list[Int16Pcm]) -> None:
-        self._encoder = OpusEncoder(complexity, bitrate)
+        self.opus = OpusEncoder(complexity, bitrate)  # the overload policy may turn its complexity down
         primer = heard or [np.zeros((FRAME_SAMPLES, CHANNELS), np.int16)]
         self._input: Int16Pcm = np.concatenate(primer)[ENCODER_LOOKAHEAD:]
         self._warm_up = len(primer)
@@ -89,7 +89,7 @@ class LeadingEncoder:
         pcm = np.concatenate([self._input, block]) if len(self._input) else block
         whole = len(pcm) // FRAME_SAMPLES * FRAME_SAMPLES
         self._input = pcm[whole:]
-        out = self._encoder.encode(np.ascontiguousarray(pcm[:whole])) if whole else []
+        out = self.opus.encode(np.ascontiguousarray(pcm[:whole])) if whole else []
         if self._warm_up:
             dropped = min(self._warm_up, len(out))
             out, self._warm_up = out[dropped:], self._warm_up - dropped
