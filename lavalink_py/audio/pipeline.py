@@ -145,6 +145,8 @@ class TrackStream:
         self._history = SourceHistory() if spec.is_live else None
         self.marks: list[Mark] = []  # live streams: replaced whole by a rewind, so the loop reads a consistent list
         self.rewinds: deque[Rewind] = deque(maxlen=8)  # the last changes made in place (tests and the status page)
+        self.restyles = 0  # changes made in place so far, and the frame the last began at: the overload policy
+        self.restyled_at = 0  # lets the buffer fill again after one, as after a start (Playback.encoding_fill)
         self._made = 0  # frames handed to the buffer (live streams; a rewind takes back those it drops)
         self._fade: Int16Pcm | None = None  # a rewind's replaced frame: the first new frame fades in from it
         self._chain_skip = 0  # samples a warmed chain still owes from before the junction (its latency)
@@ -335,6 +337,7 @@ class TrackStream:
                     # Not opened yet (it opens with these), or made every frame it will: from here on.
                     self.filters, self.volume = plan, volume
                     return
+                self.restyles, self.restyled_at = self.restyles + 1, started_at
                 serial = self._rewind(keep_frames, plan, volume)
                 self.rewinds.append(Rewind(asked_at, started_at, serial))
         except Exception:

@@ -92,7 +92,8 @@ class Playback:
         self.loss = loss if loss is not None else standalone_loss()
         self._dial = dial  # the overload policy's Opus complexity (overload.py), None: always opusEncodingQuality
         self._playing = False  # the last tick owed a frame (sent or nulled)
-        self._filled_stream: TrackStream | None = None  # the current stream, once its buffer filled up
+        # The current stream (and its count of in-place changes), once its buffer filled up.
+        self._filled_stream: tuple[TrackStream, int] | None = None
 
     # ---- control (event loop) ----------------------------------------------------------------------------
     def start(self, spec: StreamSpec, start_ms: int = 0, end_ms: int | None = None) -> None:
@@ -201,16 +202,17 @@ class Playback:
     @property
     def encoding_fill(self) -> float | None:
         """How full the buffer of the stream being encoded and played is (0-1): what the overload policy watches.
-        None while nothing is encoded (passthrough, opening, ended) and while a stream fills up after its start or
-        a seek (it starts nearly empty by design), unless it has played a whole buffer's worth without filling."""
+        None while nothing is encoded (passthrough, opening, ended) and while a stream fills up after its start, a
+        seek or a live stream's in-place change (which takes its buffer back: all three start nearly empty by
+        design), unless it has played a whole buffer's worth without filling."""
         current = self._current
         if current is None or not current.started or current.ended or current.passthrough:
             return None
         held, capacity = len(current.buffer), current.buffer.capacity
-        if current is not self._filled_stream:
-            if held < self._refill_below and current.sent < capacity:
+        if (current, current.restyles) != self._filled_stream:
+            if held < self._refill_below and current.sent - current.restyled_at < capacity:
                 return None
-            self._filled_stream = current
+            self._filled_stream = (current, current.restyles)
         return held / capacity
 
     @property
