@@ -6,7 +6,7 @@
   tick task: gateway.tick(now) for heartbeats
   on close:  close_codes.policy_for(code): resume (op 7), reconnect (Identify), or give up
              (WebSocketClosed event when the policy reports it, then VoiceDisconnected)
-  send_frame (sync, every 20 ms from the frame clock): DAVE encrypt -> RTP -> AEAD -> sendto; never raises;
+  send_frame (sync, every 20 ms from the frame clock): DAVE encrypt -> RTP -> AEAD -> sock.send; never raises;
              the player holds its frames while `ready_to_send` is False, so none is dropped or withheld
 UDP, SSRC, keys, RTP counters and DAVE state survive a resume; a new Identify starts them afresh.
 """
@@ -181,15 +181,22 @@ class VoiceConnection:
             return
         try:
             packet = sender.packet_for(frame)
-            if packet is None:
-                self.stats.frames_withheld += 1
-                return
-            if not self._speaking:
-                self._set_speaking(SPEAKING_MICROPHONE)
-            udp.transport.sendto(packet)
-            self.stats.packets_sent += 1
-        except (OSError, ValueError, RuntimeError):
+        except (ValueError, RuntimeError):
             self.stats.send_failures += 1
+            return
+        if packet is None:
+            self.stats.frames_withheld += 1
+            return
+        if not self._speaking:
+            self._set_speaking(SPEAKING_MICROPHONE)
+        try:
+            # Straight on the socket (voice/udp.py): no asyncio transport per packet. A full buffer or an ICMP
+            # error raises here and costs this one packet, counted.
+            udp.sock.send(packet)
+        except OSError:
+            self.stats.send_failures += 1
+            return
+        self.stats.packets_sent += 1
 
     def stop_speaking(self) -> None:
         """Five Opus silence frames, 20 ms apart, then Speaking 0 (on pause, stop and track end)."""
