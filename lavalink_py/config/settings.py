@@ -75,6 +75,13 @@ class FiltersSettings:
     rotation: bool = True
     channel_mix: bool = setting(True, key="channelMix")
     low_pass: bool = setting(True, key="lowPass")
+    # Beyond Lavalink (docs/filters.md), switched the same way: refused in a PATCH and left out of /v4/info.
+    high_pass: bool = setting(True, key="highPass")
+    echo: bool = True
+    chorus: bool = True
+    phaser: bool = True
+    compressor: bool = True
+    loudness: bool = True
 
     def disabled(self) -> frozenset[str]:
         """Lavalink's names (as in /v4/info and player filter JSON) of the filters switched off."""

@@ -198,3 +198,27 @@ async def test_a_stream_filling_up_after_its_start_is_not_behind(media: Media) -
         assert (fill_of(playback) or 0.0) > 0
     finally:
         await engine.close()
+
+
+async def test_a_live_stream_refilling_after_an_in_place_change_is_not_behind(media: Media) -> None:
+    """A live stream's filter change takes its buffer back to the next 9 frames and makes them again (restyle):
+    like a start, that is not the pool falling behind."""
+    engine = AudioEngine(EngineSettings(first_batch_ms=100, batch_ms=100, frame_buffer_ms=1000))
+    try:
+        playback = engine.create_playback()
+        playback.attach(RecordingSink())
+        playback.set_volume(50)  # encoded from the start
+        playback.start(StreamSpec(str(media.mp3), is_live=True))
+        await engine.pump(60)
+        assert fill_of(playback) is not None  # filled once: watched
+        playback.set_volume(80)
+        while not playback.rewinds:
+            await engine.pump(1)
+        [rewind] = playback.rewinds
+        assert rewind.serial is not None
+        if playback.buffered_frames < 45:  # below the refill mark: filling up again, not behind
+            assert fill_of(playback) is None
+        await engine.pump(60)
+        assert (fill_of(playback) or 0.0) > 0
+    finally:
+        await engine.close()

@@ -241,14 +241,14 @@ class TestUnknownKeys:
     def test_each_unknown_key_is_one_warning_with_its_full_path(self) -> None:
         loaded = settings_from_dict({
             "server": {"port": 1, "error": {"include-message": "ALWAYS"}},
-            "lavalink": {"server": {"password": "x", "sources": {"spotify": True}, "filters": {"echo": True}}},
+            "lavalink": {"server": {"password": "x", "sources": {"spotify": True}, "filters": {"reverb": True}}},
             "metrics": {"collectors": {"gpu": {"enabled": True}}},  # a custom collector's name: fine
             "spring.application.name": "Lavalink",
         })
         assert loaded.warnings == [
             "server.error: unknown key, ignored",
             "lavalink.server.sources.spotify: unknown key, ignored",
-            "lavalink.server.filters.echo: unknown key, ignored",
+            "lavalink.server.filters.reverb: unknown key, ignored",
             "spring.application.name: unknown key, ignored",
         ]
         assert loaded.settings.server.port == 1
