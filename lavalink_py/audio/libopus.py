@@ -75,7 +75,8 @@ class CtypesOpusEncoder:
         n = self._lib.opus_encode(self._handle, pcm_address, 960, self._out, MAX_PACKET)
         if n < 0:
             raise RuntimeError(f"opus_encode failed: {n}")
-        return self._out.raw[:n]
+        # string_at copies the n bytes once; `.raw[:n]` made a 1500-byte copy first, then the slice.
+        return ctypes.string_at(self._out, n)
 
     def __del__(self) -> None:
         handle = getattr(self, "_handle", None)

@@ -21,7 +21,7 @@ Int16Pcm = npt.NDArray[np.int16]
 # trade-off through its polyphase filter: fewer taps and phases cost less CPU and leak more aliasing.
 # LOW = linear interpolation between 8-tap phases (cheapest, what most nodes run), MEDIUM = 16 taps,
 # HIGH = swr's default 32 taps with 1024 phases and a wider cutoff.
-_RESAMPLE_ARGS = {
+RESAMPLE_ARGS = {
     ResamplingQuality.LOW: "filter_size=8:phase_shift=6:linear_interp=1",
     ResamplingQuality.MEDIUM: "filter_size=16:phase_shift=8:linear_interp=1",
     ResamplingQuality.HIGH: "filter_size=32:phase_shift=10:cutoff=0.97",
@@ -32,7 +32,7 @@ class Resampler:
     """aresample+aformat graph, rebuilt when the input format changes (HLS variants, chained Ogg)."""
 
     def __init__(self, quality: ResamplingQuality) -> None:
-        self._args = _RESAMPLE_ARGS[quality]
+        self._args = RESAMPLE_ARGS[quality]
         self._graph: av.filter.Graph | None = None
         self._key: tuple[str, int, str] | None = None
 
