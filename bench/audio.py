@@ -2,9 +2,10 @@
 
     python -m bench.audio --players 50,100,200 --passthrough 500,1000,2000 --seconds 20
 
-Per N it reports CPU % of one core per player, late or missing frames, p50/p99 tick lateness, RSS per
-player and time from play to first frame; and the floor: PyAV alone decoding + resampling + encoding the
-same MP3 with no engine around it.
+Per N it reports CPU % of one core per player (split into the decode/encode pool's threads and the event loop's),
+late or missing frames, p50/p99 tick lateness, RSS per player and time from play to first frame. First, in the same
+run, the cost of one transcoded stream without the engine around it (`bench/transcode_cost.py`): the node's
+pipeline, the floor (PyAV decode -> the same resampler -> libopus, nothing else) and the ffmpeg CLI, with ratios.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ import asyncio
 import gc
 import statistics
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 import psutil
 
+from bench import transcode_cost
 from lavalink_py.audio import AudioEngine, CountingSink, EngineSettings, Playback
 from lavalink_py.audio.results import EndReason, StreamFailure
 from lavalink_py.sources.base import StreamSpec
@@ -49,22 +51,6 @@ def write_sweep(path: Path, codec: str, rate: int, seconds: float) -> Path:
         for packet in stream.encode(None):
             out.mux(packet)
     return path
-
-
-def floor_cpu_percent(path: Path) -> float:
-    """CPU % of one core that PyAV alone needs to decode + resample + Opus-encode the file in real time."""
-    cpu0 = time.process_time()
-    with av.open(str(path)) as container:
-        duration_s = float(container.duration or 0) / 1_000_000
-        resampler = av.AudioResampler(format="s16", layout="stereo", rate=48_000, frame_size=960)
-        enc = av.CodecContext.create("libopus", "w")
-        enc.sample_rate, enc.layout, enc.format, enc.bit_rate = 48_000, "stereo", "s16", 128_000
-        enc.time_base = Fraction(1, 48_000)
-        enc.options = {"compression_level": "10", "frame_duration": "20", "application": "audio"}
-        for frame in container.decode(audio=0):
-            for out in resampler.resample(frame):
-                enc.encode(out)
-    return 100 * (time.process_time() - cpu0) / duration_s
 
 
 class FirstFrame:
@@ -105,11 +91,27 @@ class Result:
     first_frame_ramp_ms: tuple[float, float]
     first_frame_busy_ms: float
     other_cores: float  # CPU used by other processes on the machine meanwhile, in cores
+    # Of cpu_per_stream_s: the decode/encode pool's threads and the event loop's thread (frame clock, sinks).
+    pool_per_stream_s: float
+    loop_per_stream_s: float
 
 
 def _machine_busy_s() -> float:
     times = psutil.cpu_times()
     return float(times.user + times.system + times.nice + getattr(times, "irq", 0) + getattr(times, "softirq", 0))
+
+
+def _thread_cpu_s() -> tuple[float, float]:
+    """CPU seconds of the audio-cpu pool's threads and of the main (event loop) thread."""
+    pool_ids = {t.native_id for t in threading.enumerate() if t.name.startswith("audio-cpu")}
+    main_id = threading.main_thread().native_id
+    pool = loop = 0.0
+    for t in psutil.Process().threads():
+        if t.id in pool_ids:
+            pool += t.user_time + t.system_time
+        elif t.id == main_id:
+            loop += t.user_time + t.system_time
+    return pool, loop
 
 
 def start(engine: AudioEngine, path: Path) -> tuple[Playback, FirstFrame]:
@@ -133,11 +135,13 @@ async def run(workload: str, path: Path, players: int, seconds: float) -> Result
     clock.lateness_us.clear()
     nulled0, late0, ticks0, sent0 = clock.nulled, clock.late_ticks, clock.ticks, clock.sent
     cpu0, wall0 = time.process_time(), time.perf_counter()
+    pool0, loop0 = _thread_cpu_s()
     busy0 = _machine_busy_s()
     await asyncio.sleep(seconds / 2)
     busy = start(engine, path)  # one more play on a loaded node: the latency a user sees
     await asyncio.sleep(seconds / 2)
     cpu = time.process_time() - cpu0
+    pool1, loop1 = _thread_cpu_s()
     wall = time.perf_counter() - wall0
     others = max(0.0, _machine_busy_s() - busy0 - cpu) / wall
     rss = proc.memory_info().rss
@@ -166,6 +170,8 @@ async def run(workload: str, path: Path, players: int, seconds: float) -> Result
         first_frame_ramp_ms=(statistics.median(firsts), max(firsts)),
         first_frame_busy_ms=1000 * (busy[1].first_frame_s or float("inf")),
         other_cores=others,
+        pool_per_stream_s=100 * (pool1 - pool0) / max(1e-9, sent * 0.02),
+        loop_per_stream_s=100 * (loop1 - loop0) / max(1e-9, sent * 0.02),
     )
 
 
@@ -173,6 +179,7 @@ def report(r: Result, floor: float | None) -> str:
     ratio = f"{r.cpu_per_stream_s / floor:.2f}x" if floor else "-"
     return (
         f"| {r.workload} | {r.players} | {r.cpu_per_player:.3f} | {r.cpu_per_stream_s:.3f} | {ratio} "
+        f"| {r.pool_per_stream_s:.3f} / {r.loop_per_stream_s:.3f} "
         f"| {100 * r.missing_ratio:.3f} % "
         f"({r.nulled} nulled, {r.late_ticks} late ticks) | {r.p50_ms:.2f} / {r.p99_ms:.2f} | "
         f"{r.rss_per_player_mb:.2f} | {r.first_frame_busy_ms:.1f} | "
@@ -182,10 +189,10 @@ def report(r: Result, floor: float | None) -> str:
 
 HEADER = (
     "| workload | players | CPU % of a core per player | CPU % per real-time stream delivered | vs floor "
-    "| late or missing frames "
+    "| of which pool / loop thread | late or missing frames "
     "| tick lateness p50 / p99 ms | RSS MiB per player | first frame on loaded node ms "
     "| first frame during ramp p50 / max ms | other processes (cores) |\n"
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
 
 
@@ -208,13 +215,16 @@ async def main() -> None:
     parser.add_argument("--players", default="50,100,200", help="transcoding player counts")
     parser.add_argument("--passthrough", default="500,1000,2000", help="passthrough player counts")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run")
+    parser.add_argument("--floor-rounds", type=int, default=5, help="alternating rounds of pipeline/floor/ffmpeg")
     args = parser.parse_args()
     length_s = WARMUP_S + args.seconds + 10
     with tempfile.TemporaryDirectory() as tmp:
         mp3 = write_sweep(Path(tmp) / "bench.mp3", "libmp3lame", 44_100, length_s)
         ogg = write_sweep(Path(tmp) / "bench.ogg", "libopus", 48_000, length_s)
-        floor = floor_cpu_percent(mp3)
-        print(f"floor: PyAV alone, MP3 44.1 kHz -> resample -> Opus: {floor:.3f} % of a core per stream")
+        cost = transcode_cost.measure(mp3, EngineSettings(), args.floor_rounds)
+        print(*cost.lines(), sep="\n")
+        floor = cost.floor
+        print(f"{cost.capacity_line()}\n")
         for label, path in (("MP3", mp3), ("Ogg Opus", ogg)):
             firsts = await idle_first_frame_ms(path)
             print(

@@ -16,13 +16,14 @@ from aiohttp import web
 from lavalink_py import LAVALINK_API_VERSION, __version__
 from lavalink_py.api import middleware, openapi, persistence, plugin_routes, status_page, tickers, websocket
 from lavalink_py.api.auth import AuthWarnings
+from lavalink_py.api.bad_requests import BadRequestLog
 from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
 from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS, ROUTE_PLANNER
 from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
 from lavalink_py.api.tracing import TRACING, build_tracing, observe_all
-from lavalink_py.audio import AudioEngine, EngineSettings, ResamplingQuality
+from lavalink_py.audio import AudioEngine, EngineSettings, OverloadSettings, ResamplingQuality
 from lavalink_py.config import Settings
 from lavalink_py.metrics.config import CollectorConfig, MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
@@ -83,12 +84,23 @@ def api_options(
 
 def engine_settings(settings: Settings) -> EngineSettings:
     server = settings.lavalink.server
+    overload = server.overload
     return EngineSettings(
         frame_buffer_ms=server.frame_buffer_duration_ms,
         opus_quality=server.opus_encoding_quality,
         resampling=ResamplingQuality(server.resampling_quality),
         stuck_threshold_ms=server.track_stuck_threshold_ms,
         share_live_streams=server.share_live_streams,
+        overload=OverloadSettings(
+            enabled=overload.enabled,
+            levels=overload.complexity_levels,
+            low_watermark=overload.low_watermark,
+            healthy_watermark=overload.healthy_watermark,
+            behind_share=overload.behind_share,
+            step_interval_ms=overload.step_interval_ms,
+            recover_after_ms=overload.recover_after_ms,
+            check_interval_ms=overload.check_interval_ms,
+        ),
     )
 
 
@@ -161,6 +173,8 @@ def build_app(
         settings, listed, decorate, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s
     )
     app = web.Application(
+        # aiohttp's request handler logs requests it cannot parse through this: a count and a quiet line.
+        handler_args={"logger": BadRequestLog(counters.http, AuthWarnings())},
         middlewares=[
             middleware.http_metrics,
             *([] if tracing is None else [tracing.middleware]),
@@ -220,6 +234,7 @@ def _node_metrics(
             voice=view,
             thread_pools=[pool],
             frame_clock=node.audio.clock,
+            audio=view,
             readiness=readiness,
             extra_collectors=plugins.collectors,
         )
@@ -270,7 +285,10 @@ async def _stop_pool(pool: Executor) -> None:
 def build_metrics_port_app(main: web.Application, settings: Settings) -> web.Application:
     """metrics.prometheus.port: the Prometheus endpoint alone, on its own port, behind the same credentials."""
     options = main[OPTIONS]
-    app = web.Application(middlewares=[middleware.http_metrics, middleware.authorization])
+    app = web.Application(
+        handler_args={"logger": BadRequestLog(main[COUNTERS].http, AuthWarnings())},
+        middlewares=[middleware.http_metrics, middleware.authorization],
+    )
     app[OPTIONS] = ApiOptions(
         password=options.password,
         version=options.version,

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from lavalink_py.audio.clock import FrameClock
 from lavalink_py.audio.filters.builtins import default_registry
 from lavalink_py.audio.filters.registry import FilterRegistry
+from lavalink_py.audio.frame_loss import GcWatch, LossContext, PlayerLoss
+from lavalink_py.audio.overload_monitor import OverloadMonitor
 from lavalink_py.audio.playback import Playback, PlaybackListener
 from lavalink_py.audio.settings import EngineSettings
 from lavalink_py.audio.shared import ShareRegistry
@@ -24,8 +26,14 @@ class AudioEngine:
         self.io_pool = ThreadPoolExecutor(self.settings.open_workers, thread_name_prefix="audio-io")
         self.clock = FrameClock()
         self.playbacks: set[Playback] = set()
+        # Frame-loss attribution (frame_loss.py): node-wide totals and GC timing; the overload policy reads them.
+        self.gc_watch = GcWatch()
+        self.loss = LossContext(self.clock, self.gc_watch)
+        self.overload = OverloadMonitor(
+            self.settings.overload, self.settings.opus_quality, self.playbacks, self.loss.totals
+        )
         # Live streams of one source and the same settings: one decode/encode fanned out to their players.
-        self.shares = ShareRegistry(self.settings) if self.settings.share_live_streams else None
+        self.shares = ShareRegistry(self.settings, self.overload.dial) if self.settings.share_live_streams else None
         # Modules not imported at start-up (the decode/encode stack: PyAV, numpy, libopus, ~200 ms; the node adds
         # voice's crypto): imported off the loop as soon as a player exists, so its first track and its first voice
         # connection do not wait for them on the loop (issue 11).
@@ -36,9 +44,18 @@ class AudioEngine:
             for module in self.warm_on_first_playback:
                 self.io_pool.submit(importlib.import_module, module)
             self.warm_on_first_playback = []
-        playback = Playback(self.settings, self.cpu_pool, self.io_pool, listener, self.shares)
+        playback = Playback(
+            self.settings,
+            self.cpu_pool,
+            self.io_pool,
+            listener,
+            loss=PlayerLoss(self.loss),
+            dial=self.overload.dial,
+            shares=self.shares,
+        )
         self.clock.add(playback)
         self.playbacks.add(playback)
+        self.overload.wake()
         return playback
 
     def remove_playback(self, playback: Playback) -> None:
@@ -47,11 +64,15 @@ class AudioEngine:
         self.playbacks.discard(playback)
 
     def start(self) -> None:
-        """Start the real-time clock (needs a running loop)."""
+        """Start the real-time clock and the overload monitor (needs a running loop)."""
         self.clock.start()
+        self.overload.start()
+        self.gc_watch.install()
 
     async def close(self) -> None:
         await self.clock.stop()
+        await self.overload.stop()
+        self.gc_watch.uninstall()
         for playback in list(self.playbacks):
             self.remove_playback(playback)  # queues each stream's close on the io pool
         self.cpu_pool.shutdown(wait=False, cancel_futures=True)

@@ -44,9 +44,10 @@ class FrameBuffer:
         # Producer side: callers ask free() first, so this never grows past capacity by more than a batch.
         self._frames.extend(frames)
 
-    def split_tail(self, keep: int) -> tuple[list[bytes], list[bytes]]:
-        """Producer side: remove the frames after the first `keep` and return (up to 3 frames just before them,
-        the removed frames in order). Taken from the right end, so the consumer popping the left is undisturbed."""
+    def split_tail(self, keep: int, before: int = 3) -> tuple[list[bytes], list[bytes]]:
+        """Producer side: remove the frames after the first `keep` and return (up to `before` frames just before
+        them, the removed frames in order). Taken from the right end, so the consumer popping the left is
+        undisturbed."""
         tail: list[bytes] = []
         while len(self._frames) > keep:
             try:
@@ -54,7 +55,7 @@ class FrameBuffer:
             except IndexError:
                 break
         tail.reverse()
-        return list(self._frames.copy())[-3:], tail
+        return list(self._frames.copy())[-before:], tail
 
     def pop(self) -> bytes | None:
         try:

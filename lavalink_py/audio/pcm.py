@@ -21,7 +21,7 @@ Int16Pcm = npt.NDArray[np.int16]
 # trade-off through its polyphase filter: fewer taps and phases cost less CPU and leak more aliasing.
 # LOW = linear interpolation between 8-tap phases (cheapest, what most nodes run), MEDIUM = 16 taps,
 # HIGH = swr's default 32 taps with 1024 phases and a wider cutoff.
-_RESAMPLE_ARGS = {
+RESAMPLE_ARGS = {
     ResamplingQuality.LOW: "filter_size=8:phase_shift=6:linear_interp=1",
     ResamplingQuality.MEDIUM: "filter_size=16:phase_shift=8:linear_interp=1",
     ResamplingQuality.HIGH: "filter_size=32:phase_shift=10:cutoff=0.97",
@@ -32,7 +32,7 @@ class Resampler:
     """aresample+aformat graph, rebuilt when the input format changes (HLS variants, chained Ogg)."""
 
     def __init__(self, quality: ResamplingQuality) -> None:
-        self._args = _RESAMPLE_ARGS[quality]
+        self._args = RESAMPLE_ARGS[quality]
         self._graph: av.filter.Graph | None = None
         self._key: tuple[str, int, str] | None = None
 
@@ -91,6 +91,7 @@ ENCODER_LOOKAHEAD = 312
 class OpusEncoder:
     def __init__(self, complexity: int, bitrate: int) -> None:
         self._native = None if libopus.LIB is None else libopus.CtypesOpusEncoder(libopus.LIB, complexity, bitrate)
+        self.complexity = complexity
         if self._native is not None:
             return
         ctx = av.CodecContext.create("libopus", "w")
@@ -103,6 +104,13 @@ class OpusEncoder:
         ctx.open()
         self._ctx = ctx
         self._pts = 0
+
+    def set_complexity(self, complexity: int) -> None:
+        """libopus' complexity from the next frame on. PyAV's encoder (the fallback) takes it only when opened,
+        so there it stays what it was."""
+        if self._native is not None and complexity != self.complexity:
+            self._native.set_complexity(complexity)
+            self.complexity = complexity
 
     def encode(self, block: Int16Pcm) -> list[bytes]:
         """Encode whole 960-sample frames of `block` (its length is a multiple of FRAME_SAMPLES)."""

@@ -10,11 +10,9 @@ the page/keyframe before it, samples before the position discarded), so the deco
 frame. The listener's decoder, though, carries state from the source's encoder into our encoder's first frame
 (and back on the return switch): at most one 20 ms frame may carry a faint click; no frame is missing.
 A live stream (isStream: a radio, or any HTTP body without a length) cannot be reopened at a position, so it
-changes in place: the stream leaves passthrough (or rejoins it) at its next packet, and a volume change also
-re-volumes the frames already buffered past the next RESTYLE_KEEP_FRAMES (restyle.py), so it is heard within
-200 ms rather than after the whole buffer. Before this, volume on such a stream changed nothing while it was
-passed through: the in-place path set the stream's volume but never left passthrough. A filter change on a live
-stream applies to frames made after it.
+changes in place: a volume or filter change redoes the frames already buffered past the next RESTYLE_KEEP_FRAMES
+from the source the stream kept (restyle.py, pipeline.py `TrackStream.restyle`), leaving or rejoining
+passthrough there, so it is heard within 200 ms rather than after the whole buffer, with no gap and no click.
 """
 
 from __future__ import annotations
@@ -26,7 +24,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from lavalink_py.audio.clock import IDLE, NULLED, SENT
 from lavalink_py.audio.filters.chain import FilterPlan
+from lavalink_py.audio.frame_loss import FillJob, PlayerLoss, standalone_loss
 from lavalink_py.audio.frames import FRAME_MS
+from lavalink_py.audio.overload import ComplexityDial
 from lavalink_py.audio.results import EndReason, StreamFailure
 from lavalink_py.audio.settings import EngineSettings
 from lavalink_py.audio.shared import SharedTap, ShareRegistry
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     # AudioEngine warms it on its io pool when the first playback is made.
     from typing import TypeAlias
 
-    from lavalink_py.audio.pipeline import TrackStream
+    from lavalink_py.audio.pipeline import Rewind, TrackStream
 
     Stream: TypeAlias = TrackStream | SharedTap
 
@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 # After a source dies mid-track, at most this much of what it had delivered still plays (3 s) before
 # TrackEndEvent loadFailed: the client hears of the failure within 5 s of it, whatever the buffer size.
 DEAD_SOURCE_PLAYOUT_FRAMES = 150
-RESTYLE_KEEP_FRAMES = 10  # a live stream's volume change is heard after at most these frames (200 ms)
+# A live stream's volume/filter change is made from the frame after these on, which fades in from the old sound:
+# the new one is heard in full 200 ms after the request.
+RESTYLE_KEEP_FRAMES = 9
 
 
 class PlaybackListener(Protocol):
@@ -66,6 +68,9 @@ class Playback:
         cpu_pool: Executor,
         io_pool: Executor,
         listener: PlaybackListener | None = None,
+        *,
+        loss: PlayerLoss | None = None,
+        dial: ComplexityDial | None = None,
         shares: ShareRegistry | None = None,
     ) -> None:
         self._settings = settings
@@ -90,6 +95,12 @@ class Playback:
         self._refill_below = capacity - max(1, min(settings.batch_frames, capacity // 2))
         self.frames_sent = 0
         self.frames_nulled = 0
+        # Every lost frame by cause (frame_loss.py); the engine's shares its totals and the clock's skipped ticks.
+        self.loss = loss if loss is not None else standalone_loss()
+        self._dial = dial  # the overload policy's Opus complexity (overload.py), None: always opusEncodingQuality
+        self._playing = False  # the last tick owed a frame (sent or nulled)
+        # The current stream (and its count of in-place changes), once its buffer filled up.
+        self._filled_stream: tuple[Stream, int] | None = None
 
     # ---- control (event loop) ----------------------------------------------------------------------------
     def start(self, spec: StreamSpec, start_ms: int = 0, end_ms: int | None = None) -> None:
@@ -162,7 +173,7 @@ class Playback:
         if self._current is None:
             return 0
         # Timescale: a sent frame stands for `speed` frames of the source, whose time Lavalink reports.
-        return self._current.start_ms + round(self._current.sent * FRAME_MS * self._current.speed)
+        return self._current.heard_ms()
 
     @property
     def is_playing(self) -> bool:
@@ -186,6 +197,37 @@ class Playback:
         return 0 if self._current is None else len(self._current.buffer)
 
     @property
+    def rewinds(self) -> list[Rewind]:
+        """The current live stream's last in-place changes (when each was asked, begun and heard)."""
+        return [] if self._current is None else list(self._current.rewinds)
+
+    @property
+    def history_bytes(self) -> int:
+        """What the current live stream keeps of its source to redo its buffered frames on a change."""
+        return 0 if self._current is None else self._current.history_bytes
+
+    @property
+    def encoding_fill(self) -> float | None:
+        """How full the buffer of the stream being encoded and played is (0-1): what the overload policy watches.
+        None while nothing is encoded (passthrough, opening, ended) and while a stream fills up after its start, a
+        seek or a live stream's in-place change (which takes its buffer back: all three start nearly empty by
+        design), unless it has played a whole buffer's worth without filling."""
+        current = self._current
+        if current is None or not current.started or current.ended or current.passthrough:
+            return None
+        held, capacity = len(current.buffer), current.buffer.capacity
+        if (current, current.restyles) != self._filled_stream:
+            if held < self._refill_below and current.sent - current.restyled_at < capacity:
+                return None
+            self._filled_stream = (current, current.restyles)
+        return held / capacity
+
+    @property
+    def encoder_complexity(self) -> int | None:
+        current = self._current
+        return None if current is None else current.encoder_complexity
+
+    @property
     def _target(self) -> Stream | None:
         return self._pending if self._pending is not None else self._current
 
@@ -203,7 +245,13 @@ class Playback:
                 self._schedule(tap, self._io, self._settings.first_batch_frames)
                 return tap
         stream = TrackStream(
-            spec, start_ms=start_ms, end_ms=end_ms, settings=self._settings, volume=self._volume, filters=self._filters
+            spec,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            settings=self._settings,
+            volume=self._volume,
+            filters=self._filters,
+            dial=self._dial,
         )
         self._schedule(stream, self._io, self._settings.first_batch_frames)
         return stream
@@ -223,13 +271,12 @@ class Playback:
             moved.started = target.started  # the same track going on: no second on_track_start
             self._swap_pending(moved, skip=False)
         elif target is not None:
-            # A live stream cannot be reopened at a position: it changes in place, passthrough included. A volume
-            # change also re-volumes the frames already buffered (all but the next RESTYLE_KEEP_FRAMES), so it is
-            # heard as soon; a filter change applies to frames made after it.
-            target.filters = self._filters
-            if target.wanted_volume != self._volume:
-                target.wanted_volume = self._volume
-                self._cpu.submit(target.restyle, RESTYLE_KEEP_FRAMES)
+            # A live stream cannot be reopened at a position: it changes in place, the frames already buffered (all
+            # but the next RESTYLE_KEEP_FRAMES) made again, passthrough included; the job applies the latest wish.
+            target.wanted_filters = self._filters
+            target.wanted_volume = self._volume
+            asked_at = target.sent
+            self._cpu.submit(target.restyle, asked_at, asked_at + RESTYLE_KEEP_FRAMES)
 
     def _swap_pending(self, stream: Stream, skip: bool) -> None:
         if self._pending is not None:
@@ -241,9 +288,10 @@ class Playback:
 
     def _schedule(self, stream: Stream, pool: Executor, frames: int) -> None:
         if isinstance(stream, SharedTap):
-            stream.fill_future = stream.request_fill(pool, frames)
-        else:
-            stream.fill_future = pool.submit(stream.fill, frames)
+            stream.fill_future = stream.request_fill(pool, frames)  # the share's one job (its fill_job stays None)
+            return
+        job = stream.fill_job = FillJob(stream.fill_job, measure=not stream.passthrough)
+        stream.fill_future = pool.submit(job.run, stream.fill, frames)
 
     def _close(self, stream: Stream) -> None:
         stream.cancelled = True
@@ -293,6 +341,14 @@ class Playback:
         return round(played * self._current.speed / pending.speed)
 
     def tick(self) -> int:
+        loss = self.loss
+        if loss.late_seen != loss.context.clock.late_ticks:
+            loss.ticks_skipped(self._playing)
+        result = self._tick()
+        self._playing = result != IDLE
+        return result
+
+    def _tick(self) -> int:
         # The hot path: runs for every player every 20 ms, so the common case is a handful of attribute reads.
         if self._pending is not None:
             self._take_over()
@@ -321,7 +377,7 @@ class Playback:
             if current.outcome is not None and current.outcome.failure is not None:
                 current.buffer.split_tail(DEAD_SOURCE_PLAYOUT_FRAMES)
         end_ms = current.end_ms
-        if end_ms is not None and current.start_ms + current.sent * FRAME_MS >= end_ms:
+        if end_ms is not None and current.heard_ms() >= end_ms:
             self._end_time_reached(current)
             return IDLE
         buffer = current.buffer
@@ -364,6 +420,7 @@ class Playback:
         if not current.started:
             return IDLE  # still opening: Lavalink counts nulled frames only once audio flows
         self.frames_nulled += 1
+        self.loss.missed(current.fill_job)
         return NULLED
 
     def _end_time_reached(self, current: Stream) -> None:

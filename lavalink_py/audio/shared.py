@@ -27,14 +27,16 @@ from collections.abc import Hashable
 from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING
 
-from lavalink_py.audio.frames import FrameBuffer
+from lavalink_py.audio.frames import FRAME_MS, FrameBuffer
 from lavalink_py.audio.results import StreamOutcome
 from lavalink_py.audio.settings import EngineSettings
 from lavalink_py.sources.base import StreamSpec
 
 if TYPE_CHECKING:
     from lavalink_py.audio.filters.chain import FilterPlan
-    from lavalink_py.audio.pipeline import TrackStream
+    from lavalink_py.audio.frame_loss import FillJob
+    from lavalink_py.audio.overload import ComplexityDial
+    from lavalink_py.audio.pipeline import Rewind, TrackStream
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,13 @@ class SharedTap:
         self.outcome: StreamOutcome | None = None
         self.cancelled = False
         self.frames_dropped = 0  # live frames this tap's player did not take in time (paused, no voice)
+        # What Playback reads of a TrackStream's in-place changes and refill timing: a tap never changes in place
+        # (it moves to another share) and its refills are the share's one job, so a miss counts as the source's.
+        self.fill_job: FillJob | None = None
+        self.rewinds: tuple[Rewind, ...] = ()
+        self.restyles = 0
+        self.restyled_at = 0
+        self.history_bytes = 0
 
     @property
     def passthrough(self) -> bool:
@@ -75,6 +84,14 @@ class SharedTap:
     @property
     def speed(self) -> float:
         return 1.0 if self.filters is None else self.filters.speed
+
+    def heard_ms(self) -> int:
+        """Loop side: the position at the next frame, on this player's own time line (from its join point)."""
+        return self.start_ms + round(self.sent * FRAME_MS * self.speed)
+
+    @property
+    def encoder_complexity(self) -> int | None:
+        return self.share.stream.encoder_complexity
 
     def request_fill(self, pool: Executor, frames: int) -> Future[None]:
         """Loop: more frames wanted; joins the share's running producer job if there is one."""
@@ -182,8 +199,9 @@ class SharedStream:
 class ShareRegistry:
     """The node's live shares by key (source URL and options, volume, filters)."""
 
-    def __init__(self, settings: EngineSettings) -> None:
+    def __init__(self, settings: EngineSettings, dial: ComplexityDial | None = None) -> None:
         self.settings = settings
+        self.dial = dial  # the overload policy's complexity, which the shared encoders follow as any other
         self._shares: dict[ShareKey, SharedStream] = {}
         self._lock = threading.Lock()
 
@@ -203,7 +221,7 @@ class ShareRegistry:
             tap = share.join(spec, start_ms, end_ms)
             if tap is not None:
                 return tap
-        share = SharedStream(self, key, _new_stream(spec, self.settings, volume, filters), self.settings)
+        share = SharedStream(self, key, _new_stream(spec, self.settings, volume, filters, self.dial), self.settings)
         with self._lock:
             self._shares[key] = share
         return share.join(spec, start_ms, end_ms)
@@ -222,8 +240,10 @@ def _hashable(key: Hashable) -> bool:
     return True
 
 
-def _new_stream(spec: StreamSpec, settings: EngineSettings, volume: int, filters: FilterPlan | None) -> TrackStream:
+def _new_stream(
+    spec: StreamSpec, settings: EngineSettings, volume: int, filters: FilterPlan | None, dial: ComplexityDial | None
+) -> TrackStream:
     from lavalink_py.audio.pipeline import TrackStream
 
     # Position 0 of the share is where it opened; each tap keeps its own time line (SharedTap.start_ms).
-    return TrackStream(spec, start_ms=0, end_ms=None, settings=settings, volume=volume, filters=filters)
+    return TrackStream(spec, start_ms=0, end_ms=None, settings=settings, volume=volume, filters=filters, dial=dial)

@@ -62,6 +62,12 @@ async def test_new_player_shape(client: Client) -> None:
         "state": {"position": 0, "connected": False, "ping": -1},
         "voice": {"token": "", "endpoint": "", "sessionId": "", "channelId": None},
         "filters": {},
+        # lavalink_py's one extra field, which Lavalink clients ignore (docs/endpoints.md).
+        "frames": {
+            "sent": 0,
+            "lost": {"sourceUnderrun": 0, "encoderLate": 0, "sendLate": 0, "eventLoopLag": 0, "gcPause": 0},
+            "opusComplexity": None,
+        },
     }
     async with client.http.get(client.url("")[:-1], headers=client.node.auth) as response:
         listed = await response.json()
@@ -240,6 +246,51 @@ async def test_disabled_filters_are_refused(make_node: Any, http: aiohttp.Client
     status, error = await client.patch(1, {"filters": {"timescale": {}, "karaoke": {}, "volume": 1.0}})
     assert status == 400
     assert error["message"] == "Following filters are disabled in the config: karaoke, timescale"
+    await socket.close()
+
+
+ALL_FILTERS = {  # config key -> a minimal non-neutral value (Lavalink's ten, then the six beyond Lavalink)
+    "volume": 0.5,
+    "equalizer": [{"band": 0, "gain": 0.2}],
+    "karaoke": {"level": 1.0},
+    "timescale": {"speed": 1.2},
+    "tremolo": {"depth": 0.5},
+    "vibrato": {"depth": 0.5},
+    "distortion": {"scale": 0.5},
+    "rotation": {"rotationHz": 0.2},
+    "channelMix": {"leftToRight": 0.5},
+    "lowPass": {"smoothing": 20.0},
+    "highPass": {"cutoffHz": 120},
+    "echo": {},
+    "chorus": {},
+    "phaser": {},
+    "compressor": {},
+    "loudness": {},
+}
+
+
+LAVALINKS = ["volume", "equalizer", "karaoke", "timescale", "tremolo", "vibrato", "distortion", "rotation",
+             "channelMix", "lowPass"]
+
+
+@pytest.mark.parametrize("off", [LAVALINKS, [name for name in ALL_FILTERS if name not in LAVALINKS]])
+async def test_every_filter_has_a_switch(make_node: Any, http: aiohttp.ClientSession, off: list[str]) -> None:
+    """`lavalink.server.filters.<name>: false` refuses a PATCH naming it (Lavalink's 400) and hides it from
+    /v4/info, for each of the sixteen; the filters left on still apply."""
+    node = await make_node({"lavalink": {"server": {"filters": {name: False for name in off}}}})
+    async with http.get(f"{node.url}/v4/info", headers=node.auth) as response:
+        listed = (await response.json())["filters"]
+    assert set(listed) == set(ALL_FILTERS) - set(off)
+    socket, ready, _ = await connect(http, node)
+    client = Client(http, node, ready["sessionId"], socket)
+    for name in off:
+        status, error = await client.patch(1, {"filters": {name: ALL_FILTERS[name]}})
+        assert status == 400
+        assert error["message"] == f"Following filters are disabled in the config: {name}"
+    on = {name: value for name, value in ALL_FILTERS.items() if name not in off}
+    status, player = await client.patch(1, {"filters": on})
+    assert status == 200, player
+    assert set(on) <= set(player["filters"])
     await socket.close()
 
 

@@ -241,14 +241,14 @@ class TestUnknownKeys:
     def test_each_unknown_key_is_one_warning_with_its_full_path(self) -> None:
         loaded = settings_from_dict({
             "server": {"port": 1, "error": {"include-message": "ALWAYS"}},
-            "lavalink": {"server": {"password": "x", "sources": {"spotify": True}, "filters": {"echo": True}}},
+            "lavalink": {"server": {"password": "x", "sources": {"spotify": True}, "filters": {"reverb": True}}},
             "metrics": {"collectors": {"gpu": {"enabled": True}}},  # a custom collector's name: fine
             "spring.application.name": "Lavalink",
         })
         assert loaded.warnings == [
             "server.error: unknown key, ignored",
             "lavalink.server.sources.spotify: unknown key, ignored",
-            "lavalink.server.filters.echo: unknown key, ignored",
+            "lavalink.server.filters.reverb: unknown key, ignored",
             "spring.application.name: unknown key, ignored",
         ]
         assert loaded.settings.server.port == 1
@@ -371,3 +371,15 @@ def test_bad_value_in_a_file_names_the_key(write_yaml: Callable[[str], Path]) ->
     path = write_yaml("lavalink:\n  server:\n    bufferDurationMs: soon\n")
     with pytest.raises(ConfigError, match=r"^lavalink\.server\.bufferDurationMs: expected an integer, got 'soon'$"):
         load_settings(path, {})
+
+
+def test_the_overload_section_binds_and_checks_its_watermarks() -> None:
+    loaded = settings_from_dict(
+        {"lavalink.server.password": "x", "lavalink.server.overload": {"complexityLevels": [9, 4], "lowWatermark": 0.3}}
+    )
+    overload = loaded.settings.lavalink.server.overload
+    assert (overload.complexity_levels, overload.low_watermark, overload.enabled) == ((9, 4), 0.3, True)
+    with pytest.raises(ConfigError, match=r"complexity_levels|complexityLevels\[0\]"):
+        settings_from_dict({"lavalink.server.overload.complexityLevels": [11]})
+    with pytest.raises(ConfigError, match=r"lowWatermark must not exceed healthyWatermark"):
+        settings_from_dict({"lavalink.server.overload": {"lowWatermark": 0.9, "healthyWatermark": 0.5}})
