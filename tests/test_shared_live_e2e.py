@@ -1,6 +1,6 @@
 """Players of one live radio share its decode and encode (shareLiveStreams), heard through the fake Discord voice
 server: one connection to the radio for all, each player's own voice sends; one moving out (volume), one
-destroyed, the others playing on. (A dying source is tested on the engine: tests/audio/test_shared.py.)"""
+destroyed, the others playing on, and the radio dying, each as its players see it."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ class Radio:
         while not self.dead.is_set():
             for i in range(0, len(self.data), 4096):
                 await response.write(self.data[i : i + 4096])
+                # Paced a little faster than it plays (128 kbit/s), as a station airs: were it written as fast as
+                # the sockets take it, megabytes would wait in loopback buffers and a death be heard minutes late.
+                await asyncio.sleep(0.9 * 4096 / 16_000)
                 if self.dead.is_set():
                     break
         assert request.transport is not None
@@ -136,3 +139,15 @@ async def test_players_of_one_radio_share_it_and_leave_it_one_by_one(shared_node
         await grows(GUILDS[0], 50)
         await grows(GUILDS[2], 25)
         assert radio.connections == probed + 2
+
+        # The station dies (cut off mid-stream, then refusing the reconnect): each player still on it ends its own
+        # track with the same events a lone player of it gets (the pipeline reads a cut-off radio as its end).
+        radio.dead.set()
+        seen: dict[str, list[str]] = {str(GUILDS[0]): [], str(GUILDS[2]): []}
+        while not all(any(kind.startswith("TrackEndEvent") for kind in kinds) for kinds in seen.values()):
+            event = await socket.next_matching(
+                lambda m: m.get("type") in {"TrackExceptionEvent", "TrackEndEvent"}, 60.0
+            )
+            seen[event["guildId"]].append(f"{event['type']}:{event.get('reason', '')}")
+        assert seen[str(GUILDS[0])] == seen[str(GUILDS[2])]
+        assert seen[str(GUILDS[0])][-1] in {"TrackEndEvent:finished", "TrackEndEvent:loadFailed"}

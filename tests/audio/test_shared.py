@@ -182,3 +182,19 @@ async def test_the_source_dying_ends_every_player_with_its_own_events(engine: Au
     assert logs == [logs[0]] * 3
     assert [sink.frames for _, sink, _ in players[1:]] == [players[0][1].frames] * 2
     assert engine.shares is not None and len(engine.shares) == 0
+
+
+async def test_a_source_that_fails_reaches_every_player_as_its_own_exception_and_end(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    players = listeners(engine, 3)
+    for playback, _, _ in players:
+        playback.start(StreamSpec(radio.url("/gone"), is_live=True))
+    for _ in range(600):
+        if all(any(e.startswith("end:") for e in events.log) for _, _, events in players):
+            break
+        await engine.pump(1)
+    for _, _, events in players:
+        assert events.log == ["exception:common", "end:loadFailed"]
+        assert events.failures == players[0][2].failures  # the share's one failure, reported by each player
+    assert engine.shares is not None and len(engine.shares) == 0
