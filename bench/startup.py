@@ -7,10 +7,30 @@ For each variant, alternating runs (A B A B ...), medians:
 - *CPU of N idle sessions*: the process's user+system CPU over `--idle-seconds` with the N sessions open.
 
 Variants: `node` (this checkout: `python -m lavalink_py`), `floor` (a bare aiohttp app: one `/version` route and
-a WebSocket route that only holds the socket), and `base` when `--baseline DIR` names another checkout (e.g. a
-`git archive` of main) run with the same interpreter. The clients live in this process; their CPU is not counted.
+a WebSocket route that only holds the socket), `base` when `--baseline DIR` names another checkout (e.g. a
+`git archive` of main) run with the same interpreter, and `nodelink` when `--nodelink DIR` names a prepared
+NodeLink checkout. The clients live in this process; their CPU is not counted.
 
-    python -m bench.startup --runs 3 --sessions 1000 --idle-seconds 30 [--baseline /tmp/base]
+    python -m bench.startup --runs 3 --sessions 1000 --idle-seconds 55 [--baseline /tmp/base] [--nodelink DIR]
+
+Preparing DIR for `--nodelink` (by hand, outside this repository; nothing of NodeLink is committed here):
+1. A checkout of github.com/PerformanC/NodeLink (issue 11 used v2.3.0), e.g. `git archive v2.3.0 | tar -x -C DIR`.
+2. `npm install` in DIR. Without github.com (only the npm registry reachable), point its git dependencies elsewhere
+   in DIR/package.json: `@flat/lame` and `node-libsamplerate` to the registry's `^1.2.8` / `^1.0.0`,
+   `@performanc/pwsl-server` to `file:` a copy of PerformanC/Internals' `PWSL-server` branch, and add
+   `"overrides": {"@performanc/pwsl": "file:<a copy of its PWSL branch>"}` (what `@performanc/voice` needs).
+   Without nodejs.org (node headers), `npm install --ignore-scripts`, then build the two native addons against
+   the system's headers: `node-gyp rebuild --nodedir=/usr` in node_modules/@flat/lame, and in
+   node_modules/node-libsamplerate `cmake-js compile -G "Unix Makefiles"
+   --CDCMAKE_CXX_FLAGS=-I<DIR>/node_modules/node-addon-api` with ~/.cmake-js/node-x64/v<node version>/include/node
+   linked to /usr/include/node (NodeLink requires both at start with its default `nativePlayback: true`).
+3. In DIR/config.js: `server.port` to a free port (the bench reads it from there; `server.password` must be
+   `youshallnotpass`), `options.logFile: false`, and every source that reaches the network when the first client
+   connects off (`youtube`, `spotify`, `soundcloud` (it fetches a client id), `flowery`, `genius`, `bandcamp`).
+   Its `http` source, which needs TLS HTTP/2 to a remote host, is off by default; leave it so. Its
+   `statsInterval` and `playerUpdateInterval` are `false` by default: it sends nothing to idle sessions.
+4. Check: `node --dns-result-order=ipv4first --openssl-legacy-provider src/connection/index.js` in DIR answers
+   `GET /version` on that port.
 """
 
 from __future__ import annotations
@@ -18,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import resource
 import socket
 import statistics
@@ -69,8 +90,30 @@ def _free_port() -> int:
         return port
 
 
+NODELINK_START = ["node", "--dns-result-order=ipv4first", "--openssl-legacy-provider", "src/connection/index.js"]
+
+
+def nodelink_port(tree: Path) -> int:
+    """The port NodeLink listens on: its config.js has no environment override, so the operator sets it there."""
+    found = re.search(r"\bport:\s*(\d+)", (tree / "config.js").read_text())
+    if found is None:
+        raise SystemExit(f"no server.port in {tree / 'config.js'}")
+    return int(found.group(1))
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def _command(variant: str, port: int, tree: Path) -> tuple[list[str], dict[str, str], Path]:
     env = {**os.environ, "SERVER_PORT": str(port), "SERVER_ADDRESS": "127.0.0.1", "LOGGING_LEVEL_ROOT": "WARN"}
+    if variant == "nodelink":
+        return NODELINK_START, env, tree
     if variant == "floor":
         return [sys.executable, "-c", FLOOR_APP, str(port)], env, ROOT
     env["PYTHONPATH"] = str(tree)
@@ -91,7 +134,8 @@ async def _first_answer(http: aiohttp.ClientSession, port: int, proc: asyncio.su
 
 
 async def _open_sessions(http: aiohttp.ClientSession, port: int, n: int) -> list[aiohttp.ClientWebSocketResponse]:
-    headers = {"Authorization": PASSWORD, "User-Id": "1", "Client-Name": "bench/1"}
+    # An 18-digit snowflake: NodeLink refuses a User-Id of another length (400).
+    headers = {"Authorization": PASSWORD, "User-Id": "123456789012345678", "Client-Name": "bench/1"}
     sockets: list[aiohttp.ClientWebSocketResponse] = []
     for start in range(0, n, 50):  # in batches: a busy machine refuses a 1,000-connection burst
         batch = [
@@ -117,7 +161,14 @@ async def _drain(sockets: list[aiohttp.ClientWebSocketResponse]) -> None:
 
 
 async def one_run(variant: str, tree: Path, sessions: int, idle_s: float, out: Figures) -> None:
-    port = _free_port()
+    if variant == "nodelink":
+        port = nodelink_port(tree)
+        for _ in range(200):  # the previous run's socket may linger a moment
+            if _port_free(port):
+                break
+            await asyncio.sleep(0.05)
+    else:
+        port = _free_port()
     command, env, cwd = _command(variant, port, tree)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
@@ -156,18 +207,27 @@ def _med(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def _medians(f: Figures) -> tuple[float, float, float, float]:
+    return _med(f.start_s), _med([float(r) for r in f.idle_rss]), _med(f.per_session), _med(f.idle_cpu_s)
+
+
 def report(results: dict[str, Figures], sessions: int, idle_s: float) -> str:
     lines = [
-        f"| variant | start -> first /version | idle RSS | RSS per session ({sessions}) | "
+        f"| variant | start -> first /version (runs) | idle RSS | RSS per session ({sessions}) | "
         f"CPU of {sessions} idle sessions over {idle_s:g} s |",
         "| --- | --- | --- | --- | --- |",
     ]
     for name, f in results.items():
+        start, rss, per_session, cpu = _medians(f)
         runs = ", ".join(f"{s:.2f}" for s in f.start_s)
         lines.append(
-            f"| {name} | {_med(f.start_s):.2f} s ({runs}) | {_med([float(r) for r in f.idle_rss]) / 2**20:.1f} MiB "
-            f"| {_med(f.per_session) / 1024:.1f} KiB | {_med(f.idle_cpu_s):.2f} s |"
+            f"| {name} | {start:.2f} s ({runs}) | {rss / 2**20:.1f} MiB | {per_session / 1024:.1f} KiB | {cpu:.2f} s |"
         )
+    node = _medians(results["node"])
+    for peer in ("nodelink", "floor"):
+        if peer in results:
+            ratios = [f"{a / b:.2f}x" if b else "-" for a, b in zip(node, _medians(results[peer]), strict=True)]
+            lines.append(f"| node / {peer} | " + " | ".join(ratios) + " |")
     return "\n".join(lines)
 
 
@@ -175,14 +235,17 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sessions", type=int, default=1000)
-    parser.add_argument("--idle-seconds", type=float, default=30.0)
+    parser.add_argument("--idle-seconds", type=float, default=55.0)
     parser.add_argument("--baseline", type=Path, help="another checkout to measure beside this one")
+    parser.add_argument("--nodelink", type=Path, help="a NodeLink checkout prepared as above, to measure beside")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 1,000 sockets on each side
     variants: dict[str, Path] = {"node": ROOT, "floor": ROOT}
     if args.baseline is not None:
         variants["base"] = args.baseline.resolve()
+    if args.nodelink is not None:
+        variants["nodelink"] = args.nodelink.resolve()
     results = {name: Figures() for name in variants}
     load_before = os.getloadavg()
     began = time.strftime("%Y-%m-%d %H:%M", time.gmtime())

@@ -22,7 +22,7 @@ from lavalink_py.api.node_view import NodeView, count_player_events
 from lavalink_py.api.options import ApiOptions
 from lavalink_py.api.rest import info, routeplanner, sessions, tracks
 from lavalink_py.api.tracing import TRACING, build_tracing, observe_all
-from lavalink_py.audio import AudioEngine, EngineSettings, ResamplingQuality
+from lavalink_py.audio import AudioEngine, EngineSettings, OverloadSettings, ResamplingQuality
 from lavalink_py.config import Settings
 from lavalink_py.metrics.config import CollectorConfig, MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
@@ -83,11 +83,22 @@ def api_options(
 
 def engine_settings(settings: Settings) -> EngineSettings:
     server = settings.lavalink.server
+    overload = server.overload
     return EngineSettings(
         frame_buffer_ms=server.frame_buffer_duration_ms,
         opus_quality=server.opus_encoding_quality,
         resampling=ResamplingQuality(server.resampling_quality),
         stuck_threshold_ms=server.track_stuck_threshold_ms,
+        overload=OverloadSettings(
+            enabled=overload.enabled,
+            levels=overload.complexity_levels,
+            low_watermark=overload.low_watermark,
+            healthy_watermark=overload.healthy_watermark,
+            behind_share=overload.behind_share,
+            step_interval_ms=overload.step_interval_ms,
+            recover_after_ms=overload.recover_after_ms,
+            check_interval_ms=overload.check_interval_ms,
+        ),
     )
 
 
@@ -109,7 +120,7 @@ def metrics_config(settings: Settings) -> MetricsConfig:
         collectors=collectors,
         collection_timeout_s=metrics.collection_timeout_s,
         labels=dict(metrics.labels),
-        custom=tuple(metrics.custom),
+        # metrics.custom is loaded with the plugins (build_plugins), so a broken one stops start-up naming it.
     )
 
 
@@ -124,8 +135,9 @@ def build_app(
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.
     resolver_pool = InstrumentedThreadPool("resolver", max_workers=4)
     outbound = build_outbound(settings.lavalink.server.ratelimit)
-    # Every outbound request of the built-in sources goes through `outbound`, the route planner. Mirror sources
-    # bump the node's fallback counters. PluginLoadError names a plugin that cannot start.
+    # Every outbound request of the built-in sources and of plugins (`PluginContext.http`) goes through `outbound`,
+    # the route planner. Mirror sources bump the node's fallback counters. PluginLoadError names a plugin that
+    # cannot start.
     plugins = build_plugins(settings, resolver_pool, outbound=outbound, fallback=counters.fallback)
     loader = loader or PluginInfoLoader(plugins.sources, plugins.info_modifiers)
     # Counted for the metrics, and told to the plugins' on_player_event listeners.
@@ -218,14 +230,15 @@ def _node_metrics(
             voice=view,
             thread_pools=[pool],
             frame_clock=node.audio.clock,
+            audio=view,
             readiness=readiness,
             extra_collectors=plugins.collectors,
         )
     except CollectorLoadError as exc:
         if not plugins.collectors:
             raise
-        owners = ", ".join(f"{name!r} of plugin {plugins.collector_owners[name]}" for name in plugins.collectors)
-        raise PluginLoadError(f"{exc} (plugin collectors: {owners})") from exc
+        owners = ", ".join(f"{name!r} of {plugins.collector_owners[name]}" for name in plugins.collectors)
+        raise PluginLoadError(f"{exc} (plugin and metrics.custom collectors: {owners})") from exc
 
 
 def _add_health_routes(

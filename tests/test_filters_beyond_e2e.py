@@ -13,10 +13,10 @@ import pytest
 
 from tests.audio.filter_signals import ebur128
 from tests.fakes.discord_voice.server import FakeVoiceServer
+from tests.lavalink_bot import bot_in_voice
 from tests.media import write_audio
-from tests.node import USER_ID, RunningNode
-from tests.test_lavalink_client import Recorder
-from tests.test_playback_end_to_end import CHANNEL, GUILD, LISTENER, join
+from tests.node import RunningNode
+from tests.test_playback_end_to_end import CHANNEL, GUILD, LISTENER
 
 SECONDS = 6.0
 TARGET_LUFS = -18.0
@@ -49,29 +49,17 @@ def mastered(path: Path, peak: float, seed: int) -> Path:
 
 
 async def hear_normalised(node: RunningNode, identifier: str) -> np.ndarray[Any, Any]:
-    recorder = Recorder()
-    client = lavalink.Client(int(USER_ID))
-    client.add_event_hook(recorder.hook)
-    client.add_node("127.0.0.1", int(node.url.rsplit(":", 1)[1]), node.password, "eu", "lavalink_py")
-    try:
-        async with FakeVoiceServer(
-            guild_id=GUILD, channel_id=CHANNEL, node_user_id=int(USER_ID), listener_ids=(LISTENER,)
-        ) as server:
-            await recorder.wait(lavalink.NodeReadyEvent)
-            player = client.player_manager.create(GUILD)
-            await join(player, server)
-            await player.set_filter(Loudness(TARGET_LUFS))
-            result = await client.get_tracks(identifier)
-            assert result.load_type == lavalink.LoadType.TRACK, result
-            await player.play(result.tracks[0])
-            await recorder.wait(lavalink.TrackStartEvent)
-            ended = await recorder.wait(lavalink.TrackEndEvent, timeout=SECONDS + 20)
-            assert ended.reason == lavalink.EndReason.FINISHED
-            await server.wait_for(lambda: server.speaking[-1:] == [0], 5)
-            await client.player_manager.destroy(GUILD)
-            return server.listeners[LISTENER].pcm()
-    finally:
-        await client.close()
+    async with bot_in_voice(node, GUILD, channel_id=CHANNEL, listener_ids=(LISTENER,)) as bot:
+        await bot.player.set_filter(Loudness(TARGET_LUFS))
+        result = await bot.client.get_tracks(identifier)
+        assert result.load_type == lavalink.LoadType.TRACK, result
+        await bot.player.play(result.tracks[0])
+        await bot.events.wait(lavalink.TrackStartEvent)
+        ended = await bot.events.wait(lavalink.TrackEndEvent, timeout=SECONDS + 20)
+        assert ended.reason == lavalink.EndReason.FINISHED
+        await bot.server.wait_for(lambda: bot.server.speaking[-1:] == [0], 5)
+        await bot.client.player_manager.destroy(GUILD)
+        return bot.server.listeners[LISTENER].pcm()
 
 
 async def test_listener_hears_tracks_20_db_apart_at_one_loudness(node: RunningNode, tmp_path: Path) -> None:

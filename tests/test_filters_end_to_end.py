@@ -15,10 +15,10 @@ from lavalink import filters
 from tests.audio.filters.render import amplitude_at, db, peak_hz
 from tests.audio.filters.test_measured import equalizer_gain
 from tests.fakes.discord_voice.server import FakeVoiceServer
+from tests.lavalink_bot import bot_in_voice
 from tests.media import write_audio
-from tests.node import USER_ID, RunningNode
-from tests.test_lavalink_client import Recorder
-from tests.test_playback_end_to_end import CHANNEL, GUILD, LISTENER, join
+from tests.node import RunningNode
+from tests.test_playback_end_to_end import CHANNEL, GUILD, LISTENER
 
 SECONDS = 3.0
 HZ = 1000.0
@@ -37,29 +37,17 @@ def tone_file(tmp_path: Path) -> Path:
 
 
 async def hear_filtered(node: RunningNode, identifier: str, applied: list[filters.Filter[Any]]) -> np.ndarray[Any, Any]:
-    recorder = Recorder()
-    client = lavalink.Client(int(USER_ID))
-    client.add_event_hook(recorder.hook)
-    client.add_node("127.0.0.1", int(node.url.rsplit(":", 1)[1]), node.password, "eu", "lavalink_py")
-    try:
-        async with FakeVoiceServer(
-            guild_id=GUILD, channel_id=CHANNEL, node_user_id=int(USER_ID), listener_ids=(LISTENER,)
-        ) as server:
-            await recorder.wait(lavalink.NodeReadyEvent)
-            player = client.player_manager.create(GUILD)
-            await join(player, server)
-            for one in applied:
-                await player.set_filter(one)
-            result = await client.get_tracks(identifier)
-            assert result.load_type == lavalink.LoadType.TRACK, result
-            await player.play(result.tracks[0])
-            ended = await recorder.wait(lavalink.TrackEndEvent, timeout=SECONDS * 3 + 15)
-            assert ended.reason == lavalink.EndReason.FINISHED
-            await server.wait_for(lambda: server.speaking[-1:] == [0], 5)
-            await client.player_manager.destroy(GUILD)
-            return server.listeners[LISTENER].pcm().astype(np.float64)
-    finally:
-        await client.close()
+    async with bot_in_voice(node, GUILD, channel_id=CHANNEL, listener_ids=(LISTENER,)) as bot:
+        for one in applied:
+            await bot.player.set_filter(one)
+        result = await bot.client.get_tracks(identifier)
+        assert result.load_type == lavalink.LoadType.TRACK, result
+        await bot.player.play(result.tracks[0])
+        ended = await bot.events.wait(lavalink.TrackEndEvent, timeout=SECONDS * 3 + 15)
+        assert ended.reason == lavalink.EndReason.FINISHED
+        await bot.server.wait_for(lambda: bot.server.speaking[-1:] == [0], 5)
+        await bot.client.player_manager.destroy(GUILD)
+        return bot.server.listeners[LISTENER].pcm().astype(np.float64)
 
 
 def steady(pcm: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -94,33 +82,22 @@ async def test_filter_volume_is_heard(node: RunningNode, tone_file: Path) -> Non
 
 
 async def test_a_filter_set_mid_track_is_heard_without_a_gap(node: RunningNode, tone_file: Path) -> None:
-    recorder = Recorder()
-    client = lavalink.Client(int(USER_ID))
-    client.add_event_hook(recorder.hook)
-    client.add_node("127.0.0.1", int(node.url.rsplit(":", 1)[1]), node.password, "eu", "lavalink_py")
-    try:
-        async with FakeVoiceServer(
-            guild_id=GUILD, channel_id=CHANNEL, node_user_id=int(USER_ID), listener_ids=(LISTENER,)
-        ) as server:
-            await recorder.wait(lavalink.NodeReadyEvent)
-            player = client.player_manager.create(GUILD)
-            await join(player, server)
-            result = await client.get_tracks(str(tone_file))
-            await player.play(result.tracks[0])
-            listener = server.listeners[LISTENER]
-            await server.wait_for(lambda: len(listener.frames) >= 50, 10)
-            volume = filters.Volume()
-            volume.update(volume=0.5)
-            await player.set_filter(volume)
-            applied_at = len(listener.frames)
-            ended = await recorder.wait(lavalink.TrackEndEvent, timeout=SECONDS * 3 + 15)
-            assert ended.reason == lavalink.EndReason.FINISHED
-            await server.wait_for(lambda: server.speaking[-1:] == [0], 5)
-            assert not server.sequence_errors()
-            pcm = listener.pcm().astype(np.float64)
-            await client.player_manager.destroy(GUILD)
-    finally:
-        await client.close()
+    async with bot_in_voice(node, GUILD, channel_id=CHANNEL, listener_ids=(LISTENER,)) as bot:
+        server = bot.server
+        result = await bot.client.get_tracks(str(tone_file))
+        await bot.player.play(result.tracks[0])
+        listener = server.listeners[LISTENER]
+        await server.wait_for(lambda: len(listener.frames) >= 50, 10)
+        volume = filters.Volume()
+        volume.update(volume=0.5)
+        await bot.player.set_filter(volume)
+        applied_at = len(listener.frames)
+        ended = await bot.events.wait(lavalink.TrackEndEvent, timeout=SECONDS * 3 + 15)
+        assert ended.reason == lavalink.EndReason.FINISHED
+        await server.wait_for(lambda: server.speaking[-1:] == [0], 5)
+        assert not server.sequence_errors()
+        pcm = listener.pcm().astype(np.float64)
+        await bot.client.player_manager.destroy(GUILD)
     # Every 20 ms of the 3 s track arrived once: no frame lost or repeated across the switch.
     assert abs(len(pcm) / 48000 - SECONDS) <= 0.06
     frames = len(pcm) // 960

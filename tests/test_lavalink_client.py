@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,29 +9,11 @@ from typing import Any
 import lavalink
 import pytest
 
+from tests.lavalink_bot import Recorder
 from tests.media import serve_directory, write_audio
 from tests.node import USER_ID, RunningNode, TcpProxy
 
 GUILD = 987654321987654321
-
-
-class Recorder:
-    """Collects lavalink.py's events and lets a test wait for one of a kind."""
-
-    def __init__(self) -> None:
-        self.events: asyncio.Queue[Any] = asyncio.Queue()
-
-    async def hook(self, event: Any) -> None:
-        self.events.put_nowait(event)
-
-    async def wait(self, kind: type, timeout: float = 30.0, **attrs: Any) -> Any:
-        async def find() -> Any:
-            while True:
-                event = await self.events.get()
-                if isinstance(event, kind) and all(getattr(event, k) == v for k, v in attrs.items()):
-                    return event
-
-        return await asyncio.wait_for(find(), timeout)
 
 
 @pytest.fixture

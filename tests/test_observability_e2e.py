@@ -35,6 +35,7 @@ from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.fakes.music import mirror_plugin
 from tests.fakes.music.catalog import Catalog, Mirror, Song
 from tests.fakes.music.servers import CLIENT_ID, CLIENT_SECRET, mirror_routes, serve, spotify_routes
+from tests.lavalink_bot import bot_in_voice
 from tests.media import write_audio
 from tests.metrics.prometheus_harness import (
     REPO,
@@ -49,8 +50,6 @@ from tests.metrics.prometheus_harness import (
 )
 from tests.metrics.test_docs import documented
 from tests.node import USER_ID, RunningNode, connect, running_nodes
-from tests.test_lavalink_client import Recorder
-from tests.test_playback_end_to_end import join
 from tests.voice.audio import sweep
 
 JOB = "lavalink"
@@ -247,26 +246,14 @@ async def scrapes(prometheus: PrometheusServer, n: int) -> None:
 
 async def play_to_the_end(node: RunningNode, media_url: str) -> None:
     """A bot (lavalink.py) joins the fake Discord voice channel and plays the mp3 to a DAVE listener."""
-    recorder = Recorder()
-    client = lavalink.Client(int(USER_ID))
-    client.add_event_hook(recorder.hook)
-    client.add_node("127.0.0.1", int(node.url.rsplit(":", 1)[1]), node.password, "eu", "e2e")
-    try:
-        async with FakeVoiceServer(
-            guild_id=GUILD, channel_id=CHANNEL, node_user_id=int(USER_ID), listener_ids=(LISTENER,)
-        ) as server:
-            await recorder.wait(lavalink.NodeReadyEvent)
-            player = client.player_manager.create(GUILD)
-            await join(player, server)
-            track = (await client.get_tracks(f"{media_url}/sweep.mp3")).tracks[0]
-            await player.play(track)
-            ended = await recorder.wait(lavalink.TrackEndEvent, timeout=SECONDS + 15)
-            assert ended.reason == lavalink.EndReason.FINISHED
-            assert server.listeners[LISTENER].dave_failures == 0
-            assert len(server.listeners[LISTENER].frames) >= 0.9 * SECONDS * 50
-            await client.player_manager.destroy(GUILD)
-    finally:
-        await client.close()
+    async with bot_in_voice(node, GUILD, "e2e", channel_id=CHANNEL, listener_ids=(LISTENER,)) as bot:
+        track = (await bot.client.get_tracks(f"{media_url}/sweep.mp3")).tracks[0]
+        await bot.player.play(track)
+        ended = await bot.events.wait(lavalink.TrackEndEvent, timeout=SECONDS + 15)
+        assert ended.reason == lavalink.EndReason.FINISHED
+        assert bot.server.listeners[LISTENER].dave_failures == 0
+        assert len(bot.server.listeners[LISTENER].frames) >= 0.9 * SECONDS * 50
+        await bot.client.player_manager.destroy(GUILD)
 
 
 async def misbehave(node: RunningNode, http: aiohttp.ClientSession, media_url: str) -> None:

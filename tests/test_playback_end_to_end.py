@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from tests.fakes.discord_voice.server import FakeVoiceServer
+from tests.lavalink_bot import bot_in_voice
 from tests.media import make_hls, serve_directory, write_audio
 from tests.node import USER_ID, NodeFactory, RunningNode, connect
-from tests.test_lavalink_client import Recorder
 from tests.voice.audio import snr_db, sweep
 
 GUILD, CHANNEL, LISTENER = 111, 222, 444
@@ -40,45 +40,26 @@ async def media_url(tmp_path: Path) -> AsyncIterator[str]:
         yield url
 
 
-async def join(player: Any, server: FakeVoiceServer) -> None:
-    """What discord.py hands lavalink.py after the bot joins the channel: the two gateway events."""
-    await player._voice_state_update(
-        {"guild_id": str(GUILD), "channel_id": str(server.channel_id), "session_id": server.session_id}
-    )
-    await player._voice_server_update({"guild_id": str(GUILD), "endpoint": server.endpoint, "token": server.token})
-
-
 async def hear(node: RunningNode, identifier: str, modes: tuple[str, ...] = BOTH_MODES) -> np.ndarray[Any, Any]:
     """Play `identifier` to its end through lavalink.py into a fake voice server; what the listener decoded."""
-    recorder = Recorder()
-    client = lavalink.Client(int(USER_ID))
-    client.add_event_hook(recorder.hook)
-    client.add_node("127.0.0.1", int(node.url.rsplit(":", 1)[1]), node.password, "eu", "lavalink_py")
-    try:
-        async with FakeVoiceServer(
-            guild_id=GUILD, channel_id=CHANNEL, node_user_id=int(USER_ID), listener_ids=(LISTENER,), modes=modes
-        ) as server:
-            await recorder.wait(lavalink.NodeReadyEvent)
-            player = client.player_manager.create(GUILD)
-            await join(player, server)
-            result = await client.get_tracks(identifier)
-            assert result.load_type == lavalink.LoadType.TRACK, result
-            await player.play(result.tracks[0])
-            await recorder.wait(lavalink.TrackStartEvent)
-            ended = await recorder.wait(lavalink.TrackEndEvent, timeout=SECONDS + 15)
-            assert ended.reason == lavalink.EndReason.FINISHED
-            await server.wait_for(lambda: server.speaking[-1:] == [0], 30)
+    async with bot_in_voice(node, GUILD, channel_id=CHANNEL, listener_ids=(LISTENER,), modes=modes) as bot:
+        server = bot.server
+        result = await bot.client.get_tracks(identifier)
+        assert result.load_type == lavalink.LoadType.TRACK, result
+        await bot.player.play(result.tracks[0])
+        await bot.events.wait(lavalink.TrackStartEvent)
+        ended = await bot.events.wait(lavalink.TrackEndEvent, timeout=SECONDS + 15)
+        assert ended.reason == lavalink.EndReason.FINISHED
+        await server.wait_for(lambda: server.speaking[-1:] == [0], 30)
 
-            assert server.selected_mode == modes[0]
-            assert not server.sequence_errors()
-            assert not server.timestamp_errors()
-            listener = server.listeners[LISTENER]
-            assert listener.dave_failures == 0
-            assert listener.plain_frames == 0  # every audio frame was end-to-end encrypted
-            await client.player_manager.destroy(GUILD)
-            return listener.pcm()
-    finally:
-        await client.close()
+        assert server.selected_mode == modes[0]
+        assert not server.sequence_errors()
+        assert not server.timestamp_errors()
+        listener = server.listeners[LISTENER]
+        assert listener.dave_failures == 0
+        assert listener.plain_frames == 0  # every audio frame was end-to-end encrypted
+        await bot.client.player_manager.destroy(GUILD)
+        return listener.pcm()
 
 
 @pytest.mark.parametrize("modes", [BOTH_MODES, ("aead_xchacha20_poly1305_rtpsize",)])
@@ -99,31 +80,20 @@ async def test_listener_hears_a_local_flac_and_an_hls_stream(
 
 
 async def test_position_follows_frames_played(node: RunningNode, media_url: str) -> None:
-    recorder = Recorder()
-    client = lavalink.Client(int(USER_ID))
-    client.add_event_hook(recorder.hook)
-    lavalink_node = client.add_node("127.0.0.1", int(node.url.rsplit(":", 1)[1]), node.password, "eu", "n")
-    try:
-        async with FakeVoiceServer(
-            guild_id=GUILD, channel_id=CHANNEL, node_user_id=int(USER_ID), listener_ids=(LISTENER,)
-        ) as server:
-            await recorder.wait(lavalink.NodeReadyEvent)
-            player = client.player_manager.create(GUILD)
-            await join(player, server)
-            track = (await client.get_tracks(f"{media_url}/sweep.mp3")).tracks[0]
-            await player.play(track, start_time=1000)
-            await server.wait_for(lambda: len(server.listeners[LISTENER].frames) >= 25, 10)
-            await player.set_pause(True)
-            await server.wait_for(lambda: server.speaking[-1:] == [0], 30)  # silence sent, speech over
-            received = len(server.listeners[LISTENER].frames)
-            position = (await lavalink_node.get_player(GUILD))["state"]["position"]
-            # Position counts frames actually sent: the start plus 20 ms per frame the listener received.
-            assert abs(position - (1000 + 20 * received)) <= 60
-            await asyncio.sleep(0.2)  # time passes while paused; the position must not
-            assert (await lavalink_node.get_player(GUILD))["state"]["position"] == position
-            await client.player_manager.destroy(GUILD)
-    finally:
-        await client.close()
+    async with bot_in_voice(node, GUILD, "n", channel_id=CHANNEL, listener_ids=(LISTENER,)) as bot:
+        server = bot.server
+        track = (await bot.client.get_tracks(f"{media_url}/sweep.mp3")).tracks[0]
+        await bot.player.play(track, start_time=1000)
+        await server.wait_for(lambda: len(server.listeners[LISTENER].frames) >= 25, 10)
+        await bot.player.set_pause(True)
+        await server.wait_for(lambda: server.speaking[-1:] == [0], 30)  # silence sent, speech over
+        received = len(server.listeners[LISTENER].frames)
+        position = (await bot.node.get_player(GUILD))["state"]["position"]
+        # Position counts frames actually sent: the start plus 20 ms per frame the listener received.
+        assert abs(position - (1000 + 20 * received)) <= 60
+        await asyncio.sleep(0.2)  # time passes while paused; the position must not
+        assert (await bot.node.get_player(GUILD))["state"]["position"] == position
+        await bot.client.player_manager.destroy(GUILD)
 
 
 async def test_stats_report_frames_actually_sent(make_node: NodeFactory, media_url: str) -> None:

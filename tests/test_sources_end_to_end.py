@@ -16,10 +16,9 @@ import pytest
 from aiohttp import web
 
 from tests.fakes.discord_voice.server import FakeVoiceServer
+from tests.lavalink_bot import bot_in_voice
 from tests.media import write_audio
 from tests.node import USER_ID, NodeFactory, RunningNode, connect
-from tests.test_lavalink_client import Recorder
-from tests.test_playback_end_to_end import join
 from tests.voice.audio import sweep
 
 GUILD, LISTENER = 111, 444
@@ -184,23 +183,13 @@ async def test_source_dying_mid_track_fails_it(node: RunningNode, cdn: Cdn) -> N
 async def test_lavalink_py_reads_the_stuck_event(make_node: NodeFactory, cdn: Cdn) -> None:
     """A real client (lavalink.py) parses our TrackStuckEvent: its `threshold` is trackStuckThresholdMs."""
     node = await make_node({"lavalink": {"server": {"trackStuckThresholdMs": 500, "frameBufferDurationMs": 1000}}})
-    recorder = Recorder()
-    client = lavalink.Client(int(USER_ID))
-    client.add_event_hook(recorder.hook)
-    client.add_node("127.0.0.1", int(node.url.rsplit(":", 1)[1]), node.password, "eu", "lavalink_py")
     try:
-        async with FakeVoiceServer(
-            guild_id=GUILD, node_user_id=int(USER_ID), listener_ids=(LISTENER,)
-        ) as server:
-            await recorder.wait(lavalink.NodeReadyEvent)
-            player = client.player_manager.create(GUILD)
-            await join(player, server)
-            result = await client.get_tracks(f"{cdn.base}/stall.flac")
+        async with bot_in_voice(node, GUILD, listener_ids=(LISTENER,)) as bot:
+            result = await bot.client.get_tracks(f"{cdn.base}/stall.flac")
             assert result.load_type == lavalink.LoadType.TRACK, result
-            await player.play(result.tracks[0])
-            stuck = await recorder.wait(lavalink.TrackStuckEvent, timeout=30)
+            await bot.player.play(result.tracks[0])
+            stuck = await bot.events.wait(lavalink.TrackStuckEvent, timeout=30)
             assert stuck.threshold == 500
             assert stuck.track.uri == f"{cdn.base}/stall.flac"
     finally:
         cdn.release.set()
-        await client.close()

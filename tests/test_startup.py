@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from lavalink_py.sources.base import StreamSpec
 HEAVY = (
     "av",
     "numpy",
+    "scipy",
     "yt_dlp",
     "opentelemetry",
     "sentry_sdk",
@@ -37,38 +39,101 @@ HEAVY = (
 )
 
 _PROBE = """
-import json, sys
+import json, sys, threading
 import lavalink_py.app
 loaded_at_start = [m for m in {heavy!r} if m in sys.modules]
+
+# What PATCH and /v4/info do with filters, on the loop: parse, validate, echo, plan. None of it needs the DSP stack.
+from lavalink_py.audio.filters import default_registry
+from lavalink_py.protocol.filters import filters_json, parse_filters
+from lavalink_py.protocol.validation import RequestError
+registry = default_registry()
+body = {{name: {lavalink_ten!r}.get(name, {{}}) for name in registry.names()}}
+filters = parse_filters(body, registry)
+echoed = filters_json(filters)
+try:
+    parse_filters({{"timescale": {{"speed": -1}}}}, registry)
+except RequestError:
+    refused = True
+else:
+    refused = False
+plan = registry.plan(filters)
+loaded_by_filters = [m for m in {heavy!r} if m in sys.modules]
+
+# The first stream with filters builds and runs its chain on a pool thread: the stages import their stack there.
+def run_chain():
+    import numpy as np
+    processor = plan.open()
+    processor.process(np.zeros((960, 2), np.float32))
+    processor.flush()
+worker = threading.Thread(target=run_chain)
+worker.start()
+worker.join()
+after_chain = [m for m in {heavy!r} if m in sys.modules]
+
 from lavalink_py.audio import AudioEngine
 engine = AudioEngine()
 engine.warm_on_first_playback.append("lavalink_py.voice.connection")
 engine.create_playback()
 engine.io_pool.shutdown(wait=True)  # the warm-up imports run there, off the caller's thread
-print(json.dumps({{"start": loaded_at_start, "after_player": [m for m in {heavy!r} if m in sys.modules]}}))
+print(json.dumps({{
+    "start": loaded_at_start,
+    "filters": loaded_by_filters,
+    "echoed": sorted(echoed),
+    "names": registry.names(),
+    "refused": refused,
+    "stages": len(plan.stages),
+    "after_chain": after_chain,
+    "after_player": [m for m in {heavy!r} if m in sys.modules],
+}}))
 """
 
+# Non-neutral settings of Lavalink's filters (the others are parsed from `{{}}`, their defaults).
+LAVALINK_TEN = {
+    "volume": 0.8,
+    "equalizer": [{"band": 0, "gain": 0.2}],
+    "karaoke": {"level": 1.0, "monoLevel": 1.0, "filterBand": 220.0, "filterWidth": 100.0},
+    "timescale": {"speed": 1.2},
+    "tremolo": {"frequency": 2.0, "depth": 0.5},
+    "vibrato": {"frequency": 2.0, "depth": 0.5},
+    "rotation": {"rotationHz": 0.2},
+    "distortion": {"sinOffset": 0.1},
+    "channelMix": {"leftToRight": 0.5},
+    "lowPass": {"smoothing": 20.0},
+}
 
-def _run_probe() -> dict[str, list[str]]:
+
+@cache  # one fresh interpreter for both tests that read it
+def _run_probe() -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(heavy=HEAVY)], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", _PROBE.format(heavy=HEAVY, lavalink_ten=LAVALINK_TEN)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
-    result: dict[str, list[str]] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
-
-
-# Known gap (issue 11, open): the filter modules (lavalink_py/audio/filters/, registered at start for PATCH
-# validation and /v4/info) import numpy, scipy and PyAV at module level, so these load at start again since the
-# filters landed. Making their DSP imports lazy is the next step; until then this test names them.
-LOADED_BY_THE_FILTER_REGISTRY = {"av", "numpy"}
 
 
 def test_importing_the_app_loads_no_audio_voice_or_telemetry_stack() -> None:
     loaded = _run_probe()
-    assert set(loaded["start"]) <= LOADED_BY_THE_FILTER_REGISTRY
+    assert loaded["start"] == []
     # The first playback imports the decode/encode stack and the voice driver on the engine's io pool.
     for module in ("av", "numpy", "lavalink_py.audio.pipeline", "lavalink_py.voice.connection", "davey"):
         assert module in loaded["after_player"], module
+
+
+def test_filters_parse_echo_and_plan_without_the_dsp_stack_which_their_stages_load() -> None:
+    loaded = _run_probe()
+    # Every built-in parsed, echoed and planned (what PATCH and /v4/info do on the loop): nothing of it loaded.
+    assert loaded["filters"] == []
+    assert loaded["echoed"] == sorted(loaded["names"])
+    assert loaded["refused"]  # validation still refuses what Lavalink refuses
+    assert loaded["stages"] >= len(LAVALINK_TEN)
+    # Running the chain (on a thread, as the pool does) imported PyAV's filter graph and scipy's filters there.
+    for module in ("av", "numpy", "scipy"):
+        assert module in loaded["after_chain"], module
 
 
 async def test_lag_monitor_counts_tasks_only_every_n_ticks(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ A screenshot is written to build/screenshots/status-page.png for the reviewer.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -53,6 +54,10 @@ async def test_the_page_shows_a_playing_player_live(node: RunningNode, media_url
         async with http.patch(player_url, json=body, headers=node.auth) as response:
             assert response.status == 200
         await socket.event("TrackStartEvent")
+        async with http.get(player_url, headers=node.auth) as response:
+            frames = (await response.json())["frames"]  # lavalink_py's extra field (docs/endpoints.md)
+        assert set(frames["lost"]) == {"sourceUnderrun", "encoderLate", "sendLate", "eventLoopLag", "gcPause"}
+        assert frames["opusComplexity"] in (None, 10)  # None until the first batch is encoded
 
         async with chromium_page() as page:
             await log_in(page, node, PASSWORD)
@@ -69,6 +74,11 @@ async def test_the_page_shows_a_playing_player_live(node: RunningNode, media_url
             assert await page.evaluate("window.pwned === undefined") is True
             clock = await page.evaluate("document.getElementById('clock').textContent")
             assert "missed:" in clock and "by source underrun" in clock and "by event-loop lag" in clock
+            assert "by encoder late" in clock and "by send late" in clock and "by GC pause" in clock
+            # An MP3 at volume 80 is encoded: at opusEncodingQuality, or lower if this machine is overloaded now.
+            assert re.search(r"Opus complexity \d+ \(\d+ overload steps down\)", clock)
+            cells = await page.evaluate("[...document.querySelectorAll('#players tr td')].map(td => td.textContent)")
+            assert cells[-1].isdigit()  # the player's own encoder complexity, after its five loss causes
             sessions = await page.evaluate("document.getElementById('sessions').innerText")
             assert ready["sessionId"] in sessions
             assert await page.evaluate("document.getElementById('health').rows.length") >= 5

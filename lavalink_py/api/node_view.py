@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from lavalink_py.metrics.counters import PlayerEventStats, PlayerEventType
 from lavalink_py.metrics.inputs import (
+    AudioLoadSnapshot,
     PlayerStatsSnapshot,
     SessionStatsSnapshot,
     VoiceStatsSnapshot,
@@ -48,6 +49,18 @@ class NodeView:
     def voice_stats(self) -> VoiceStatsSnapshot:
         connected = sum(1 for player in self._node.sessions.players() if player.connected)
         return VoiceStatsSnapshot(connected=connected)
+
+    def audio_load(self) -> AudioLoadSnapshot:
+        audio = self._node.audio
+        send_late = sum(player.frames_not_sent for player in self._node.sessions.players())
+        policy = audio.overload.policy
+        return AudioLoadSnapshot(
+            frames_lost=audio.loss.totals.as_dict(send_late=send_late),
+            opus_complexity=audio.overload.dial.complexity,
+            streams_by_complexity=audio.overload.streams_by_complexity(),
+            steps_down=policy.steps_down,
+            steps_up=policy.steps_up,
+        )
 
     def source_status(self) -> Mapping[str, bool]:
         return dict.fromkeys(self._node.loader.names(), True)

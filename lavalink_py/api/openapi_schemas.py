@@ -14,6 +14,7 @@ from typing import Any, Final
 from lavalink_py.audio.filters import chorus, compressor, echo, highpass, loudness, phaser
 from lavalink_py.audio.filters.bounds import Bounded
 from lavalink_py.audio.filters.fields import Field
+from lavalink_py.audio.frame_loss import CAUSES
 
 Schema = dict[str, Any]
 
@@ -198,8 +199,22 @@ def _player_schemas() -> dict[str, Schema]:
                 "state": ref("PlayerState"),
                 "voice": ref("VoiceState"),
                 "filters": ref("Filters"),
-            }
+                "frames": ref("PlayerFrames"),
+            },
+            optional=("frames",),
         ),
+        "PlayerFrames": {
+            **closed(
+                {
+                    "sent": INT64,
+                    "lost": closed({cause: INT64 for cause in CAUSES}),
+                    "opusComplexity": nullable({"type": "integer", "minimum": 0, "maximum": 10}),
+                }
+            ),
+            "description": "lavalink_py only (Lavalink clients ignore it): frames sent by this player, every lost "
+            "frame by cause, and the libopus complexity its encoder runs at (null while the source's Opus packets "
+            "pass through; lowered by the overload policy under load). docs/endpoints.md",
+        },
         "FiltersUpdate": _filters_request(),
         "UpdatePlayerTrack": {
             "type": "object",

@@ -1,9 +1,10 @@
 """A live status page: `GET /status` serves one self-contained HTML page (no external assets, works offline);
 after the operator enters the server password, the page reads `GET /v4/status/stream`, a server-sent event
 stream (password required) that pushes a snapshot of the node every second: sessions, players (guild, track,
-position, volume, filters, voice ping, frames sent and the frames missed by cause), sources, health checks and recent
-errors. The causes the node tells apart today: `nulled` per player (due while playing, none ready: the source could
-not keep up) and, node-wide, frames owed by ticks the frame clock skipped because the event loop woke late.
+position, volume, filters, voice ping, frames sent, the frames missed by cause and the Opus complexity), sources,
+health checks and recent errors. The causes (audio/frame_loss.py), per player and summed node-wide: source underrun,
+encoder late (the transcoding workers fell behind), send late (the voice connection could not send), event-loop lag
+(the frame clock skipped ticks) and GC pause; beside them the overload policy's complexity (audio/overload.py).
 One stream per open page, O(players) per push: no polling storm. The page writes every value with
 `textContent`, so nothing a client put in a title or userData can become markup.
 """
@@ -35,8 +36,10 @@ def node_snapshot(node: Node, health: HealthReport, errors: RecentErrors, now_ms
     sessions = node.sessions.sessions()
     live = {session.id for session in node.sessions.live_sessions()}
     players = []
+    send_late = 0
     for player in node.sessions.players():
-        sent, nulled = player.frames
+        frames = player.frame_report()
+        send_late += frames["lost"]["sendLate"]
         info = player.track.info if player.track is not None else None
         track = None
         if info is not None:
@@ -58,7 +61,7 @@ def node_snapshot(node: Node, health: HealthReport, errors: RecentErrors, now_ms
                 "filters": filters_json(player.filters),
                 "connected": player.connected,
                 "ping": player.ping_ms,
-                "frames": {"sent": sent, "nulled": nulled},
+                "frames": frames,
             }
         )
     return {
@@ -74,6 +77,10 @@ def node_snapshot(node: Node, health: HealthReport, errors: RecentErrors, now_ms
             "nulled": node.audio.clock.nulled,
             "lateTicks": node.audio.clock.late_ticks,
             "lostToLateTicks": node.audio.clock.lost,
+            # Players gone since keep their counts in the engine's totals; sendLate lives in voice connections.
+            "lost": node.audio.loss.totals.as_dict(send_late=send_late),
+            "opusComplexity": node.audio.overload.dial.complexity,
+            "overloadSteps": node.audio.overload.policy.steps_down,
         },
         "health": health,
         "errors": errors.snapshot(),

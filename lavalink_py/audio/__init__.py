@@ -6,13 +6,16 @@ Errors: `results.AudioError` is internal to a stream; callers see `StreamFailure
 
 from lavalink_py.audio.clock import FrameClock
 from lavalink_py.audio.engine import AudioEngine
+from lavalink_py.audio.frame_loss import CAUSES, FrameLoss
 from lavalink_py.audio.frames import FRAME_MS, FRAME_SAMPLES, OPUS_SILENCE, SAMPLE_RATE, FrameBuffer
+from lavalink_py.audio.overload import OverloadSettings
 from lavalink_py.audio.playback import Playback, PlaybackListener
 from lavalink_py.audio.results import EndReason, FilterChain, Severity, StreamFailure
 from lavalink_py.audio.settings import EngineSettings, ResamplingQuality
 from lavalink_py.audio.sinks import CountingSink, FrameSink, RecordingSink
 
 __all__ = [
+    "CAUSES",
     "FRAME_MS",
     "FRAME_SAMPLES",
     "OPUS_SILENCE",
@@ -24,7 +27,9 @@ __all__ = [
     "FilterChain",
     "FrameBuffer",
     "FrameClock",
+    "FrameLoss",
     "FrameSink",
+    "OverloadSettings",
     "Playback",
     "PlaybackListener",
     "RecordingSink",

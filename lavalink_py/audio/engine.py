@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from lavalink_py.audio.clock import FrameClock
 from lavalink_py.audio.filters.builtins import default_registry
 from lavalink_py.audio.filters.registry import FilterRegistry
+from lavalink_py.audio.frame_loss import GcWatch, LossContext, PlayerLoss
+from lavalink_py.audio.overload_monitor import OverloadMonitor
 from lavalink_py.audio.playback import Playback, PlaybackListener
 from lavalink_py.audio.settings import EngineSettings
 
@@ -23,6 +25,12 @@ class AudioEngine:
         self.io_pool = ThreadPoolExecutor(self.settings.open_workers, thread_name_prefix="audio-io")
         self.clock = FrameClock()
         self.playbacks: set[Playback] = set()
+        # Frame-loss attribution (frame_loss.py): node-wide totals and GC timing; the overload policy reads them.
+        self.gc_watch = GcWatch()
+        self.loss = LossContext(self.clock, self.gc_watch)
+        self.overload = OverloadMonitor(
+            self.settings.overload, self.settings.opus_quality, self.playbacks, self.loss.totals
+        )
         # Modules not imported at start-up (the decode/encode stack: PyAV, numpy, libopus, ~200 ms; the node adds
         # voice's crypto): imported off the loop as soon as a player exists, so its first track and its first voice
         # connection do not wait for them on the loop (issue 11).
@@ -37,9 +45,17 @@ class AudioEngine:
 
     def create_playback(self, listener: PlaybackListener | None = None) -> Playback:
         self.warm()
-        playback = Playback(self.settings, self.cpu_pool, self.io_pool, listener)
+        playback = Playback(
+            self.settings,
+            self.cpu_pool,
+            self.io_pool,
+            listener,
+            loss=PlayerLoss(self.loss),
+            dial=self.overload.dial,
+        )
         self.clock.add(playback)
         self.playbacks.add(playback)
+        self.overload.wake()
         return playback
 
     def remove_playback(self, playback: Playback) -> None:
@@ -48,11 +64,15 @@ class AudioEngine:
         self.playbacks.discard(playback)
 
     def start(self) -> None:
-        """Start the real-time clock (needs a running loop)."""
+        """Start the real-time clock and the overload monitor (needs a running loop)."""
         self.clock.start()
+        self.overload.start()
+        self.gc_watch.install()
 
     async def close(self) -> None:
         await self.clock.stop()
+        await self.overload.stop()
+        self.gc_watch.uninstall()
         for playback in list(self.playbacks):
             self.remove_playback(playback)  # queues each stream's close on the io pool
         self.cpu_pool.shutdown(wait=False, cancel_futures=True)

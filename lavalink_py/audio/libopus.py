@@ -58,9 +58,18 @@ class CtypesOpusEncoder:
         self._lib = lib
         self._handle = ctypes.c_void_p(handle)
         # opus_encoder_ctl is variadic; an int argument is passed the same way on every supported ABI.
-        lib.opus_encoder_ctl(self._handle, SET_COMPLEXITY, ctypes.c_int32(complexity))
         lib.opus_encoder_ctl(self._handle, SET_BITRATE, ctypes.c_int32(bitrate))
+        self.complexity = -1
+        self.set_complexity(complexity)
         self._out = ctypes.create_string_buffer(MAX_PACKET)
+
+    def set_complexity(self, complexity: int) -> None:
+        """Applies from the next frame on, with no gap or reset (the overload policy lowers it under load)."""
+        if complexity != self.complexity:
+            err = self._lib.opus_encoder_ctl(self._handle, SET_COMPLEXITY, ctypes.c_int32(complexity))
+            if err != 0:
+                raise RuntimeError(f"OPUS_SET_COMPLEXITY({complexity}) failed: {err}")
+            self.complexity = complexity
 
     def encode_frame(self, pcm_address: int) -> bytes:
         n = self._lib.opus_encode(self._handle, pcm_address, 960, self._out, MAX_PACKET)

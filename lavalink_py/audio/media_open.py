@@ -16,7 +16,7 @@ where a 1 s backoff took 3 s (FFmpeg runs several reconnect rounds per read).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any
 
@@ -64,14 +64,40 @@ def _is_http(url: str) -> bool:
     return url.startswith(("http://", "https://"))
 
 
-def _open_container(spec: StreamSpec, settings: EngineSettings) -> Any:
+def _open_container(spec: StreamSpec, settings: EngineSettings, from_ms: int = 0) -> tuple[Any, StreamSpec]:
+    """Open `spec`; a 429 with a route planner is tried again from the planner's next address (as a load is).
+    Also returns the spec that opened (its `local_addr` the address that served), for a reopen."""
+    retries = 0
+    while True:
+        try:
+            return _open_once(spec, settings, from_ms), spec
+        except _RateLimited as limited:
+            address = None if spec.reroute is None else spec.reroute(spec.options.get("local_addr"), retries)
+            if address is None:
+                raise AudioError("Failed to open the track.", Severity.COMMON, limited.cause) from limited.error
+            log.info("%s answered 429; opening it again from /%s", spec.url, address)
+            spec = replace(spec, options=spec.options | {"local_addr": address})
+            retries += 1
+
+
+class _RateLimited(Exception):
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+        self.cause = f"{type(error).__name__}: {error}"
+
+
+def _open_once(spec: StreamSpec, settings: EngineSettings, from_ms: int) -> Any:
     timeout_s = read_timeout_s(settings)
     source: Any = spec.url
     options = dict(spec.options)
     if spec.open_file is not None:
         # A plugin's source makes the bytes itself: PyAV reads its file object (a new one per open, the reopen
-        # after a failed seek included); `url` is only a name for the logs.
-        source = spec.open_file()
+        # after a failed seek included); `url` is only a name for the logs. The node's own HLS reader with a
+        # route planner (`HlsFile`) comes this way too.
+        try:
+            source = spec.open_file_at(from_ms) if from_ms and spec.open_file_at else spec.open_file()
+        except OSError as exc:
+            raise AudioError("Failed to open the track.", Severity.COMMON, f"{type(exc).__name__}: {exc}") from exc
     elif _is_http(spec.url):
         for key, value in HTTP_OPTIONS.items():
             options.setdefault(key, value)
@@ -83,8 +109,8 @@ def _open_container(spec: StreamSpec, settings: EngineSettings) -> Any:
                     spec.url, headers=headers, timeout_s=timeout_s, source_address=options.get("local_addr")
                 )
             except OSError as exc:
-                if getattr(exc, "code", None) == 429 and spec.on_rate_limited is not None:
-                    spec.on_rate_limited()
+                if getattr(exc, "code", None) == 429:
+                    raise _RateLimited(exc) from exc
                 raise AudioError("Failed to open the track.", Severity.COMMON, f"{type(exc).__name__}: {exc}") from exc
             options = {}
     try:
@@ -93,8 +119,8 @@ def _open_container(spec: StreamSpec, settings: EngineSettings) -> Any:
     except av.FFmpegError as exc:
         if not isinstance(source, str):
             source.close()
-        if isinstance(exc, av.error.HTTPTooManyRequestsError) and spec.on_rate_limited is not None:
-            spec.on_rate_limited()  # the route planner moves on; this track fails as any refused open
+        if isinstance(exc, av.error.HTTPTooManyRequestsError):
+            raise _RateLimited(exc) from exc
         raise AudioError("Failed to open the track.", Severity.COMMON, f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -135,7 +161,7 @@ def _seek(container: Any, start_ms: int, origin: int) -> None:
 
 
 def open_media(spec: StreamSpec, start_ms: int, settings: EngineSettings) -> OpenedMedia:
-    container = _open_container(spec, settings)
+    container, spec = _open_container(spec, settings)
     try:
         if not container.streams.audio:
             raise AudioError("The media has no audio stream.", Severity.COMMON, f"no audio in {spec.url}")
@@ -151,7 +177,9 @@ def open_media(spec: StreamSpec, start_ms: int, settings: EngineSettings) -> Ope
         except av.FFmpegError as exc:
             log.info("seeking %s failed (%s): reading forward to %d ms", spec.url, exc, start_ms)
             close_container(container)
-            container = _open_container(spec, settings)
+            # A file that can start later (HLS read by the node: at the segment holding the target) saves reading
+            # all that lies before; its timestamps are the media's, so the origin found above still holds.
+            container, spec = _open_container(spec, settings, max(0, start_ms - SEEK_PREROLL_MS))
             stream = container.streams.audio[0]
         return OpenedMedia(container, stream, origin)
     except BaseException:

@@ -91,6 +91,7 @@ ENCODER_LOOKAHEAD = 312
 class OpusEncoder:
     def __init__(self, complexity: int, bitrate: int) -> None:
         self._native = None if libopus.LIB is None else libopus.CtypesOpusEncoder(libopus.LIB, complexity, bitrate)
+        self.complexity = complexity
         if self._native is not None:
             return
         ctx = av.CodecContext.create("libopus", "w")
@@ -103,6 +104,13 @@ class OpusEncoder:
         ctx.open()
         self._ctx = ctx
         self._pts = 0
+
+    def set_complexity(self, complexity: int) -> None:
+        """libopus' complexity from the next frame on. PyAV's encoder (the fallback) takes it only when opened,
+        so there it stays what it was."""
+        if self._native is not None and complexity != self.complexity:
+            self._native.set_complexity(complexity)
+            self.complexity = complexity
 
     def encode(self, block: Int16Pcm) -> list[bytes]:
         """Encode whole 960-sample frames of `block` (its length is a multiple of FRAME_SAMPLES)."""

@@ -24,9 +24,11 @@ import av
 import numpy as np
 
 from lavalink_py.audio.filters.chain import FilterPlan, FilterProcessor
+from lavalink_py.audio.frame_loss import FillJob
 from lavalink_py.audio.frames import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, FrameBuffer
 from lavalink_py.audio.media_open import close_container, open_media
 from lavalink_py.audio.opus_toc import opus_packet_samples
+from lavalink_py.audio.overload import ComplexityDial
 from lavalink_py.audio.pcm import ENCODER_LOOKAHEAD, Int16Pcm, OpusEncoder, Resampler, apply_gain
 from lavalink_py.audio.restyle import FrameRestyler
 from lavalink_py.audio.results import (
@@ -61,6 +63,7 @@ class TrackStream:
         settings: EngineSettings,
         volume: int,
         filters: FilterPlan | None,
+        dial: ComplexityDial | None = None,
     ) -> None:
         self.spec = spec
         self.start_ms = max(0, start_ms)
@@ -77,6 +80,8 @@ class TrackStream:
         self.started = False
         self.failure_reported = False  # TrackException sent (at once), TrackEnd follows when the buffer is played
         self.fill_future: Future[None] | None = None
+        self.fill_job: FillJob | None = None  # the latest refill, for frame-loss attribution (frame_loss.py)
+        self.dial = dial  # the overload policy's complexity, read before each encode (overload.py)
         # Thread-side results, published after the frames they follow.
         self.ended = False
         self.outcome: StreamOutcome | None = None
@@ -293,6 +298,11 @@ class TrackStream:
             log.exception("changing the volume of buffered frames failed: url=%s", self.spec.url)
 
     @property
+    def encoder_complexity(self) -> int | None:
+        """libopus complexity of this stream's encoder; None before it encodes (or while passed through)."""
+        return None if self._encoder is None or self.passthrough else self._encoder.complexity
+
+    @property
     def speed(self) -> float:
         """Source samples per sent sample (timescale); the loop turns sent frames into a source position with it."""
         return 1.0 if self.filters is None else self.filters.speed
@@ -335,6 +345,8 @@ class TrackStream:
         block = apply_gain(block, self.volume, None)
         if self._encoder is None:
             self._encoder = OpusEncoder(self.settings.opus_quality, self.settings.opus_bitrate)
+        if self.dial is not None:
+            self._encoder.set_complexity(self.dial.complexity)
         encoded = self._encoder.encode(block)
         dropped = 0
         if self._warm_up_frames:

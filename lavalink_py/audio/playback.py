@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from lavalink_py.audio.clock import IDLE, NULLED, SENT
 from lavalink_py.audio.filters.chain import FilterPlan
+from lavalink_py.audio.frame_loss import FillJob, PlayerLoss, standalone_loss
 from lavalink_py.audio.frames import FRAME_MS
+from lavalink_py.audio.overload import ComplexityDial
 from lavalink_py.audio.results import EndReason, StreamFailure
 from lavalink_py.audio.settings import EngineSettings
 from lavalink_py.audio.sinks import FrameSink
@@ -61,6 +63,9 @@ class Playback:
         cpu_pool: Executor,
         io_pool: Executor,
         listener: PlaybackListener | None = None,
+        *,
+        loss: PlayerLoss | None = None,
+        dial: ComplexityDial | None = None,
     ) -> None:
         self._settings = settings
         self._cpu = cpu_pool
@@ -83,6 +88,11 @@ class Playback:
         self._refill_below = capacity - max(1, min(settings.batch_frames, capacity // 2))
         self.frames_sent = 0
         self.frames_nulled = 0
+        # Every lost frame by cause (frame_loss.py); the engine's shares its totals and the clock's skipped ticks.
+        self.loss = loss if loss is not None else standalone_loss()
+        self._dial = dial  # the overload policy's Opus complexity (overload.py), None: always opusEncodingQuality
+        self._playing = False  # the last tick owed a frame (sent or nulled)
+        self._filled_stream: TrackStream | None = None  # the current stream, once its buffer filled up
 
     # ---- control (event loop) ----------------------------------------------------------------------------
     def start(self, spec: StreamSpec, start_ms: int = 0, end_ms: int | None = None) -> None:
@@ -179,6 +189,26 @@ class Playback:
         return 0 if self._current is None else len(self._current.buffer)
 
     @property
+    def encoding_fill(self) -> float | None:
+        """How full the buffer of the stream being encoded and played is (0-1): what the overload policy watches.
+        None while nothing is encoded (passthrough, opening, ended) and while a stream fills up after its start or
+        a seek (it starts nearly empty by design), unless it has played a whole buffer's worth without filling."""
+        current = self._current
+        if current is None or not current.started or current.ended or current.passthrough:
+            return None
+        held, capacity = len(current.buffer), current.buffer.capacity
+        if current is not self._filled_stream:
+            if held < self._refill_below and current.sent < capacity:
+                return None
+            self._filled_stream = current
+        return held / capacity
+
+    @property
+    def encoder_complexity(self) -> int | None:
+        current = self._current
+        return None if current is None else current.encoder_complexity
+
+    @property
     def _target(self) -> TrackStream | None:
         return self._pending if self._pending is not None else self._current
 
@@ -191,7 +221,13 @@ class Playback:
         from lavalink_py.audio.pipeline import TrackStream
 
         stream = TrackStream(
-            spec, start_ms=start_ms, end_ms=end_ms, settings=self._settings, volume=self._volume, filters=self._filters
+            spec,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            settings=self._settings,
+            volume=self._volume,
+            filters=self._filters,
+            dial=self._dial,
         )
         self._schedule(stream, self._io, self._settings.first_batch_frames)
         return stream
@@ -222,7 +258,8 @@ class Playback:
         self._pending_since = 0 if self._current is None else self._current.sent
 
     def _schedule(self, stream: TrackStream, pool: Executor, frames: int) -> None:
-        stream.fill_future = pool.submit(stream.fill, frames)
+        job = stream.fill_job = FillJob(stream.fill_job, measure=not stream.passthrough)
+        stream.fill_future = pool.submit(job.run, stream.fill, frames)
 
     def _close(self, stream: TrackStream) -> None:
         stream.cancelled = True
@@ -272,6 +309,14 @@ class Playback:
         return round(played * self._current.speed / pending.speed)
 
     def tick(self) -> int:
+        loss = self.loss
+        if loss.late_seen != loss.context.clock.late_ticks:
+            loss.ticks_skipped(self._playing)
+        result = self._tick()
+        self._playing = result != IDLE
+        return result
+
+    def _tick(self) -> int:
         # The hot path: runs for every player every 20 ms, so the common case is a handful of attribute reads.
         if self._pending is not None:
             self._take_over()
@@ -343,6 +388,7 @@ class Playback:
         if not current.started:
             return IDLE  # still opening: Lavalink counts nulled frames only once audio flows
         self.frames_nulled += 1
+        self.loss.missed(current.fill_job)
         return NULLED
 
     def _end_time_reached(self, current: TrackStream) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from lavalink_py.audio.frames import FRAME_MS, frames_for_ms
+from lavalink_py.audio.overload import OverloadSettings
 
 
 class ResamplingQuality(Enum):
@@ -26,6 +27,8 @@ class EngineSettings:
     opus_bitrate: int = 128_000
     batch_ms: int = 1000  # decoded per worker job once a stream runs
     first_batch_ms: int = 300  # the first job decodes little (first frame is quick) but enough to cover the queue
+    # Lower the Opus complexity before losing frames (overload.py).
+    overload: OverloadSettings = field(default_factory=OverloadSettings)
 
     def __post_init__(self) -> None:
         if not 0 <= self.opus_quality <= 10:

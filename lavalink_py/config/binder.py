@@ -41,6 +41,18 @@ class EnvValue:
     var: str
 
 
+def env_as_text(value: object) -> object:
+    """`value` with each EnvValue (an environment override inside free-form data, `plugins`) as its text: the
+    section as a plugin that reads it raw sees it."""
+    if isinstance(value, EnvValue):
+        return value.text
+    if isinstance(value, Mapping):
+        return {k: env_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [env_as_text(v) for v in value]
+    return value
+
+
 @dataclasses.dataclass(slots=True)
 class Collected:
     entries: dict[FieldPath, Entry] = dataclasses.field(default_factory=dict)
@@ -100,6 +112,17 @@ def _flatten(value: Mapping[Any, Any], where: str) -> list[tuple[str, object, st
     return items
 
 
+def _joined_field(index: Mapping[str, dataclasses.Field[Any]], key: str
+                  ) -> tuple[str, str, dataclasses.Field[Any] | None]:
+    """The field the first dotted parts of `key` spell together (shortest first), and the parts left."""
+    parts = key.split(".")
+    for cut in range(2, len(parts) + 1):
+        field = index.get(canonical("".join(parts[:cut])))
+        if field is not None:
+            return ".".join(parts[:cut]), ".".join(parts[cut:]), field
+    return key.partition(".")[0], key.partition(".")[2], None
+
+
 class Binder:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
@@ -128,6 +151,9 @@ class Binder:
             key = str(raw_key)
             head, dot, rest = key.partition(".")
             field = index.get(canonical(head))
+            if field is None and dot:  # `client.id` (an environment name's parts) for `clientId`
+                head, rest, field = _joined_field(index, key)
+                dot = "." if rest else ""
             if field is None:
                 self.warnings.append(f"{prefix}{key}: unknown key, ignored")
                 continue

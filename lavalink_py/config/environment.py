@@ -7,6 +7,10 @@ Mappings of names take the rest of the variable as the name: LOGGING_LEVEL_ORG_E
 "org.example", METRICS_LABELS_DATACENTER -> metrics.labels "datacenter"; mappings of sections end with a field:
 METRICS_COLLECTORS_MY_DISK_ENABLED -> metrics.collectors "my_disk" enabled. Lists of sections take an index:
 LAVALINK_PLUGINS_0_DEPENDENCY. Variables that name no key are ignored: the environment holds PATH and friends.
+Free-form mappings (`plugins`, whose sections only their plugin can read) take the rest as Spring does, `_` for `.`:
+PLUGINS_LAVASRC_SPOTIFY_CLIENTID -> plugins "lavasrc" key "spotify.clientid" (the section is the YAML one whose name
+the variable spells, else its first word); the plugin's own binder then matches those parts to its fields
+relaxed-ly (binder.py: `spotify.clientid` and `spotify.client.id` both reach `spotify.clientId`).
 Values stay strings here; the binder converts them with the same checks as YAML values.
 """
 
@@ -37,6 +41,7 @@ class _Targets:
     mappings: dict[str, tuple[FieldPath, str]]  # "LOGGINGLEVEL" -> (path, separator for the name)
     section_maps: dict[str, tuple[FieldPath, type]]  # "METRICSCOLLECTORS" -> (path, item class)
     lists: dict[str, tuple[FieldPath, str, type]]  # "LAVALINKPLUGINS" -> (path, display path, item class)
+    free_forms: dict[str, FieldPath]  # "PLUGINS" -> ("plugins",)
 
 
 def _walk(cls: type, path: FieldPath, env: str, display: str, targets: _Targets) -> None:
@@ -52,7 +57,9 @@ def _walk(cls: type, path: FieldPath, env: str, display: str, targets: _Targets)
             targets.mappings[fenv] = (fpath, field.metadata.get("env_key_sep", "_"))
         elif (item := section_of(tuple_item(tp))) is not None:
             targets.lists[fenv] = (fpath, fdisplay, item[0])
-        elif not is_free_form(tp):  # per-plugin data has no schema to match variables against
+        elif is_free_form(tp):  # per-plugin data: no schema here; placed by name, bound by the plugin
+            targets.free_forms[fenv] = fpath
+        else:
             if fenv in targets.leaves:
                 raise AssertionError(f"{fdisplay}: environment name {fenv} is ambiguous")  # a settings.py bug
             targets.leaves[fenv] = fpath
@@ -60,7 +67,7 @@ def _walk(cls: type, path: FieldPath, env: str, display: str, targets: _Targets)
 
 @functools.cache
 def targets_for(cls: type) -> _Targets:
-    targets = _Targets({}, {}, {}, {})
+    targets = _Targets({}, {}, {}, {}, {})
     _walk(cls, (), "", "", targets)
     return targets
 
@@ -79,6 +86,8 @@ def apply_environment(cls: type, environ: Mapping[str, str], out: Collected) -> 
 
 
 def _apply_at(targets: _Targets, head: str, rest: list[str], value: EnvValue, out: Collected) -> bool:
+    if head in targets.free_forms:
+        return _apply_free_form(targets.free_forms[head], rest, value, out)
     if head in targets.mappings:
         path, sep = targets.mappings[head]
         entry = out.entries.setdefault(path, Entry({}, value.var))
@@ -109,6 +118,25 @@ def _apply_at(targets: _Targets, head: str, rest: list[str], value: EnvValue, ou
         out.entries[path] = Entry(items, current.where if current is not None else display)
         return True
     return False
+
+
+def _apply_free_form(path: FieldPath, rest: list[str], value: EnvValue, out: Collected) -> bool:
+    """Into `{section: {"dotted.key": EnvValue}}`: the section a YAML one if the variable spells its name (longest
+    first), else the variable's first word; what follows is the key, Spring's way (each `_` a `.`)."""
+    old = out.entries.get(path)
+    mapping = dict(old.value) if old is not None and isinstance(old.value, Mapping) else {}
+    names = {canonical(str(k)).upper(): str(k) for k in mapping}
+    section, keys = rest[0].lower(), rest[1:]
+    for cut in range(len(rest) - 1, 0, -1):
+        if "".join(rest[:cut]) in names:
+            section, keys = names["".join(rest[:cut])], rest[cut:]
+            break
+    if not keys:
+        return False
+    current = mapping.get(section)
+    mapping[section] = {**(current if isinstance(current, Mapping) else {}), ".".join(keys).lower(): value}
+    out.entries[path] = Entry(mapping, old.where if old is not None else value.var)
+    return True
 
 
 def _field_named(cls: type, env_key: str) -> dataclasses.Field[Any] | None:

@@ -179,7 +179,10 @@ Keys are Lavalink's, so a Lavalink `application.yml` starts this node; keys it d
 warning each. Any spelling Spring's relaxed binding accepts binds (`opusEncodingQuality`, `opus-encoding-quality`,
 `opus_encoding_quality`). Every key can also come from the environment (the variable shown, or Spring's form
 without the inner underscores), and string values may use `${VAR}` or `${VAR:default}`. A bad value stops
-start-up with exit code 2 and a message naming the key. `plugins.<name>.*` holds each plugin's own section.
+start-up with exit code 2 and a message naming the key. `plugins.<name>.*` holds each plugin's own section; its
+keys come from the environment too, Spring's way: `PLUGINS_LAVASRC_SPOTIFY_CLIENTID` or
+`PLUGINS_LAVASRC_SPOTIFY_CLIENT_ID` sets `plugins.lavasrc.spotify.clientId` (lists comma-separated), checked by the
+plugin's own binding (docs/plugins.md).
 
 | Key | Environment | Type | Default | Range | What it does |
 | --- | --- | --- | --- | --- | --- |

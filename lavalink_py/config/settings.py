@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from lavalink_py.config.errors import ConfigError
 from lavalink_py.config.schema import (
     ByteSize,
     cidr_block,
@@ -110,6 +111,37 @@ class TimeoutsSettings:
     socket_timeout_ms: int = setting(3000, lo=0)
 
 
+def _complexity(value: object) -> str | None:
+    return None if isinstance(value, int) and 0 <= value <= 10 else "must be a libopus complexity, 0..10"
+
+
+@dataclass(frozen=True, slots=True)
+class OverloadPolicySettings:
+    """lavalink_py only: when the transcoding workers fall behind, lower the Opus complexity before frames are lost
+    (docs/architecture.md "Overload")."""
+
+    enabled: bool = True  # false: always encode at opusEncodingQuality, frames are lost instead
+    # Complexities stepped down through under load, below opusEncodingQuality (always the top level). 8 and 9 cost
+    # what 10 does, below 5 saves almost nothing more (BENCHMARKS.md "Overload").
+    complexity_levels: tuple[int, ...] = setting((10, 7, 5), each=_complexity)
+    # An encoded stream holding less than this share of its frame buffer counts as behind.
+    low_watermark: float = setting(0.5, lo=0, hi=1, lo_open=True)
+    # Every encoded stream holds at least this share of its buffer: healthy, a step back up may follow.
+    healthy_watermark: float = setting(0.7, lo=0, hi=1, lo_open=True)
+    # Share of the encoded streams (at least one) that must be behind to step down.
+    behind_share: float = setting(0.05, lo=0, hi=1)
+    step_interval_ms: int = setting(1000, lo=0)  # at most one step down per this interval
+    recover_after_ms: int = setting(30_000, lo=0)  # healthy this long: one step up (doubled after a relapse)
+    check_interval_ms: int = setting(250, lo=20)  # how often the buffers are read
+
+    def __post_init__(self) -> None:
+        if self.low_watermark > self.healthy_watermark:
+            raise ConfigError(
+                "lavalink.server.overload: lowWatermark must not exceed healthyWatermark, got "
+                f"{self.low_watermark} > {self.healthy_watermark}"
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class LavalinkServerSettings:
     # None: no client can authenticate (as in Lavalink); the loader warns.
@@ -136,6 +168,7 @@ class LavalinkServerSettings:
     # lavalink_py only: directories the `local` source may read from (symlinks resolved). Empty: any file the
     # process can read, as Lavalink's local source does.
     local_directories: tuple[str, ...] = setting((), key="localDirectories", each=non_empty)
+    overload: OverloadPolicySettings = OverloadPolicySettings()
 
 
 @dataclass(frozen=True, slots=True)

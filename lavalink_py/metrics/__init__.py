@@ -16,5 +16,5 @@ How it fits (the app wires it; nothing here imports sessions, player or api):
 Exceptions:
     MetricsConfigError(ValueError)   a metrics setting is invalid (config.py)
     CollectorLoadError(Exception)    a configured custom collector cannot be imported, built or registered
-                                     (loading.py); plugin entry points that fail are logged and counted instead
+                                     (loading.py)
 """

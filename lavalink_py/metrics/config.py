@@ -34,8 +34,6 @@ class MetricsConfig:
     labels: Mapping[str, str] = field(default_factory=dict)
     # Dotted class paths ("pkg.module:Class" or "pkg.module.Class") of extra collectors.
     custom: Sequence[str] = ()
-    # Also load collectors registered by installed packages under the `lavalink_py.collectors` group.
-    entry_points: bool = True
     # Paths whose filesystems the system collector and the disk health check watch.
     disk_paths: Sequence[str] = (".",)
     lag_interval_s: float = 0.25

@@ -8,7 +8,7 @@ already in memory and return a frozen snapshot.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -89,6 +89,21 @@ class FrameClockCounts(Protocol):
     def lost(self) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AudioLoadSnapshot:
+    """Frame loss by cause (every player, removed ones included) and the overload policy's state."""
+
+    frames_lost: Mapping[str, int] = field(default_factory=dict)  # cause -> frames (audio/frame_loss.py CAUSES)
+    opus_complexity: int = 10  # what the policy asks encoders for now
+    streams_by_complexity: Mapping[int, int] = field(default_factory=dict)  # encoded streams per complexity
+    steps_down: int = 0
+    steps_up: int = 0
+
+
+class AudioLoadSource(Protocol):
+    def audio_load(self) -> AudioLoadSnapshot: ...
+
+
 class NoNodeState:
     """Stands in for the sessions/players/voice until the app wires the real ones (and in tests)."""
 
@@ -100,3 +115,6 @@ class NoNodeState:
 
     def voice_stats(self) -> VoiceStatsSnapshot:
         return VoiceStatsSnapshot()
+
+    def audio_load(self) -> AudioLoadSnapshot:
+        return AudioLoadSnapshot()

@@ -1,4 +1,5 @@
-"""Custom collectors: by dotted class path (metrics.custom) or by the `lavalink_py.collectors` entry point group.
+"""Custom collectors: built from a class or factory, found by dotted class path (metrics.custom) or, by the plugin
+loader (plugins/collectors.py), in the `lavalink_py.collectors` entry point group.
 
 Each target is a class or factory called with no arguments that returns a prometheus-client collector (an
 object with `collect()`, ideally `describe()`). Custom collectors run through the refresher (off the event
@@ -9,9 +10,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
@@ -19,8 +19,6 @@ from prometheus_client.registry import Collector
 from lavalink_py.metrics.collectors.base import SnapshotCollector
 
 log = logging.getLogger(__name__)
-
-ENTRY_POINT_GROUP = "lavalink_py.collectors"
 
 
 class CollectorLoadError(Exception):
@@ -33,7 +31,7 @@ class LoadedCollector:
     collector: Collector
 
 
-def _build(name: str, factory: object, origin: str) -> LoadedCollector:
+def build_collector(name: str, factory: object, origin: str) -> LoadedCollector:
     if not callable(factory):
         raise CollectorLoadError(f"{origin}: {factory!r} is not a class or factory")
     try:
@@ -63,19 +61,7 @@ def load_dotted(path: str) -> LoadedCollector:
         if not hasattr(factory, part):
             raise CollectorLoadError(f"{origin}: {module_name} has no attribute {attr}")
         factory = getattr(factory, part)
-    return _build(attr.rsplit(".", 1)[-1].lower(), factory, origin)
-
-
-def load_entry_points(on_error: Callable[[str], object]) -> list[LoadedCollector]:
-    """Collectors that installed plugins register; a broken one is logged, reported and skipped."""
-    loaded = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            loaded.append(_build(ep.name, ep.load(), f"entry point {ep.name} ({ep.value})"))
-        except Exception:
-            log.exception("collector entry point %s (%s) failed to load; skipped", ep.name, ep.value)
-            on_error(ep.name)
-    return loaded
+    return build_collector(attr.rsplit(".", 1)[-1].lower(), factory, origin)
 
 
 class OffloadedCollector(SnapshotCollector[list[Metric]]):

@@ -28,6 +28,7 @@ from lavalink_py.metrics.config import MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
 from lavalink_py.metrics.guard import CollectorBook, CollectorBookCollector, CollectorStatus, GuardedCollector
 from lavalink_py.metrics.inputs import (
+    AudioLoadSource,
     FrameClockCounts,
     NoNodeState,
     PlayerStatsSource,
@@ -35,7 +36,7 @@ from lavalink_py.metrics.inputs import (
     ThreadPoolSource,
     VoiceStatsSource,
 )
-from lavalink_py.metrics.loading import CollectorLoadError, OffloadedCollector, load_dotted, load_entry_points
+from lavalink_py.metrics.loading import CollectorLoadError, OffloadedCollector, load_dotted
 from lavalink_py.metrics.probes import GcMonitor, LagMonitor
 from lavalink_py.metrics.refresher import Refresher, RefreshTarget
 
@@ -53,6 +54,7 @@ class NodeMetrics:
         voice: VoiceStatsSource | None = None,
         thread_pools: Sequence[ThreadPoolSource] = (),
         frame_clock: FrameClockCounts | None = None,
+        audio: AudioLoadSource | None = None,
         extra_collectors: Mapping[str, Collector] | None = None,
         readiness: ReadinessSource | None = None,
     ) -> None:
@@ -72,7 +74,12 @@ class NodeMetrics:
             "system": self.system,
             "runtime": RuntimeCollector(self.lag_monitor, self.gc_monitor, thread_pools),
             "player": PlayerCollector(
-                players or empty, voice or empty, self.counters.player_events, self.counters.frames, frame_clock
+                players or empty,
+                voice or empty,
+                self.counters.player_events,
+                self.counters.frames,
+                frame_clock,
+                audio=audio or empty,
             ),
             "track": TrackCollector(self.counters.tracks),
             "fallback": FallbackCollector(self.counters.fallback),
@@ -125,17 +132,9 @@ class NodeMetrics:
         for name, collector in extra.items():
             costly = collector if isinstance(collector, SnapshotCollector) else OffloadedCollector(name, collector)
             self._add(name, costly)
-        # Configured paths must work (start-up fails otherwise); a broken plugin is skipped and counted.
+        # Configured paths must work (start-up fails otherwise).
         for item in [load_dotted(path) for path in self.config.custom]:
             self._add(item.name, OffloadedCollector(item.name, item.collector))
-        if not self.config.entry_points:
-            return
-        for item in load_entry_points(lambda name: self.book.failed(name, "load")):
-            try:
-                self._add(item.name, OffloadedCollector(item.name, item.collector))
-            except CollectorLoadError:
-                log.exception("collector entry point %s skipped", item.name)
-                self.book.failed(item.name, "load")
 
     @property
     def collector_names(self) -> list[str]:

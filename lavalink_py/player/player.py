@@ -77,6 +77,7 @@ class Player:
         self._voice_link: VoiceLink | None = None
         self._voice_given_up = False
         self._sink_pending = False
+        self._not_sent_before = 0  # sendLate frames of the voice connections this player closed
         self.track: Track | None = None
         self.volume = 100
         self.filters: Filters = NO_FILTERS
@@ -128,6 +129,21 @@ class Player:
         """Frames sent and nulled (due while playing, none ready) since the player was made."""
         return self._playback.frames_sent, self._playback.frames_nulled
 
+    @property
+    def frames_not_sent(self) -> int:
+        """Frames the voice connections (this one and those closed before) were handed but could not send."""
+        link = self._voice_link
+        return self._not_sent_before + (0 if link is None else link.frames_not_sent)
+
+    def frame_report(self) -> dict[str, Any]:
+        """Frames sent, every lost frame by cause, and the Opus complexity the encoder runs at (None while the
+        source's own Opus packets are passed through): "why does this guild stutter?" (audio/frame_loss.py)."""
+        return {
+            "sent": self._playback.frames_sent,
+            "lost": self._playback.loss.counts.as_dict(send_late=self.frames_not_sent),
+            "opusComplexity": self._playback.encoder_complexity,
+        }
+
     def state(self, now_ms: int) -> PlayerState:
         return PlayerState(now_ms, self.position_ms, self.connected, self.ping_ms)
 
@@ -140,6 +156,7 @@ class Player:
             state=self.state(now_ms),
             voice=self.voice,
             filters=self.filters,
+            frames=self.frame_report(),
         )
 
     def send_update(self, now_ms: int) -> None:
@@ -313,5 +330,6 @@ class Player:
     def _close_voice(self) -> None:
         link, self._voice_link = self._voice_link, None
         if link is not None:
+            self._not_sent_before += link.frames_not_sent
             self._playback.detach()
             self._services.tasks.spawn(link.close(), f"voice-close-{self.guild_id}")

@@ -18,6 +18,7 @@ from lavalink_py.config import ConfigError, Settings
 from lavalink_py.metrics.counters import FallbackStats
 from lavalink_py.plugins.builtin import CatchAllSources, SiteSources
 from lavalink_py.plugins.bundled import BUNDLED
+from lavalink_py.plugins.collectors import load_custom_collectors, load_entry_point_collectors
 from lavalink_py.plugins.context import (
     LoadedPlugin,
     PluginInfoLoader,
@@ -94,21 +95,26 @@ def build_plugins(
     fallback: FallbackStats | None = None,
 ) -> Registrations:
     """Set up the built-in sources and every plugin found (folder, then entry points, then the bundled plugins the
-    config asks for) into one Registrations.
+    config asks for), and the `metrics.custom` and entry-point collectors, into one Registrations.
 
-    `candidates` replaces discovery of folder and entry-point plugins (tests); `outbound` (the route planner)
-    carries the built-in sources' requests; `fallback`: the node's counters that mirror sources bump. Raises
-    PluginLoadError naming the plugin that failed.
+    `candidates` replaces discovery of folder and entry-point plugins and collectors (tests); `outbound` (the route
+    planner) carries the built-in sources' requests and plugins' `PluginContext.http`; `fallback`: the node's
+    counters that mirror sources bump. Raises PluginLoadError naming the plugin that failed.
     """
     for line in declared_plugin_lines(settings.lavalink.plugins):
         log.info("%s", line)
     config: Mapping[str, Any] = settings.plugins
-    out = Registrations() if fallback is None else Registrations(fallback=fallback)
+    out = Registrations(fallback=FallbackStats() if fallback is None else fallback, outbound=outbound or Outbound())
     set_up(SiteSources(settings, executor, _youtube(settings), outbound), config, out, origin="built in", listed=False)
+    discover = candidates is None
     if candidates is None:
         candidates = folder_candidates(Path(settings.lavalink.plugins_dir)) + entry_point_candidates()
     load_plugins(candidates, config, out)
     _set_up_bundled(settings, out)
+    # Collectors without a plugin fail start-up as a plugin does.
+    load_custom_collectors(settings, out)
+    if discover:
+        load_entry_point_collectors(settings, out)
     set_up(CatchAllSources(settings, executor, outbound), config, out, origin="built in", listed=False)
     loaded = out.config_sections | {"youtube"}
     for name in sorted(set(config) - loaded):

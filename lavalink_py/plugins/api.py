@@ -3,7 +3,8 @@
 A plugin is an object with `name`, `version` and `setup(context)`. `setup` runs once, while the node is built,
 before it serves anything; everything a plugin adds goes through the context there:
 
-- `config(cls)`       its settings: `plugins.<name>.*` bound onto a frozen dataclass (errors name the key)
+- `config(cls)`       its settings: `plugins.<name>.*` bound onto a frozen dataclass (errors name the key); a field
+                      declared with `setting(default, lo=, hi=, check=, each=)` is range-checked as the node's are
 - `add_source`        a source manager, with the search prefixes it answers (`xxsearch:`)
 - `add_filter`        a filter for `filters.pluginFilters.<name>` (see lavalink_py/audio/filters)
 - `add_route`         an aiohttp handler under `/v4/`
@@ -17,7 +18,8 @@ before it serves anything; everything a plugin adds goes through the context the
 - `player`            one player (its track, position; seek), for plugins that act on playback
 - `session_exists`    whether a client session is open (for per-session state, like SponsorBlock's categories)
 - `load`              the node's track loading (every source, pluginInfo modifiers applied), as /v4/loadtracks
-- `source`            a registered source manager by name (for extra capabilities, like a source's lyrics)
+- `source`, `sources` a registered source manager by name, or all of them (for extra capabilities, like lyrics)
+- `http`              an HTTP requester through the node's route planner (the plugin's own API calls)
 
 Built-in sources register through the same context (`lavalink_py/plugins/builtin.py`). See docs/plugins.md.
 """
@@ -32,6 +34,7 @@ from aiohttp import web
 from prometheus_client.registry import Collector
 
 from lavalink_py.audio.filters.base import FfmpegStage, FilterSpec, NumpyStage, NumpyStep, Pcm
+from lavalink_py.config.schema import non_empty, setting
 from lavalink_py.metrics.counters import FallbackStats
 from lavalink_py.protocol.load_result import (
     FriendlyError,
@@ -46,6 +49,7 @@ from lavalink_py.protocol.track import Track, TrackInfo
 from lavalink_py.protocol.track_codec import TrackDecodeError, decode_track, encode_track
 from lavalink_py.protocol.validation import RequestError
 from lavalink_py.sources.base import SourceManager, StreamSpec
+from lavalink_py.sources.routing.routed_http import RoutedHttp
 
 # What a plugin needs, from one module: the hooks' types and the data a source returns.
 __all__ = [
@@ -68,6 +72,7 @@ __all__ = [
     "PluginPlayer",
     "RequestError",
     "RouteHandler",
+    "RoutedHttp",
     "SearchLoaded",
     "SourceManager",
     "StreamSpec",
@@ -78,6 +83,8 @@ __all__ = [
     "decode_track",
     "encode_track",
     "make_track",
+    "non_empty",
+    "setting",
 ]
 
 
@@ -207,6 +214,18 @@ class PluginContext(Protocol):
     def source(self, name: str) -> SourceManager | None:
         """The source manager named `name` (a track's `sourceName`), registered by the node or any plugin set up so
         far; ask it at run time (after start-up) to see every one."""
+        ...
+
+    def sources(self) -> Sequence[SourceManager]:
+        """Every registered source manager, in the order identifiers are offered to them (at run time: all)."""
+        ...
+
+    def http(self, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None) -> RoutedHttp:
+        """An HTTP requester for the plugin's own requests (a service's web API, its token endpoint): with
+        `lavalink.server.ratelimit`, each attempt leaves from the route planner's address and a 429 marks it
+        failing and is retried from the next, up to `retryLimit`, as the node's sources do; without, one pooled
+        aiohttp session (no cookie jar). `async with http.request("POST", url, data=...) as response:`. Closed
+        when the node stops; `timeout_s` is the total per attempt."""
         ...
 
 

@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 from lavalink_py.audio.filters import FilterRegistry, default_registry
 from lavalink_py.audio.filters.base import FilterSpec
 from lavalink_py.config import bind_section
+from lavalink_py.config.binder import env_as_text
 from lavalink_py.config.logs import current_log_context
 from lavalink_py.metrics.counters import FallbackStats
 from lavalink_py.player.player import Player
@@ -26,6 +27,8 @@ from lavalink_py.sessions.manager import SessionManager
 from lavalink_py.sessions.session import Session
 from lavalink_py.sources.base import SourceManager, StreamSpec
 from lavalink_py.sources.registry import SourceRegistry
+from lavalink_py.sources.routing.outbound import Outbound
+from lavalink_py.sources.routing.routed_http import RoutedHttp
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +124,17 @@ class Registrations:
     routes: list[PluginRoute] = field(default_factory=list)
     filters: FilterRegistry = field(default_factory=default_registry)  # the built-ins, then plugins' filters
     collectors: dict[str, Collector] = field(default_factory=dict)
-    collector_owners: dict[str, str] = field(default_factory=dict)  # collector name -> plugin name
+    collector_owners: dict[str, str] = field(default_factory=dict)  # name -> "plugin tone" / "metrics.custom[0] (...)"
     info_modifiers: list[tuple[str, PluginInfoModifier]] = field(default_factory=list)
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     plugins: list[LoadedPlugin] = field(default_factory=list)
     events: EventRelay = field(default_factory=EventRelay)
     fallback: FallbackStats = field(default_factory=FallbackStats)  # the node's, handed in by build_plugins
     config_sections: set[str] = field(default_factory=set)  # the `plugins.<section>` of each plugin set up
+    outbound: Outbound = field(default_factory=Outbound)  # the node's route planner, handed in by build_plugins
+
+    def __post_init__(self) -> None:
+        self.sources.outbound = self.outbound  # plugins' sources' media URLs leave from the planner's address too
 
 
 class PluginSetup:
@@ -146,7 +153,9 @@ class PluginSetup:
 
     @property
     def raw_config(self) -> Mapping[str, Any]:
-        return self._raw
+        plain = env_as_text(self._raw)  # environment overrides as dotted keys with string values
+        assert isinstance(plain, dict)
+        return plain
 
     def config(self, cls: type[C]) -> C:
         bound, warnings = bind_section(cls, self._raw, f"plugins.{self._section}")
@@ -182,7 +191,7 @@ class PluginSetup:
         if name in self._out.collectors:
             raise PluginLoadError(f"plugin {self._name}: a collector named {name!r} is already registered")
         self._out.collectors[name] = collector
-        self._out.collector_owners[name] = self._name
+        self._out.collector_owners[name] = f"plugin {self._name}"
 
     def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._out.cleanups.append(callback)
@@ -211,6 +220,14 @@ class PluginSetup:
 
     def source(self, name: str) -> SourceManager | None:
         return self._out.sources.manager(name)
+
+    def sources(self) -> Sequence[SourceManager]:
+        return self._out.sources.managers()
+
+    def http(self, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None) -> RoutedHttp:
+        requester = RoutedHttp(self._out.outbound, timeout_s=timeout_s, headers=headers)
+        self._out.cleanups.append(requester.close)
+        return requester
 
 
 def _extra(name: str, call: Callable[[], Mapping[str, Any] | None]) -> Mapping[str, Any]:

@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from lavalink_py.config import ConfigError
+from lavalink_py.config.binder import env_as_text
 from lavalink_py.plugins.api import Plugin
 from lavalink_py.plugins.context import LoadedPlugin, PluginSetup, Registrations
 from lavalink_py.plugins.errors import PluginLoadError
@@ -100,7 +101,7 @@ def enabled(config: Mapping[str, Any], name: str) -> bool:
     section = config.get(name)
     if not isinstance(section, Mapping) or "enabled" not in section:
         return True
-    value = section["enabled"]
+    value = env_as_text(section["enabled"])  # PLUGINS_<NAME>_ENABLED gives a string, as ${VAR} does
     if isinstance(value, str) and value.lower() in ("true", "false"):  # from ${VAR} placeholders
         value = value.lower() == "true"
     if not isinstance(value, bool):

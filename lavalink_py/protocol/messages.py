@@ -60,8 +60,10 @@ def player_json(
     state: PlayerState,
     voice: VoiceState,
     filters: Filters,
+    frames: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """`frames`: lavalink_py's per-player frame report (docs/endpoints.md), a field Lavalink clients ignore."""
+    body = {
         "guildId": str(guild_id),
         "track": None if track is None else track_json(track, state.position_ms),
         "volume": volume,
@@ -70,6 +72,9 @@ def player_json(
         "voice": voice_json(voice),
         "filters": filters_json(filters),
     }
+    if frames is not None:
+        body["frames"] = frames
+    return body
 
 
 def ready_message(session_id: str, resumed: bool) -> dict[str, Any]:

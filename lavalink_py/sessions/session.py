@@ -32,6 +32,25 @@ SessionEnded = Callable[["Session"], None]
 
 
 class Session:
+    # Slots: a node holds one per client for as long as it is connected (issue 11: 1,000 idle sessions, each to cost
+    # no more than NodeLink's ~16 KiB); no per-instance dict.
+    __slots__ = (
+        "_observer",
+        "_on_end",
+        "_queue",
+        "_services",
+        "_transport",
+        "client_name",
+        "detached_at_ms",
+        "id",
+        "opened_at_s",
+        "players",
+        "resuming",
+        "shut_down",
+        "timeout_s",
+        "user_id",
+    )
+
     def __init__(
         self,
         session_id: str,

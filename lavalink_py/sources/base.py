@@ -25,12 +25,19 @@ class StreamSpec:
     # False when `url` is http(s) and its server ignores Range requests: the pipeline then reads it forwards
     # through `http_file.ForwardHttpFile`, since FFmpeg cannot seek such a body.
     seekable: bool = True
-    # Called (from any thread) when the server answers the open with 429: the route planner marks the address
-    # in `options["local_addr"]` failing, so the next open leaves from another one.
-    on_rate_limited: Callable[[], None] | None = field(default=None, compare=False)
+    # Called (from any thread) when the server answers the open from `options["local_addr"]` with 429, with that
+    # address and the retries done so far: the route planner marks it failing and names the address to open from
+    # next (None: give up, the track fails).
+    reroute: Callable[[str | None, int], str | None] | None = field(default=None, compare=False)
+    # The URL is an HLS playlist (master or media). With a route planner its playlist and segments are fetched by
+    # the node itself (`hls_file.HlsFile`), since FFmpeg's hls demuxer cannot bind its segment requests.
+    hls: bool = False
     # A source that makes the bytes itself (a plugin) gives a file opener; PyAV then reads that file object, in a
     # worker thread, instead of `url` (kept for logs). What it raises ends the track as a broken stream would.
     open_file: Callable[[], BinaryIO] | None = field(default=None, compare=False)
+    # With `open_file`: a file that starts near a later point (ms) of the same timeline, for a seek the file cannot
+    # do itself (the node's HLS reader starts at the segment holding it). Timestamps must stay the media's own.
+    open_file_at: Callable[[int], BinaryIO] | None = field(default=None, compare=False)
 
 
 class SourceManager(Protocol):

@@ -113,8 +113,9 @@ class HttpSourceManager:
         if info.is_stream:
             options["reconnect_streamed"] = "1"
             options["reconnect_delay_max"] = "2"  # a station may take a second to come back; not longer
-        seekable = info.is_stream or _is_hls(info) or await self._answers_ranges(url)
-        spec = StreamSpec(url=url, options=options, is_live=info.is_stream, seekable=seekable)
+        hls = _is_hls(info)
+        seekable = info.is_stream or hls or await self._answers_ranges(url)
+        spec = StreamSpec(url=url, options=options, is_live=info.is_stream, seekable=seekable, hls=hls)
         return await self.outbound.routed_stream(spec)
 
     async def _answers_ranges(self, url: str) -> bool:

@@ -44,6 +44,25 @@ class _BoundHttps(urllib.request.HTTPSHandler):
         return self.do_open(connection, req, context=self._context)  # type: ignore[attr-defined]
 
 
+def open_url(url: str, *, headers: dict[str, str], timeout_s: float, source_address: str | None) -> HTTPResponse:
+    """A blocking GET (redirects followed), bound to `source_address` when given; an error status raises
+    urllib's HTTPError (an OSError with `code`)."""
+    request = urllib.request.Request(url, headers=headers)
+    if source_address is None:
+        response = urllib.request.urlopen(request, timeout=timeout_s)
+    else:
+        response = _bound_opener(source_address).open(request, timeout=timeout_s)
+    assert isinstance(response, HTTPResponse)
+    return response
+
+
+@functools.lru_cache(maxsize=64)
+def _bound_opener(source_address: str) -> urllib.request.OpenerDirector:
+    # Building an opener costs about a millisecond (each handler is introspected); an HLS stream asks one per
+    # segment. Openers keep no per-request state, so threads share them.
+    return urllib.request.build_opener(_BoundHttp(source_address), _BoundHttps(source_address))
+
+
 class ForwardHttpFile(io.RawIOBase):
     def __init__(
         self,
@@ -55,13 +74,7 @@ class ForwardHttpFile(io.RawIOBase):
         source_address: str | None = None,
     ) -> None:
         super().__init__()
-        request = urllib.request.Request(url, headers=headers or {})
-        if source_address is None:
-            response = urllib.request.urlopen(request, timeout=timeout_s)
-        else:
-            opener = urllib.request.build_opener(_BoundHttp(source_address), _BoundHttps(source_address))
-            response = opener.open(request, timeout=timeout_s)
-        assert isinstance(response, HTTPResponse)
+        response = open_url(url, headers=headers or {}, timeout_s=timeout_s, source_address=source_address)
         self._response: HTTPResponse | None = response
         self._copy: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=memory_bytes)  # noqa: SIM115 - closed in close()
         self._copied = 0  # bytes of the body in the copy

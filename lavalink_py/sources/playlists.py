@@ -100,7 +100,7 @@ def _parse_hls(lines: list[str], base_url: str | None) -> Hls:
             except ValueError:  # not a URL urllib can read ("http://[::1"): look for the next variant
                 continue
         elif line.startswith("#EXTINF:"):
-            length_s += _seconds(line[len("#EXTINF:") :].partition(",")[0])
+            length_s += seconds(line[len("#EXTINF:") :].partition(",")[0])
     if "#EXT-X-ENDLIST" in lines:
         # Durations that add up past any float (1e308 twice) leave the length unknown rather than fail the load.
         length_ms = length_s * 1000
@@ -108,13 +108,14 @@ def _parse_hls(lines: list[str], base_url: str | None) -> Hls:
     return Hls(variant_url=None)
 
 
-def _seconds(text: str) -> float:
+def seconds(text: str) -> float:
+    """An HLS duration in seconds; 0 when malformed."""
     try:
-        seconds = float(text)
+        value = float(text)
     except ValueError:
         return 0.0  # a malformed duration only shortens the reported length; playback reads every segment
     # float() reads "inf" and "nan" too, which no segment lasts; they count as malformed.
-    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
+    return value if math.isfinite(value) and value > 0 else 0.0
 
 
 def parse_pls(lines: list[str]) -> Parsed:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from lavalink_py.protocol.load_result import FriendlyError, LoadFailed, LoadResult, NoMatches
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sources.base import SourceManager, StreamSpec
+from lavalink_py.sources.routing.outbound import Outbound
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,8 @@ class UnknownSourceError(LookupError):
 
 
 class SourceRegistry:
-    def __init__(self, managers: Sequence[SourceManager] = ()) -> None:
+    def __init__(self, managers: Sequence[SourceManager] = (), *, outbound: Outbound | None = None) -> None:
+        self.outbound = outbound or Outbound()  # the route planner, for the media of sources that do not bind
         self._managers: list[SourceManager] = []
         self._catch_all: list[SourceManager] = []
         self._prefixes: dict[str, SourceManager] = {}
@@ -62,7 +64,12 @@ class SourceRegistry:
         return None
 
     def names(self) -> list[str]:
-        return [manager.name for manager in self._ordered]
+        """What /v4/info lists as `sourceManagers`: every manager but one that says `listed = False` (it loads
+        nothing of its own, e.g. a service registered only for its lyrics)."""
+        return [manager.name for manager in self._ordered if getattr(manager, "listed", True)]
+
+    def managers(self) -> list[SourceManager]:
+        return list(self._ordered)
 
     def _candidates(self, identifier: str) -> list[SourceManager]:
         for prefix, manager in self._prefixes.items():
@@ -96,7 +103,8 @@ class SourceRegistry:
         manager = self.manager(info.source_name)
         if manager is None:
             raise UnknownSourceError(f"no source manager named {info.source_name!r}")
-        return await manager.open_stream(info)
+        # A source that does not bind its media to the route planner's address (a plugin's) is bound here.
+        return await self.outbound.route_if_unrouted(await manager.open_stream(info))
 
     async def close(self) -> None:
         """Release what the managers hold open (HTTP sessions)."""

@@ -124,6 +124,13 @@ class VoiceConnection:
         return sender is not None and udp is not None and udp.transport is not None and self.dave.ready
 
     @property
+    def frames_not_sent(self) -> int:
+        """Frames handed over that never left: no voice session, withheld by DAVE, or the send failed (the
+        player's `sendLate` frame loss)."""
+        s = self.stats
+        return s.frames_dropped + s.frames_withheld + s.send_failures
+
+    @property
     def ping_ms(self) -> int:
         return self.gateway.ping_ms if self._ws_up else -1
 

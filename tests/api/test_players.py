@@ -62,6 +62,12 @@ async def test_new_player_shape(client: Client) -> None:
         "state": {"position": 0, "connected": False, "ping": -1},
         "voice": {"token": "", "endpoint": "", "sessionId": "", "channelId": None},
         "filters": {},
+        # lavalink_py's one extra field, which Lavalink clients ignore (docs/endpoints.md).
+        "frames": {
+            "sent": 0,
+            "lost": {"sourceUnderrun": 0, "encoderLate": 0, "sendLate": 0, "eventLoopLag": 0, "gcPause": 0},
+            "opusComplexity": None,
+        },
     }
     async with client.http.get(client.url("")[:-1], headers=client.node.auth) as response:
         listed = await response.json()

@@ -17,10 +17,12 @@ import pytest
 from aiohttp import web
 
 from lavalink_py.audio import AudioEngine
+from lavalink_py.config.settings import RateLimitSettings
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sources.base import StreamSpec
 from lavalink_py.sources.containers import ContainerDescriptor
 from lavalink_py.sources.http import HttpSourceManager
+from lavalink_py.sources.routing.outbound import build_outbound
 from tests.audio.media import write_media
 from tests.audio.test_position import content_at, new_playback
 from tests.media import make_hls
@@ -104,16 +106,16 @@ async def base_url(library: Library) -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-async def seek_error_ms(engine: AudioEngine, spec: StreamSpec) -> float:
+async def seek_error_ms(engine: AudioEngine, spec: StreamSpec, seek_ms: int = SEEK_MS) -> float:
     playback, sink, events = new_playback(engine)
     playback.start(spec)
     await engine.pump(25)
     lead_s = content_at(sink.frames, 5) - 0.100  # where continuous playback is relative to its position
-    playback.seek(SEEK_MS)
+    playback.seek(seek_ms)
     await engine.pump(30)
     assert len(sink.frames) == 55, events.log
     assert events.failures == []
-    return (content_at(sink.frames, 25) - SEEK_MS / 1000 - lead_s) * 1000
+    return (content_at(sink.frames, 25) - seek_ms / 1000 - lead_s) * 1000
 
 
 Where = Callable[[Library, str, str], StreamSpec]
@@ -173,3 +175,18 @@ async def test_http_source_detects_servers_without_range(base_url: str, library:
         assert (await manager.open_stream(info(f"{base_url}/plain/hls/index.m3u8", "m3u"))).seekable
     finally:
         await manager.close()
+
+
+@pytest.mark.parametrize("seek_ms", [SEEK_MS, 2300])
+@pytest.mark.parametrize("prefix", ["files", "plain"])
+async def test_seek_on_hls_read_through_the_route_planner(
+    engine: AudioEngine, base_url: str, library: Library, prefix: str, seek_ms: int
+) -> None:
+    # With a planner the node fetches the playlist and segments itself (HlsFile, forward only): the seek reopens
+    # it at the segment holding the target (for 2300 ms the second of the 1 s segments) and reads forwards to it,
+    # landing as exactly as FFmpeg's own seek.
+    outbound = build_outbound(RateLimitSettings(ip_blocks=("127.0.10.8/29",)))
+    spec = await outbound.routed_stream(StreamSpec(f"{base_url}/{prefix}/hls/index.m3u8", hls=True))
+    assert spec.open_file is not None
+    error_ms = await seek_error_ms(engine, spec, seek_ms)
+    assert abs(error_ms) <= 20, f"{error_ms:.1f} ms"

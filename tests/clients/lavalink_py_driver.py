@@ -10,8 +10,8 @@ import lavalink
 
 from tests.clients.scenario import GUILD
 from tests.fakes.discord_voice.server import FakeVoiceServer
+from tests.lavalink_bot import Recorder
 from tests.node import USER_ID, RunningNode
-from tests.test_lavalink_client import Recorder
 
 
 class LavalinkPyDriver:

@@ -11,28 +11,19 @@ from typing import Any
 import aiohttp
 import mafic
 
-from tests.clients.discord_stub import RecordingClient, stub_client, voice_channel
+from tests.clients.discord_stub import RecordingClient, stub_client
+from tests.clients.discordpy_driver import DiscordPyDriver
 from tests.clients.scenario import EVENT_TIMEOUT, GUILD
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.node import USER_ID, RunningNode
 
 
-class MaficDriver:
+class MaficDriver(DiscordPyDriver[mafic.Player[RecordingClient]]):
     def __init__(self, client: RecordingClient, node: mafic.Node[RecordingClient], password: str) -> None:
-        self.client = client
+        super().__init__(client, mafic.Player)
         self.password = password
         self.node = node
-        self.player: mafic.Player[RecordingClient] | None = None
         self.loaded: dict[str, mafic.Track] = {}
-
-    @property
-    def _player(self) -> mafic.Player[RecordingClient]:
-        assert self.player is not None
-        return self.player
-
-    async def join(self, server: FakeVoiceServer) -> None:
-        channel = voice_channel(self.client, server.channel_id)
-        self.player = await channel.connect(cls=mafic.Player, timeout=EVENT_TIMEOUT)
 
     async def load(self, identifier: str) -> tuple[str, str]:
         found = await self.node.fetch_tracks(identifier, search_type=mafic.SearchType.YOUTUBE.value)
@@ -51,25 +42,11 @@ class MaficDriver:
         (event,) = await self.client.wait_dispatched("track_end", timeout)
         return str(event.reason.value)
 
-    async def pause(self, paused: bool) -> None:
-        await self._player.pause(paused)
-
-    async def set_volume(self, volume: int) -> None:
-        await self._player.set_volume(volume)
-
-    async def seek(self, position_ms: int) -> None:
-        await self._player.seek(position_ms)
-
     async def set_timescale(self, speed: float) -> None:
         await self._player.add_filter(mafic.Filter(timescale=mafic.Timescale(speed=speed)), label="speed")
 
     async def remote_player(self) -> dict[str, Any]:
         return dict(await self.node.fetch_player(GUILD))
-
-    async def destroy(self) -> None:
-        await self._player.disconnect()
-        # Leaving is op 4 with no channel, as discord.py sends it.
-        assert self.client.gateway_payloads[-1]["d"]["channel_id"] is None
 
     async def stats_uptime_ms(self) -> int | None:
         stats = self.node.stats

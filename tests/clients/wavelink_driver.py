@@ -9,27 +9,18 @@ from typing import Any
 import aiohttp
 import wavelink
 
-from tests.clients.discord_stub import RecordingClient, stub_client, voice_channel
+from tests.clients.discord_stub import RecordingClient, stub_client
+from tests.clients.discordpy_driver import DiscordPyDriver
 from tests.clients.scenario import EVENT_TIMEOUT, GUILD
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.node import USER_ID, RunningNode
 
 
-class WavelinkDriver:
+class WavelinkDriver(DiscordPyDriver[wavelink.Player]):
     def __init__(self, client: RecordingClient, node: wavelink.Node) -> None:
-        self.client = client
+        super().__init__(client, wavelink.Player)
         self.node = node
-        self.player: wavelink.Player | None = None
         self.loaded: dict[str, wavelink.Playable] = {}
-
-    @property
-    def _player(self) -> wavelink.Player:
-        assert self.player is not None
-        return self.player
-
-    async def join(self, server: FakeVoiceServer) -> None:
-        channel = voice_channel(self.client, server.channel_id)
-        self.player = await channel.connect(cls=wavelink.Player, timeout=EVENT_TIMEOUT)
 
     async def load(self, identifier: str) -> tuple[str, str]:
         found = await wavelink.Playable.search(identifier)
@@ -48,15 +39,6 @@ class WavelinkDriver:
         (payload,) = await self.client.wait_dispatched("wavelink_track_end", timeout)
         return str(payload.reason)
 
-    async def pause(self, paused: bool) -> None:
-        await self._player.pause(paused)
-
-    async def set_volume(self, volume: int) -> None:
-        await self._player.set_volume(volume)
-
-    async def seek(self, position_ms: int) -> None:
-        await self._player.seek(position_ms)
-
     async def set_timescale(self, speed: float) -> None:
         filters = self._player.filters
         filters.timescale.set(speed=speed)
@@ -64,11 +46,6 @@ class WavelinkDriver:
 
     async def remote_player(self) -> dict[str, Any]:
         return dict(await self.node._fetch_player(GUILD))
-
-    async def destroy(self) -> None:
-        await self._player.disconnect()
-        # Leaving is op 4 with no channel, as discord.py sends it.
-        assert self.client.gateway_payloads[-1]["d"]["channel_id"] is None
 
     async def remote_players(self) -> list[Any]:
         return list(await self.node._fetch_players())

@@ -371,3 +371,15 @@ def test_bad_value_in_a_file_names_the_key(write_yaml: Callable[[str], Path]) ->
     path = write_yaml("lavalink:\n  server:\n    bufferDurationMs: soon\n")
     with pytest.raises(ConfigError, match=r"^lavalink\.server\.bufferDurationMs: expected an integer, got 'soon'$"):
         load_settings(path, {})
+
+
+def test_the_overload_section_binds_and_checks_its_watermarks() -> None:
+    loaded = settings_from_dict(
+        {"lavalink.server.password": "x", "lavalink.server.overload": {"complexityLevels": [9, 4], "lowWatermark": 0.3}}
+    )
+    overload = loaded.settings.lavalink.server.overload
+    assert (overload.complexity_levels, overload.low_watermark, overload.enabled) == ((9, 4), 0.3, True)
+    with pytest.raises(ConfigError, match=r"complexity_levels|complexityLevels\[0\]"):
+        settings_from_dict({"lavalink.server.overload.complexityLevels": [11]})
+    with pytest.raises(ConfigError, match=r"lowWatermark must not exceed healthyWatermark"):
+        settings_from_dict({"lavalink.server.overload": {"lowWatermark": 0.9, "healthyWatermark": 0.5}})

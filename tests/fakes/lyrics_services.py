@@ -28,10 +28,16 @@ class FakeLrclib:
     requests: list[URL] = field(default_factory=list)
     user_agents: list[str] = field(default_factory=list)
     fail: bool = False
+    peers: list[str] = field(default_factory=list)  # each request's source address (the route planner tests)
+    rate_limited: set[str] = field(default_factory=set)  # source addresses answered 429
 
     async def search(self, request: web.Request) -> web.Response:
         self.requests.append(request.rel_url)
         self.user_agents.append(request.headers.get("User-Agent", ""))
+        peer = request.transport.get_extra_info("peername")[0] if request.transport else "?"
+        self.peers.append(peer)
+        if peer in self.rate_limited:
+            return web.json_response({"code": 429, "name": "TooManyRequests", "message": "slow down"}, status=429)
         if self.fail:
             return web.json_response({"code": 500, "name": "InternalError", "message": "boom"}, status=500)
         title = request.query.get("track_name", "").lower()

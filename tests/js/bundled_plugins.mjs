@@ -8,9 +8,9 @@ const where = new URL(url);
 const manager = new LavalinkManager({
   nodes: [{
     host: where.hostname, port: Number(where.port), authorization: password, id: "lavalink_py",
-    // Its plugin checks also demand lavasrc-plugin for LavaSearch and lyrics (another bundled plugin's job); the
-    // three names it looks for are checked below instead.
-    autoChecks: { pluginValidations: false, sourcesValidations: true },
+    // Its plugin checks on: lavaSearch wants lavasearch-plugin and lavasrc-plugin in /v4/info, lyrics
+    // lavalyrics-plugin and lavasrc-plugin, SponsorBlock sponsorblock-plugin; a missing name throws.
+    autoChecks: { pluginValidations: true, sourcesValidations: true },
   }],
   sendToShard: () => {},
   client: { id: userId, username: "tests" },

@@ -9,7 +9,12 @@ import pytest
 
 from lavalink_py.metrics.config import MetricsConfig
 from lavalink_py.metrics.counters import NodeCounters
-from lavalink_py.metrics.inputs import PlayerStatsSnapshot, SessionStatsSnapshot, VoiceStatsSnapshot
+from lavalink_py.metrics.inputs import (
+    AudioLoadSnapshot,
+    PlayerStatsSnapshot,
+    SessionStatsSnapshot,
+    VoiceStatsSnapshot,
+)
 from lavalink_py.metrics.registry import NodeMetrics
 
 
@@ -21,6 +26,7 @@ class FakeNode:
     sessions: SessionStatsSnapshot = field(default_factory=SessionStatsSnapshot)
     voice: VoiceStatsSnapshot = field(default_factory=VoiceStatsSnapshot)
     sources: dict[str, bool] = field(default_factory=lambda: {"http": True, "local": True})
+    audio: AudioLoadSnapshot = field(default_factory=AudioLoadSnapshot)
 
     def player_stats(self) -> PlayerStatsSnapshot:
         return self.players
@@ -34,12 +40,21 @@ class FakeNode:
     def source_status(self) -> Mapping[str, bool]:
         return self.sources
 
+    def audio_load(self) -> AudioLoadSnapshot:
+        return self.audio
+
 
 def busy_node() -> FakeNode:
     return FakeNode(
         players=PlayerStatsSnapshot(playing=2, paused=1, stopped=1, guilds=3),
         sessions=SessionStatsSnapshot(connected=1, resumable=1),
         voice=VoiceStatsSnapshot(connected=3, connecting=0, failed=0),
+        audio=AudioLoadSnapshot(
+            frames_lost={"sourceUnderrun": 3, "encoderLate": 1, "sendLate": 0, "eventLoopLag": 2, "gcPause": 0},
+            opus_complexity=8,
+            streams_by_complexity={8: 2},
+            steps_down=1,
+        ),
     )
 
 
@@ -79,7 +94,7 @@ def node() -> FakeNode:
 async def node_metrics(node: FakeNode) -> AsyncIterator[NodeMetrics]:
     """A started NodeMetrics with every built-in collector, fed by `node` and populated counters."""
     metrics = NodeMetrics(
-        MetricsConfig(labels={"environment": "test"}, entry_points=False, lag_interval_s=0.01),
+        MetricsConfig(labels={"environment": "test"}, lag_interval_s=0.01),
         players=node,
         sessions=node,
         voice=node,

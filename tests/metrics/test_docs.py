@@ -41,10 +41,11 @@ async def exported() -> Described:
     node = busy_node()
     pool = InstrumentedThreadPool("audio", max_workers=1)
     metrics = NodeMetrics(
-        MetricsConfig(labels={"environment": "docs"}, entry_points=False, lag_interval_s=0.01),
+        MetricsConfig(labels={"environment": "docs"}, lag_interval_s=0.01),
         players=node,
         sessions=node,
         voice=node,
+        audio=node,
         thread_pools=[pool],
         extra_collectors={"raising": Raising()},
         readiness=Readiness(),

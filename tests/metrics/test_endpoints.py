@@ -115,7 +115,7 @@ async def test_ready_follows_the_readiness_state_and_alive_answers(aiohttp_clien
 
 
 async def test_cleanup_ctx_starts_and_stops_the_background_pieces(aiohttp_client: AiohttpClient) -> None:
-    metrics = NodeMetrics(MetricsConfig(entry_points=False, lag_interval_s=0.01))
+    metrics = NodeMetrics(MetricsConfig(lag_interval_s=0.01))
     app = web.Application()
     app.cleanup_ctx.append(metrics.cleanup_ctx)
     app.router.add_get("/metrics", make_metrics_handler(metrics))

@@ -60,7 +60,6 @@ async def test_scrape_over_http_serves_the_rest_while_one_raises_and_one_hangs(
     config = MetricsConfig(
         collection_timeout_s=2.0,  # generous: only the hanging collector may time out, even on a busy machine
         collectors={"hanging": CollectorConfig(collection_interval_s=0.05)},
-        entry_points=False,
     )
     metrics = NodeMetrics(config, extra_collectors={"raising": Raising(), "hanging": hanging, "ok": Constant("ok_x")})
     await metrics.start()  # the first refresh round gives up on `hanging` after the timeout
@@ -93,7 +92,6 @@ async def test_a_hung_refresh_is_not_restarted_and_recovery_clears_staleness(han
     config = MetricsConfig(
         collection_timeout_s=2.0,  # generous: only the hanging collector may time out, even on a busy machine
         collectors={"hanging": CollectorConfig(collection_interval_s=0.05)},
-        entry_points=False,
     )
     metrics = NodeMetrics(config, extra_collectors={"hanging": hanging})
     await metrics.refresh_now()
@@ -140,7 +138,7 @@ async def test_a_refresh_that_raises_is_counted_and_goes_stale() -> None:
         def families(self, snapshot: int | None) -> Iterable[Metric]:
             return [GaugeMetricFamily("broken_value", "Never served.", value=snapshot or 0)]
 
-    metrics = NodeMetrics(MetricsConfig(entry_points=False), extra_collectors={"broken": Broken()})
+    metrics = NodeMetrics(MetricsConfig(), extra_collectors={"broken": Broken()})
     await metrics.refresh_now()
     r = metrics.registry
     assert r.get_sample_value("lavalink_collector_errors_total", {"collector": "broken", "reason": "exception"}) == 1
@@ -151,7 +149,7 @@ async def test_a_refresh_that_raises_is_counted_and_goes_stale() -> None:
 
 def test_constant_labels_are_added_to_every_sample() -> None:
     metrics = NodeMetrics(
-        MetricsConfig(labels={"environment": "prod", "datacenter": "fra1", "version": "0.1.0"}, entry_points=False)
+        MetricsConfig(labels={"environment": "prod", "datacenter": "fra1", "version": "0.1.0"})
     )
     samples = [s for family in metrics.registry.collect() for s in family.samples]
     assert samples
@@ -159,13 +157,13 @@ def test_constant_labels_are_added_to_every_sample() -> None:
 
 
 def test_disabled_collectors_are_not_registered() -> None:
-    metrics = NodeMetrics(MetricsConfig(collectors={"http": CollectorConfig(enabled=False)}, entry_points=False))
+    metrics = NodeMetrics(MetricsConfig(collectors={"http": CollectorConfig(enabled=False)}))
     assert "http" not in metrics.collector_names
     assert not any(f.name.startswith("lavalink_http_") for f in metrics.registry.collect())
 
 
 def test_settings_for_an_unknown_collector_are_reported(caplog: pytest.LogCaptureFixture) -> None:
-    NodeMetrics(MetricsConfig(collectors={"sytem": CollectorConfig(enabled=False)}, entry_points=False))
+    NodeMetrics(MetricsConfig(collectors={"sytem": CollectorConfig(enabled=False)}))
     assert "metrics.collectors.sytem: no collector has this name" in caplog.text
 
 

@@ -60,10 +60,11 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     node = busy_node()
     pool = InstrumentedThreadPool("audio", max_workers=1)
     metrics = NodeMetrics(
-        MetricsConfig(labels={"environment": "test"}, entry_points=False, lag_interval_s=0.05),
+        MetricsConfig(labels={"environment": "test"}, lag_interval_s=0.05),
         players=node,
         sessions=node,
         voice=node,
+        audio=node,
         thread_pools=[pool],
     )
     populate(metrics.counters)

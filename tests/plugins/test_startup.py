@@ -17,13 +17,14 @@ from tests.test_cli import ROOT, _wait_ready, listening_port
 EXAMPLE = ROOT / "plugins" / "examples" / "tone.py"
 
 
-async def start(config: Path, cwd: Path, pythonpath: list[Path]) -> asyncio.subprocess.Process:
+async def start(config: Path, cwd: Path, pythonpath: list[Path], env: dict[str, str] | None = None
+                ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "lavalink_py", "--config", str(config),
         cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [ROOT, *pythonpath])},
+        env={**os.environ, **(env or {}), "PYTHONPATH": os.pathsep.join(str(p) for p in [ROOT, *pythonpath])},
     )
 
 
@@ -174,4 +175,4 @@ async def test_a_java_operators_plugin_list_gets_one_line_per_plugin(tmp_path: P
     assert "youtube" in info["sourceManagers"]
     assert "spotify" in info["sourceManagers"]
     # The bundled stand-ins for the declared LavaSrc, LavaSearch and SponsorBlock.
-    assert [p["name"] for p in info["plugins"]] == ["lavasrc", "lavasearch-plugin", "sponsorblock-plugin"]
+    assert [p["name"] for p in info["plugins"]] == ["lavasrc-plugin", "lavasearch-plugin", "sponsorblock-plugin"]

@@ -8,7 +8,6 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -25,50 +24,10 @@ from lavalink_py.protocol.track_codec import decode_track
 from lavalink_py.sources.registry import SourceRegistry
 from lavalink_py.sources.routing.outbound import build_outbound
 from lavalink_py.sources.ytdlp import ExtractRequest, YtdlpRunner, ytdlp_extract
-from tests.node import USER_ID, NodeFactory, RunningNode, connect
-from tests.sources import media
+from tests.node import USER_ID, NodeFactory, RunningNode, connect, wait_until
+from tests.routing.sites import Site
 
 GUILD = "1100000000000000001"
-
-
-@functools.cache
-def tone() -> bytes:
-    return media.encode(media.MP3, seconds=0.5)
-
-
-@dataclass
-class Site:
-    """Serves a tone at /tone.mp3 and a page at /page; 429 to every source address in `banned`."""
-
-    banned: set[str] = field(default_factory=set)
-    # 429 only to media reads (no Range header): open_stream's Range check passes, playback's open is refused.
-    banned_media: set[str] = field(default_factory=set)
-    peers: list[str] = field(default_factory=list)
-    url: str = ""
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        peer = request.transport.get_extra_info("peername")[0] if request.transport else "?"
-        self.peers.append(peer)
-        if peer in self.banned or (peer in self.banned_media and "Range" not in request.headers):
-            return web.Response(status=429, text="Too Many Requests")
-        if request.path == "/page":
-            return web.Response(text="<html><head><title>t</title></head><body>"
-                                     '<audio src="/tone.mp3"></audio></body></html>', content_type="text/html")
-        return web.Response(body=tone(), content_type="audio/mpeg")
-
-
-@pytest.fixture
-async def site() -> AsyncIterator[Site]:
-    fake = Site()
-    app = web.Application()
-    app.router.add_get("/{name}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.url = f"http://127.0.0.1:{server.port}"
-    try:
-        yield fake
-    finally:
-        await server.close()
 
 
 def ratelimit(strategy: str = "RotateOnBan", blocks: tuple[str, ...] = ("127.0.10.8/29",), **more: Any
@@ -296,7 +255,7 @@ class TestLavalinkPy:
 
 
 class TestPlayback:
-    async def test_a_429_at_playback_marks_the_address_and_the_next_play_rotates(
+    async def test_a_429_at_playback_is_opened_again_from_the_next_address_and_plays(
         self, make_node: NodeFactory, http: aiohttp.ClientSession, site: Site
     ) -> None:
         node = await make_node(ratelimit())
@@ -307,27 +266,15 @@ class TestPlayback:
         player_url = f"{node.url}/v4/sessions/{ready['sessionId']}/players/{GUILD}"
         async with http.patch(player_url, json={"track": {"encoded": encoded}}, headers=node.auth) as response:
             assert response.status == 200
-        exception = await socket.event("TrackExceptionEvent", 20)
-        assert "429" in exception["exception"]["cause"]
-        assert (await socket.event("TrackEndEvent", 10))["reason"] == "loadFailed"
-
-        async def failing() -> list[str]:
-            details = (await status(http, node))["details"]
-            return [entry["failingAddress"] for entry in details["failingAddresses"]]
-
-        for _ in range(100):  # the decoder thread's report reaches the loop soon after the event
-            if await failing():
-                break
-            await asyncio.sleep(0.05)
-        assert await failing() == ["/127.0.10.8"]
-        async with http.patch(player_url, json={"track": {"encoded": encoded}}, headers=node.auth) as response:
-            assert response.status == 200
         await socket.event("TrackStartEvent", 10)
-        for _ in range(200):
-            if "127.0.10.9" in site.peers:
-                break
-            await asyncio.sleep(0.05)
-        assert site.peers[-1] == "127.0.10.9"
+        await wait_until(lambda: "127.0.10.9" in site.peers)
+        # open_stream's Range check from .8 passes; the open from .8 meets the 429, the one from .9 plays (heard
+        # to its end in test_routed_media, which pumps the audio engine as a voice connection would).
+        assert site.peers[2:] == ["127.0.10.8", "127.0.10.8", "127.0.10.9"]
+        details = (await status(http, node))["details"]
+        assert [entry["failingAddress"] for entry in details["failingAddresses"]] == ["/127.0.10.8"]
+        async with http.get(player_url, headers=node.auth) as response:
+            assert (await response.json())["track"]["encoded"] == encoded  # not ended loadFailed
 
 
 class TestIpv6:

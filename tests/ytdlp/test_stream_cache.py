@@ -100,3 +100,10 @@ def test_headers_become_ffmpeg_options_and_cookies_a_cookie_header() -> None:
     assert chosen is not None
     assert ffmpeg_options(chosen.headers) == {"headers": "Referer: https://site/\r\nCookie: a=1; b=2\r\n"}
     assert ffmpeg_options(()) == {}
+
+
+@pytest.mark.parametrize(("protocol", "hls"), [("m3u8_native", True), ("m3u8", True), ("https", False), ("", False)])
+def test_hls_formats_are_marked_for_the_route_planner(protocol: str, hls: bool) -> None:
+    # With a route planner an HLS spec is read by the node's own HLS reader (FFmpeg cannot bind its segments).
+    cache = StreamCache()
+    assert cache.put("k", ResolvedStream("https://x/a.m3u8", (), False, protocol), 0.0).hls is hls

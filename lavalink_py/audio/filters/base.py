@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-Pcm = npt.NDArray[np.float32]
+# A string alias: the registry imports this module at start, and numpy loads only with a stream's stages (issue 11).
+Pcm: TypeAlias = "npt.NDArray[np.float32]"
 """48 kHz stereo float32, shape (samples, 2)."""
 
 P = TypeVar("P")

@@ -14,18 +14,30 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol
-
-import av
-import av.filter
-import numpy as np
+from functools import cache
+from typing import TYPE_CHECKING, Protocol
 
 from lavalink_py.audio.filters.base import FfmpegStage, NumpyStage, NumpyStep, Pcm, Stage
+from lavalink_py.audio.filters.deferred import Deferred
+
+if TYPE_CHECKING:
+    import av
+    import av.filter as av_filter
+    import numpy as np
+else:
+    av = Deferred("av")
+    av_filter = Deferred("av.filter")
+    np = Deferred("numpy")
 
 SAMPLE_RATE = 48_000
 CHANNELS = 2
 PUSH_SAMPLES = 960
-_EMPTY: Pcm = np.zeros((0, CHANNELS), np.float32)
+
+
+@cache
+def _empty() -> Pcm:
+    # Made on first use (numpy loads with the first stream's chain, not at start); shared, never written to.
+    return np.zeros((0, CHANNELS), np.float32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +68,14 @@ class _NumpyUnit:
         return self._stage.process(block) if len(block) else block
 
     def flush(self) -> Pcm:
-        return _EMPTY
+        return _empty()
 
 
 class GraphRun:
     """Consecutive FFmpeg stages as one configured filter graph over packed float stereo at 48 kHz."""
 
     def __init__(self, filters: list[tuple[str, str]]) -> None:
-        graph = av.filter.Graph()
+        graph = av_filter.Graph()
         node = graph.add_abuffer(
             format="flt", sample_rate=SAMPLE_RATE, layout="stereo", time_base=Fraction(1, SAMPLE_RATE)
         )
@@ -96,7 +108,7 @@ class GraphRun:
 
     def flush(self) -> Pcm:
         if self._ended:
-            return _EMPTY
+            return _empty()
         self._ended = True
         self._graph.push(None)
         return self._pull()
@@ -112,7 +124,7 @@ class GraphRun:
             pcm: Pcm = np.frombuffer(memoryview(got.planes[0]), dtype=np.float32, count=got.samples * CHANNELS)
             out.append(pcm.reshape(-1, CHANNELS))
         if not out:
-            return _EMPTY
+            return _empty()
         return out[0].copy() if len(out) == 1 else np.concatenate(out)
 
 
@@ -142,7 +154,7 @@ class FilterProcessor:
 
     def flush(self) -> Pcm:
         """At the end of the stream: what the graphs still hold, through the rest of the chain."""
-        block = _EMPTY
+        block = _empty()
         for unit in self._units:
             block = unit.process(block)
             tail = unit.flush()

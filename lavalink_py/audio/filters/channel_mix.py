@@ -6,11 +6,16 @@ mono). lavadsp `ChannelMixPcmAudioFilter`: l' = clamp(ltl*l + rtl*r), r' = clamp
 from __future__ import annotations
 
 from functools import partial
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from lavalink_py.audio.filters.base import NumpyStep, Pcm, Stage
+from lavalink_py.audio.filters.deferred import Deferred
 from lavalink_py.audio.filters.fields import Field, FieldFilter, Values, unit
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = Deferred("numpy")
 
 
 class ChannelMixStage:

@@ -9,11 +9,16 @@ sin^2(x)).
 from __future__ import annotations
 
 from functools import partial
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from lavalink_py.audio.filters.base import NumpyStep, Pcm, Stage
+from lavalink_py.audio.filters.deferred import Deferred
 from lavalink_py.audio.filters.fields import Field, FieldFilter, Values
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = Deferred("numpy")
 
 NAMES = ("sinOffset", "sinScale", "cosOffset", "cosScale", "tanOffset", "tanScale", "offset", "scale")
 

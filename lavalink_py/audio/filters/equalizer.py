@@ -14,14 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final
-
-import numpy as np
-import numpy.typing as npt
-from scipy.signal import lfilter
+from typing import TYPE_CHECKING, Any, Final
 
 from lavalink_py.audio.filters.base import NumpyStep, Pcm, Stage
+from lavalink_py.audio.filters.deferred import Deferred
 from lavalink_py.protocol.validation import RequestError, check_int, check_number, expect_object
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from scipy import signal
+else:
+    np = Deferred("numpy")
+    signal = Deferred("scipy.signal")
 
 BANDS: Final = 15
 BAND_HZ: Final = (25, 40, 63, 100, 160, 250, 400, 630, 1000, 1600, 2500, 4000, 6300, 10000, 16000)
@@ -76,7 +81,7 @@ class EqualizerStage:
         x = np.ascontiguousarray(block.T)
         acc = x.copy()
         for index, (weight, b, a) in enumerate(self._bands):
-            y, self._state[index] = lfilter(b, a, x, axis=-1, zi=self._state[index])
+            y, self._state[index] = signal.lfilter(b, a, x, axis=-1, zi=self._state[index])
             acc += weight * y
         out: Pcm = np.clip(acc.T, -1.0, 1.0)
         return out

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import math
 from functools import partial
-
-import numpy as np
-from scipy.signal import lfilter
+from typing import TYPE_CHECKING
 
 from lavalink_py.audio.filters.base import NumpyStep, Pcm, Stage
+from lavalink_py.audio.filters.deferred import Deferred
 from lavalink_py.audio.filters.fields import Field, FieldFilter, Values, unit
+
+if TYPE_CHECKING:
+    import numpy as np
+    from scipy import signal
+else:
+    np = Deferred("numpy")
+    signal = Deferred("scipy.signal")
 
 SAMPLE_RATE = 48_000
 
@@ -32,7 +38,7 @@ class KaraokeStage:
 
     def process(self, block: Pcm) -> Pcm:
         left, right = block[:, 0].astype(np.float64), block[:, 1].astype(np.float64)
-        y, self._zi = lfilter(self._b, self._a, (left + right) / 2.0, zi=self._zi)
+        y, self._zi = signal.lfilter(self._b, self._a, (left + right) / 2.0, zi=self._zi)
         o = y * (self._mono * self._level)
         out: Pcm = np.empty_like(block)
         out[:, 0] = left - right * self._level + o

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Final
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Final
 
 from lavalink_py.audio.filters.base import NumpyStep, Pcm, Stage
 from lavalink_py.audio.filters.bounds import bounded
+from lavalink_py.audio.filters.deferred import Deferred
 from lavalink_py.audio.filters.fields import parse_fields
 from lavalink_py.audio.filters.loudness_meter import (
     ABSOLUTE_GATE_LUFS,
@@ -35,6 +34,11 @@ from lavalink_py.audio.filters.loudness_meter import (
     LoudnessHistory,
     lufs,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = Deferred("numpy")
 
 FIELDS: Final = {
     "targetLufs": bounded(-16.0, -40.0, -5.0),

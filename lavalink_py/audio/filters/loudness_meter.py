@@ -16,11 +16,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Final
+from functools import cache
+from typing import TYPE_CHECKING, Final
 
-import numpy as np
-import numpy.typing as npt
-from scipy.signal import lfilter, sos2tf
+from lavalink_py.audio.filters.deferred import Deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from scipy import signal
+else:
+    np = Deferred("numpy")
+    signal = Deferred("scipy.signal")
 
 SAMPLE_RATE: Final = 48_000
 HOP_SAMPLES: Final = SAMPLE_RATE // 10
@@ -30,15 +37,21 @@ _BINS_PER_LU: Final = 10
 _BINS: Final = 80 * _BINS_PER_LU  # -70 to +10 LUFS
 
 # BS.1770-4 tables 1 and 2 (48 kHz) as second-order sections: b0, b1, b2, 1, a1, a2.
-_K_WEIGHTING: Final = np.array(
-    [
-        [1.53512485958697, -2.69169618940638, 1.19839281085285, 1.0, -1.69065929318241, 0.73248077421585],
-        [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621],
-    ]
+_K_WEIGHTING: Final = (
+    (1.53512485958697, -2.69169618940638, 1.19839281085285, 1.0, -1.69065929318241, 0.73248077421585),
+    (1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621),
 )
-# As one 4th-order filter: `lfilter` costs half of `sosfilt` per 20 ms block (its Python wrapper dominates), and
-# the two sections stay within 1e-10 of each other in double precision.
-_B, _A = sos2tf(_K_WEIGHTING)
+
+
+@cache
+def _k_filter() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The K-weighting as one 4th-order filter (b, a), made by the first meter (scipy loads with a stream's stages).
+
+    One `lfilter` costs half of `sosfilt` per 20 ms block (its Python wrapper dominates), and the two sections stay
+    within 1e-10 of each other in double precision.
+    """
+    b, a = signal.sos2tf(np.array(_K_WEIGHTING))
+    return b, a
 
 
 def lufs(mean_square: float) -> float:
@@ -52,7 +65,8 @@ class LoudnessHistory:
     SHORT_TERM_HOPS: Final = 30
 
     def __init__(self, channels: int = 2) -> None:
-        self._state = np.zeros((channels, len(_A) - 1))
+        self._b, self._a = _k_filter()
+        self._state = np.zeros((channels, len(self._a) - 1))
         self._hops: deque[float] = deque(maxlen=self.SHORT_TERM_HOPS)
         self._hop_energy = 0.0
         self._hop_fill = 0
@@ -63,7 +77,7 @@ class LoudnessHistory:
         """Measure the next block of the stream; returns its own K-weighted mean square (Σ over channels)."""
         if not len(block):
             return 0.0
-        weighted, self._state = lfilter(_B, _A, block.T, axis=-1, zi=self._state)
+        weighted, self._state = signal.lfilter(self._b, self._a, block.T, axis=-1, zi=self._state)
         squares = np.sum(np.square(weighted, dtype=np.float64), axis=0)
         position = 0
         while position < len(squares):

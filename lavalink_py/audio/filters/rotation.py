@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import math
 from functools import partial
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from lavalink_py.audio.filters.base import NumpyStep, Pcm, Stage
+from lavalink_py.audio.filters.deferred import Deferred
 from lavalink_py.audio.filters.fields import Field, FieldFilter, Values
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = Deferred("numpy")
 
 SAMPLE_RATE = 48_000
 

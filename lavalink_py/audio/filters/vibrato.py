@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import math
 from functools import partial
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from lavalink_py.audio.filters.base import NumpyStep, Pcm, Stage
+from lavalink_py.audio.filters.deferred import Deferred
 from lavalink_py.audio.filters.fields import Field, FieldFilter, Values
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:
+    np = Deferred("numpy")
 
 SAMPLE_RATE = 48_000
 MAX_DELAY = int(0.002 * SAMPLE_RATE)

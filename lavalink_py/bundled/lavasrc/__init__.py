@@ -6,7 +6,8 @@ web.py); its tracks carry that metadata (`sourceName` the service's, artwork, IS
 track details, tracks.py). None of these services streams audio to us, so a track is played through a mirror:
 when the player opens it, mirror.py loads `plugins.lavasrc.providers` in order through the node's sources and
 matching.py picks the recording (ISRC, then title/artist and length). Results and mirrors are cached (cache.py);
-the node's fallback counters count conversions, failures, search time and cache hits. See docs/plugins.md.
+the node's fallback counters count conversions, failures, search time and cache hits. With `lyrics-sources`, the
+Spotify and Deezer sources also answer the lavalyrics-plugin (lyrics.py). See docs/plugins.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from typing import Any
 from lavalink_py import __version__
 from lavalink_py.bundled.lavasrc import applemusic, deezer, spotify
 from lavalink_py.bundled.lavasrc.cache import TtlCache
-from lavalink_py.bundled.lavasrc.config import LavaSrcConfig, check, warnings
+from lavalink_py.bundled.lavasrc.config import LavaSrcConfig, warnings
+from lavalink_py.bundled.lavasrc.lyrics import (
+    DeezerLyrics,
+    LyricsMirrorSource,
+    LyricsOnlySource,
+    ServiceLyrics,
+    SpotifyLyrics,
+)
 from lavalink_py.bundled.lavasrc.mirror import MirrorResolver
 from lavalink_py.bundled.lavasrc.source import Catalog, MirrorSource
 from lavalink_py.bundled.lavasrc.tracks import decode_details
@@ -48,32 +56,43 @@ class LavaSrcPluginInfo:
 
 
 class LavaSrcPlugin:
-    name = "lavasrc"
+    name = "lavasrc-plugin"  # as the JVM plugin reports itself in /v4/info (lavalink-client checks this name)
+    config_section = "lavasrc"
     version = __version__
 
     def setup(self, context: PluginContext) -> None:
         config = context.config(LavaSrcConfig)
-        check(config)
         for line in warnings(config):
             log.warning("%s", line)
-        http = JsonClient(config.matching.request_timeout_seconds)
-        context.on_cleanup(http.close)
+        http = JsonClient(context.http(timeout_s=config.matching.request_timeout_seconds))
         mirrors: TtlCache[tuple[str, str], Track] = TtlCache(config.cache.ttl_seconds, config.cache.max_entries)
         resolver = MirrorResolver(
             config.providers, context.load_item, context.fallback, mirrors,
             tolerance_ms=config.matching.duration_tolerance_ms, own_prefixes=OWN_PREFIXES,
         )
+        sources, lyrics_on = config.sources, config.lyrics_sources
+        lyrics: dict[str, ServiceLyrics] = {}
         catalogs: list[Catalog] = []
-        if config.sources.spotify:
-            catalogs.append(spotify.SpotifyCatalog(config.spotify, http))
-        if config.sources.applemusic:
+        if sources.spotify or lyrics_on.spotify:
+            spotify_catalog = spotify.SpotifyCatalog(config.spotify, http)
+            catalogs += [spotify_catalog] if sources.spotify else []
+            if lyrics_on.spotify:
+                lyrics["spotify"] = SpotifyLyrics(config.spotify, http, spotify_catalog.lookup)
+        if sources.applemusic:
             catalogs.append(applemusic.AppleMusicCatalog(config.applemusic, http))
-        if config.sources.deezer:
-            catalogs.append(deezer.DeezerCatalog(config.deezer, http))
+        if sources.deezer or lyrics_on.deezer:
+            deezer_catalog = deezer.DeezerCatalog(config.deezer, http)
+            catalogs += [deezer_catalog] if sources.deezer else []
+            if lyrics_on.deezer:
+                lyrics["deezer"] = DeezerLyrics(config.deezer, http, deezer_catalog.lookup)
         for catalog in catalogs:
             results: TtlCache[str, LoadResult] = TtlCache(config.cache.ttl_seconds, config.cache.max_entries)
-            source = MirrorSource(catalog, resolver, context.open_stream, results, context.fallback)
+            args = (catalog, resolver, context.open_stream, results, context.fallback)
+            own = lyrics.pop(catalog.name, None)
+            source = MirrorSource(*args) if own is None else LyricsMirrorSource(*args, lyrics=own)
             context.add_source(source, search_prefixes=catalog.prefixes)
+        for name, only in lyrics.items():  # lyrics of a service whose source is off
+            context.add_source(LyricsOnlySource(name, only))
         context.add_plugin_info(LavaSrcPluginInfo(frozenset(c.name for c in catalogs)))
         if not catalogs:
             log.info("lavasrc: no source switched on (plugins.lavasrc.sources.spotify/applemusic/deezer)")

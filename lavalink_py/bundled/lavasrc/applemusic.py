@@ -111,6 +111,7 @@ class AppleMusicCatalog:
         return await self._http.get(
             SERVICE, url, params={k: str(v) for k, v in params.items()} or None,
             headers={"Authorization": f"Bearer {self._bearer()}", "Origin": "https://music.apple.com"},
+            search=path.endswith("/search"),
         )
 
     async def lookup(self, identifier: str) -> CatalogResult:

@@ -1,15 +1,22 @@
-"""`plugins.lavasrc`, with LavaSrc's keys (its plugin's SpotifyConfig, AppleMusicConfig, DeezerConfig, SourcesConfig)
-plus the base URLs, cache and matching knobs lavalink_py adds (LavaSrc hard-codes those)."""
+"""`plugins.lavasrc`, with LavaSrc's keys (its plugin's SpotifyConfig, AppleMusicConfig, DeezerConfig, SourcesConfig,
+LyricsSourcesConfig) plus the base URLs, cache and matching knobs lavalink_py adds (LavaSrc hard-codes those).
+
+Ranges are declared on the fields (`setting(lo=...)`): the plugin context's binder refuses a value out of range
+naming its key, as it does for the node's own settings (start-up stops, exit 2)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lavalink_py.config import ConfigError
+from lavalink_py.plugins.api import non_empty, setting
 
 ISRC_PATTERN = "%ISRC%"
 QUERY_PATTERN = "%QUERY%"
 DEFAULT_PROVIDERS = (f'ytsearch:"{ISRC_PATTERN}"', f"ytsearch:{QUERY_PATTERN}")
+
+
+def _some(templates: tuple[str, ...]) -> str | None:
+    return None if templates else "a list of identifier templates"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +39,20 @@ class SourcesConfig:
 class SpotifyConfig:
     client_id: str = ""
     client_secret: str = ""
-    sp_dc: str = ""  # not honoured (the web player's cookie, for lyrics and the anonymous token)
+    sp_dc: str = ""  # the web player's cookie: its account token reads lyrics (lyricsSources.spotify)
     country_code: str = "US"
-    playlist_load_limit: int = 6  # pages of 100 tracks
-    album_load_limit: int = 6  # pages of 50 tracks
+    playlist_load_limit: int = setting(6, lo=1)  # pages of 100 tracks
+    album_load_limit: int = setting(6, lo=1)  # pages of 50 tracks
     resolve_artists_in_search: bool = True
     local_files: bool = False
     prefer_anonymous_token: bool = False  # not honoured
-    custom_token_endpoint: str = ""  # not honoured
+    custom_token_endpoint: str = ""  # as LavaSrc: replaces the web player's token URL (the spDc token for lyrics)
     api_url: str = "https://api.spotify.com/v1"
     token_url: str = "https://accounts.spotify.com/api/token"
+    # lavalink_py's: the web player's token endpoint (LavaSrc adds a TOTP it scrapes from Spotify's scripts; not
+    # done here, so customTokenEndpoint is the reliable way) and the client API serving color-lyrics.
+    web_token_url: str = "https://open.spotify.com/api/token?reason=init&productType=web-player"
+    client_api_url: str = "https://spclient.wg.spotify.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,35 +62,50 @@ class AppleMusicConfig:
     key_id: str = ""
     team_id: str = ""
     music_kit_key: str = ""
-    playlist_load_limit: int = 6  # pages of 300 tracks (the API's `next` links)
-    album_load_limit: int = 6
+    playlist_load_limit: int = setting(6, lo=1)  # pages of 300 tracks (the API's `next` links)
+    album_load_limit: int = setting(6, lo=1)
     api_url: str = "https://api.music.apple.com/v1"
 
 
 @dataclass(frozen=True, slots=True)
 class DeezerConfig:
     master_decryption_key: str = ""  # not honoured: tracks play through the mirror, not Deezer's own streams
-    arl: str = ""  # not honoured, as above
+    arl: str = ""  # the account cookie: its session reads lyrics (lyricsSources.deezer); not used for streams
     formats: tuple[str, ...] = ()
     api_url: str = "https://api.deezer.com"
+    private_api_url: str = "https://www.deezer.com/ajax/gw-light.php"  # lavalink_py's: the lyrics' gateway
+
+
+@dataclass(frozen=True, slots=True)
+class LyricsSourcesConfig:
+    """LavaSrc's `lyrics-sources`: which services also answer LavaLyrics (the lavalyrics-plugin)."""
+
+    spotify: bool = False
+    deezer: bool = False
+    # LavaSrc's others: accepted so a Java config binds, a warning when on.
+    youtube: bool = False
+    yandex_music: bool = False
+    vk_music: bool = False
+    lrc_lib: bool = False  # LRCLIB is plugins.lavalyrics' own provider here (`lrclib` in its sources)
 
 
 @dataclass(frozen=True, slots=True)
 class CacheConfig:
-    ttl_seconds: float = 3600.0  # 0 turns the caches off
-    max_entries: int = 2048  # per cache (service results, mirror lookups)
+    ttl_seconds: float = setting(3600.0, lo=0)  # 0 turns the caches off
+    max_entries: int = setting(2048, lo=0)  # per cache (service results, mirror lookups)
 
 
 @dataclass(frozen=True, slots=True)
 class MatchingConfig:
-    duration_tolerance_ms: int = 7000  # a title match must be this close in length
-    request_timeout_seconds: float = 10.0
+    duration_tolerance_ms: int = setting(7000, lo=0)  # a title match must be this close in length
+    request_timeout_seconds: float = setting(10.0, lo=0, lo_open=True)
 
 
 @dataclass(frozen=True, slots=True)
 class LavaSrcConfig:
-    providers: tuple[str, ...] = DEFAULT_PROVIDERS
+    providers: tuple[str, ...] = setting(DEFAULT_PROVIDERS, check=_some, each=non_empty)
     sources: SourcesConfig = field(default_factory=SourcesConfig)
+    lyrics_sources: LyricsSourcesConfig = field(default_factory=LyricsSourcesConfig)
     spotify: SpotifyConfig = field(default_factory=SpotifyConfig)
     applemusic: AppleMusicConfig = field(default_factory=AppleMusicConfig)
     deezer: DeezerConfig = field(default_factory=DeezerConfig)
@@ -97,36 +123,26 @@ def warnings(config: LavaSrcConfig) -> list[str]:
         for name in UNSUPPORTED_SOURCES
         if getattr(config.sources, name)
     ]
-    if config.spotify.sp_dc:
-        out.append("plugins.lavasrc.spotify.spDc: not used (no lyrics or anonymous token here); ignored")
-    if config.spotify.prefer_anonymous_token or config.spotify.custom_token_endpoint:
-        out.append("plugins.lavasrc.spotify: anonymous tokens are not supported; clientId/clientSecret are used")
-    if config.deezer.arl or config.deezer.master_decryption_key or config.deezer.formats:
-        out.append("plugins.lavasrc.deezer: arl/masterDecryptionKey/formats not used; Deezer tracks play through "
+    out += [
+        f"plugins.lavasrc.lyricsSources.{name}: lyrics from this service are not part of lavalink_py's lavasrc "
+        "plugin; ignored"
+        for name in ("youtube", "yandex_music", "vk_music") if getattr(config.lyrics_sources, name)
+    ]
+    if config.lyrics_sources.lrc_lib:
+        out.append("plugins.lavasrc.lyricsSources.lrcLib: LRCLIB is plugins.lavalyrics' own provider here (`lrclib` "
+                   "in plugins.lavalyrics.sources); ignored")
+    if config.lyrics_sources.spotify and not config.spotify.sp_dc:
+        out.append("plugins.lavasrc.lyricsSources.spotify: spotify.spDc not set; Spotify lyrics will fail")
+    if config.lyrics_sources.deezer and not config.deezer.arl:
+        out.append("plugins.lavasrc.lyricsSources.deezer: deezer.arl not set; Deezer lyrics will fail")
+    if config.spotify.prefer_anonymous_token:
+        out.append("plugins.lavasrc.spotify.preferAnonymousToken: not supported; clientId/clientSecret are used")
+    if config.deezer.master_decryption_key or config.deezer.formats:
+        out.append("plugins.lavasrc.deezer: masterDecryptionKey/formats not used; Deezer tracks play through "
                    "the providers' mirror")
-    if config.sources.spotify and not (config.spotify.client_id and config.spotify.client_secret):
+    if (config.sources.spotify or config.lyrics_sources.spotify) and not (
+            config.spotify.client_id and config.spotify.client_secret):
         out.append("plugins.lavasrc.spotify: clientId/clientSecret not set; Spotify loads will fail")
     if config.sources.applemusic and not config.applemusic.media_api_token and not config.applemusic.music_kit_key:
         out.append("plugins.lavasrc.applemusic: neither mediaAPIToken nor musicKitKey set; Apple Music loads will fail")
     return out
-
-
-def check(config: LavaSrcConfig) -> None:
-    """Refuse values that would misbehave at run time, naming the key (start-up stops, exit 2)."""
-    where = "plugins.lavasrc"
-    if not config.providers or any(not isinstance(p, str) or not p.strip() for p in config.providers):
-        raise ConfigError(f"{where}.providers: expected a list of identifier templates, got {config.providers!r}")
-    numbers = {
-        "cache.ttlSeconds": (config.cache.ttl_seconds, 0), "cache.maxEntries": (config.cache.max_entries, 0),
-        "matching.durationToleranceMs": (config.matching.duration_tolerance_ms, 0),
-        "spotify.playlistLoadLimit": (config.spotify.playlist_load_limit, 1),
-        "spotify.albumLoadLimit": (config.spotify.album_load_limit, 1),
-        "applemusic.playlistLoadLimit": (config.applemusic.playlist_load_limit, 1),
-        "applemusic.albumLoadLimit": (config.applemusic.album_load_limit, 1),
-    }
-    for key, (value, least) in numbers.items():
-        if value < least:
-            raise ConfigError(f"{where}.{key}: expected at least {least}, got {value!r}")
-    if config.matching.request_timeout_seconds <= 0:
-        raise ConfigError(f"{where}.matching.requestTimeoutSeconds: expected more than 0, "
-                          f"got {config.matching.request_timeout_seconds!r}")

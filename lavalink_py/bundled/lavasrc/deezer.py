@@ -65,7 +65,7 @@ class DeezerCatalog:
 
     async def _get(self, path: str, **params: str | int) -> Any:
         body = await self._http.get(SERVICE, f"{self._api}{path}",
-                                    params={k: str(v) for k, v in params.items()} or None)
+                                    params={k: str(v) for k, v in params.items()} or None, search=path == "/search")
         error = body.get("error") if isinstance(body, dict) else None
         if error:
             if isinstance(error, dict) and error.get("code") == NO_DATA:

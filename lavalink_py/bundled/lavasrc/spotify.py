@@ -100,7 +100,8 @@ class SpotifyCatalog:
         for attempt in (1, 2):
             token = await self._access_token()
             try:
-                return await self._http.get(SERVICE, url, params=query, headers={"Authorization": f"Bearer {token}"})
+                return await self._http.get(SERVICE, url, params=query, headers={"Authorization": f"Bearer {token}"},
+                                            search=path == "/search")
             except ServiceHttpError as exc:
                 if exc.status != 401 or attempt == 2:
                     raise

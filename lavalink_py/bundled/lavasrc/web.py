@@ -1,4 +1,5 @@
-"""The services' web APIs speak JSON over HTTPS; one aiohttp session for all of them, opened on first use."""
+"""The services' web APIs speak JSON over HTTPS, through the plugin API's requester (`PluginContext.http`): every
+call, token endpoints included, leaves from the route planner's address and rotates on a 429."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+
+from lavalink_py.plugins.api import RoutedHttp
 
 
 class ServiceHttpError(Exception):
@@ -19,9 +22,8 @@ class ServiceHttpError(Exception):
 
 
 class JsonClient:
-    def __init__(self, timeout_s: float) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
+    def __init__(self, http: RoutedHttp) -> None:
+        self._http = http  # the node closes it when it stops
 
     async def request(
         self,
@@ -32,25 +34,40 @@ class JsonClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
+        search: bool = False,
     ) -> Any:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        """The JSON `url` answers; `search`: a 429 to it marks the address failing only with `searchTriggersFail`."""
+        body, _ = await self.request_with_cookies(service, method, url, params=params, headers=headers, data=data,
+                                                  search=search)
+        return body
+
+    async def request_with_cookies(
+        self,
+        service: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        search: bool = False,
+    ) -> tuple[Any, dict[str, str]]:
+        """The JSON body and the cookies the answer set (name -> value). The requester keeps no cookies of its own
+        (one serves every service): a caller that needs one sends it back in a `Cookie` header."""
         try:
-            async with self._session.request(method, url, params=params, headers=headers, data=data) as response:
+            async with self._http.request(method, url, params=params, headers=headers, data=data,
+                                          search=search) as response:
                 body = await response.read()
                 if response.status >= 400:
                     raise ServiceHttpError(service, response.status, url, body[:300].decode("utf-8", "replace"))
+                cookies = {name: morsel.value for name, morsel in response.cookies.items()}
                 try:
-                    return await response.json(content_type=None)
+                    return await response.json(content_type=None), cookies
                 except ValueError as exc:
                     raise ServiceHttpError(service, response.status, url, f"not JSON: {exc}") from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ServiceHttpError(service, 0, url, f"{type(exc).__name__}: {exc}") from None
 
     async def get(self, service: str, url: str, *, params: Mapping[str, str] | None = None,
-                  headers: Mapping[str, str] | None = None) -> Any:
-        return await self.request(service, "GET", url, params=params, headers=headers)
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+                  headers: Mapping[str, str] | None = None, search: bool = False) -> Any:
+        return await self.request(service, "GET", url, params=params, headers=headers, search=search)

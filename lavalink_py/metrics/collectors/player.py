@@ -14,6 +14,8 @@ from prometheus_client.metrics_core import Metric
 from lavalink_py.metrics.collectors.base import counter, counts_family, gauge, histograms_family
 from lavalink_py.metrics.counters import FrameStats, PlayerEventStats
 from lavalink_py.metrics.inputs import (
+    AudioLoadSnapshot,
+    AudioLoadSource,
     FrameClockCounts,
     PlayerStatsSnapshot,
     PlayerStatsSource,
@@ -27,6 +29,7 @@ class _State:
     players: PlayerStatsSnapshot
     voice: VoiceStatsSnapshot
     frames: FrameStats
+    audio: AudioLoadSnapshot
 
 
 class PlayerCollector:
@@ -39,15 +42,20 @@ class PlayerCollector:
         events: PlayerEventStats,
         frames: FrameStats,
         clock: FrameClockCounts | None = None,
+        *,
+        audio: AudioLoadSource | None = None,
     ) -> None:
         self._players = players
         self._voice = voice
         self._events = events
         self._frames = frames
         self._clock = clock
+        self._audio = audio
 
     def collect(self) -> Iterable[Metric]:
-        return self._families(_State(self._players.player_stats(), self._voice.voice_stats(), self._frame_totals()))
+        audio = self._audio.audio_load() if self._audio is not None else AudioLoadSnapshot()
+        players, voice = self._players.player_stats(), self._voice.voice_stats()
+        return self._families(_State(players, voice, self._frame_totals(), audio))
 
     def _frame_totals(self) -> FrameStats:
         f, clock = self._frames, self._clock
@@ -81,6 +89,7 @@ class PlayerCollector:
             lost.add_metric([], f.lost)
             underruns.add_metric([], f.underruns)
         yield from (players, guilds, voice, sent, lost, underruns)
+        yield from self._audio_families(None if state is None else state.audio)
         yield counts_family("lavalink_player_events", "Player events by type.", ["type"], self._events.events.items())
         yield histograms_family(
             "lavalink_player_duration_seconds",
@@ -88,3 +97,24 @@ class PlayerCollector:
             ["type"],
             self._events.durations.items(),
         )
+
+    def _audio_families(self, a: AudioLoadSnapshot | None) -> Iterable[Metric]:
+        by_cause = counter(
+            "lavalink_player_frames_lost",
+            "Frames due to playing players that were not sent, by cause (docs/metrics.md).",
+            ["cause"],
+        )
+        complexity = gauge("lavalink_opus_complexity", "libopus complexity the overload policy asks encoders for.")
+        streams = gauge(
+            "lavalink_opus_streams", "Encoded streams by the libopus complexity they run at.", ["complexity"]
+        )
+        steps = counter("lavalink_overload_steps", "Opus complexity steps the overload policy took.", ["direction"])
+        if a is not None:
+            for cause, frames in a.frames_lost.items():
+                by_cause.add_metric([cause], frames)
+            complexity.add_metric([], a.opus_complexity)
+            for level, n in sorted(a.streams_by_complexity.items()):
+                streams.add_metric([str(level)], n)
+            steps.add_metric(["down"], a.steps_down)
+            steps.add_metric(["up"], a.steps_up)
+        yield from (by_cause, complexity, streams, steps)

@@ -11,10 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
-
 from lavalink_py import __version__
-from lavalink_py.plugins.api import Track
+from lavalink_py.plugins.api import RoutedHttp, Track
 from lavalink_py.plugins.bundled.lyrics_model import Lyrics, parse_lrc
 
 DURATION_TOLERANCE_S = 2.0
@@ -55,26 +53,18 @@ def lyrics_of(record: dict[str, Any]) -> Lyrics:
 
 
 class LrclibClient:
-    def __init__(self, base_url: str, timeout_s: float) -> None:
-        self.base_url = base_url
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
+    """LRCLIB's API through the plugin API's requester (the route planner's address, 429 -> next)."""
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:  # made on first use, on the event loop (setup is synchronous)
-            self._session = aiohttp.ClientSession(timeout=self._timeout, headers={"User-Agent": USER_AGENT})
-        return self._session
+    def __init__(self, base_url: str, http: RoutedHttp) -> None:
+        self.base_url = base_url
+        self._http = http  # the node closes it when it stops
 
     async def lyrics(self, track: Track) -> Lyrics | None:
         """The track's lyrics, None when LRCLIB has none that fit; raises aiohttp.ClientError when it fails."""
-        async with self._client().get(search_url(self.base_url, track)) as response:
+        async with self._http.get(search_url(self.base_url, track)) as response:
             if response.status == 404:
                 return None
             response.raise_for_status()
             records = await response.json(content_type=None)
         record = best_record(records if isinstance(records, list) else [], track.info.length_ms)
         return None if record is None else lyrics_of(record)
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()

@@ -7,7 +7,9 @@
 Both answer LavaLyrics' lyrics object, or 204 when nothing has lyrics for the track. Where they come from, in order:
 the track's own source when it implements `LyricsSource` (unless `skipTrackSource=true`), then each name in
 `plugins.lavalyrics.sources`: `lrclib` is LRCLIB (synced lyrics, `plugins.lavalyrics.lrclib.baseUrl`), any other
-name a registered source implementing `LyricsSource`. A provider that fails is logged and the next one asked.
+name a registered source implementing `LyricsSource`; then every other source implementing it (LavaLyrics asks every
+registered lyrics manager: the lavasrc-plugin's Spotify and Deezer with `lyrics-sources`). A provider that fails is
+logged and the next one asked.
 Live lyrics (`POST/DELETE .../lyrics/subscribe`, LyricsFoundEvent / LyricsNotFoundEvent / LyricsLineEvent) are in
 lyrics_live.py.
 """
@@ -18,7 +20,6 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-import aiohttp
 from aiohttp import web
 
 from lavalink_py import __version__
@@ -30,7 +31,7 @@ from lavalink_py.plugins.api import (
     decode_track,
     make_track,
 )
-from lavalink_py.plugins.bundled.lrclib import LrclibClient
+from lavalink_py.plugins.bundled.lrclib import USER_AGENT, LrclibClient
 from lavalink_py.plugins.bundled.lyrics_live import LiveLyrics
 from lavalink_py.plugins.bundled.lyrics_model import Lyrics, LyricsSource, lyrics_json
 
@@ -64,7 +65,8 @@ class LyricsService:
     def __init__(self, context: PluginContext, config: LyricsConfig) -> None:
         self._context = context
         self._sources = config.sources
-        self.lrclib = LrclibClient(config.lrclib.base_url, config.lrclib.timeout_ms / 1000)
+        http = context.http(timeout_s=config.lrclib.timeout_ms / 1000, headers={"User-Agent": USER_AGENT})
+        self.lrclib = LrclibClient(config.lrclib.base_url, http)
 
     def _provider(self, name: str) -> LyricsSource | LrclibClient | None:
         if name == LRCLIB:
@@ -72,20 +74,26 @@ class LyricsService:
         source = self._context.source(name)
         return source if isinstance(source, LyricsSource) else None
 
+    def _names(self, track: Track, skip_track_source: bool) -> list[str]:
+        """The track's own source (unless skipped), the configured `sources`, then every other registered source
+        with lyrics (LavaLyrics asks every registered lyrics manager), each once."""
+        own = track.info.source_name
+        names = ([] if skip_track_source else [own]) + list(self._sources) + [
+            s.name for s in self._context.sources()
+            if isinstance(s, LyricsSource) and not (skip_track_source and s.name == own)]
+        return list(dict.fromkeys(names))
+
     async def find(self, track: Track, *, skip_track_source: bool) -> Lyrics | None:
-        names = list(self._sources)
-        if not skip_track_source:
-            names.insert(0, track.info.source_name)
-        for name in dict.fromkeys(names):  # each once, first place kept
+        for name in self._names(track, skip_track_source):
             provider = self._provider(name)
             if provider is None:
                 continue
             try:
                 found = await (provider.lyrics(track) if isinstance(provider, LrclibClient)
                                else provider.load_lyrics(track))
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                log.warning("lyrics from %s for %r failed: %s; asking the next provider", name, track.info.title,
-                            exc)
+            except Exception as exc:  # a provider (a plugin's source too) that fails must not fail the others
+                log.warning("lyrics from %s for %r failed: %s: %s; asking the next provider", name, track.info.title,
+                            type(exc).__name__, exc)
                 continue
             if found is not None:
                 return found
@@ -151,7 +159,6 @@ class LavaLyricsPlugin:
         context.on_cleanup(live.close)
         context.add_route("GET", "/v4/lyrics", for_track)
         context.add_route("GET", "/v4/sessions/{session_id}/players/{guild_id}/track/lyrics", for_player)
-        context.on_cleanup(service.lrclib.close)
 
 
 plugin = LavaLyricsPlugin

@@ -2,13 +2,15 @@
 
 - `GET/PUT/DELETE /v4/sessions/{sessionId}/players/{guildId}/sponsorblock/categories`: the categories to skip for
   one player (a JSON array of names). Nothing is skipped for a player until categories are PUT, as in the JVM plugin.
-  GET answers 404 for an unknown session or a player without categories; PUT 404 for an unknown session, 400 for a
-  body that is not an array of SponsorBlock category names; DELETE 204 (also when nothing was set).
+  GET answers 404 for an unknown session or a player without categories; PUT 200 with an empty body (the JVM
+  plugin's handlers return void, which Spring answers 200 without a body), 404 for an unknown session, 400 for a
+  body that is not an array of SponsorBlock category names; DELETE 200 with an empty body, also when nothing was set
+  or the session is unknown.
 - When a `youtube` track starts on such a player, its segments (and chapters) are fetched from the SponsorBlock
   API (`plugins.sponsorblock.baseUrl`); `SegmentsLoaded` / `ChaptersLoaded` are sent when there are any. While it
   plays, reaching a segment's start seeks to its end and sends `SegmentSkipped`; reaching a chapter sends
-  `ChapterStarted`. (The JVM plugin uses lavaplayer track markers; this watches the player's position every
-  `pollIntervalMs`, so a skip happens within that much of the segment's start.)
+  `ChapterStarted`. (The JVM plugin uses lavaplayer track markers; this waits on the player's position,
+  position.py: a skip happens within `pollIntervalMs` of the segment's start, with few reads before it.)
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ class SegmentSkipper:
 
     def __init__(self, context: PluginContext, config: SponsorBlockConfig) -> None:
         self._context = context
-        self.api = SponsorBlockClient(config.base_url, config.timeout_ms / 1000)
+        http = context.http(timeout_s=config.timeout_ms / 1000, headers={"User-Agent": f"lavalink_py/{__version__}"})
+        self.api = SponsorBlockClient(config.base_url, http)
         self._poll_s = max(config.poll_interval_ms, 1) / 1000
         self.categories: dict[Key, tuple[str, ...]] = {}
         self._watching: dict[Key, asyncio.Task[None]] = {}
@@ -131,7 +134,6 @@ class SegmentSkipper:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.api.close()
 
 
 class SponsorBlockPlugin:
@@ -167,12 +169,12 @@ class SponsorBlockPlugin:
                 raise RequestError("body: expected a JSON array of category names") from None
             skipper.forget_closed_sessions()
             skipper.categories[key] = parse_categories(body)
-            return web.Response(status=204)
+            return web.Response(status=200)  # Spring's answer to a void handler: 200, no body
 
         async def delete(request: web.Request) -> web.StreamResponse:
             with contextlib.suppress(web.HTTPNotFound):  # the JVM plugin answers it as done for an unknown session
                 skipper.categories.pop(key_of(request), None)
-            return web.Response(status=204)
+            return web.Response(status=200)
 
         path = "/v4/sessions/{session_id}/players/{guild_id}/sponsorblock/categories"
         context.add_route("GET", path, get)

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
-
-from lavalink_py import __version__
+from lavalink_py.plugins.api import RoutedHttp
 
 # SponsorBlock's skippable categories (https://wiki.sponsor.ajay.app/w/Segment_Categories).
 CATEGORIES = frozenset(
@@ -85,20 +83,14 @@ def skip_segments_url(base_url: str, video_id: str, categories: Sequence[str], a
 
 
 class SponsorBlockClient:
-    def __init__(self, base_url: str, timeout_s: float) -> None:
-        self.base_url = base_url
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
+    """SponsorBlock's API through the plugin API's requester (the route planner's address, 429 -> next)."""
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:  # made on first use, on the event loop (setup is synchronous)
-            self._session = aiohttp.ClientSession(
-                timeout=self._timeout, headers={"User-Agent": f"lavalink_py/{__version__}"}
-            )
-        return self._session
+    def __init__(self, base_url: str, http: RoutedHttp) -> None:
+        self.base_url = base_url
+        self._http = http  # the node closes it when it stops
 
     async def _get(self, url: str) -> Any:
-        async with self._client().get(url) as response:
+        async with self._http.get(url) as response:
             if response.status == 404:  # "no segments found" is a 404 in SponsorBlock's API
                 return []
             response.raise_for_status()
@@ -109,7 +101,3 @@ class SponsorBlockClient:
 
     async def chapters(self, video_id: str) -> list[Chapter]:
         return parse_chapters(await self._get(skip_segments_url(self.base_url, video_id, ["chapter"], "chapter")))
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()

@@ -6,12 +6,16 @@ attempt answered 429 calls `rate_limited`, which marks the address failing (for 
 YoutubeIpRotatorFilter (-1 = its default of 10, 0 = no limit). An address the system cannot bind (EADDRNOTAVAIL,
 Java's BindException) is treated as failing too.
 
-`get` is that loop for aiohttp; FFmpeg binds through its `local_addr` option and yt-dlp through `source_address`.
+`request` (and `get`) is that loop for aiohttp (plugins reach it through `routed_http.RoutedHttp`); yt-dlp binds
+through `source_address`; a media open through `routed_stream`: FFmpeg's `local_addr`, or for HLS the node's own
+reader (`hls_file.HlsFile`), each retried from the next address after a 429 through a `ThreadRoute`, which hands
+the rotation from the decoder's thread to the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import errno
 import functools
@@ -20,10 +24,11 @@ import logging
 import random
 import socket
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -31,8 +36,9 @@ import aiohttp
 from lavalink_py.config.settings import RateLimitSettings
 from lavalink_py.protocol.routeplanner import RoutePlannerStatus
 from lavalink_py.sources.base import StreamSpec
+from lavalink_py.sources.hls_file import HlsFile, ffmpeg_headers
 from lavalink_py.sources.routing.ip_blocks import IpAddress, parse_address
-from lavalink_py.sources.routing.planner import RoutePlanner, build_planner
+from lavalink_py.sources.routing.planner import NoFreeAddressError, RoutePlanner, build_planner
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,8 @@ _HOST_CACHE_NS = 60 * 1_000_000_000
 _HOST_CACHE_SIZE = 1024
 DEFAULT_RETRY_LIMIT = 10  # lavaplayer's YoutubeIpRotatorSetup.DEFAULT_RETRY_LIMIT
 UNLIMITED_RETRIES = sys.maxsize
+_ROTATE_WAIT_S = 10.0
+HLS_TIMEOUT_S = 10.0  # one playlist or segment request of an HLS stream read by the node
 
 
 def _wall_ms() -> int:
@@ -60,6 +68,7 @@ class Outbound:
         self._mono_ns = mono_ns
         self._wall_ms = wall_ms
         self.rate_limits = 0  # 429s seen by routed requests
+        self.hls_timeout_s = HLS_TIMEOUT_S
         self._ipv6_hosts: dict[str, tuple[bool, int]] = {}  # host -> (has an IPv6 address, until when, ns)
 
     @property
@@ -124,30 +133,55 @@ class Outbound:
         if self.planner is not None:
             self.planner.free_all()
 
+    def next_after_429(self, address: str | None, *, retries_done: int) -> str | None:
+        """A 429 (or an unbindable address) answered a media request from `address`: mark it and name the address to
+        try next, or None when there is nothing to rotate, the retries are spent or every address is failing."""
+        if not self.rate_limited(address, search=False, retries_done=retries_done):
+            return None
+        try:
+            return self.address()
+        except NoFreeAddressError:
+            return None
+
     async def routed_stream(self, spec: StreamSpec) -> StreamSpec:
-        """`spec` opened from the planner's address (FFmpeg's tcp `local_addr`, which its http and HLS layers pass
-        down), reporting a 429 back to it: the report comes from the decoder's thread and is handed to this loop,
-        where the planner lives."""
+        """`spec` opened from the planner's address, retried from the next one after a 429 (`StreamSpec.reroute`).
+
+        FFmpeg binds through its tcp `local_addr`, which its http layer passes down; its hls demuxer does not pass
+        it to segment requests, so with a planner an HLS spec (`spec.hls`) is read by `HlsFile` instead, which
+        fetches the playlist and every segment itself from the planner's address."""
         address = await self.address_for(spec.url)
         if address is None:
             return spec
-        loop = asyncio.get_running_loop()
-        options = {"local_addr": address}
+        route = ThreadRoute(self, asyncio.get_running_loop(), address)
+        if spec.hls:
+            headers = ffmpeg_headers(spec.options)
+            timeout_s = self.hls_timeout_s
+            opener = functools.partial(_open_hls, spec.url, route, headers, timeout_s)
+            return dataclasses.replace(spec, options={}, reroute=None, open_file=opener, open_file_at=opener)
+        return dataclasses.replace(spec, options=spec.options | {"local_addr": address}, reroute=route.reroute)
 
-        def report() -> None:
-            loop.call_soon_threadsafe(functools.partial(self.rate_limited, address, search=False, retries_done=0))
+    async def route_if_unrouted(self, spec: StreamSpec) -> StreamSpec:
+        """`routed_stream` for a spec a source did not route itself (a plugin's URL); a spec that binds already,
+        a plugin's own file object and non-HTTP media pass as they are."""
+        routed = "local_addr" in spec.options or spec.reroute is not None or spec.open_file is not None
+        if routed or self.planner is None or not spec.url.startswith(("http://", "https://")):
+            return spec
+        return await self.routed_stream(spec)
 
-        return dataclasses.replace(spec, options=spec.options | options, on_rate_limited=report)
+    def get(
+        self, default: aiohttp.ClientSession, url: Any, *, search: bool = False, **kwargs: Any
+    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+        return self.request(default, "GET", url, search=search, **kwargs)
 
     @asynccontextmanager
-    async def get(
-        self, default: aiohttp.ClientSession, url: Any, *, search: bool = False, **kwargs: Any
+    async def request(
+        self, default: aiohttp.ClientSession, method: str, url: Any, *, search: bool = False, **kwargs: Any
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """`default.get(url)`, or with a planner from its address, trying the next one after a 429. The last 429
-        is handed back when the retries are spent, so the caller reports it as any other status."""
+        """`default.request(method, url)`, or with a planner from its address, trying the next one after a 429.
+        The last 429 is handed back when the retries are spent, so the caller reports it as any other status."""
         address = await self.address_for(str(url))
         if address is None:
-            async with default.get(url, **kwargs) as response:
+            async with default.request(method, url, **kwargs) as response:
                 yield response
             return
         retries = 0
@@ -163,7 +197,7 @@ class Outbound:
                 connector=connector, timeout=default.timeout, headers=default.headers
             ) as session:
                 try:
-                    response = await session.get(url, **kwargs)
+                    response = await session.request(method, url, **kwargs)
                 except aiohttp.ClientConnectorError as exc:
                     if exc.os_error.errno != errno.EADDRNOTAVAIL:
                         raise
@@ -180,6 +214,50 @@ class Outbound:
                         yield response
                         return
             retries += 1
+
+
+class ThreadRoute:
+    """One stream's address, asked for and rotated from the decoder's threads: the planner lives on the loop, so
+    each rotation is handed to it and waited for."""
+
+    def __init__(self, outbound: Outbound, loop: asyncio.AbstractEventLoop, address: str) -> None:
+        self._outbound = outbound
+        self._loop = loop
+        self._lock = threading.Lock()
+        self.address: str | None = address
+
+    def reroute(self, failed: str | None, retries_done: int) -> str | None:
+        """The request from `failed` met a 429 after `retries_done` retries: the next address, or None to give up
+        (no planner to rotate, the retries spent, or every address failing)."""
+        rotate = functools.partial(self._outbound.next_after_429, failed, retries_done=retries_done)
+        if _running_loop() is self._loop:
+            chosen = rotate()
+        else:
+            try:
+                chosen = asyncio.run_coroutine_threadsafe(_call(rotate), self._loop).result(_ROTATE_WAIT_S)
+            except (TimeoutError, concurrent.futures.CancelledError, RuntimeError):
+                return None  # the loop is stopping (or stuck): no rotation, the request fails as it is
+        with self._lock:
+            if chosen is not None:
+                self.address = chosen
+        return chosen
+
+
+def _open_hls(url: str, route: ThreadRoute, headers: dict[str, str], timeout_s: float, start_ms: int = 0
+              ) -> BinaryIO:
+    hls = HlsFile(url, route, headers=headers, timeout_s=timeout_s, start_ms=start_ms)
+    return cast(BinaryIO, hls)  # a binary file, read-only
+
+
+async def _call(fn: Callable[[], str | None]) -> str | None:
+    return fn()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def build_outbound(ratelimit: RateLimitSettings | None, *, rng: random.Random | None = None) -> Outbound:

@@ -172,4 +172,5 @@ class StreamCache:
             ffmpeg_options(entry.stream.headers),
             max(0.0, entry.expires_at - now),
             entry.stream.is_live,
+            hls=entry.stream.protocol.startswith("m3u8"),  # yt-dlp's "m3u8" and "m3u8_native"
         )

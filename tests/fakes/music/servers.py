@@ -34,6 +34,8 @@ APPLE_PAGE = 2  # small, so a playlist takes several `next` pages
 class Served:
     url: str
     requests: list[str] = field(default_factory=list)  # "GET /v1/playlists/ID?..." in order
+    peers: list[str] = field(default_factory=list)  # each request's source address, in the same order
+    rate_limited: set[str] = field(default_factory=set)  # source addresses answered 429 (the route planner tests)
 
     def count(self, prefix: str) -> int:
         return sum(1 for r in self.requests if r.startswith(prefix))
@@ -48,6 +50,11 @@ async def serve(make: Callable[[Callable[[], str]], web.RouteTableDef]) -> Async
     @web.middleware
     async def record(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
         served.requests.append(f"{request.method} {request.path_qs}")
+        peer = request.transport.get_extra_info("peername")[0] if request.transport else "?"
+        served.peers.append(peer)
+        if peer in served.rate_limited:
+            return web.json_response({"error": {"status": 429, "message": "API rate limit exceeded"}}, status=429,
+                                     headers={"Retry-After": "1"})
         response: web.StreamResponse = await handler(request)
         return response
 
@@ -209,7 +216,10 @@ def spotify_routes(catalog: Catalog, base: Callable[[], str], tokens: SpotifyTok
         if not authorised(request):
             return error(401, "Invalid access token")
         q, limit = request.query["q"].casefold(), int(request.query.get("limit", 20))
-        hits = [track(s) for s in catalog.songs if q in f"{s.title} {s.artist}".casefold()]
+        if q.startswith("isrc:"):  # the field filter of Spotify's search syntax
+            hits = [track(s) for s in catalog.songs if s.isrc.casefold() == q.removeprefix("isrc:")]
+        else:
+            hits = [track(s) for s in catalog.songs if q in f"{s.title} {s.artist}".casefold()]
         return web.json_response({"tracks": paging(hits, 0, limit, f"{base()}/v1/search")})
 
     @routes.get("/v1/recommendations")

@@ -40,15 +40,16 @@ async def test_lavalink_client_drives_search_lyrics_and_sponsorblock(
     lrclib = FakeLrclib([{"id": 9, "trackName": "Sweep", "artistName": "Test Tones", "albumName": "", "duration": 6,
                           "instrumental": False, "plainLyrics": "Hello", "syncedLyrics": "[00:00.50] Hello"}])
     async with serve(lrclib.app()) as lrclib_url:
-        node = await make_node(bundled_config({"fakeyt": {"lyrics": True},
+        # plugins.lavasrc loads the bundled lavasrc-plugin (no source on): lavalink-client's checks want its name.
+        node = await make_node(bundled_config({"fakeyt": {"lyrics": True}, "lavasrc": {},
                                                "lavalyrics": {"lrclib": {"baseUrl": lrclib_url}}}))
         async with http.get(f"{node.url}/v4/loadtracks", params={"identifier": "fakeyt:abc"},
                             headers=node.auth) as response:
             encoded = (await response.json())["data"]["encoded"]
         out = await run_client(node.url, node.password, USER_ID, GUILD, encoded)
 
-    # The names lavalink-client's plugin checks look for.
-    assert {"lavasearch-plugin", "lavalyrics-plugin", "sponsorblock-plugin"} <= set(out["plugins"])
+    # The names lavalink-client's plugin checks look for (they are on: a missing one would fail the calls below).
+    assert {"lavasrc-plugin", "lavasearch-plugin", "lavalyrics-plugin", "sponsorblock-plugin"} <= set(out["plugins"])
     search = out["search"]["ok"]
     assert [t["info"]["title"] for t in search["tracks"]] == ["tones one", "tones two"]
     assert search["tracks"][0]["info"]["sourceName"] == "youtube" and search["albums"] == []

@@ -119,3 +119,20 @@ async def test_lyrics_of_the_playing_track_and_bad_requests(
             assert response.status == 400, params
             assert (await response.json())["message"]
     await socket.close()
+
+
+async def test_lrclib_is_asked_from_the_route_planners_address(
+    make_node: NodeFactory, bundled_config: Callable[..., dict[str, Any]], http: aiohttp.ClientSession,
+    lrclib: tuple[FakeLrclib, str],
+) -> None:
+    # The plugin's requests go through PluginContext.http: from the planner's block, a 429 rotating to the next.
+    fake, url = lrclib
+    fake.rate_limited = {"127.0.10.8"}
+    config = bundled_config({"fakeyt": {"lyrics": False, "lengthMs": 6000}, "lavalyrics": {"lrclib": {"baseUrl": url}}})
+    config["lavalink"]["server"]["ratelimit"] = {"ipBlocks": ["127.0.10.8/29"]}
+    node = await make_node(config)
+    track = await encoded(http, node, "fakeyt:abc")
+    async with http.get(f"{node.url}/v4/lyrics", params={"track": track}, headers=node.auth) as response:
+        assert response.status == 200
+    assert fake.peers == ["127.0.10.8", "127.0.10.9"]
+    assert fake.user_agents[-1].startswith("lavalink_py/")

@@ -1,0 +1,200 @@
+"""The overload policy: lowers the Opus complexity before a frame is lost, steps back up when healthy.
+
+Driven by a fake clock and, for the whole loop, a simulated transcoding pool with a CPU budget (no real load, no
+wall-clock assertion); then the real engine applies the policy's complexity to a real stream's libopus encoder.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from lavalink_py.audio import AudioEngine, EngineSettings, Playback, RecordingSink
+from lavalink_py.audio.overload import LoadObservation, OverloadPolicy, OverloadSettings
+from lavalink_py.audio.overload_monitor import observe
+from lavalink_py.sources.base import StreamSpec
+from tests.audio.conftest import Media
+from tests.audio.media import decode_opus, rms
+
+
+def healthy(streams: int = 10) -> LoadObservation:
+    return LoadObservation(streams=streams, behind=0, lowest_fill=0.9)
+
+
+def draining(streams: int = 10, behind: int = 5, lowest: float = 0.3) -> LoadObservation:
+    return LoadObservation(streams=streams, behind=behind, lowest_fill=lowest)
+
+
+def test_the_ladder_starts_at_opus_encoding_quality() -> None:
+    settings = OverloadSettings(levels=(10, 8, 5, 3))
+    assert settings.ladder(10) == (10, 8, 5, 3)
+    assert settings.ladder(7) == (7, 5, 3)
+    assert OverloadSettings().ladder(10) == (10, 7, 5)
+    assert OverloadPolicy(OverloadSettings(enabled=False), 10).ladder == (10,)
+
+
+def test_steps_down_one_level_per_interval_while_streams_drain() -> None:
+    policy = OverloadPolicy(OverloadSettings(levels=(10, 8, 5, 3), step_interval_ms=1000), 10)
+    assert policy.observe(0.0, healthy()) == 10
+    assert policy.observe(0.25, draining()) == 8  # the first sign: at once
+    assert policy.observe(0.5, draining()) == 8  # the step has a second to show in the buffers
+    assert policy.observe(1.25, draining()) == 5
+    assert policy.observe(2.25, draining()) == 3
+    assert policy.observe(3.25, draining()) == 3  # the floor of the ladder
+    assert policy.steps_down == 3
+
+
+def test_one_slow_stream_among_many_is_not_overload() -> None:
+    policy = OverloadPolicy(OverloadSettings(levels=(10, 8), behind_share=0.05), 10)
+    assert policy.observe(0.0, draining(streams=100, behind=4)) == 10  # 4 % behind: a slow source, not the pool
+    assert policy.observe(1.0, draining(streams=100, behind=5)) == 8
+
+
+def test_a_late_encoder_is_pressure_even_with_full_buffers() -> None:
+    policy = OverloadPolicy(OverloadSettings(), 10)
+    assert policy.observe(0.0, LoadObservation(streams=3, behind=0, lowest_fill=0.9, encoder_late=1)) == 7
+
+
+def test_steps_back_up_after_sustained_health_and_backs_off_after_a_relapse() -> None:
+    policy = OverloadPolicy(OverloadSettings(levels=(10, 8), step_interval_ms=0, recover_after_ms=30_000), 10)
+    policy.observe(0.0, draining())
+    assert policy.complexity == 8
+    assert policy.observe(10.0, healthy()) == 8  # healthy from t=10
+    assert policy.observe(39.0, healthy()) == 8
+    assert policy.observe(40.0, healthy()) == 10  # 30 s of health: one step up
+    assert policy.steps_up == 1
+    assert policy.observe(45.0, draining()) == 8  # pressure again within 30 s of the step up
+    policy.observe(46.0, healthy())
+    assert policy.observe(76.0, healthy()) == 8  # the next wait is doubled ...
+    assert policy.observe(106.0, healthy()) == 10  # ... to 60 s
+    # A mixed picture (not draining, not comfortably full) neither steps nor counts as health.
+    assert policy.observe(107.0, LoadObservation(streams=10, behind=0, lowest_fill=0.6)) == 10
+
+
+def test_observe_counts_only_encoded_streams() -> None:
+    @dataclass
+    class Seen:
+        encoding_fill: float | None
+        encoder_complexity: int | None = None
+
+    obs = observe([Seen(0.9), Seen(0.4), Seen(None), Seen(0.2)], low_watermark=0.5, encoder_late=2)
+    assert obs == LoadObservation(streams=3, behind=2, lowest_fill=0.2, encoder_late=2)
+
+
+# ---- the whole loop on a simulated pool with a CPU budget -------------------------------------------------------
+
+# CPU to encode one 20 ms frame at each complexity of the default ladder, relative to complexity 10: the shape
+# measured with libopus on this machine (bench/overload.py prints it); the test needs only that lower costs less.
+COST = {10: 1.0, 7: 0.75, 5: 0.58}
+CAPACITY_AT_10 = 40  # streams the budget carries at complexity 10
+
+
+@dataclass
+class SimStream:
+    buffer: int
+    capacity: int = 250
+    queued: bool = False
+
+    @property
+    def encoding_fill(self) -> float:
+        return self.buffer / self.capacity
+
+    encoder_complexity: int | None = None
+
+
+def simulate(streams: int, settings: OverloadSettings, seconds: float) -> tuple[int, float | None, OverloadPolicy]:
+    """Ticks of 20 ms; a FIFO pool spends a budget of CAPACITY_AT_10 frames of complexity-10 work per tick on refill
+    jobs of 50 frames (as the engine: refill at <= 200 of 250). Returns frames lost, the time of the first step
+    down and the policy."""
+    budget_per_tick = CAPACITY_AT_10 * COST[10]
+    policy = OverloadPolicy(settings, 10)
+    pool: deque[tuple[SimStream, float]] = deque()
+    sims = [SimStream(buffer=250 - (i % 50)) for i in range(streams)]  # staggered, as streams start at different times
+    lost, first_step, work = 0, None, 0.0
+    check_every = settings.check_interval_ms // 20
+    for tick in range(int(seconds * 50)):
+        work += budget_per_tick
+        while pool and work >= pool[0][1]:
+            sim, cost = pool.popleft()
+            work -= cost
+            sim.buffer += 50
+            sim.queued = False
+        if not pool:
+            work = min(work, budget_per_tick)  # an idle pool banks nothing
+        for sim in sims:
+            if sim.buffer:
+                sim.buffer -= 1
+            else:
+                lost += 1
+            if sim.buffer <= 200 and not sim.queued:
+                sim.queued = True
+                pool.append((sim, 50 * COST[policy.complexity]))  # the encoder reads the dial when its job runs
+        if tick % check_every == 0:
+            before = policy.complexity
+            policy.observe(tick * 0.02, observe(sims, settings.low_watermark, 0))
+            if first_step is None and policy.complexity < before:
+                first_step = tick * 0.02
+    return lost, first_step, policy
+
+
+def test_under_overload_the_policy_lowers_complexity_before_any_frame_is_lost() -> None:
+    streams = int(CAPACITY_AT_10 * 1.6)  # complexity 5 carries 1.7x
+    lost, first_step, policy = simulate(streams, OverloadSettings(), seconds=180)
+    assert first_step is not None
+    assert lost == 0
+    assert policy.complexity == 5
+    # The same load without the policy loses frames: the budget is what limits, not the model.
+    lost_without, _, _ = simulate(streams, OverloadSettings(enabled=False), seconds=180)
+    assert lost_without > 0
+
+
+def test_a_load_the_machine_carries_keeps_complexity_10() -> None:
+    lost, first_step, policy = simulate(int(CAPACITY_AT_10 * 0.8), OverloadSettings(), seconds=60)
+    assert (lost, first_step, policy.complexity) == (0, None, 10)
+
+
+# ---- the real engine applies it ---------------------------------------------------------------------------------
+
+
+async def test_the_engine_encodes_at_the_complexity_the_policy_sets(media: Media) -> None:
+    engine = AudioEngine(EngineSettings(first_batch_ms=100, batch_ms=100))
+    try:
+        playback = engine.create_playback()
+        sink = RecordingSink()
+        playback.attach(sink)
+        playback.start(StreamSpec(str(media.mp3)))
+        await engine.pump(10)
+        assert playback.encoder_complexity == 10
+        assert engine.overload.streams_by_complexity() == {10: 1, 7: 0, 5: 0}
+        # Checks with every stream draining (one step per check here), as overload_monitor makes them.
+        for second in range(4):
+            engine.overload.policy.observe(float(second), LoadObservation(streams=1, behind=1, lowest_fill=0.1))
+        engine.overload.dial.complexity = engine.overload.policy.complexity
+        assert engine.overload.dial.complexity == 5
+        await engine.pump(30)  # the next batches are encoded at 5
+        assert playback.encoder_complexity == 5
+        assert engine.overload.streams_by_complexity() == {10: 0, 7: 0, 5: 1}
+        assert playback.frames_nulled == 0
+        assert rms(decode_opus(sink.frames[-10:])) > 0.05  # still the music, at a lower complexity
+    finally:
+        await engine.close()
+
+
+def fill_of(playback: Playback) -> float | None:
+    return playback.encoding_fill
+
+
+async def test_a_stream_filling_up_after_its_start_is_not_behind(media: Media) -> None:
+    """A new stream starts with a short first batch (its buffer nearly empty by design): the policy must not read
+    that as the pool falling behind, or every play would lower the complexity."""
+    engine = AudioEngine(EngineSettings(first_batch_ms=100, batch_ms=100, frame_buffer_ms=1000))
+    try:
+        playback = engine.create_playback()
+        playback.attach(RecordingSink())
+        playback.start(StreamSpec(str(media.mp3)))
+        await engine.pump(1)
+        assert fill_of(playback) is None  # 5 of 50 frames: filling up, not behind
+        await engine.pump(60)  # pump waits for each frame: the buffer has had every chance to fill
+        assert (fill_of(playback) or 0.0) > 0
+    finally:
+        await engine.close()
