@@ -13,6 +13,11 @@ reported (the first two minutes fill pools, caches and allocator arenas once).
 Diagnostics, for finding what grows (both slow the node; leave them off for the figure):
   --tracemalloc  snapshot at minute 2 and at the end, print the allocation sites that grew most;
   --gc-types     count gc-tracked objects by type at minute 2 and at the end, print the types that grew most.
+Each sample also records glibc's heap in use and free-but-kept (mallinfo2) and the live Python blocks: RSS that
+grows while the bytes in use and the blocks stay flat is the allocator keeping freed memory, not a leak.
+--malloc-trim-s N calls malloc_trim(0) every N seconds, to measure how much of RSS that is; --malloc-info records
+each glibc arena at minute 2 and the end. The bench tunes malloc as the node's entry point does
+(lavalink_py.allocator); --glibc-defaults leaves it untuned, for the figure before that tuning.
 The result goes to stdout as JSON and, with --benchmarks, as a section of BENCHMARKS.md.
 """
 
@@ -22,6 +27,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import ctypes
 import gc
 import json
 import os
@@ -39,6 +45,7 @@ import psutil
 from bench.e2e_fakes import FakesProcess
 from bench.e2e_media import write_source
 from bench.e2e_node import PASSWORD, Client, make_players, start_node
+from lavalink_py.allocator import arenas, mallinfo2, tune_malloc
 
 STOP_PAUSE_S = 3.0  # a stopped player plays again after this
 OPERATIONS = ("play", "stop", "destroy")
@@ -55,6 +62,9 @@ class Sample:
     players: int
     tasks: int
     received: int  # packets the fakes got since the previous sample
+    heap_used_mib: float  # glibc malloc: bytes handed out (all arenas, mmapped chunks included)
+    heap_free_mib: float  # glibc malloc: free bytes kept in the arenas (not given back to the system)
+    py_blocks: int  # sys.getallocatedblocks(): live Python allocations
 
     def row(self) -> dict[str, Any]:
         return {k: round(v, 2) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -159,7 +169,23 @@ def grown_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: 
     return lines
 
 
+def _libc() -> ctypes.CDLL | None:
+    return ctypes.CDLL(None) if mallinfo2() is not None else None  # glibc 2.33+ only
+
+
+LIBC = _libc()
+
+
+def heap_mib() -> tuple[float, float]:
+    """(in use, free but kept) over all glibc arenas: RSS growing with `in use` flat is the allocator, not a leak."""
+    info = mallinfo2()
+    if info is None:
+        return 0.0, 0.0
+    return (info.uordblks + info.hblkhd) / MIB, info.fordblks / MIB
+
+
 def take(process: psutil.Process, started: float, received: int) -> Sample:
+    used, free = heap_mib()
     return Sample(
         at_s=time.monotonic() - started,
         rss_mib=process.memory_info().rss / MIB,
@@ -168,6 +194,9 @@ def take(process: psutil.Process, started: float, received: int) -> Sample:
         players=0,
         tasks=len(asyncio.all_tasks()),
         received=received,
+        heap_used_mib=used,
+        heap_free_mib=free,
+        py_blocks=sys.getallocatedblocks(),
     )
 
 
@@ -193,12 +222,17 @@ def summarize(samples: list[Sample], warm_s: float) -> dict[str, Any]:
         "fds": [min(s.fds for s in warm), max(s.fds for s in warm)],
         "threads": [min(s.threads for s in warm), max(s.threads for s in warm)],
         "tasks": [min(s.tasks for s in warm), max(s.tasks for s in warm)],
+        "heap_used_mib_at_warm_and_end": [round(first.heap_used_mib, 1), round(last.heap_used_mib, 1)],
+        "heap_free_mib_at_warm_and_end": [round(first.heap_free_mib, 1), round(last.heap_free_mib, 1)],
+        "py_blocks_at_warm_and_end": [first.py_blocks, last.py_blocks],
         "fds_at_warm_and_end": [first.fds, last.fds],
         "threads_at_warm_and_end": [first.threads, last.threads],
     }
 
 
 async def soak(args: argparse.Namespace) -> dict[str, Any]:
+    # The node's entry point (cli.main) does this first; the bench serves build_app itself, so it does it too.
+    malloc_tuned = [] if args.glibc_defaults else tune_malloc(os.environ)
     if args.tracemalloc:
         tracemalloc.start(25)
     source = write_source(Path(args.media_dir), args.workload, args.track_seconds)
@@ -221,7 +255,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         looper = asyncio.create_task(churn.loop_finished())
         started = time.monotonic()
         deadline = started + args.minutes * 60
-        next_sample, k = started, 0
+        next_sample, next_trim, k = started, started, 0
         warm_marks: dict[str, Any] | None = None
         while (now := time.monotonic()) < deadline:
             if now >= next_sample:
@@ -236,10 +270,17 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
                         "types": type_counts() if args.gc_types else None,
                         "snapshot": tracemalloc.take_snapshot() if args.tracemalloc else None,
                     }
+                    if args.malloc_info:
+                        diagnostics["arenas_at_warm"] = arenas()
+            if args.malloc_trim_s and LIBC is not None and now >= next_trim:
+                LIBC.malloc_trim(0)  # the experiment: how much of RSS is free heap the allocator kept?
+                next_trim += args.malloc_trim_s
             await churn.step(k)
             k += 1
             await asyncio.sleep(max(0.0, started + k - time.monotonic()))  # one operation a second
         gc.collect()
+        if args.malloc_info:
+            diagnostics["arenas_at_end"] = arenas()
         if warm_marks is not None and warm_marks["types"] is not None:
             diagnostics["grown_types"] = grown_types(warm_marks["types"], type_counts())
         if warm_marks is not None and warm_marks["snapshot"] is not None:
@@ -259,6 +300,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "minutes": args.minutes,
         "workload": args.workload,
         "warm_s": args.warm_s,
+        "malloc_tuned": malloc_tuned,
         **summarize(samples, args.warm_s),
         "operations": dict(churn.counts),
         "events": dict(client.events),
@@ -280,17 +322,17 @@ def markdown_section(result: dict[str, Any], command: str, ended: str) -> str:
     )
     return f"""{SECTION}
 
-Command: `{command}` (ended {ended}; load average {result['load_average_before']} before,
-{result['load_average_after']} after; x86_64, 2 cores shared with other sessions).
+Command: `{command}` (ended {ended}; load average {result["load_average_before"]} before,
+{result["load_average_after"]} after; x86_64, 2 cores shared with other sessions).
 
-{result['players']} players, {result['workload']}, {result['minutes']} min; operations {result['operations']},
-refused requests {result['refused_requests']}.
+{result["players"]} players, {result["workload"]}, {result["minutes"]} min; operations {result["operations"]},
+refused requests {result["refused_requests"]}.
 
-- RSS from minute 2 to the end: {result['rss_mib_at_warm']} → {result['rss_mib_at_end']} MiB
-  (**{result['rss_growth_pct']:+.2f} %**, least-squares slope {result['rss_slope_mib_per_min']:+.3f} MiB/min,
-  max {result['rss_mib_max']} MiB).
-- fds after minute 2: {result['fds'][0]}-{result['fds'][1]}; threads {result['threads'][0]}-{result['threads'][1]};
-  asyncio tasks {result['tasks'][0]}-{result['tasks'][1]}.
+- RSS from minute 2 to the end: {result["rss_mib_at_warm"]} → {result["rss_mib_at_end"]} MiB
+  (**{result["rss_growth_pct"]:+.2f} %**, least-squares slope {result["rss_slope_mib_per_min"]:+.3f} MiB/min,
+  max {result["rss_mib_max"]} MiB).
+- fds after minute 2: {result["fds"][0]}-{result["fds"][1]}; threads {result["threads"][0]}-{result["threads"][1]};
+  asyncio tasks {result["tasks"][0]}-{result["tasks"][1]}.
 
 | minute | RSS MiB | fds | threads | players | tasks |
 |---|---|---|---|---|---|
@@ -324,6 +366,13 @@ def main() -> None:
         "--operations", default=",".join(OPERATIONS), help="the churn cycle, a subset of play,stop,destroy (to bisect)"
     )
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument(
+        "--glibc-defaults", action="store_true", help="leave glibc's malloc untuned (the node's old allocator)"
+    )
+    parser.add_argument("--malloc-info", action="store_true", help="glibc arenas' sizes at minute 2 and the end")
+    parser.add_argument(
+        "--malloc-trim-s", type=float, default=0.0, help="experiment: malloc_trim(0) every this many seconds; 0 = never"
+    )
     parser.add_argument("--gc-types", action="store_true")
     parser.add_argument("--media-dir", default=str(Path(tempfile.gettempdir()) / "lavalink_py_e2e"))
     parser.add_argument("--benchmarks", default="", help="BENCHMARKS.md to write the section into; '' = none")

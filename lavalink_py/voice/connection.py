@@ -1,12 +1,13 @@
 """VoiceConnection: the asyncio driver of one guild's Discord voice session. It only feeds, sends and dispatches.
 
   run task:  connect wss://{endpoint}/?v=8 -> VoiceGateway.connection_made(resume)
-             text/binary -> gateway.receive_*; events: Ready -> UDP + IP discovery -> select_protocol;
+             text/binary -> gateway.receive_* (the MLS-bearing ones paced on the node's MlsLane);
+             events: Ready -> UDP + IP discovery -> select_protocol;
              SessionDescription -> cipher + FrameSender, Speaking 1, connected; Resumed -> connected
   tick task: gateway.tick(now) for heartbeats
   on close:  close_codes.policy_for(code): resume (op 7), reconnect (Identify), or give up
              (WebSocketClosed event when the policy reports it, then VoiceDisconnected)
-  send_frame (sync, every 20 ms from the frame clock): DAVE encrypt -> RTP -> AEAD -> sendto; never raises;
+  send_frame (sync, every 20 ms from the frame clock): DAVE encrypt -> RTP -> AEAD -> sock.send; never raises;
              the player holds its frames while `ready_to_send` is False, so none is dropped or withheld
 UDP, SSRC, keys, RTP counters and DAVE state survive a resume; a new Identify starts them afresh.
 """
@@ -18,6 +19,7 @@ import logging
 import secrets
 import ssl
 from dataclasses import dataclass
+from functools import partial
 
 import aiohttp
 import davey
@@ -37,7 +39,10 @@ from lavalink_py.voice.gateway import (
     SessionDescription,
     VoiceCredentials,
     VoiceGateway,
+    carries_mls_work,
+    decode_text,
 )
+from lavalink_py.voice.mls_lane import MlsLane, shared_lane
 from lavalink_py.voice.rtp import RtpPacketizer
 from lavalink_py.voice.sender import FrameSender
 from lavalink_py.voice.udp import VoiceDatagramProtocol, open_voice_udp
@@ -79,6 +84,7 @@ class VoiceConnection:
         ssl_context: ssl.SSLContext | None = None,
         max_dave_protocol_version: int = davey.DAVE_PROTOCOL_VERSION,
         http_session: aiohttp.ClientSession | None = None,
+        mls_lane: MlsLane | None = None,
     ) -> None:
         self.guild_id = guild_id
         self.url = gateway_url(endpoint)
@@ -90,6 +96,8 @@ class VoiceConnection:
         # A shared session (the caller's) is used, never closed; otherwise we own one.
         self._http = http_session
         self._owns_http = http_session is None
+        # DAVE's MLS calls are paced on the node's shared lane (mls_lane.py), so they cannot hold the frame clock.
+        self._mls_lane = mls_lane
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._udp: VoiceDatagramProtocol | None = None
         self._sender: FrameSender | None = None
@@ -181,15 +189,22 @@ class VoiceConnection:
             return
         try:
             packet = sender.packet_for(frame)
-            if packet is None:
-                self.stats.frames_withheld += 1
-                return
-            if not self._speaking:
-                self._set_speaking(SPEAKING_MICROPHONE)
-            udp.transport.sendto(packet)
-            self.stats.packets_sent += 1
-        except (OSError, ValueError, RuntimeError):
+        except (ValueError, RuntimeError):
             self.stats.send_failures += 1
+            return
+        if packet is None:
+            self.stats.frames_withheld += 1
+            return
+        if not self._speaking:
+            self._set_speaking(SPEAKING_MICROPHONE)
+        try:
+            # Straight on the socket (voice/udp.py): no asyncio transport per packet. A full buffer or an ICMP
+            # error raises here and costs this one packet, counted.
+            udp.sock.send(packet)
+        except OSError:
+            self.stats.send_failures += 1
+            return
+        self.stats.packets_sent += 1
 
     def stop_speaking(self) -> None:
         """Five Opus silence frames, 20 ms apart, then Speaking 0 (on pause, stop and track end)."""
@@ -314,9 +329,14 @@ class VoiceConnection:
         while True:
             message = await ws.receive()
             if message.type is aiohttp.WSMsgType.TEXT:
-                self.gateway.receive_text(message.data, loop.time())
+                parsed, now = decode_text(message.data), loop.time()
+                if carries_mls_work(parsed):
+                    await self._mls().run(partial(self.gateway.receive_json, parsed, now))
+                else:
+                    self.gateway.receive_json(parsed, now)
             elif message.type is aiohttp.WSMsgType.BINARY:
-                self.gateway.receive_binary(message.data)
+                # Awaited before the next read: MLS state is sequential, so this connection's order stays strict.
+                await self._mls().run(partial(self.gateway.receive_binary, message.data))
             elif message.type is aiohttp.WSMsgType.CLOSE:
                 return _Closed(int(message.data), str(message.extra or ""), True)
             else:
@@ -333,6 +353,11 @@ class VoiceConnection:
             return _Closed(ABNORMAL_CLOSE, "heartbeat ACKs missing", False)
         exc = ws.exception()
         return _Closed(ws.close_code or ABNORMAL_CLOSE, str(exc) if exc else "connection lost", True)
+
+    def _mls(self) -> MlsLane:
+        if self._mls_lane is None:
+            self._mls_lane = shared_lane()
+        return self._mls_lane
 
     async def _handle(self, event: GatewayEvent) -> None:
         if isinstance(event, Ready):

@@ -9,7 +9,8 @@ Sequence per WebSocket (Discord voice docs):
   op 4 Session desc -> SessionDescription event (mode, 32-byte key, DAVE version); state ACTIVE
   ops 11/13         -> connected user ids (DAVE's expected members); ops 21-31 -> DaveAdapter
 Every server message may carry `seq` (JSON) or a u16 prefix (binary); the last one is our seq_ack.
-Input is `receive_text` / `receive_binary` / `tick(now)`; output is `events_received()` / `data_to_send()`.
+Input is `receive_text` (or `decode_text` + `receive_json`) / `receive_binary` / `tick(now)`;
+output is `events_received()` / `data_to_send()`.
 Malformed input raises RemoteProtocolError; nothing else escapes.
 """
 
@@ -28,6 +29,7 @@ OP_IDENTIFY, OP_SELECT_PROTOCOL, OP_READY, OP_HEARTBEAT, OP_SESSION_DESCRIPTION 
 OP_SPEAKING, OP_HEARTBEAT_ACK, OP_RESUME, OP_HELLO, OP_RESUMED = 5, 6, 7, 8, 9
 OP_CLIENTS_CONNECT, OP_CLIENT_DISCONNECT = 11, 13
 DAVE_JSON_OPS = frozenset({21, 22, 24})
+_MLS_JSON_OPS = frozenset({OP_SESSION_DESCRIPTION, 24})
 HEARTBEAT_CAP_S = 5.0
 MAX_MISSED_ACKS = 3
 SPEAKING_MICROPHONE = 1
@@ -197,15 +199,7 @@ class VoiceGateway:
 
     # -- input ----------------------------------------------------------------------------------------------------
     def receive_text(self, text: str, now: float) -> None:
-        try:
-            message = json.loads(text)
-        except ValueError as exc:
-            raise RemoteProtocolError(f"voice gateway sent invalid JSON: {exc}") from exc
-        except RecursionError as exc:  # the voice endpoint is the client's to choose: any server may answer
-            raise RemoteProtocolError("voice gateway sent JSON nested deeper than the parser reads") from exc
-        if not isinstance(message, dict):
-            raise RemoteProtocolError("voice gateway message is not a JSON object")
-        self.receive_json(message, now)
+        self.receive_json(decode_text(text), now)
 
     def receive_json(self, message: dict[str, Any], now: float) -> None:
         op = _field(message, "op", int, -1)
@@ -298,6 +292,25 @@ class VoiceGateway:
 
     def _on_client_disconnect(self, d: dict[str, Any], now: float) -> None:
         self.dave.client_disconnected(_user_id(d.get("user_id")))
+
+
+def decode_text(text: str) -> dict[str, Any]:
+    """One text message as the JSON object `receive_json` takes; the driver decodes first to route MLS work."""
+    try:
+        message = json.loads(text)
+    except ValueError as exc:
+        raise RemoteProtocolError(f"voice gateway sent invalid JSON: {exc}") from exc
+    except RecursionError as exc:  # the voice endpoint is the client's to choose: any server may answer
+        raise RemoteProtocolError("voice gateway sent JSON nested deeper than the parser reads") from exc
+    if not isinstance(message, dict):
+        raise RemoteProtocolError("voice gateway message is not a JSON object")
+    return message
+
+
+def carries_mls_work(message: dict[str, Any]) -> bool:
+    """Whether handling this JSON message may run DAVE's MLS (re-init + key package: op 4 with DAVE, op 24).
+    Every binary message may (ops 25-30); the rest is cheap."""
+    return message.get("op") in _MLS_JSON_OPS
 
 
 def _user_id(value: object) -> int:

@@ -1,9 +1,16 @@
-"""The voice UDP socket: IP discovery on open, then send-only RTP (received audio is counted and dropped)."""
+"""The voice UDP socket: IP discovery on open, then send-only RTP (received audio is counted and dropped).
+
+The socket is ours, connected and non-blocking: the asyncio transport over it reads (IP discovery, received audio),
+while RTP goes out with a plain `sock.send` from the frame clock. The transport's `sendto` costs several µs of
+Python per packet (buffer checks, address handling) for nothing a 20 ms datagram needs; a full socket buffer
+raises BlockingIOError, which the sender counts as a failed send, as a real-time stream should (no queueing).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import cast
 
 from lavalink_py.voice.errors import IpDiscoveryError
@@ -16,7 +23,8 @@ DISCOVERY_TIMEOUT_S = 2.0
 
 
 class VoiceDatagramProtocol(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
         self.transport: asyncio.DatagramTransport | None = None
         self.received_datagrams = 0
         self.errors = 0
@@ -57,5 +65,17 @@ class VoiceDatagramProtocol(asyncio.DatagramProtocol):
 
 async def open_voice_udp(host: str, port: int) -> VoiceDatagramProtocol:
     loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_datagram_endpoint(VoiceDatagramProtocol, remote_addr=(host, port))
+    # Resolved here, off the loop when it is a name: connect() on a socket would resolve it blocking.
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM, proto=socket.IPPROTO_UDP)
+    if not infos:
+        raise OSError(f"voice UDP address {host}:{port} did not resolve")
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setblocking(False)
+        sock.connect(address)  # a UDP connect only sets the peer: it never waits
+        _, protocol = await loop.create_datagram_endpoint(lambda: VoiceDatagramProtocol(sock), sock=sock)
+    except BaseException:
+        sock.close()
+        raise
     return protocol

@@ -63,6 +63,7 @@ def populate(counters: NodeCounters) -> None:
     counters.http.observe("GET", "/v4/info", 200, 0.002, 300)
     counters.http.observe("PATCH", "/v4/sessions/{session_id}/players/{guild_id}", 400, 0.004, 120)
     counters.http.auth_failure("/v4/info", "missing")
+    counters.http.bad_request("method")
     counters.websocket.message("outbound", "text", 250)
     counters.websocket.message("inbound", "text", 40)
     counters.websocket.error("protocol")

@@ -17,6 +17,8 @@ from lavalink_py.voice.gateway import (
     SessionDescription,
     VoiceCredentials,
     VoiceGateway,
+    carries_mls_work,
+    decode_text,
 )
 
 CREDS = VoiceCredentials(guild_id=1, user_id=2, channel_id=3, session_id="sess", token="tok")
@@ -125,6 +127,18 @@ def test_hostile_json_raises_remote_protocol_error(message: str) -> None:
     gw.select_protocol("127.0.0.1", 1)
     with pytest.raises(RemoteProtocolError):
         gw.receive_text(message, 0.0)
+
+
+@pytest.mark.parametrize(("op", "mls"), [(4, True), (24, True), (6, False), (11, False), (21, False), (22, False)])
+def test_only_rekeying_json_ops_are_routed_as_mls_work(op: int, mls: bool) -> None:
+    # Op 4 with DAVE and op 24 re-init the session and make a key package; the driver paces those (MlsLane).
+    assert carries_mls_work(decode_text(json.dumps({"op": op, "d": {}}))) is mls
+
+
+@pytest.mark.parametrize("text", ["[1]", "not json", "[" * 100_000])
+def test_decode_text_refuses_what_is_not_an_object(text: str) -> None:
+    with pytest.raises(RemoteProtocolError):
+        decode_text(text)
 
 
 def test_truncated_binary_raises() -> None:

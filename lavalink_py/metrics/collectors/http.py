@@ -37,6 +37,13 @@ class HttpCollector:
             ["endpoint", "reason"],
             s.auth_failures.items(),
         )
+        yield counts_family(
+            "lavalink_http_bad_requests",
+            "Requests that could not be parsed as HTTP, answered 400 before any route, by reason (method, "
+            "request_line, line_too_long, header, url, body, message).",
+            ["reason"],
+            s.bad_requests.items(),
+        )
         yield histograms_family(
             "lavalink_http_request_duration_seconds",
             "Time from receiving a request to its response being prepared.",

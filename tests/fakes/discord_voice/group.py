@@ -137,18 +137,20 @@ class DaveGroup:
         if awaiting is None or awaiting.epoch != self.epoch:
             return
         commit, welcome = split_commit_welcome(data)
+        # A member may have left while its add was being committed; the commit still adds its leaf.
+        added = [self.listeners[u] for u in awaiting.adds if u in self.listeners]
         try:
             for member in self._joined():
                 member.session.process_commit(commit)
-            for user_id in awaiting.adds:
+            for listener in added:
                 if welcome is None:
                     raise ValueError("commit adds members but carries no welcome")
-                self.listeners[user_id].session.process_welcome(welcome)
+                listener.session.process_welcome(welcome)
         except ValueError:
             self.invalid_commits += 1
             return
-        for user_id in awaiting.adds:
-            self.listeners[user_id].joined = True
+        for listener in added:
+            listener.joined = True
         if self.epoch == 0:
             self.leaves = [self.node_id]
         self._apply_roster(awaiting.removes, awaiting.adds)

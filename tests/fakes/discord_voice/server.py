@@ -7,6 +7,9 @@ sequenced messages (JSON `seq`, binary u16 prefix) are buffered and replayed aft
 seq_ack is older than the buffer); DAVE through `DaveGroup`.
 UDP: 74-byte IP discovery; RTP decrypted with the session's AEAD mode, checked (SSRC, Speaking), recorded and
 handed to every simulated listener, which DAVE-decrypts and Opus-decodes as a Discord client would.
+`decrypt_every=N` (capacity benchmarks): every packet's clear RTP header is still checked and recorded (SSRC,
+sequence, arrival), but only one in N is decrypted and handed to the listeners, so the fakes' CPU does not crowd
+out the node they measure; the others are recorded with `verified=False` and no payload.
 Faults: drop_websocket(), refuse_next_resume, ack_heartbeats, close_websocket(code), add/remove_listener(),
 force_new_epoch(), downgrade(), inject_invalid_commit(), send_raw_text()/send_raw_binary(), secret_key_size.
 """
@@ -47,6 +50,7 @@ class ReceivedPacket:
     nonce: int
     payload: bytes
     arrival_s: float  # time.monotonic() when the datagram was handled
+    verified: bool = True  # False: header only, not decrypted (decrypt_every > 1)
 
 
 @dataclass
@@ -67,6 +71,7 @@ class FakeVoiceServer:
     dave_version: int = 1
     listener_ids: tuple[int, ...] = ()
     decode_audio: bool = True
+    decrypt_every: int = 1
     heartbeat_interval_ms: float = 1000.0
     buffer_size: int = 256
     refuse_next_resume: bool = False
@@ -86,6 +91,7 @@ class FakeVoiceServer:
     _speaking_registered: bool = False
     _cipher: TransportCipher | None = None
     _seq: int = 0
+    _datagrams: int = 0
     _buffer: deque[tuple[int, str | bytes]] = field(init=False)
     _ws: web.WebSocketResponse | None = None
     _transport: asyncio.Transport | None = None
@@ -374,6 +380,10 @@ class FakeVoiceServer:
         if cipher is None:
             self.udp_rejected.undecryptable += 1
             return
+        self._datagrams += 1
+        if self.decrypt_every > 1 and self._datagrams % self.decrypt_every:
+            self._record_unverified(data)
+            return
         try:
             packet = cipher.decrypt(data)
         except CipherError:
@@ -393,6 +403,25 @@ class FakeVoiceServer:
         for listener in self.group.listeners.values():
             listener.receive(header.sequence, packet.payload, self.node_user_id, self.dave_version > 0)
         self._notify()
+
+
+    def _record_unverified(self, data: bytes) -> None:
+        if len(data) < 12 + 16 + 4 or data[0] >> 6 != 2:
+            self.udp_rejected.undecryptable += 1
+            return
+        _, _, sequence, timestamp, ssrc = _RTP_HEADER.unpack_from(data)
+        if ssrc != self._ssrc:
+            self.udp_rejected.wrong_ssrc += 1
+            return
+        if not self._speaking_registered:
+            self.udp_rejected.before_speaking += 1
+            return
+        nonce = int.from_bytes(data[-4:], "big")
+        self.packets.append(ReceivedPacket(sequence, timestamp, ssrc, nonce, b"", time.monotonic(), verified=False))
+        self._notify()
+
+
+_RTP_HEADER = struct.Struct(">BBHII")
 
 
 class _Udp(asyncio.DatagramProtocol):
