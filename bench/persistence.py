@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import os
 import signal
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -52,8 +54,15 @@ async def checkpoint_cost(players: int, reps: int, directory: Path) -> tuple[flo
     """(snapshot µs per player on the loop, write µs per player in the thread), medians over `reps`."""
     services = PlayerServices(AudioEngine(), _no_stream, DiscordVoice(), BackgroundTasks())  # type: ignore[arg-type]
     manager = SessionManager(services)
-    info = TrackInfo("A Title Of Usual Length", "Some Artist", 215_000, "bench-identifier", False,
-                     "https://example.com/watch?v=bench", "http")
+    info = TrackInfo(
+        "A Title Of Usual Length",
+        "Some Artist",
+        215_000,
+        "bench-identifier",
+        False,
+        "https://example.com/watch?v=bench",
+        "http",
+    )
     encoded = encode_track(info)
     track = Track(encoded, decode_track(encoded), {}, {"requester": "123456789012345678", "queue": 7})
     for s in range(max(1, players // PLAYERS_PER_SESSION)):
@@ -80,8 +89,37 @@ async def checkpoint_cost(players: int, reps: int, directory: Path) -> tuple[flo
     return statistics.median(snaps) / n * 1e6, statistics.median(writes) / n * 1e6
 
 
-async def restart_to_first_packet(kill: bool, directory: Path) -> tuple[float, list[float]]:
-    """(process start -> ready s, per playing player: process start -> first packet at its voice server, s)."""
+@dataclass
+class Restart:
+    """Seconds from spawning the new process (medians over the playing players where per player)."""
+
+    first_log: float  # the interpreter up, lavalink_py and its plugins imported, the config read
+    restored: float  # the store read and the players restored (their voice connections and tracks started)
+    listening: float  # the server accepts connections
+    identified: float  # the voice server got the kept state's Identify
+    first_packet: float  # the voice server got audio
+    last_packet: float  # the last player's first packet
+
+
+def _log_times(log: str, since: float) -> dict[str, float]:
+    """Wall times of the new process's milestones in the node's log (lines stamped `YYYY-mm-dd HH:MM:SS.mmm`)."""
+    marks: dict[str, float] = {}
+    for line in log.splitlines():
+        try:
+            stamp = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").astimezone().timestamp()
+        except ValueError:
+            continue
+        if stamp < since:
+            continue
+        marks.setdefault("first_log", stamp)
+        if "persistence: restored" in line:
+            marks.setdefault("restored", stamp)
+        if " listening on " in line:
+            marks.setdefault("listening", stamp)
+    return marks
+
+
+async def restart_to_first_packet(kill: bool, directory: Path) -> Restart:
     port = free_port()
     (directory / "application.yml").write_text(
         f"server:\n  port: {port}\n  address: 127.0.0.1\n"
@@ -102,19 +140,33 @@ async def restart_to_first_packet(kill: bool, directory: Path) -> tuple[float, l
                 process.send_signal(signal.SIGTERM)
             await process.wait()
             await started.socket.close()
-            marks = {guild: len(server.packets) for guild, server in servers.items()}
+            playing = GUILDS[:-1]
+            packets = {guild: len(servers[guild].packets) for guild in playing}
+            identifies = {guild: servers[guild].identifies for guild in playing}
+            since = time.time()
             t0 = time.perf_counter()
             process = await node.start()
-            ready_s = time.perf_counter() - t0
             firsts: dict[int, float] = {}
-            async with asyncio.timeout(60):
-                while len(firsts) < len(GUILDS) - 1:
-                    for guild in GUILDS[:-1]:
-                        if guild not in firsts and len(servers[guild].packets) > marks[guild]:
-                            firsts[guild] = time.perf_counter() - t0
+            identified: dict[int, float] = {}
+            async with asyncio.timeout(120):
+                while len(firsts) < len(playing):
+                    now = time.perf_counter() - t0
+                    for guild in playing:
+                        if guild not in identified and servers[guild].identifies > identifies[guild]:
+                            identified[guild] = now
+                        if guild not in firsts and len(servers[guild].packets) > packets[guild]:
+                            firsts[guild] = now
                     await asyncio.sleep(0.002)
             assert servers[GUILDS[0]].listeners[LISTENER].dave_failures == 0
-            return ready_s, sorted(firsts.values())
+            marks = {k: v - since for k, v in _log_times(node.log(), since).items()}
+            return Restart(
+                marks["first_log"],
+                marks["restored"],
+                marks["listening"],
+                statistics.median(identified.values()),
+                statistics.median(firsts.values()),
+                max(firsts.values()),
+            )
     finally:
         if process.returncode is None:
             process.terminate()
@@ -134,27 +186,30 @@ async def main() -> None:
             "| players | snapshot µs per player (event loop) | write µs per player (thread) | write ms per checkpoint |"
         )
         print("| --- | --- | --- | --- |")
-        for n in (int(x) for x in args.players.split(",")):
+        for n in (int(x) for x in args.players.split(",") if x):
             snap, write = await checkpoint_cost(n, args.reps, Path(tmp))
             print(f"| {n} | {snap:.1f} | {write:.1f} | {write * n / 1000:.2f} |")
-    print(f"\nrestart to first packet, {len(GUILDS) - 1} playing players + 1 paused, {args.restarts} runs each")
+    print(f"\nrestart to first packet, {len(GUILDS) - 1} playing players + 1 paused, {args.restarts} runs each;")
+    print("seconds from spawning the new process, medians over runs (per-player figures: the median player)")
     print(
-        "| stop | process start -> ready s (median) | -> first packet s, median player "
-        "| -> last player's first packet s (median / max) |"
+        "| stop | first log line (imports done) | restored | listening | voice Identify | first packet "
+        "| last player's first packet (median / max) |"
     )
-    print("| --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for kill in (False, True):
-        readies, medians, lasts = [], [], []
+        runs: list[Restart] = []
         for _ in range(args.restarts):
             with tempfile.TemporaryDirectory() as tmp:
-                ready, firsts = await restart_to_first_packet(kill, Path(tmp))
-            readies.append(ready)
-            medians.append(statistics.median(firsts))
-            lasts.append(firsts[-1])
+                runs.append(await restart_to_first_packet(kill, Path(tmp)))
         stop = "kill -9" if kill else "SIGTERM"
+
+        def median(field: str, runs: list[Restart] = runs) -> float:
+            return float(statistics.median(getattr(run, field) for run in runs))
+
         print(
-            f"| {stop} | {statistics.median(readies):.2f} | {statistics.median(medians):.2f} "
-            f"| {statistics.median(lasts):.2f} / {max(lasts):.2f} |"
+            f"| {stop} | {median('first_log'):.2f} | {median('restored'):.2f} | {median('listening'):.2f} "
+            f"| {median('identified'):.2f} | {median('first_packet'):.2f} "
+            f"| {median('last_packet'):.2f} / {max(run.last_packet for run in runs):.2f} |"
         )
     print(f"\nload average after: {os.getloadavg()}")
 

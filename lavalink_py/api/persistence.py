@@ -27,6 +27,10 @@ def install(app: web.Application, settings: PersistenceSettings) -> None:
     if not settings.enabled:
         return
     store = SessionStore(settings.path)
+    if store.path.exists():
+        # Players will probably be restored: their decode/encode stack and voice driver import on the io pool from
+        # now, while the app finishes building and the file is read, instead of after the restore made them.
+        app[NODE].audio.warm()
     app[CHECKPOINTER] = Checkpointer(store, app[NODE].sessions, app[COUNTERS].persistence.observe_write)
     app.cleanup_ctx.append(_lifetime)
 

@@ -39,11 +39,15 @@ class AudioEngine:
         # connection do not wait for them on the loop (issue 11).
         self.warm_on_first_playback = ["lavalink_py.audio.pipeline"]
 
+    def warm(self) -> None:
+        """Import `warm_on_first_playback` on the io pool now (once): the first playback does it anyway; a node
+        with players to restore calls it at start, so the imports overlap the rest of start-up."""
+        for module in self.warm_on_first_playback:
+            self.io_pool.submit(importlib.import_module, module)
+        self.warm_on_first_playback = []
+
     def create_playback(self, listener: PlaybackListener | None = None) -> Playback:
-        if self.warm_on_first_playback:
-            for module in self.warm_on_first_playback:
-                self.io_pool.submit(importlib.import_module, module)
-            self.warm_on_first_playback = []
+        self.warm()
         playback = Playback(
             self.settings,
             self.cpu_pool,

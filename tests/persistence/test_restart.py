@@ -29,7 +29,6 @@ from tests.fakes.discord_voice.listener import SimulatedListener
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.media import write_audio
 from tests.node import PASSWORD, USER_ID, LavalinkSocket
-from tests.test_cli import _wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 48_000
@@ -40,6 +39,7 @@ LISTENER = 444
 GUILDS = tuple(range(111, 121))  # 10 players, the last one paused
 CHECKPOINT_S = 1
 TOLERANCE_S = 0.25
+READY_TIMEOUT_S = 120.0
 
 
 def free_port() -> int:
@@ -134,9 +134,19 @@ class NodeDir:
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         log.close()  # the child has its own copy
-        async with aiohttp.ClientSession() as http:
-            await _wait_ready(http, self.base)
+        await self._wait_ready(process)
         return process
+
+    async def _wait_ready(self, process: asyncio.subprocess.Process) -> None:
+        """Until /v4/ready answers 200: a start (imports, the restore) can take tens of seconds on a busy machine."""
+        async with aiohttp.ClientSession() as http, asyncio.timeout(READY_TIMEOUT_S):
+            while process.returncode is None:
+                with contextlib.suppress(aiohttp.ClientConnectionError):
+                    async with http.get(f"{self.base}/v4/ready") as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"the node exited with {process.returncode} before it was ready")
 
     def log(self) -> str:
         return (self.root / "node.log").read_text()
@@ -187,9 +197,7 @@ async def request(http: aiohttp.ClientSession, method: str, url: str, body: Any 
         return await response.json()
 
 
-async def start_players(
-    http: aiohttp.ClientSession, node: NodeDir, servers: dict[int, FakeVoiceServer]
-) -> Started:
+async def start_players(http: aiohttp.ClientSession, node: NodeDir, servers: dict[int, FakeVoiceServer]) -> Started:
     socket, ready = await connect(http, node.base)
     session_id = ready["sessionId"]
     await request(http, "PATCH", f"{node.base}/v4/sessions/{session_id}", {"resuming": True, "timeout": 60})
@@ -302,9 +310,7 @@ async def test_players_go_on_after_kill_9_from_the_last_checkpoint(node_dir: Nod
 
             process = await node_dir.start()
             # At most one checkpoint interval lost (plus the write's own time on a busy machine).
-            resumed = await check_resumed(
-                http, node_dir, servers, started, before, earliest_s=CHECKPOINT_S + 0.5
-            )
+            resumed = await check_resumed(http, node_dir, servers, started, before, earliest_s=CHECKPOINT_S + 0.5)
             await resumed.close()
     finally:
         await stop(process)

@@ -28,7 +28,7 @@ from aiohttp import web
 from lavalink_py import __version__
 from lavalink_py.plugins.api import PlayerEvent, PluginContext, RequestError
 from lavalink_py.plugins.bundled.position import reach
-from lavalink_py.plugins.bundled.sponsorblock_api import CATEGORIES, Chapter, Segment, SponsorBlockClient
+from lavalink_py.plugins.bundled.sponsorblock_api import Chapter, Segment, SponsorBlockClient
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,9 @@ class SponsorBlockConfig:
 
 
 def parse_categories(body: Any) -> tuple[str, ...]:
+    # Any strings, as the JVM plugin's `@RequestBody Set<String>`: SponsorBlock itself judges the names.
     if not isinstance(body, list) or not all(isinstance(c, str) for c in body):
         raise RequestError("body: expected a JSON array of category names")
-    unknown = sorted(set(body) - CATEGORIES)
-    if unknown:
-        raise RequestError(f"body: unknown SponsorBlock categories {unknown}; known: {sorted(CATEGORIES)}")
     return tuple(dict.fromkeys(body))
 
 

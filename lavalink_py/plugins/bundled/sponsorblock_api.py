@@ -18,11 +18,6 @@ from urllib.parse import urlencode
 
 from lavalink_py.plugins.api import RoutedHttp
 
-# SponsorBlock's skippable categories (https://wiki.sponsor.ajay.app/w/Segment_Categories).
-CATEGORIES = frozenset(
-    {"sponsor", "selfpromo", "interaction", "intro", "outro", "preview", "music_offtopic", "filler", "hook"}
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Segment:
