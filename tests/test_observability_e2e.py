@@ -257,8 +257,8 @@ async def play_to_the_end(node: RunningNode, media_url: str) -> None:
 
 
 async def misbehave(node: RunningNode, http: aiohttp.ClientSession, media_url: str) -> None:
-    """Loads that succeed and fail, a track started and stopped without voice, refused credentials, and a client
-    that breaks the WebSocket protocol."""
+    """Loads that succeed and fail, a track started and stopped without voice, refused credentials, a request
+    that is not HTTP, and a client that breaks the WebSocket protocol."""
     results = {}
     for identifier in (f"{media_url}/sweep.mp3", "nothing-matches"):
         async with http.get(node.url + "/v4/loadtracks", params={"identifier": identifier}, headers=node.auth) as r:
@@ -267,7 +267,18 @@ async def misbehave(node: RunningNode, http: aiohttp.ClientSession, media_url: s
     await start_and_stop(node, http, results[f"{media_url}/sweep.mp3"]["data"]["encoded"])
     async with http.get(node.url + "/v4/info", headers={"Authorization": "wrong"}) as response:
         assert response.status == 403
+    await not_http(node)
     await broken_websocket_client(node)
+
+
+async def not_http(node: RunningNode) -> None:
+    """A request line no HTTP parser takes: aiohttp answers 400, the node counts it (lavalink_http_bad_requests)."""
+    host, port = node.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"\x16\x03\x01 not http at all\r\n\r\n")
+    head = await asyncio.wait_for(reader.read(), 5)  # the answer, until the server closes the connection
+    assert head.split(b" ", 2)[1] == b"400", head
+    writer.close()
 
 
 async def start_and_stop(node: RunningNode, http: aiohttp.ClientSession, encoded: str) -> None:

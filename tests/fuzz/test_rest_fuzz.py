@@ -27,6 +27,9 @@ def quote(text: str, safe: str = "/") -> str:
 
 
 def without_time(player: Any) -> Any:
+    """What a refused PATCH must leave alone: the player without what moves by itself (the state's time, and the
+    frame counters and Opus complexity of the extra `frames` field, which the playback updates as it runs)."""
+    player = {k: v for k, v in player.items() if k != "frames"}
     if player["state"] is None:
         return player
     return {**player, "state": {k: v for k, v in player["state"].items() if k != "time"}}

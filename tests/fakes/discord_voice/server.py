@@ -112,7 +112,9 @@ class FakeVoiceServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/", self._handle_ws)
-        self._runner = web.AppRunner(app, handle_signals=False)
+        # A node whose player still holds its voice socket keeps that handler running: at close, stop waiting for it
+        # after a second (the node then sees the connection drop, as it would after the default 60 s wait).
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=voice_pki().server_context())
         await site.start()
