@@ -15,6 +15,23 @@ from tests.test_cli import _wait_ready, listening_port
 MISSING = "lavalink_py_no_such_package.disk:DiskCollector"
 
 
+async def scrape_once(config: Path, cwd: Path, pythonpath: list[Path]) -> tuple[int | None, str, str]:
+    """Start the node, read /metrics once it is ready, stop it: (exit code, the scrape, all it wrote).
+
+    A custom collector runs off the loop: its family is described at once, its sample after a refresh."""
+    process = await start(config, cwd, pythonpath)
+    seen = bytearray()
+    try:
+        base = f"http://127.0.0.1:{await listening_port(process, seen)}"
+        async with aiohttp.ClientSession() as http:
+            await _wait_ready(http, base)
+            async with http.get(f"{base}/metrics", headers={"Authorization": "secret"}) as response:
+                text = await response.text()
+    finally:
+        output = await stop(process, bytes(seen))
+    return process.returncode, text, output
+
+
 async def test_a_custom_collector_that_fails_to_import_stops_start_up_with_exit_2(tmp_path: Path) -> None:
     config = write_config(tmp_path / "application.yml", body=f"metrics:\n  custom: ['{MISSING}']\n")
     process = await start(config, tmp_path, [])
@@ -34,18 +51,8 @@ async def test_a_broken_custom_collector_switched_off_lets_the_node_start_and_a_
         "metrics:\n  prometheus:\n    enabled: true\n"
         f"  custom: ['{MISSING}', 'tests.metrics.plugin_collectors:QueueCollector']\n"
         "  collectors:\n    diskcollector:\n      enabled: false\n"))
-    process = await start(config, tmp_path, [])
-    seen = bytearray()
-    try:
-        base = f"http://127.0.0.1:{await listening_port(process, seen)}"
-        async with aiohttp.ClientSession() as http:
-            await _wait_ready(http, base)
-            # A custom collector runs off the loop: its family is described at once, its sample after a refresh.
-            async with http.get(f"{base}/metrics", headers={"Authorization": "secret"}) as response:
-                text = await response.text()
-    finally:
-        output = await stop(process, bytes(seen))
-    assert process.returncode == 0, output
+    returncode, text, output = await scrape_once(config, tmp_path, [])
+    assert returncode == 0, output
     assert "# TYPE plugin_queue_length gauge" in text
     assert "disabled by metrics.collectors.diskcollector.enabled; not imported" in output
 
@@ -89,16 +96,7 @@ async def test_entry_point_collectors_are_served_and_a_broken_one_switched_off_i
     site = installed_collectors(tmp_path / "site")
     config = write_config(tmp_path / "application.yml", body=(
         "metrics:\n  prometheus:\n    enabled: true\n  collectors:\n    broken:\n      enabled: false\n"))
-    process = await start(config, tmp_path, [site])
-    seen = bytearray()
-    try:
-        base = f"http://127.0.0.1:{await listening_port(process, seen)}"
-        async with aiohttp.ClientSession() as http:
-            await _wait_ready(http, base)
-            async with http.get(f"{base}/metrics", headers={"Authorization": "secret"}) as response:
-                text = await response.text()
-    finally:
-        output = await stop(process, bytes(seen))
-    assert process.returncode == 0, output
+    returncode, text, output = await scrape_once(config, tmp_path, [site])
+    assert returncode == 0, output
     assert "# TYPE plugin_shards gauge" in text
     assert "collector broken (entry point broken (fake_metrics_plugin:broken)) disabled" in output
