@@ -28,25 +28,14 @@ import sys
 import time
 from typing import Any
 
-from bench.voice import FRAME_S, interval_jitter, percentiles
+from bench.voice import FRAME_S, interval_jitter, percentiles, start_fakes
 
 PHANTOM = 9_000_000  # the member whose joins and leaves cause the epoch changes
 
 
 # -- child: the fake servers ---------------------------------------------------------------------------------------
 async def serve(count: int, dave: int) -> None:
-    from tests.fakes.discord_voice.pki import voice_pki
-    from tests.fakes.discord_voice.server import FakeVoiceServer
-
-    servers = [
-        FakeVoiceServer(guild_id=1000 + i, listener_ids=(444,), decode_audio=False, dave_version=dave)
-        for i in range(count)
-    ]
-    for server in servers:
-        await server.start()
-    described = [{"guild_id": s.guild_id, "user_id": s.node_user_id, **s.voice_state()} for s in servers]
-    pki = voice_pki()
-    print(json.dumps({"ca_pem": pki.ca_pem, "ca_file": str(pki.ca_file), "servers": described}), flush=True)
+    servers = await start_fakes(count, dave)
     loop = asyncio.get_running_loop()
     # "join"/"leave": a member joins/leaves every call at once (an epoch change each); "report" ends the run.
     while (command := (await loop.run_in_executor(None, sys.stdin.readline)).strip()) in ("join", "leave"):

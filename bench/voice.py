@@ -61,14 +61,14 @@ def cpu_s() -> float:
 
 
 # -- child: the fake servers ---------------------------------------------------------------------------------------
-async def serve(count: int, dave: int, decrypt_every: int) -> None:
+async def start_fakes(count: int, dave: int, **options: Any) -> list[Any]:
+    """Start `count` fake voice servers (no audio decoding) and print, as one JSON line for the parent, the test CA
+    and each server's voice state."""
     from tests.fakes.discord_voice.pki import voice_pki
     from tests.fakes.discord_voice.server import FakeVoiceServer
 
     servers = [
-        FakeVoiceServer(
-            guild_id=1000 + i, listener_ids=(444,), decode_audio=False, dave_version=dave, decrypt_every=decrypt_every
-        )
+        FakeVoiceServer(guild_id=1000 + i, listener_ids=(444,), decode_audio=False, dave_version=dave, **options)
         for i in range(count)
     ]
     for server in servers:
@@ -76,6 +76,11 @@ async def serve(count: int, dave: int, decrypt_every: int) -> None:
     described = [{"guild_id": s.guild_id, "user_id": s.node_user_id, **s.voice_state()} for s in servers]
     pki = voice_pki()
     print(json.dumps({"ca_pem": pki.ca_pem, "ca_file": str(pki.ca_file), "servers": described}), flush=True)
+    return servers
+
+
+async def serve(count: int, dave: int, decrypt_every: int) -> None:
+    servers = await start_fakes(count, dave, decrypt_every=decrypt_every)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # "start": the node's clock starts now
     cpu0, wall0 = cpu_s(), time.monotonic()
