@@ -38,6 +38,7 @@ from lavalink_py.metrics.health import HealthThresholds, Readiness, evaluate
 from lavalink_py.metrics.loading import CollectorLoadError
 from lavalink_py.metrics.probes import InstrumentedThreadPool
 from lavalink_py.metrics.registry import NodeMetrics
+from lavalink_py.player.services import WorkerVoice
 from lavalink_py.plugins import (
     PluginInfoLoader,
     PluginLoadError,
@@ -156,6 +157,7 @@ def build_app(
         # The filter registry: the built-ins, then what plugins registered through their context.
         AudioEngine(engine_settings(settings), filters=plugins.filters),
         observer=observer,
+        connect_voice=_voice_factory(settings.lavalink.server.voice_workers),
         on_session_end=lambda session: counters.player_events.observe_duration(
             "session", time.monotonic() - session.opened_at_s
         ),
@@ -305,6 +307,11 @@ async def _mark_ready(app: web.Application) -> None:
     app[READINESS].mark_ready()
 
 
+def _voice_factory(workers: int) -> WorkerVoice | None:
+    """voiceWorkers > 0: voice connections in worker processes (voice/workers.py); else in this process."""
+    return WorkerVoice(workers) if workers > 0 else None
+
+
 async def _drain(app: web.Application) -> None:
     app[READINESS].mark_draining()
 
@@ -312,6 +319,7 @@ async def _drain(app: web.Application) -> None:
 async def _shutdown_sessions(app: web.Application) -> None:
     app[NODE].sessions.shutdown()
     await app[NODE].tasks.drain()
+    await app[NODE].close_voice()
     await app[NODE].loader.close()
 
 

@@ -3,6 +3,7 @@ node's process trusts through SSL_CERT_FILE, exactly as it would connect to Disc
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,11 @@ async def test_server_move_keeps_the_track(
         await moved.wait_for(lambda: moved.selected_mode is not None)
         await wait_until(lambda: not voice_server.ws_connected)
         assert moved.identifies == 1
-        assert (await player_state(http, node, session_id))["connected"] is True
+        # Connected follows the session description, which comes after the mode the fake saw (and with voice
+        # workers it crosses a process boundary): waited for, bounded, not assumed.
+        async with asyncio.timeout(30):
+            while not (await player_state(http, node, session_id))["connected"]:
+                await asyncio.sleep(0.02)
         assert player["track"]["encoded"] == TRACK_C
         assert player["state"]["position"] == 4000
         assert player["voice"]["token"] == "moved-token"

@@ -180,6 +180,9 @@ class LavalinkServerSettings:
     # another share (a new connection to the source) instead of changing its stream in place.
     share_live_streams: bool = setting(False, key="shareLiveStreams")
     overload: OverloadPolicySettings = OverloadPolicySettings()
+    # lavalink_py only (issue 11): voice worker processes hosting the players' voice connections (DAVE, RTP,
+    # AEAD, UDP), fed one frame batch per worker per tick. 0: voice runs in the API process, as before.
+    voice_workers: int = setting(0, key="voiceWorkers", lo=0)
 
 
 @dataclass(frozen=True, slots=True)

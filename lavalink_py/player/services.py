@@ -96,6 +96,29 @@ class DiscordVoice:
         )
 
 
+class WorkerVoice:
+    """A VoiceFactory whose connections live in voice worker processes (`lavalink.server.voiceWorkers` > 0).
+
+    The pool (lavalink_py/voice/workers.py) starts its processes at the first connection; `close` stops them.
+    """
+
+    def __init__(self, workers: int) -> None:
+        from lavalink_py.voice.workers import VoiceWorkerPool
+
+        self.pool = VoiceWorkerPool(workers)
+
+    def __call__(self, guild_id: int, user_id: int, voice: VoiceState, on_event: VoiceEventCallback) -> VoiceLink:
+        assert voice.channel_id is not None  # the PATCH validation requires it
+        from lavalink_py.voice.workers import VoiceCredentialsSpec
+
+        spec = VoiceCredentialsSpec(guild_id, user_id, int(voice.channel_id), voice.session_id, voice.token,
+                                    voice.endpoint)
+        return self.pool.link(spec, on_event)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
 class BackgroundTasks:
     """Tasks that outlive the call that started them (opening a stream, closing a voice connection)."""
 

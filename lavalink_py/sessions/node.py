@@ -9,7 +9,7 @@ from typing import Protocol
 import psutil
 
 from lavalink_py.audio import AudioEngine
-from lavalink_py.player.services import BackgroundTasks, DiscordVoice, PlayerServices, VoiceFactory
+from lavalink_py.player.services import BackgroundTasks, DiscordVoice, PlayerServices, VoiceFactory, WorkerVoice
 from lavalink_py.protocol.load_result import LoadResult
 from lavalink_py.protocol.messages import FrameStats, NodeStats
 from lavalink_py.protocol.track import TrackInfo
@@ -47,6 +47,7 @@ class Node:
             audio.warm_on_first_playback.append(VOICE_DRIVER)
         services = PlayerServices(audio, loader.open_stream, connect_voice or DiscordVoice(), self.tasks)
         self.sessions = SessionManager(services, observer, on_session_end)
+        self._voice = services.connect_voice
         self.loader = loader
         self._frame_marks: dict[int, tuple[float, int, int]] = {}
         self._started = time.monotonic()
@@ -54,6 +55,11 @@ class Node:
         # cpu_percent() measures since its previous call; prime both so the first stats are meaningful.
         self._process.cpu_percent()
         psutil.cpu_percent()
+
+    async def close_voice(self) -> None:
+        """Stops the voice worker processes, if voice runs in any (after the players have closed)."""
+        if isinstance(self._voice, WorkerVoice):
+            await self._voice.close()
 
     def stats(self) -> NodeStats:
         players = list(self.sessions.players())

@@ -1,0 +1,507 @@
+"""Voice worker processes (issue 11, "use every core"): the per-packet work of players off the API process.
+
+  API process:  VoiceWorkerPool (started lazily at the first voice connection) -> N worker processes (spawn),
+                one socketpair each. `RemoteVoiceLink` is the player's VoiceLink; its state (connected,
+                ready_to_send, ping_ms, frames_not_sent) is mirrored from status messages the worker pushes on
+                change, its events (VoiceConnected / VoiceDisconnected / WebSocketClosed) are forwarded in order.
+  frames:       send_frame appends (link id, length, bytes) to its worker's batch; the first frame of a tick arms
+                `loop.call_soon(flush)`, so a tick costs ONE write per worker (no pickle per frame).
+  worker:       an asyncio loop hosting the real VoiceConnections (DAVE + RTP + AEAD + UDP) of its links; a frame
+                batch is sent at once in a tight loop.
+  worker death: its links are re-hosted on a fresh worker with the same credentials (a new Identify, as the
+                in-process connection does after an unresumable close); the player sees VoiceConnected again.
+
+This module imports only the standard library and voice.events at import time: the connection code (aiohttp,
+davey, cryptography) is imported in the worker process only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import multiprocessing
+import os
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from lavalink_py.voice.events import VoiceConnected, VoiceDisconnected, VoiceEvent, VoiceEventCallback, WebSocketClosed
+
+log = logging.getLogger(__name__)
+
+_HEADER = struct.Struct("!IB")  # payload length, message type
+_FRAME = struct.Struct("!IH")  # link id, frame length
+# API -> worker
+CONNECT, CLOSE, STOP_SPEAKING, FRAMES, QUIT = b"C"[0], b"X"[0], b"S"[0], b"F"[0], b"Q"[0]
+# worker -> API
+STATUS, EVENT, CLOSED, METRICS = b"T"[0], b"E"[0], b"D"[0], b"M"[0]
+STATUS_POLL_S = 0.02
+METRICS_EVERY_S = 1.0
+CLOSE_TIMEOUT_S = 10.0
+
+
+def _message(kind: int, payload: bytes) -> bytes:
+    return _HEADER.pack(len(payload), kind) + payload
+
+
+def _json(kind: int, value: Any) -> bytes:
+    return _message(kind, json.dumps(value, separators=(",", ":")).encode())
+
+
+def encode_frames(frames: list[tuple[int, bytes]]) -> bytes:
+    """One FRAMES message: (link id, frame) pairs in order."""
+    body = b"".join(_FRAME.pack(link_id, len(frame)) + frame for link_id, frame in frames)
+    return _message(FRAMES, body)
+
+
+def decode_frames(body: bytes | memoryview) -> list[tuple[int, bytes]]:
+    view = memoryview(body)
+    out: list[tuple[int, bytes]] = []
+    offset = 0
+    while offset < len(view):
+        link_id, length = _FRAME.unpack_from(view, offset)
+        offset += _FRAME.size
+        out.append((link_id, bytes(view[offset : offset + length])))
+        offset += length
+    return out
+
+
+async def _read_message(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    header = await reader.readexactly(_HEADER.size)
+    length, kind = _HEADER.unpack(header)
+    return kind, await reader.readexactly(length)
+
+
+def _event_to_json(link_id: int, event: VoiceEvent) -> dict[str, Any]:
+    if isinstance(event, VoiceConnected):
+        return {"id": link_id, "kind": "connected", "resumed": event.resumed}
+    if isinstance(event, VoiceDisconnected):
+        return {"id": link_id, "kind": "disconnected", "reason": event.reason}
+    return {"id": link_id, "kind": "closed", "code": event.code, "reason": event.reason, "byRemote": event.by_remote}
+
+
+def _event_from_json(value: dict[str, Any]) -> VoiceEvent:
+    kind = value["kind"]
+    if kind == "connected":
+        return VoiceConnected(resumed=bool(value["resumed"]))
+    if kind == "disconnected":
+        return VoiceDisconnected(reason=str(value["reason"]))
+    return WebSocketClosed(code=int(value["code"]), reason=str(value["reason"]), by_remote=bool(value["byRemote"]))
+
+
+# -- API process --------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class VoiceCredentialsSpec:
+    guild_id: int
+    user_id: int
+    channel_id: int
+    session_id: str
+    token: str
+    endpoint: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "guild": self.guild_id, "user": self.user_id, "channel": self.channel_id,
+            "session": self.session_id, "token": self.token, "endpoint": self.endpoint,
+        }
+
+
+class RemoteVoiceLink:
+    """A VoiceLink whose VoiceConnection lives in a worker process."""
+
+    def __init__(self, pool: VoiceWorkerPool, link_id: int, spec: VoiceCredentialsSpec, on_event: VoiceEventCallback):
+        self._pool = pool
+        self.link_id = link_id
+        self.spec = spec
+        self._on_event = on_event
+        self.worker: _Worker | None = None
+        self.slot: int | None = None  # the pool's worker index it is assigned to
+        self.connected = False
+        self.ready_to_send = False
+        self.ping_ms = -1
+        self._not_sent_before = 0  # frames lost on workers that died
+        self._not_sent = 0
+        self._closed: asyncio.Future[None] | None = None
+        self._started = False
+        self._closing = False
+
+    @property
+    def frames_not_sent(self) -> int:
+        return self._not_sent_before + self._not_sent
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._pool.host(self)
+
+    def send_frame(self, frame: bytes) -> None:
+        worker = self.worker
+        if worker is None or not self.ready_to_send:
+            self._not_sent += 1
+            return
+        worker.queue_frame(self.link_id, frame)
+
+    def stop_speaking(self) -> None:
+        if self.worker is not None:
+            self.worker.flush()  # the frames before it go first
+            self.worker.write(_message(STOP_SPEAKING, struct.pack("!I", self.link_id)))
+
+    async def close(self) -> None:
+        self._closing = True
+        worker = self.worker
+        if worker is None or not worker.alive:
+            self._pool.forget(self)
+            return
+        self._closed = asyncio.get_running_loop().create_future()
+        worker.flush()
+        worker.write(_json(CLOSE, {"id": self.link_id}))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._closed), CLOSE_TIMEOUT_S)
+        self._pool.forget(self)
+
+    # -- from the worker --
+    def _status(self, value: dict[str, Any]) -> None:
+        self.connected = bool(value["connected"])
+        self.ready_to_send = bool(value["ready"])
+        self.ping_ms = int(value["ping"])
+        self._not_sent = int(value["notSent"])
+
+    def _event(self, event: VoiceEvent) -> None:
+        if not self._closing:
+            self._on_event(event)
+
+    def _acknowledged_close(self) -> None:
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+
+    def _worker_lost(self) -> None:
+        self._not_sent_before += self._not_sent
+        self._not_sent = 0
+        self.connected = self.ready_to_send = False
+        self.ping_ms = -1
+        self.worker = None
+        self._acknowledged_close()
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    packets_sent: int = 0
+    batches: int = 0
+    cpu_s: float = 0.0
+
+
+@dataclass(eq=False)
+class _Worker:
+    index: int
+    process: Any
+    writer: asyncio.StreamWriter
+    links: dict[int, RemoteVoiceLink] = field(default_factory=dict)
+    stats: WorkerStats = field(default_factory=WorkerStats)
+    alive: bool = True
+    batches_sent: int = 0
+    _pending: list[bytes] = field(default_factory=list)
+    _armed: bool = False
+
+    def write(self, data: bytes) -> None:
+        if self.alive:
+            self.writer.write(data)
+
+    def queue_frame(self, link_id: int, frame: bytes) -> None:
+        self._pending.append(_FRAME.pack(link_id, len(frame)))
+        self._pending.append(frame)
+        if not self._armed:
+            self._armed = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._armed = False
+        if self._pending:
+            body = b"".join(self._pending)
+            self._pending.clear()
+            self.batches_sent += 1
+            self.write(_message(FRAMES, body))
+
+
+class VoiceWorkerPool:
+    """N voice worker processes, started at the first connection; links go to the least-loaded worker."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("a voice worker pool needs at least one worker")
+        self.size = size
+        self._workers: list[_Worker | None] = [None] * size
+        self._load = [0] * size  # links assigned per worker slot
+        self._starting: dict[int, asyncio.Task[_Worker]] = {}
+        self._ids = 0
+        self._links: dict[int, RemoteVoiceLink] = {}
+        self._readers: set[asyncio.Task[None]] = set()
+        self._closing = False
+        self.restarts = 0
+
+    def link(self, spec: VoiceCredentialsSpec, on_event: VoiceEventCallback) -> RemoteVoiceLink:
+        self._ids += 1
+        link = RemoteVoiceLink(self, self._ids, spec, on_event)
+        self._links[link.link_id] = link
+        return link
+
+    def workers(self) -> list[_Worker]:
+        return [w for w in self._workers if w is not None and w.alive]
+
+    def host(self, link: RemoteVoiceLink) -> None:
+        # Chosen now, not after the worker has started: links started together spread over the workers.
+        index = min(range(self.size), key=self._load.__getitem__)
+        self._load[index] += 1
+        link.slot = index
+        task = asyncio.get_running_loop().create_task(self._host(link, index), name=f"voice-worker-host-{link.link_id}")
+        self._readers.add(task)
+        task.add_done_callback(self._readers.discard)
+
+    async def _host(self, link: RemoteVoiceLink, index: int) -> None:
+        if self._closing or link._closing:
+            return
+        worker = await self._worker(index)
+        if link.closing:  # closed while the worker started
+            return
+        link.worker = worker
+        worker.links[link.link_id] = link
+        worker.write(_json(CONNECT, {"id": link.link_id, **link.spec.as_json()}))
+
+    def forget(self, link: RemoteVoiceLink) -> None:
+        self._links.pop(link.link_id, None)
+        if link.slot is not None:
+            self._load[link.slot] -= 1
+            link.slot = None
+        if link.worker is not None:
+            link.worker.links.pop(link.link_id, None)
+            link.worker = None
+
+    async def _worker(self, index: int) -> _Worker:
+        worker = self._workers[index]
+        if worker is not None and worker.alive:
+            return worker
+        task = self._starting.get(index)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._spawn(index))
+            self._starting[index] = task
+            task.add_done_callback(lambda _t: self._starting.pop(index, None))
+        return await asyncio.shield(task)
+
+    async def _spawn(self, index: int) -> _Worker:
+        parent, child = socket.socketpair()
+        context = multiprocessing.get_context("spawn")
+        process = context.Process(target=worker_main, args=(child,), name=f"voice-worker-{index}", daemon=True)
+        await asyncio.to_thread(process.start)
+        child.close()
+        reader, writer = await asyncio.open_connection(sock=parent)
+        worker = _Worker(index, process, writer)
+        self._workers[index] = worker
+        task = asyncio.get_running_loop().create_task(self._read(worker, reader), name=f"voice-worker-{index}-reader")
+        self._readers.add(task)
+        task.add_done_callback(self._readers.discard)
+        return worker
+
+    async def _read(self, worker: _Worker, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                kind, body = await _read_message(reader)
+                if kind == STATUS:
+                    for value in json.loads(body):
+                        if (link := worker.links.get(value["id"])) is not None:
+                            link._status(value)
+                elif kind == EVENT:
+                    value = json.loads(body)
+                    if (link := worker.links.get(value["id"])) is not None:
+                        link._event(_event_from_json(value))
+                elif kind == CLOSED:
+                    value = json.loads(body)
+                    if (link := worker.links.pop(value["id"], None)) is not None:
+                        link._acknowledged_close()
+                elif kind == METRICS:
+                    value = json.loads(body)
+                    worker.stats = WorkerStats(int(value["packets"]), int(value["batches"]), float(value["cpu"]))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._lost(worker)
+
+    def _lost(self, worker: _Worker) -> None:
+        worker.alive = False
+        with contextlib.suppress(Exception):
+            worker.writer.close()
+        if self._workers[worker.index] is worker:
+            self._workers[worker.index] = None
+        orphans = list(worker.links.values())
+        worker.links.clear()
+        for link in orphans:
+            link._worker_lost()
+            if link.slot is not None:
+                self._load[link.slot] -= 1
+                link.slot = None
+        if self._closing:
+            return
+        log.warning("voice worker %d ended (exit code %s); re-hosting %d links", worker.index,
+                    worker.process.exitcode, len(orphans))
+        self.restarts += 1
+        for link in orphans:
+            if not link._closing:
+                link._event(VoiceDisconnected(reason="voice worker process ended"))
+                self.host(link)
+
+    async def close(self) -> None:
+        """Stops every worker (their connections close with 1000) and waits for them to exit."""
+        self._closing = True
+        for task in list(self._starting.values()):
+            with contextlib.suppress(Exception):
+                await task
+        for worker in self.workers():
+            worker.flush()
+            worker.write(_message(QUIT, b""))
+        for worker in [w for w in self._workers if w is not None]:
+            await asyncio.to_thread(worker.process.join, CLOSE_TIMEOUT_S)
+            if worker.process.is_alive():
+                worker.process.kill()
+                await asyncio.to_thread(worker.process.join, CLOSE_TIMEOUT_S)
+        for reader in list(self._readers):
+            reader.cancel()
+        await asyncio.gather(*self._readers, return_exceptions=True)
+
+
+# -- worker process -----------------------------------------------------------------------------------------------
+
+
+def worker_main(sock: socket.socket) -> None:
+    """A worker process's entry point: serve the API process over `sock` until it quits or goes away."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(sock))
+
+
+class _WorkerServer:
+    """The worker's side: VoiceConnections by link id, status pushed on change, metrics every second."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        import ssl
+
+        self.writer = writer
+        self.tls = ssl.create_default_context()  # SSL_CERT_FILE as the API process had it at spawn
+        self.connections: dict[int, Any] = {}
+        self.reported: dict[int, tuple[bool, bool, int, int]] = {}
+        self.batches = 0
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def emit(self, link_id: int, event: VoiceEvent) -> None:
+        self.push_status()  # the state the event describes arrives first
+        self.writer.write(_json(EVENT, _event_to_json(link_id, event)))
+
+    def push_status(self) -> None:
+        changed = []
+        for link_id, conn in self.connections.items():
+            state = (conn.connected, conn.ready_to_send, conn.ping_ms, conn.frames_not_sent)
+            if self.reported.get(link_id) != state:
+                self.reported[link_id] = state
+                changed.append({"id": link_id, "connected": state[0], "ready": state[1], "ping": state[2],
+                                "notSent": state[3]})
+        if changed:
+            self.writer.write(_json(STATUS, changed))
+
+    async def poll(self) -> None:
+        last_metrics = 0.0
+        while True:
+            await asyncio.sleep(STATUS_POLL_S)
+            self.push_status()
+            now = time.monotonic()
+            if now - last_metrics >= METRICS_EVERY_S:
+                last_metrics = now
+                packets = sum(c.stats.packets_sent for c in self.connections.values())
+                self.writer.write(
+                    _json(METRICS, {"packets": packets, "batches": self.batches, "cpu": time.process_time()})
+                )
+
+    def frames(self, body: bytes) -> None:
+        """Every frame of one tick, sent at once: DAVE + RTP + AEAD + UDP send per frame."""
+        self.batches += 1
+        view = memoryview(body)
+        offset, end = 0, len(body)
+        unpack, size, connections = _FRAME.unpack_from, _FRAME.size, self.connections
+        while offset < end:
+            link_id, length = unpack(view, offset)
+            offset += size
+            if (conn := connections.get(link_id)) is not None:
+                conn.send_frame(body[offset : offset + length])
+            offset += length
+
+    def connect(self, v: dict[str, Any]) -> None:
+        from lavalink_py.voice.connection import VoiceConnection
+
+        link_id = int(v["id"])
+
+        def on_event(event: VoiceEvent) -> None:
+            self.emit(link_id, event)
+
+        conn = VoiceConnection(
+            guild_id=int(v["guild"]), user_id=int(v["user"]), channel_id=int(v["channel"]),
+            session_id=v["session"], token=v["token"], endpoint=v["endpoint"], on_event=on_event,
+            ssl_context=self.tls,
+        )
+        self.connections[link_id] = conn
+        conn.start()
+
+    def stop_speaking(self, body: bytes) -> None:
+        (link_id,) = struct.unpack("!I", body)
+        if (conn := self.connections.get(link_id)) is not None:
+            conn.stop_speaking()
+
+    def close(self, link_id: int) -> None:
+        task = asyncio.get_running_loop().create_task(self._close(link_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _close(self, link_id: int) -> None:
+        conn = self.connections.pop(link_id, None)
+        self.reported.pop(link_id, None)
+        if conn is not None:
+            await conn.close()
+        self.writer.write(_json(CLOSED, {"id": link_id}))
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.connections.values()), *self.tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            self.writer.close()
+
+
+async def _serve(sock: socket.socket) -> None:
+    # The connection code (aiohttp, davey, cryptography) loads here, in the worker, never in the API process.
+    import lavalink_py.voice.connection  # noqa: F401
+
+    reader, writer = await asyncio.open_connection(sock=sock)
+    server = _WorkerServer(writer)
+    poller = asyncio.get_running_loop().create_task(server.poll())
+    try:
+        while True:
+            try:
+                kind, body = await _read_message(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            if kind == FRAMES:
+                server.frames(body)
+            elif kind == CONNECT:
+                server.connect(json.loads(body))
+            elif kind == STOP_SPEAKING:
+                server.stop_speaking(body)
+            elif kind == CLOSE:
+                server.close(int(json.loads(body)["id"]))
+            elif kind == QUIT:
+                break
+    finally:
+        poller.cancel()
+        await server.stop()
+    os._exit(0)  # the MLS lane's thread and the like: nothing of the worker outlives its loop
