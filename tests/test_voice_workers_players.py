@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import NodeFactory
-from tests.node import RunningNode
+from tests.node import NodeFactory, RunningNode
 from tests.test_voice_players import (  # noqa: F401 - collected again here, with the worker node below
     test_destroying_the_player_closes_its_voice_connection,
     test_non_resumable_close_reaches_the_client,
