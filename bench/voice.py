@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import resource
 import ssl
 import sys
@@ -261,6 +262,88 @@ async def run(count: int, seconds: float, dave: int, decrypt_every: int, precise
     }
 
 
+async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int, workers: int) -> dict[str, Any]:
+    """The same run with the connections in `workers` voice worker processes (lavalink_py/voice/workers.py)."""
+    from lavalink_py.audio.clock import FrameClock
+    from lavalink_py.voice.workers import VoiceCredentialsSpec, VoiceWorkerPool
+    from tests.voice.audio import encode_opus, sweep
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.voice", "--serve", str(count), "--dave", str(dave),
+        "--decrypt-every", str(decrypt_every), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    setup = json.loads(await child.stdout.readline())
+    os.environ["SSL_CERT_FILE"] = setup["ca_file"]  # the workers trust the fakes' CA
+    pool = VoiceWorkerPool(workers)
+    links = [
+        pool.link(VoiceCredentialsSpec(server["guild_id"], server["user_id"], int(server["channelId"]),
+                                       server["sessionId"], server["token"], server["endpoint"]), lambda _e: None)
+        for server in setup["servers"]
+    ]
+    setup_s = time.monotonic()
+    for start in range(0, len(links), 50):  # ramped: a handshake storm of hundreds times out on a busy machine
+        batch = links[start : start + 50]
+        for link in batch:
+            link.start()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(120):
+                while not all(link.ready_to_send for link in batch):  # noqa: ASYNC110 - mirrored state, no event
+                    await asyncio.sleep(0.05)
+    setup_s = time.monotonic() - setup_s
+    await asyncio.sleep(1.5)
+    frames = encode_opus(sweep(2.0))
+    ready = [link for link in links if link.ready_to_send]
+    senders = [_Sender(link.send_frame, frames) for link in ready]
+    clock = FrameClock()
+    for sender in senders:
+        clock.add(sender)
+    not_sent0 = [link.frames_not_sent for link in ready]
+    worker_cpu0 = sum(w.stats.cpu_s for w in pool.workers())
+    batches0 = sum(w.batches_sent for w in pool.workers())
+    child.stdin.write(b"start\n")
+    await child.stdin.drain()
+    node_cpu0, wall0 = time.process_time(), time.monotonic()
+    clock.start()
+    await asyncio.sleep(seconds)
+    await clock.stop()
+    node_cpu, wall = time.process_time() - node_cpu0, time.monotonic() - wall0
+    await asyncio.sleep(1.5)  # the last batches are sent, the last status and metrics arrive
+    worker_cpu = sum(w.stats.cpu_s for w in pool.workers()) - worker_cpu0
+    batches = sum(w.batches_sent for w in pool.workers()) - batches0
+    child.stdin.write(b"report\n")
+    await child.stdin.drain()
+    report = json.loads(await child.stdout.readline())
+    by_guild = {server["guild_id"]: i for i, server in enumerate(setup["servers"])}
+    sent = [len(s.times) - (link.frames_not_sent - n0) for s, link, n0 in zip(senders, ready, not_sent0, strict=True)]
+    received = [report["servers"][by_guild[link.spec.guild_id]]["received"] for link in ready]
+    await pool.close()
+    await child.wait()
+    lost = [max(0, s - r) for s, r in zip(sent, received, strict=True)]
+    jitter = [interval_jitter(s.times) for s in senders]
+    return {
+        "connections": count,
+        "workers": workers,
+        "dave": dave,
+        "seconds": seconds,
+        "ready": len(ready),
+        "setup_s": round(setup_s, 1),
+        "packets_sent": sum(sent),
+        "ipc_batches": batches,
+        "lost_pct": round(100 * sum(lost) / max(1, sum(sent)), 3),
+        "players_under_0.1pct_lost": sum(1 for s, lo in zip(sent, lost, strict=True) if s and lo / s < 0.001),
+        "sequence_gaps": sum(s["sequence_gaps"] for s in report["servers"]),
+        "sampled_decrypted": sum(s["verified"] for s in report["servers"]),
+        "dave_failures": sum(s["dave_failures"] for s in report["servers"]),
+        "undecryptable": sum(s["undecryptable"] for s in report["servers"]),
+        "send_interval_jitter": percentiles([j for js in jitter for j in js]),
+        "arrival_jitter": report["arrival_jitter"],
+        "node_cpu_pct": round(100 * node_cpu / wall, 1),
+        "workers_cpu_pct": round(100 * worker_cpu / wall, 1),
+        "fakes_cpu_pct": report["cpu_pct"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", default="50", help="comma-separated counts, one run each")
@@ -269,6 +352,7 @@ def main() -> None:
     parser.add_argument("--decrypt-every", type=int, default=50)
     parser.add_argument("--clock", choices=("precise", "asyncio"), default="precise")
     parser.add_argument("--serve", type=int, default=0)
+    parser.add_argument("--workers", default="0", help="comma-separated worker counts (0: in-process), each run")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(args.serve, args.dave, args.decrypt_every))
@@ -276,10 +360,14 @@ def main() -> None:
     with open("/proc/loadavg") as f:
         print(json.dumps({"loadavg_before": f.read().strip()}), flush=True)
     for count in (int(c) for c in args.connections.split(",")):
-        result = asyncio.run(run(count, args.seconds, args.dave, args.decrypt_every, args.clock == "precise"))
-        with open("/proc/loadavg") as f:
-            result["loadavg_after"] = f.read().strip()
-        print(json.dumps(result), flush=True)
+        for workers in (int(w) for w in args.workers.split(",")):
+            if workers:
+                result = asyncio.run(run_workers(count, args.seconds, args.dave, args.decrypt_every, workers))
+            else:
+                result = asyncio.run(run(count, args.seconds, args.dave, args.decrypt_every, args.clock == "precise"))
+            with open("/proc/loadavg") as f:
+                result["loadavg_after"] = f.read().strip()
+            print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
