@@ -174,6 +174,7 @@ async def run(count: int, seconds: float, dave: int, decrypt_every: int, precise
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.voice", "--serve", str(count), "--dave", str(dave),
         "--decrypt-every", str(decrypt_every), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        limit=1 << 24,  # the set-up line of 500+ fakes is longer than the default 64 KiB
     )
     assert child.stdout is not None and child.stdin is not None
     setup = json.loads(await child.stdout.readline())
@@ -271,6 +272,7 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.voice", "--serve", str(count), "--dave", str(dave),
         "--decrypt-every", str(decrypt_every), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        limit=1 << 24,  # the set-up line of 500+ fakes is longer than the default 64 KiB
     )
     assert child.stdout is not None and child.stdin is not None
     setup = json.loads(await child.stdout.readline())
