@@ -264,6 +264,11 @@ class Playback:
             self._swap_pending(self._new_stream(target.spec, target.start_ms, target.end_ms), skip=False)
         elif target is not None and not target.spec.is_live:
             self._swap_pending(self._new_stream(target.spec, self.position_ms, target.end_ms), skip=True)
+        elif isinstance(target, SharedTap) and target.alone and target is self._current and self._shares is not None:
+            # A share heard by this player alone is its live stream: changed in place, as an unshared one (below),
+            # and listed under its new settings for the players that come later.
+            self._shares.rekey(target.share, self._volume, self._filters)
+            self._restyle(target.stream, target.next)
         elif isinstance(target, SharedTap):
             # A shared live stream is not changed for the others: this player moves to the share of its new settings
             # (or its own), from its current position; the old share sounds until the new one has a frame.
@@ -271,12 +276,15 @@ class Playback:
             moved.started = target.started  # the same track going on: no second on_track_start
             self._swap_pending(moved, skip=False)
         elif target is not None:
-            # A live stream cannot be reopened at a position: it changes in place, the frames already buffered (all
-            # but the next RESTYLE_KEEP_FRAMES) made again, passthrough included; the job applies the latest wish.
-            target.wanted_filters = self._filters
-            target.wanted_volume = self._volume
-            asked_at = target.sent
-            self._cpu.submit(target.restyle, asked_at, asked_at + RESTYLE_KEEP_FRAMES)
+            self._restyle(target, target.sent)
+
+    def _restyle(self, stream: TrackStream, asked_at: int) -> None:
+        """A live stream cannot be reopened at a position: it changes in place, the frames already buffered (all but
+        the next RESTYLE_KEEP_FRAMES after frame `asked_at`, the listener's next) made again, passthrough included;
+        the job applies the latest wish."""
+        stream.wanted_filters = self._filters
+        stream.wanted_volume = self._volume
+        self._cpu.submit(stream.restyle, asked_at, asked_at + RESTYLE_KEEP_FRAMES)
 
     def _swap_pending(self, stream: Stream, skip: bool) -> None:
         if self._pending is not None:
@@ -294,6 +302,12 @@ class Playback:
         stream.fill_future = pool.submit(job.run, stream.fill, frames)
 
     def _close(self, stream: Stream) -> None:
+        if isinstance(stream, SharedTap):
+            # Leaving is loop work (the share's taps are the loop's); the last one out closes the source off it.
+            last = stream.leave()
+            if last is not None:
+                self._io.submit(last.close)
+            return
         stream.cancelled = True
         self._io.submit(stream.close)
 
