@@ -358,12 +358,35 @@ class Playback:
         loss = self.loss
         if loss.late_seen != loss.context.clock.late_ticks:
             loss.ticks_skipped(self._playing)
+        # The hot path, for every player every 20 ms: a track playing on, a frame ready. Anything else (a switch,
+        # a pause, an end, an endTime, a starved stream) takes the full path below.
+        current, sink = self._current, self.sink
+        if (
+            current is not None
+            and sink is not None
+            and self._pending is None
+            and current.started
+            and not self._paused
+            and not self._starved_ticks
+            and not current.ended
+            and current.end_ms is None
+            and sink.ready
+        ):
+            buffer = current.buffer
+            frame = buffer.pop()
+            if frame is not None:
+                sink.send_frame(frame)
+                current.sent += 1
+                self.frames_sent += 1
+                self._speaking = self._playing = True
+                if len(buffer) <= self._refill_below:
+                    self._refill(current)
+                return SENT
         result = self._tick()
         self._playing = result != IDLE
         return result
 
     def _tick(self) -> int:
-        # The hot path: runs for every player every 20 ms, so the common case is a handful of attribute reads.
         if self._pending is not None:
             self._take_over()
             if self._pending is not None:

@@ -72,7 +72,10 @@ class TapFrames:
 
     def __len__(self) -> int:
         tap = self._tap
-        return max(0, min(len(self._frames) - (tap.next - self._stream.sent), tap.limit - tap.next))
+        held = len(self._frames) - tap.next + self._stream.sent
+        left = tap.limit - tap.next
+        held = held if held < left else left
+        return held if held > 0 else 0
 
     def free(self) -> int:
         return self.capacity - len(self)
@@ -81,13 +84,14 @@ class TapFrames:
         """Loop: the tap's next frame, None when it has none yet (or it is being made again by a restyle)."""
         tap = self._tap
         stream = self._stream
-        if tap.next >= tap.limit:
+        serial = tap.next
+        if serial >= tap.limit:
             return None
         try:
-            frame = self._frames[tap.next - stream.sent]
+            frame = self._frames[serial - stream.sent]
         except IndexError:
             return None
-        tap.next += 1
+        tap.next = serial + 1
         if self._share.alone:
             # Alone, the tap consumes as a lone TrackStream's player does: `sent` its own, what restyle reads.
             self._frames.popleft()
