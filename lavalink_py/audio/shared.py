@@ -263,6 +263,7 @@ class SharedStream:
         for tap in self.taps:
             if tap.next < floor:
                 tap.frames_dropped += floor - tap.next
+                self.registry.frames_dropped += floor - tap.next
                 tap.next = floor
         self.drop_played()
 
@@ -295,6 +296,8 @@ class ShareRegistry:
         self.dial = dial  # the overload policy's complexity, which the shared encoders follow as any other
         self._shares: dict[ShareKey, SharedStream] = {}
         self._lock = threading.Lock()  # the loop joins and rekeys, a producer job discards an ended share
+        # Every tap's dropped frames, closed taps' included (lavalink_shared_stream_frames_dropped_total); the loop's.
+        self.frames_dropped = 0
 
     def __len__(self) -> int:
         return len(self._shares)
