@@ -3,13 +3,15 @@
     python -m bench.report TABLE [--nodelink DIR] [--quick] [--runs N] [--voice-budget S] [--write]
 
 TABLE is one of startup, sessions, transcoding, voice, jitter, dave, overload, shared, or issue11 (all of them,
-then the issue's summary table). Each figure is one entry of TABLES below: an async function of the options that
-runs an existing bench (imported, or as a child process for those that print JSON) and returns its rows; the
-runner records the UTC time and `os.getloadavg()` before and after each. Floors are always measured in the same
-run (a bare aiohttp app, libopus alone, the ffmpeg CLI, the per-packet floor, the asyncio clock, no epoch change);
-NodeLink when `--nodelink DIR` names a checkout prepared as bench/startup.py's docstring says. A figure whose bench
-lacks a flag (another branch adds it) says "not available"; a figure whose bench fails says "failed" and why, and
-the others still run. `--write` replaces the table's marked section of BENCHMARKS.md
+then the issue's summary table), or summary: the issue's summary table again from each table's latest `--write`
+run (kept in .bench_report/ beside BENCHMARKS.md), after re-running one table, without running anything.
+Each figure is one entry of TABLES below: an async function of the options that runs an existing bench
+(imported, or as a child process for those that print JSON) and returns its rows; the runner records the UTC
+time and `os.getloadavg()` before and after each. Floors are always measured in the same run (a bare aiohttp
+app, libopus alone, the ffmpeg CLI, the per-packet floor, the asyncio clock, no epoch change); NodeLink when
+`--nodelink DIR` names a checkout prepared as bench/startup.py's docstring says. A figure whose bench lacks a
+flag (another branch adds it) says "not available"; a figure whose bench fails says "failed" and why, and the
+others still run. `--write` replaces the table's marked section of BENCHMARKS.md
 (`<!-- bench.report:TABLE begin -->` ... `end -->`, appended when absent); without it the section is printed.
 
 Running times on 2 cores: startup ~1 min, sessions ~5 min (1,000 sessions, 55 s), transcoding ~1 min, voice <= the
@@ -24,13 +26,21 @@ import asyncio
 import os
 import shlex
 import sys
-import time
 import traceback
 from pathlib import Path
 
 from bench import report_audio, report_node, report_voice
 from bench.report_common import ROOT, Measure, Options
-from bench.report_doc import Entry, Row, render_section, utc_now, write_section
+from bench.report_doc import (
+    Entry,
+    Row,
+    entries_from_json,
+    entries_to_json,
+    render_section,
+    utc_date,
+    utc_now,
+    write_section,
+)
 
 # table -> (title, [(figure entry name, measure)]): add a figure as one more pair.
 TABLES: dict[str, tuple[str, list[tuple[str, Measure]]]] = {
@@ -47,10 +57,12 @@ TABLES: dict[str, tuple[str, list[tuple[str, Measure]]]] = {
     "shared": ("One encode for many", [("shared", report_audio.shared)]),
 }  # fmt: skip
 SUMMARY = "issue11"
+LATEST = "summary"  # the issue11 table from each table's latest --write run, without running anything
+CACHE = ".bench_report"  # beside BENCHMARKS.md, not committed: each table's entries of its latest --write run
 
 
 async def run_entry(name: str, measure: Measure, opts: Options) -> Entry:
-    entry = Entry(name=name, rows=[], began=utc_now(), load_before=os.getloadavg())
+    entry = Entry(name=name, rows=[], date=utc_date(), began=utc_now(), load_before=os.getloadavg())
     print(f"{entry.began} {name} ...", file=sys.stderr, flush=True)
     try:
         entry.rows, entry.notes = await measure(opts)
@@ -77,7 +89,7 @@ def _options(args: argparse.Namespace) -> Options:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("table", choices=[*TABLES, SUMMARY])
+    parser.add_argument("table", choices=[*TABLES, SUMMARY, LATEST])
     parser.add_argument("--nodelink", type=Path, help="a prepared NodeLink checkout, measured beside")
     parser.add_argument("--quick", action="store_true", help="fewer runs, shorter windows")
     parser.add_argument("--runs", type=int, default=3, help="alternating runs where a figure alternates")
@@ -87,18 +99,24 @@ async def main() -> None:
     args = parser.parse_args()
     opts = _options(args)
     command = "python -m bench.report " + shlex.join(sys.argv[1:])
-    date = time.strftime("%Y-%m-%d", time.gmtime())
-    tables = list(TABLES) if args.table == SUMMARY else [args.table]
-    everything: list[Entry] = []
-    for table in tables:
-        entries = await run_table(table, opts)
-        everything += entries
-        body = render_section(f"{TABLES[table][0]} (issue 11)", command, date, entries)
-        if args.write:
-            write_section(args.file, table, body)
-        print(body + "\n", flush=True)
-    if args.table == SUMMARY:
-        body = render_section("Issue 11, the summary table", command, date, everything, headline_only=True)
+    cache = args.file.parent / CACHE
+    if args.table == LATEST:
+        found = [t for t in TABLES if (cache / f"{t}.json").exists()]
+        everything = [e for t in found for e in entries_from_json((cache / f"{t}.json").read_text())]
+        command = "; ".join(f"python -m bench.report {t} --write" for t in found) + f"; {command}"
+    else:
+        everything = []
+        for table in list(TABLES) if args.table == SUMMARY else [args.table]:
+            entries = await run_table(table, opts)
+            everything += entries
+            body = render_section(f"{TABLES[table][0]} (issue 11)", command, entries)
+            if args.write:
+                write_section(args.file, table, body)
+                cache.mkdir(exist_ok=True)
+                (cache / f"{table}.json").write_text(entries_to_json(entries))
+            print(body + "\n", flush=True)
+    if args.table in (SUMMARY, LATEST):
+        body = render_section("Issue 11, the summary table", command, everything, headline_only=True)
         if args.write:
             write_section(args.file, SUMMARY, body)
         print(body, flush=True)

@@ -36,13 +36,20 @@ def bench_json(module: str, *args: str, timeout: float = 900.0) -> list[dict[str
         [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
     )
     if proc.returncode:
-        raise RuntimeError(f"{module} {' '.join(args)} exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
+        raise RuntimeError(f"{module} {' '.join(args)} exited {proc.returncode}: {_cause(proc.stderr)}")
     text = proc.stdout.strip()
     try:
         whole = json.loads(text)
     except json.JSONDecodeError:
         return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     return whole if isinstance(whole, list) else [whole]
+
+
+def _cause(stderr: str) -> str:
+    """The error a failed bench died of: its last exception line other than a child's broken pipe (what a
+    child prints when its parent died first), else the tail of stderr."""
+    errors = [line for line in stderr.splitlines() if "Error" in line and "BrokenPipe" not in line]
+    return errors[-1].strip()[:300] if errors else stderr.strip()[-300:]
 
 
 def has_flag(module: str, flag: str) -> bool:

@@ -4,6 +4,7 @@ packet beside the per-packet floor, send-interval jitter beside the asyncio cloc
 
 from __future__ import annotations
 
+import subprocess
 import time
 from typing import Any
 
@@ -35,7 +36,10 @@ def capacity_search(budget_s: float, seconds: float, *extra: str) -> tuple[Run |
 
     def attempt(n: int) -> bool:
         nonlocal best, failed
-        run = voice_run(n, seconds, *extra, timeout=max(120.0, deadline - time.monotonic() + 300))
+        try:
+            run = voice_run(n, seconds, *extra, timeout=max(120.0, deadline - time.monotonic() + 300))
+        except (RuntimeError, subprocess.TimeoutExpired) as error:  # a run that dies at N is a failure at N
+            run = {"connections": n, "error": str(error)}
         runs.append(run)
         if passes(run):
             best = run if best is None or n > best["connections"] else best
@@ -56,23 +60,28 @@ def capacity_search(budget_s: float, seconds: float, *extra: str) -> tuple[Run |
     return best, failed, runs
 
 
-def _searched(runs: list[Run]) -> str:
-    return ", ".join(
+def _outcome(r: Run) -> str:
+    if "error" in r:
+        return f"{r['connections']}: the run failed ({r['error']})"
+    return (
         f"{r['connections']}: {r['lost_pct']:.3f} % lost ({r['players_under_0.1pct_lost']} players < 0.1 %, "
         f"{r['ready']} ready; node {r['node_cpu_pct']} %, fakes {r['fakes_cpu_pct']} %)"
-        for r in sorted(runs, key=lambda r: r["connections"])
     )
+
+
+def _searched(runs: list[Run]) -> str:
+    return "; ".join(_outcome(r) for r in sorted(runs, key=lambda r: r["connections"]))
 
 
 def _capacity_rows(label: str, best: Run | None, failed: Run | None, runs: list[Run], goal: str) -> list[Row]:
     players = best["connections"] if best else 0
-    sample = best or (runs[0] if runs else None)
+    sample = best or next((r for r in runs if "error" not in r), None)
     floor_us = sample["floor_us_per_packet_cpu"] if sample else 0.0
     floor_players = int(1e6 / (PACKETS_PER_S * floor_us)) if floor_us else 0
     rows = [
         Row(
             figure=f"passthrough + voice + DAVE players with < 0.1 % lost{label}",
-            value=f"{players}" + ("" if failed is None else f" ({failed['connections']}: {failed['lost_pct']:.3f} %)"),
+            value=f"{players}" + ("" if failed is None else f" (next: {_outcome(failed).split(' (')[0]})"),
             peer=f"per-packet floor {floor_us:.2f} µs (davey + AEAD + send) → ~{floor_players} per core",
             ratio=ratio(players, floor_players),
             goal=goal,

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from bench import report
 from bench.report_common import Options, Result
-from bench.report_doc import Row, markers, render_section, replace_section, write_section
+from bench.report_doc import (
+    Row,
+    entries_from_json,
+    entries_to_json,
+    markers,
+    render_section,
+    replace_section,
+    write_section,
+)
 
 HAND_WRITTEN = "# Benchmarks\n\n## By hand\n\nA figure | with a pipe\n\n\n## Another, no final newline"
 
@@ -51,7 +59,7 @@ async def fake_measure(_opts: Options) -> Result:
 
 async def test_a_table_spec_with_a_fake_measurement_renders() -> None:
     entry = await report.run_entry("fake", fake_measure, Options(quick=True))
-    body = render_section("Fake table", "python -m bench.report fake", "2026-12-02", [entry])
+    body = render_section("Fake table", "python -m bench.report fake", [entry])
     lines = body.splitlines()
     assert lines[0].startswith("### Fake table")
     assert "Command: `python -m bench.report fake`" in body
@@ -60,7 +68,7 @@ async def test_a_table_spec_with_a_fake_measurement_renders() -> None:
     assert "p99 jitter \\| at 100" in rows[0] and "| met |" in rows[0] and f"{entry.began}-{entry.ended}" in rows[0]
     assert "| **not met** |" in rows[1]
     assert "- fake: a note under the table" in body
-    summary = render_section("Summary", "cmd", "2026-12-02", [entry], headline_only=True)
+    summary = render_section("Summary", "cmd", [entry], headline_only=True)
     assert "p99 jitter" in summary and "| players" not in summary
 
 
@@ -76,3 +84,9 @@ async def test_a_failing_measurement_becomes_a_failed_row() -> None:
 def test_every_table_has_entries() -> None:
     assert set(report.TABLES) == {"startup", "sessions", "transcoding", "voice", "jitter", "dave", "overload", "shared"}
     assert all(entries for _title, entries in report.TABLES.values())
+
+
+async def test_entries_round_trip_through_the_cache_format() -> None:
+    entry = await report.run_entry("fake", fake_measure, Options())
+    [again] = entries_from_json(entries_to_json([entry]))
+    assert again == entry
