@@ -19,11 +19,14 @@ PACKETS_PER_S = 50
 def voice_run(count: int, seconds: float, *extra: str, timeout: float = 900.0) -> dict[str, Any]:
     """One bench/voice.py run of `count` connections; its result object (the last line it printed)."""
     lines = bench_json("bench.voice", "--connections", str(count), "--seconds", f"{seconds:g}", *extra, timeout=timeout)
-    return lines[-1]
+    results = [line for line in lines if "ready" in line]
+    if not results:
+        raise RuntimeError(f"bench.voice --connections {count} printed no result: {lines}"[:300])
+    return results[-1]
 
 
 def passes(run: dict[str, Any]) -> bool:
-    return bool(run["ready"] == run["connections"] and run["lost_pct"] < 0.1)
+    return "error" not in run and bool(run["ready"] == run["connections"] and run["lost_pct"] < 0.1)
 
 
 def capacity_search(budget_s: float, seconds: float, *extra: str) -> tuple[Run | None, Run | None, list[Run]]:
