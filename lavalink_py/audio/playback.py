@@ -99,8 +99,11 @@ class Playback:
         self.loss = loss if loss is not None else standalone_loss()
         self._dial = dial  # the overload policy's Opus complexity (overload.py), None: always opusEncodingQuality
         self._playing = False  # the last tick owed a frame (sent or nulled)
-        # The current stream (and its count of in-place changes), once its buffer filled up.
+        # The current stream (and its count of in-place changes), once its buffer filled up; until then, the frames
+        # it missed while filling (its start-up grace: see `_filling`).
         self._filled_stream: tuple[Stream, int] | None = None
+        self._filling_stream: tuple[Stream, int] | None = None
+        self._filling_missed = 0
 
     # ---- control (event loop) ----------------------------------------------------------------------------
     def start(self, spec: StreamSpec, start_ms: int = 0, end_ms: int | None = None) -> None:
@@ -215,12 +218,25 @@ class Playback:
         current = self._current
         if current is None or not current.started or current.ended or current.passthrough:
             return None
-        held, capacity = len(current.buffer), current.buffer.capacity
-        if (current, current.restyles) != self._filled_stream:
-            if held < self._refill_below and current.sent - current.restyled_at < capacity:
-                return None
-            self._filled_stream = (current, current.restyles)
-        return held / capacity
+        if self._filling(current):
+            return None
+        return len(current.buffer) / current.buffer.capacity
+
+    def _filling(self, current: Stream) -> bool:
+        """The start-up grace: True while `current` fills up for the first time after its start, a seek or a live
+        stream's in-place change (all three start nearly empty by design, and a dozen tracks started at once queue
+        their first refills behind each other), until it reaches its refill mark once or has owed a whole buffer's
+        worth of ticks (sent or missed) without getting there, which is falling behind, not filling up."""
+        key = (current, current.restyles)
+        if key == self._filled_stream:
+            return False
+        if key != self._filling_stream:
+            self._filling_stream, self._filling_missed = key, 0
+        owed = current.sent - current.restyled_at + self._filling_missed
+        if len(current.buffer) < self._refill_below and owed < current.buffer.capacity:
+            return True
+        self._filled_stream = key
+        return False
 
     @property
     def encoder_complexity(self) -> int | None:
@@ -420,7 +436,11 @@ class Playback:
         if not current.started:
             return IDLE  # still opening: Lavalink counts nulled frames only once audio flows
         self.frames_nulled += 1
-        self.loss.missed(current.fill_job)
+        # Attributed as any other (the listener missed it), but one missed while the stream fills up after its start
+        # is not the pool falling behind: the overload policy leaves those out (frame_loss.LossContext).
+        filling = self._filling(current)
+        self._filling_missed += filling
+        self.loss.missed(current.fill_job, filling=filling)
         return NULLED
 
     def _end_time_reached(self, current: Stream) -> None:

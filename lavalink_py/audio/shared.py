@@ -101,7 +101,9 @@ class SharedTap:
         """Producer (under the share's lock): the share's new frames; the oldest go when the buffer is full."""
         over = len(self.buffer) + len(frames) - self.buffer.capacity
         if over > 0:
-            self.frames_dropped += self.buffer.drop_oldest(over)
+            dropped = self.buffer.drop_oldest(over)
+            self.frames_dropped += dropped
+            self.share.registry.count_dropped(dropped)
         self.buffer.extend(frames)
 
     def finish(self, outcome: StreamOutcome) -> None:
@@ -204,6 +206,13 @@ class ShareRegistry:
         self.dial = dial  # the overload policy's complexity, which the shared encoders follow as any other
         self._shares: dict[ShareKey, SharedStream] = {}
         self._lock = threading.Lock()
+        # Every tap's dropped frames, closed taps' included (lavalink_shared_stream_frames_dropped_total).
+        self.frames_dropped = 0
+
+    def count_dropped(self, frames: int) -> None:
+        """Any producer thread: a tap dropped its oldest frames (several shares' producers may call at once)."""
+        with self._lock:
+            self.frames_dropped += frames
 
     def __len__(self) -> int:
         return len(self._shares)

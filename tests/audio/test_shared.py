@@ -198,3 +198,23 @@ async def test_a_source_that_fails_reaches_every_player_as_its_own_exception_and
         assert events.log == ["exception:common", "end:loadFailed"]
         assert events.failures == players[0][2].failures  # the share's one failure, reported by each player
     assert engine.shares is not None and len(engine.shares) == 0
+
+
+async def test_frames_a_paused_player_of_a_share_misses_are_counted_on_the_registry(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    (a, _, _), (b, _, _) = listeners(engine, 2)
+    a.start(StreamSpec(radio.url("/endless"), is_live=True))
+    b.start(StreamSpec(radio.url("/endless"), is_live=True))
+    await engine.pump(20)
+    b.pause()  # a keeps the share producing; b's tap fills and its oldest live frames go
+    assert engine.shares is not None
+    for _ in range(60):  # bounded: up to 60 x 100 frames of the endless radio
+        await engine.pump(100)
+        if engine.shares.frames_dropped:
+            break
+    dropped = engine.shares.frames_dropped
+    assert dropped > 0
+    b.stop()  # a closed tap's drops stay counted (lavalink_shared_stream_frames_dropped_total)
+    await engine.pump(5)
+    assert engine.shares.frames_dropped >= dropped
