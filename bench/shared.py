@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.audio import write_sweep
@@ -69,6 +71,18 @@ async def run(url: str, players: int, seconds: float, share: bool) -> tuple[floa
     return cpu, frames, nulled
 
 
+@contextlib.contextmanager
+def radio(mp3: Path, port: int) -> Iterator[str]:
+    """The endless radio of `mp3` in a child process (its serving cost not counted); yields its URL."""
+    server = subprocess.Popen([sys.executable, "-c", RADIO, str(mp3), str(port)])
+    try:
+        time.sleep(1.5)
+        yield f"http://127.0.0.1:{port}/radio"
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def loadavg() -> str:
     return Path("/proc/loadavg").read_text().strip()
 
@@ -82,10 +96,7 @@ async def main() -> None:
     counts = [int(n) for n in args.players.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         mp3 = write_sweep(Path(tmp) / "sweep.mp3", "libmp3lame", 44_100, 30.0)
-        radio = subprocess.Popen([sys.executable, "-c", RADIO, str(mp3), str(args.port)])  # noqa: ASYNC220
-        try:
-            await asyncio.sleep(1.5)
-            url = f"http://127.0.0.1:{args.port}/radio"
+        with radio(mp3, args.port) as url:
             print(f"load before: {loadavg()}  cores: {os.cpu_count()}")
             own, frames, nulled = await run(url, 1, args.seconds, share=False)
             print(f"| 1 player, own stream (reference) | {own * 100:.2f} | 1.00x | {frames} / {nulled} |")
@@ -93,9 +104,6 @@ async def main() -> None:
                 cpu, frames, nulled = await run(url, n, args.seconds, share=True)
                 print(f"| {n} players, shared | {cpu * 100:.2f} | {cpu / own:.2f}x | {frames} / {nulled} |")
             print(f"load after: {loadavg()}")
-        finally:
-            radio.terminate()
-            radio.wait()
 
 
 if __name__ == "__main__":

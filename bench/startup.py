@@ -237,6 +237,12 @@ def report(results: dict[str, Figures], sessions: int, idle_s: float) -> str:
     return "\n".join(lines)
 
 
+def raise_nofile() -> None:
+    """1,000 sockets on each side need more than the default soft limit of open files."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -245,8 +251,7 @@ async def main() -> None:
     parser.add_argument("--baseline", type=Path, help="another checkout to measure beside this one")
     parser.add_argument("--nodelink", type=Path, help="a NodeLink checkout prepared as above, to measure beside")
     args = parser.parse_args()
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 1,000 sockets on each side
+    raise_nofile()
     variants: dict[str, Path] = {"node": ROOT, "floor": ROOT}
     if args.baseline is not None:
         variants["base"] = args.baseline.resolve()

@@ -15,6 +15,7 @@ from lavalink_py.metrics.inputs import (
 )
 from lavalink_py.sessions.node import Node
 from lavalink_py.sessions.session import MessageObserver
+from lavalink_py.voice.mls_lane import shared_lane
 
 # Lavalink event type -> the `event` label of lavalink_player_events_total.
 _EVENT_LABELS: Final[dict[str, PlayerEventType]] = {
@@ -48,7 +49,14 @@ class NodeView:
 
     def voice_stats(self) -> VoiceStatsSnapshot:
         connected = sum(1 for player in self._node.sessions.players() if player.connected)
-        return VoiceStatsSnapshot(connected=connected)
+        mls = shared_lane().stats  # called on the loop: the node's one lane, made on first use
+        return VoiceStatsSnapshot(
+            connected=connected,
+            mls_calls=mls.calls,
+            mls_deferred=mls.deferred,
+            mls_busy_seconds=mls.busy_s,
+            mls_cpu_seconds=mls.cpu_s,
+        )
 
     def audio_load(self) -> AudioLoadSnapshot:
         audio = self._node.audio
@@ -60,6 +68,7 @@ class NodeView:
             streams_by_complexity=audio.overload.streams_by_complexity(),
             steps_down=policy.steps_down,
             steps_up=policy.steps_up,
+            shared_frames_dropped=audio.shares.frames_dropped if audio.shares is not None else 0,
         )
 
     def source_status(self) -> Mapping[str, bool]:

@@ -126,8 +126,16 @@ class LossContext:
         self.clock = clock
         self.gc = gc_watch
         self.totals = FrameLoss()
+        # Of totals.encoder_late, the frames streams missed while filling up after a start, seek or in-place change
+        # (Playback's start-up grace): the overload policy reads encoder_late less these as pressure.
+        self.encoder_late_filling = 0
         self._now = now
         self._cause_at: tuple[int, str] = (-1, EVENT_LOOP_LAG)
+
+    @property
+    def encoder_late_pressure(self) -> int:
+        """Frames lost to late encoders (every player's, so far) outside any stream's start-up grace."""
+        return self.totals.encoder_late - self.encoder_late_filling
 
     def skipped_cause(self, late_ticks: int, skipped: int) -> str:
         """The cause of the ticks skipped up to clock count `late_ticks`, decided once for every player."""
@@ -165,9 +173,14 @@ class PlayerLoss:
         if playing and skipped > 0:
             self.lose(self.context.skipped_cause(late, skipped), skipped)
 
-    def missed(self, job: FillJob | None) -> None:
-        """An empty buffer on a tick that owed a frame: `job` is the stream's latest refill."""
-        self.lose(GC_PAUSE if self.context.in_gc() else miss_cause(job))
+    def missed(self, job: FillJob | None, *, filling: bool = False) -> str:
+        """An empty buffer on a tick that owed a frame: `job` is the stream's latest refill; `filling`: the stream
+        is still filling up after its start (not counted as pressure when the cause is encoderLate)."""
+        cause = GC_PAUSE if self.context.in_gc() else miss_cause(job)
+        self.lose(cause)
+        if filling and cause == ENCODER_LATE:
+            self.context.encoder_late_filling += 1
+        return cause
 
 
 def miss_cause(job: FillJob | None) -> str:

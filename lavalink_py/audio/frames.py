@@ -37,6 +37,12 @@ class FrameBuffer:
     def __len__(self) -> int:
         return len(self._frames)
 
+    @property
+    def frames(self) -> deque[bytes]:
+        """The deque itself, the same for the buffer's life: a shared live stream's taps read it by index and the
+        loop drops from its left what every tap has played (shared.py)."""
+        return self._frames
+
     def free(self) -> int:
         return self.capacity - len(self._frames)
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from typing import Protocol
 
-from lavalink_py.audio.frame_loss import FrameLoss
+from lavalink_py.audio.frame_loss import LossContext
 from lavalink_py.audio.overload import ComplexityDial, LoadObservation, OverloadPolicy, OverloadSettings
 
 log = logging.getLogger(__name__)
@@ -48,21 +48,22 @@ class OverloadMonitor:
         settings: OverloadSettings,
         top: int,
         playbacks: Collection[Observed],
-        totals: FrameLoss,
+        loss: LossContext,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.policy = OverloadPolicy(settings, top)
         self.dial = ComplexityDial(top)
         self._playbacks = playbacks
-        self._totals = totals
-        self._late_seen = totals.encoder_late
+        self._loss = loss
+        self._late_seen = loss.encoder_late_pressure
         self._now = now
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def check(self) -> None:
-        late = self._totals.encoder_late
+        # A stream's misses while it fills up after its start are left out (Playback's start-up grace).
+        late = self._loss.encoder_late_pressure
         obs = observe(self._playbacks, self.settings.low_watermark, late - self._late_seen)
         self._late_seen = late
         before = self.dial.complexity

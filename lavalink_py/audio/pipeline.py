@@ -318,6 +318,11 @@ class TrackStream:
         return self.start_ms + round(self.sent * FRAME_MS * self.speed)
 
     @property
+    def made(self) -> int:
+        """Frames handed to the buffer so far (a live stream's rewind takes back those it drops)."""
+        return self._made
+
+    @property
     def history_bytes(self) -> int:
         """What a live stream keeps to redo its buffered frames (the cost of `restyle`)."""
         return 0 if self._history is None else self._history.nbytes

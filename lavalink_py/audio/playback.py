@@ -99,8 +99,11 @@ class Playback:
         self.loss = loss if loss is not None else standalone_loss()
         self._dial = dial  # the overload policy's Opus complexity (overload.py), None: always opusEncodingQuality
         self._playing = False  # the last tick owed a frame (sent or nulled)
-        # The current stream (and its count of in-place changes), once its buffer filled up.
+        # The current stream (and its count of in-place changes), once its buffer filled up; until then, the frames
+        # it missed while filling (its start-up grace: see `_filling`).
         self._filled_stream: tuple[Stream, int] | None = None
+        self._filling_stream: tuple[Stream, int] | None = None
+        self._filling_missed = 0
 
     # ---- control (event loop) ----------------------------------------------------------------------------
     def start(self, spec: StreamSpec, start_ms: int = 0, end_ms: int | None = None) -> None:
@@ -215,12 +218,25 @@ class Playback:
         current = self._current
         if current is None or not current.started or current.ended or current.passthrough:
             return None
-        held, capacity = len(current.buffer), current.buffer.capacity
-        if (current, current.restyles) != self._filled_stream:
-            if held < self._refill_below and current.sent - current.restyled_at < capacity:
-                return None
-            self._filled_stream = (current, current.restyles)
-        return held / capacity
+        if self._filling(current):
+            return None
+        return len(current.buffer) / current.buffer.capacity
+
+    def _filling(self, current: Stream) -> bool:
+        """The start-up grace: True while `current` fills up for the first time after its start, a seek or a live
+        stream's in-place change (all three start nearly empty by design, and a dozen tracks started at once queue
+        their first refills behind each other), until it reaches its refill mark once or has owed a whole buffer's
+        worth of ticks (sent or missed) without getting there, which is falling behind, not filling up."""
+        key = (current, current.restyles)
+        if key == self._filled_stream:
+            return False
+        if key != self._filling_stream:
+            self._filling_stream, self._filling_missed = key, 0
+        owed = current.sent - current.restyled_at + self._filling_missed
+        if len(current.buffer) < self._refill_below and owed < current.buffer.capacity:
+            return True
+        self._filled_stream = key
+        return False
 
     @property
     def encoder_complexity(self) -> int | None:
@@ -264,6 +280,11 @@ class Playback:
             self._swap_pending(self._new_stream(target.spec, target.start_ms, target.end_ms), skip=False)
         elif target is not None and not target.spec.is_live:
             self._swap_pending(self._new_stream(target.spec, self.position_ms, target.end_ms), skip=True)
+        elif isinstance(target, SharedTap) and target.alone and target is self._current and self._shares is not None:
+            # A share heard by this player alone is its live stream: changed in place, as an unshared one (below),
+            # and listed under its new settings for the players that come later.
+            self._shares.rekey(target.share, self._volume, self._filters)
+            self._restyle(target.stream, target.next)
         elif isinstance(target, SharedTap):
             # A shared live stream is not changed for the others: this player moves to the share of its new settings
             # (or its own), from its current position; the old share sounds until the new one has a frame.
@@ -271,12 +292,15 @@ class Playback:
             moved.started = target.started  # the same track going on: no second on_track_start
             self._swap_pending(moved, skip=False)
         elif target is not None:
-            # A live stream cannot be reopened at a position: it changes in place, the frames already buffered (all
-            # but the next RESTYLE_KEEP_FRAMES) made again, passthrough included; the job applies the latest wish.
-            target.wanted_filters = self._filters
-            target.wanted_volume = self._volume
-            asked_at = target.sent
-            self._cpu.submit(target.restyle, asked_at, asked_at + RESTYLE_KEEP_FRAMES)
+            self._restyle(target, target.sent)
+
+    def _restyle(self, stream: TrackStream, asked_at: int) -> None:
+        """A live stream cannot be reopened at a position: it changes in place, the frames already buffered (all but
+        the next RESTYLE_KEEP_FRAMES after frame `asked_at`, the listener's next) made again, passthrough included;
+        the job applies the latest wish."""
+        stream.wanted_filters = self._filters
+        stream.wanted_volume = self._volume
+        self._cpu.submit(stream.restyle, asked_at, asked_at + RESTYLE_KEEP_FRAMES)
 
     def _swap_pending(self, stream: Stream, skip: bool) -> None:
         if self._pending is not None:
@@ -294,6 +318,12 @@ class Playback:
         stream.fill_future = pool.submit(job.run, stream.fill, frames)
 
     def _close(self, stream: Stream) -> None:
+        if isinstance(stream, SharedTap):
+            # Leaving is loop work (the share's taps are the loop's); the last one out closes the source off it.
+            last = stream.leave()
+            if last is not None:
+                self._io.submit(last.close)
+            return
         stream.cancelled = True
         self._io.submit(stream.close)
 
@@ -344,12 +374,35 @@ class Playback:
         loss = self.loss
         if loss.late_seen != loss.context.clock.late_ticks:
             loss.ticks_skipped(self._playing)
+        # The hot path, for every player every 20 ms: a track playing on, a frame ready. Anything else (a switch,
+        # a pause, an end, an endTime, a starved stream) takes the full path below.
+        current, sink = self._current, self.sink
+        if (
+            current is not None
+            and sink is not None
+            and self._pending is None
+            and current.started
+            and not self._paused
+            and not self._starved_ticks
+            and not current.ended
+            and current.end_ms is None
+            and sink.ready
+        ):
+            buffer = current.buffer
+            frame = buffer.pop()
+            if frame is not None:
+                sink.send_frame(frame)
+                current.sent += 1
+                self.frames_sent += 1
+                self._speaking = self._playing = True
+                if len(buffer) <= self._refill_below:
+                    self._refill(current)
+                return SENT
         result = self._tick()
         self._playing = result != IDLE
         return result
 
     def _tick(self) -> int:
-        # The hot path: runs for every player every 20 ms, so the common case is a handful of attribute reads.
         if self._pending is not None:
             self._take_over()
             if self._pending is not None:
@@ -420,7 +473,11 @@ class Playback:
         if not current.started:
             return IDLE  # still opening: Lavalink counts nulled frames only once audio flows
         self.frames_nulled += 1
-        self.loss.missed(current.fill_job)
+        # Attributed as any other (the listener missed it), but one missed while the stream fills up after its start
+        # is not the pool falling behind: the overload policy leaves those out (frame_loss.LossContext).
+        filling = self._filling(current)
+        self._filling_missed += filling
+        self.loss.missed(current.fill_job, filling=filling)
         return NULLED
 
     def _end_time_reached(self, current: Stream) -> None:

@@ -27,7 +27,7 @@ class EngineSettings:
     opus_bitrate: int = 128_000
     batch_ms: int = 1000  # decoded per worker job once a stream runs
     first_batch_ms: int = 300  # the first job decodes little (first frame is quick) but enough to cover the queue
-    share_live_streams: bool = False  # shareLiveStreams: one decode/encode per live source and settings (shared.py)
+    share_live_streams: bool = True  # shareLiveStreams: one decode/encode per live source and settings (shared.py)
     # Lower the Opus complexity before losing frames (overload.py).
     overload: OverloadSettings = field(default_factory=OverloadSettings)
 

@@ -176,9 +176,9 @@ class LavalinkServerSettings:
     # process can read, as Lavalink's local source does.
     local_directories: tuple[str, ...] = setting((), key="localDirectories", each=non_empty)
     # lavalink_py only: players of the same live stream (isStream) with the same volume and filters share one
-    # decode and encode (audio/shared.py). Off by default: a shared player's volume/filter change moves it to
-    # another share (a new connection to the source) instead of changing its stream in place.
-    share_live_streams: bool = setting(False, key="shareLiveStreams")
+    # decode and encode (audio/shared.py). A player alone on its share changes volume/filters in place, as on an
+    # unshared stream; one of several moves to the share of its new settings (a new connection when there is none).
+    share_live_streams: bool = setting(True, key="shareLiveStreams")
     overload: OverloadPolicySettings = OverloadPolicySettings()
 
 

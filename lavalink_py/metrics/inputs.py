@@ -36,6 +36,12 @@ class VoiceStatsSnapshot:
     connecting: int = 0
     # Connections that gave up (close code policy said "give up") and still have a player attached.
     failed: int = 0
+    # DAVE's MLS lane (voice/mls_lane.py LaneStats): calls run, calls deferred to a later frame window, and the
+    # wall and CPU time spent inside them.
+    mls_calls: int = 0
+    mls_deferred: int = 0
+    mls_busy_seconds: float = 0.0
+    mls_cpu_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,7 @@ class AudioLoadSnapshot:
     streams_by_complexity: Mapping[int, int] = field(default_factory=dict)  # encoded streams per complexity
     steps_down: int = 0
     steps_up: int = 0
+    shared_frames_dropped: int = 0  # live frames a shared stream's taps dropped (audio/shared.py ShareRegistry)
 
 
 class AudioLoadSource(Protocol):

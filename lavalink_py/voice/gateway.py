@@ -142,12 +142,18 @@ class VoiceGateway:
         c = self.credentials
         self._interval_s = None
         self._unacked.clear()
+        # What the last WebSocket's writer did not get out must not precede op 0/op 7 on this one: a stale op 1
+        # (queued while IP discovery outlived the socket) sent before Identify makes the server answer op 4
+        # before op 2, i.e. in state IDENTIFYING (issue 11, 200 handshakes under load).
+        pending, self._outbound = self._outbound, []
         if resume:
             if not self._has_session:
                 raise LocalProtocolError("cannot resume a voice session that never started")
             self.state = GatewayState.RESUMING
             d = {"server_id": str(c.guild_id), "session_id": c.session_id, "token": c.token, "seq_ack": self.seq_ack}
             self._send(OP_RESUME, d)
+            # The same session goes on: DAVE replies and Speaking still matter, after op 7; old heartbeats do not.
+            self._outbound.extend(m for m in pending if not _is_heartbeat(m))
             return
         self.state = GatewayState.IDENTIFYING
         self.seq_ack = -1
@@ -311,6 +317,10 @@ def carries_mls_work(message: dict[str, Any]) -> bool:
     """Whether handling this JSON message may run DAVE's MLS (re-init + key package: op 4 with DAVE, op 24).
     Every binary message may (ops 25-30); the rest is cheap."""
     return message.get("op") in _MLS_JSON_OPS
+
+
+def _is_heartbeat(message: str | bytes) -> bool:
+    return isinstance(message, str) and message.startswith(f'{{"op":{OP_HEARTBEAT},')
 
 
 def _user_id(value: object) -> int:

@@ -7,6 +7,7 @@ wall-clock assertion); then the real engine applies the policy's complexity to a
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import deque
 from dataclasses import dataclass
 
@@ -230,4 +231,80 @@ async def test_a_live_stream_refilling_after_an_in_place_change_is_not_behind(me
             while (fill_of(playback) or 0.0) <= 0:
                 await asyncio.sleep(0.01)
     finally:
+        await engine.close()
+
+
+# ---- the start-up grace: a stream filling up after its start is not the pool falling behind ---------------------
+
+
+async def blocked_engine_playback(
+    media: Media, first_batch_ms: int
+) -> tuple[AudioEngine, Playback, threading.Event]:
+    """A playback on an engine whose one decode worker is held by another job from its first frame on: every refill
+    waits in the pool's queue, as a dozen tracks' first refills queue behind each other when they start at once."""
+    engine = AudioEngine(
+        EngineSettings(workers=1, first_batch_ms=first_batch_ms, batch_ms=100, frame_buffer_ms=1000)
+    )
+    release = threading.Event()
+    playback = engine.create_playback()
+    playback.attach(RecordingSink())
+    playback.start(StreamSpec(str(media.mp3)))
+    await playback.wait_frame()  # the first fill runs on the io pool
+    engine.cpu_pool.submit(release.wait, 60)
+    return engine, playback, release
+
+
+def tick_until_nulled(engine: AudioEngine, playback: Playback, nulled: int) -> None:
+    for _ in range(200):
+        if playback.frames_nulled >= nulled:
+            return
+        engine.clock.tick()
+    raise AssertionError(f"{playback.frames_nulled} frames nulled after 200 ticks")
+
+
+async def test_frames_missed_while_a_new_stream_fills_up_do_not_lower_the_complexity(media: Media) -> None:
+    engine, playback, release = await blocked_engine_playback(media, first_batch_ms=100)
+    try:
+        tick_until_nulled(engine, playback, 5)  # the first 5 frames played, then its refill waited in the queue
+        assert playback.loss.counts.encoder_late == 5  # the listener missed them: attributed as ever
+        assert engine.loss.encoder_late_filling == 5
+        engine.overload.check()
+        assert engine.overload.dial.complexity == 10
+        assert engine.overload.policy.steps_down == 0
+    finally:
+        release.set()
+        await engine.close()
+
+
+async def test_frames_missed_after_the_stream_filled_lower_the_complexity(media: Media) -> None:
+    # The first fill takes the whole buffer: filled at once, so the grace is over before any frame is missed.
+    engine, playback, release = await blocked_engine_playback(media, first_batch_ms=1000)
+    try:
+        engine.clock.tick()  # the first frame: the stream is the current one, 49 of 50 frames held
+        assert fill_of(playback) == 0.98
+        tick_until_nulled(engine, playback, 1)
+        assert playback.loss.counts.encoder_late == 1
+        assert engine.loss.encoder_late_filling == 0
+        engine.overload.check()
+        assert engine.overload.dial.complexity == 7
+    finally:
+        release.set()
+        await engine.close()
+
+
+async def test_a_new_stream_that_never_fills_up_ends_its_grace_after_a_buffer_of_ticks(media: Media) -> None:
+    """The grace is bounded: a stream owed a whole buffer's worth of frames (50 here) without reaching its refill
+    mark is falling behind, and its misses count from then on."""
+    engine, playback, release = await blocked_engine_playback(media, first_batch_ms=100)
+    try:
+        tick_until_nulled(engine, playback, 44)  # 5 sent + 44 missed = 49 owed: still filling
+        assert engine.loss.encoder_late_filling == 44
+        engine.overload.check()
+        assert engine.overload.dial.complexity == 10
+        tick_until_nulled(engine, playback, 46)  # the 45th miss makes 50 owed: the grace ends, the 46th is pressure
+        assert engine.loss.encoder_late_filling == 45 and engine.loss.totals.encoder_late == 46
+        engine.overload.check()
+        assert engine.overload.dial.complexity == 7
+    finally:
+        release.set()
         await engine.close()

@@ -198,3 +198,86 @@ async def test_a_source_that_fails_reaches_every_player_as_its_own_exception_and
         assert events.log == ["exception:common", "end:loadFailed"]
         assert events.failures == players[0][2].failures  # the share's one failure, reported by each player
     assert engine.shares is not None and len(engine.shares) == 0
+
+
+async def test_a_lone_players_volume_change_is_made_in_place_as_on_an_unshared_stream(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    (alone, sink, events), (later, later_sink, _), (other, _, _) = listeners(engine, 3)
+    alone.start(StreamSpec(radio.url("/endless"), is_live=True))
+    await engine.pump(50)
+    alone.set_volume(30)
+    for _ in range(600):  # the restyle job runs on the cpu pool beside the ticks
+        if alone.rewinds:
+            break
+        await engine.pump(1)
+    await engine.pump(60)
+    # No new connection and no gap: the share's own stream made its buffered frames again at the new volume.
+    assert radio.connections == {"endless": 1}
+    [rewind] = alone.rewinds
+    assert rewind.serial is not None
+    assert alone.frames_nulled == 0
+    # Source time, as an unshared live stream reports it: the rewind's new encoder has no look-ahead lag (6.5 ms).
+    assert abs(alone.position_ms - len(sink.frames) * 20) <= 20
+    assert events.log == ["start"]
+    heard = decode_opus(sink.frames)
+    cut = rewind.serial * 960
+    assert rms(heard[cut + 960 :]) < 0.5 * rms(heard[: cut - 960])  # 30 % volume: about 10 dB down
+    # Listed under its new settings: a later player of volume 30 shares it, one of volume 100 opens its own.
+    later.set_volume(30)
+    later.start(StreamSpec(radio.url("/endless"), is_live=True))
+    other.start(StreamSpec(radio.url("/endless"), is_live=True))
+    await engine.pump(40)
+    assert radio.connections == {"endless": 2}
+    assert engine.shares is not None and len(engine.shares) == 2
+    assert later_sink.frames == sink.frames[-len(later_sink.frames) :]
+
+
+async def test_a_player_leaving_by_volume_leaves_the_other_listeners_frames_in_sequence(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    (stays, stays_sink, stays_events), (moves, moves_sink, moves_events) = listeners(engine, 2)
+    stays.start(StreamSpec(radio.url("/endless"), is_live=True))
+    moves.start(StreamSpec(radio.url("/endless"), is_live=True))
+    await engine.pump(40)
+    assert engine.shares is not None and len(engine.shares) == 1
+    moves.set_volume(50)
+    await engine.pump(120)
+    assert radio.connections == {"endless": 2}  # the mover has its own stream now
+    # The one left behind: one frame every tick, none missing, none twice, and no change of its stream.
+    assert len(stays_sink.frames) == 160
+    assert stays.frames_nulled == 0 and stays.rewinds == [] and stays.volume == 100
+    assert stays_events.log == ["start"]
+    assert stays.position_ms == 3200
+    assert moves_sink.frames[:40] == stays_sink.frames[:40]
+    assert len(moves_sink.frames) == 160 and moves.frames_nulled == 0  # the old share sounded until the new had one
+    assert moves_events.log == ["start"]
+    assert moves.position_ms == 3200
+    # Alone on the share now, the stayer's frames are the share's, in order: a player joining hears them from its
+    # join on, in step, on the same connection.
+    late, late_sink, _ = listeners(engine, 1)[0]
+    late.start(StreamSpec(radio.url("/endless"), is_live=True))
+    await engine.pump(30)
+    assert late_sink.frames == stays_sink.frames[-len(late_sink.frames) :]
+    assert len(late_sink.frames) >= 20
+    assert radio.connections == {"endless": 2}
+
+
+async def test_frames_a_paused_player_of_a_share_misses_are_counted_on_the_registry(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    (a, _, _), (b, _, _) = listeners(engine, 2)
+    a.start(StreamSpec(radio.url("/endless"), is_live=True))
+    b.start(StreamSpec(radio.url("/endless"), is_live=True))
+    await engine.pump(20)
+    b.pause()  # a keeps the share producing; b's tap fills and its oldest live frames go
+    assert engine.shares is not None
+    for _ in range(60):  # bounded: up to 60 x 100 frames of the endless radio
+        await engine.pump(100)
+        if engine.shares.frames_dropped:
+            break
+    dropped = engine.shares.frames_dropped
+    assert dropped > 0
+    b.stop()  # a closed tap's drops stay counted (lavalink_shared_stream_frames_dropped_total)
+    await engine.pump(5)
+    assert engine.shares.frames_dropped >= dropped

@@ -179,3 +179,48 @@ def test_ops_out_of_order_are_rejected(message: dict[str, Any]) -> None:
     gw.receive_json({"op": 2, "d": {"ssrc": 1, "ip": "127.0.0.1", "port": 9, "modes": ["aead_aes256_gcm_rtpsize"]}}, 0)
     with pytest.raises(RemoteProtocolError, match="not expected"):
         gw.receive_json(message, 0.0)
+
+
+def _server_answer(text: str, seq: int) -> list[str]:
+    """What a voice server sends back to one client message (Discord's order: op 0 -> op 2, op 1 -> op 4)."""
+    message = json.loads(text)
+    if message["op"] == 0:
+        d: dict[str, Any] = {"ssrc": 77, "ip": "127.0.0.1", "port": 5000, "modes": ["aead_aes256_gcm_rtpsize"]}
+        return [json.dumps({"op": 2, "d": d, "seq": seq})]
+    if message["op"] == 1:
+        d = {"mode": message["d"]["data"]["mode"], "secret_key": list(range(32)), "dave_protocol_version": 0}
+        return [json.dumps({"op": 4, "d": d, "seq": seq})]
+    return []
+
+
+def test_a_select_left_unsent_by_a_dropped_socket_does_not_precede_the_next_identify() -> None:
+    # Issue 11: under load IP discovery outlived the WebSocket, so op 1 stayed queued; the next socket sent it
+    # before op 0, the server answered op 4 before op 2, and the node saw "op 4 ... in state identifying".
+    gw = gateway()
+    gw.connection_made(resume=False)
+    gw.data_to_send()
+    gw.receive_text('{"op":8,"d":{"heartbeat_interval":41250.0}}', 0.0)
+    gw.receive_text('{"op":2,"d":{"ssrc":77,"ip":"127.0.0.1","port":5000,"modes":["aead_aes256_gcm_rtpsize"]}}', 0.0)
+    gw.select_protocol("10.0.0.1", 4000)  # op 1 queued; the socket drops before the writer sends it
+    gw.connection_lost()
+    gw.connection_made(resume=False)
+    out = [m for m in gw.data_to_send() if isinstance(m, str)]
+    assert [json.loads(m)["op"] for m in out] == [0]
+    gw.receive_text('{"op":8,"d":{"heartbeat_interval":41250.0}}', 1.0)
+    for text in [a for m in out for a in _server_answer(m, 1)]:
+        gw.receive_text(text, 1.0)  # op 2 Ready, in state identifying
+    assert gw.state is GatewayState.SELECTING
+    gw.select_protocol("10.0.0.1", 4000)
+    for text in [a for m in gw.data_to_send() if isinstance(m, str) for a in _server_answer(m, 2)]:
+        gw.receive_text(text, 1.1)
+    assert gw.state.value == "active"  # (`is` after the check above: mypy narrows the property)
+
+
+def test_resume_sends_op_7_first_then_what_was_pending_but_no_old_heartbeat() -> None:
+    gw = gateway()
+    handshake(gw, ["aead_aes256_gcm_rtpsize"])
+    gw.tick(50.0)  # a heartbeat queued
+    gw.speaking(1)  # and Speaking, both left unsent by the dropped socket
+    gw.connection_lost()
+    gw.connection_made(resume=True)
+    assert [m["op"] for m in sent(gw)] == [7, 5]

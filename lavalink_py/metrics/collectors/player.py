@@ -89,6 +89,7 @@ class PlayerCollector:
             lost.add_metric([], f.lost)
             underruns.add_metric([], f.underruns)
         yield from (players, guilds, voice, sent, lost, underruns)
+        yield from self._mls_families(None if state is None else state.voice)
         yield from self._audio_families(None if state is None else state.audio)
         yield counts_family("lavalink_player_events", "Player events by type.", ["type"], self._events.events.items())
         yield histograms_family(
@@ -97,6 +98,20 @@ class PlayerCollector:
             ["type"],
             self._events.durations.items(),
         )
+
+    def _mls_families(self, v: VoiceStatsSnapshot | None) -> Iterable[Metric]:
+        calls = counter("lavalink_voice_mls_calls", "DAVE MLS calls run on the node's MLS lane.")
+        deferred = counter(
+            "lavalink_voice_mls_deferred", "DAVE MLS calls that waited for a later frame window (budget spent)."
+        )
+        busy = counter("lavalink_voice_mls_busy_seconds", "Wall time inside DAVE MLS calls.")
+        cpu = counter("lavalink_voice_mls_cpu_seconds", "CPU time inside DAVE MLS calls.")
+        if v is not None:
+            calls.add_metric([], v.mls_calls)
+            deferred.add_metric([], v.mls_deferred)
+            busy.add_metric([], v.mls_busy_seconds)
+            cpu.add_metric([], v.mls_cpu_seconds)
+        yield from (calls, deferred, busy, cpu)
 
     def _audio_families(self, a: AudioLoadSnapshot | None) -> Iterable[Metric]:
         by_cause = counter(
@@ -109,6 +124,9 @@ class PlayerCollector:
             "lavalink_opus_streams", "Encoded streams by the libopus complexity they run at.", ["complexity"]
         )
         steps = counter("lavalink_overload_steps", "Opus complexity steps the overload policy took.", ["direction"])
+        shared_dropped = counter(
+            "lavalink_shared_stream_frames_dropped", "Live frames a shared stream's players did not take in time."
+        )
         if a is not None:
             for cause, frames in a.frames_lost.items():
                 by_cause.add_metric([cause], frames)
@@ -117,4 +135,5 @@ class PlayerCollector:
                 streams.add_metric([str(level)], n)
             steps.add_metric(["down"], a.steps_down)
             steps.add_metric(["up"], a.steps_up)
-        yield from (by_cause, complexity, streams, steps)
+            shared_dropped.add_metric([], a.shared_frames_dropped)
+        yield from (by_cause, complexity, streams, steps, shared_dropped)

@@ -1,0 +1,215 @@
+"""bench/report.py's voice figures, each run of bench/voice.py, bench/voice_packet.py, bench/dave_epochs.py and
+bench/dave_mls.py as a child process (their JSON read back): the capacity search (players with < 0.1 % lost), µs per
+packet beside the per-packet floor, send-interval jitter beside the asyncio clock, and DAVE epoch gaps."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Any
+
+from bench.report_common import Options, Result, bench_json, has_flag, median, not_available, ratio
+from bench.report_doc import Row
+
+Run = dict[str, Any]  # one bench JSON result
+RAMP = (100, 200, 400, 700, 1000)  # the goal is 1,000: the search stops there once it passes
+PACKETS_PER_S = 50
+
+
+def voice_run(count: int, seconds: float, *extra: str, timeout: float = 900.0) -> dict[str, Any]:
+    """One bench/voice.py run of `count` connections; its result object (the last line it printed)."""
+    lines = bench_json("bench.voice", "--connections", str(count), "--seconds", f"{seconds:g}", *extra, timeout=timeout)
+    results = [line for line in lines if "ready" in line]
+    if not results:
+        raise RuntimeError(f"bench.voice --connections {count} printed no result: {lines}"[:300])
+    return results[-1]
+
+
+def passes(run: dict[str, Any]) -> bool:
+    return "error" not in run and bool(run["ready"] == run["connections"] and run["lost_pct"] < 0.1)
+
+
+def capacity_search(budget_s: float, seconds: float, *extra: str) -> tuple[Run | None, Run | None, list[Run]]:
+    """Ramp N until loss exceeds 0.1 % (or a connection never got ready), then bisect a little, within `budget_s`
+    (a run is started only while budget is left). (the largest passing run, the smallest failing one, all runs)."""
+    deadline = time.monotonic() + budget_s
+    best: Run | None = None
+    failed: Run | None = None
+    runs: list[Run] = []
+
+    def attempt(n: int) -> bool:
+        nonlocal best, failed
+        try:
+            run = voice_run(n, seconds, *extra, timeout=max(120.0, deadline - time.monotonic() + 300))
+        except (RuntimeError, subprocess.TimeoutExpired) as error:  # a run that dies at N is a failure at N
+            run = {"connections": n, "error": str(error)}
+        runs.append(run)
+        if passes(run):
+            best = run if best is None or n > best["connections"] else best
+            return True
+        failed = run if failed is None or n < failed["connections"] else failed
+        return False
+
+    for n in RAMP:
+        if time.monotonic() >= deadline or not attempt(n):
+            break
+    for _ in range(3):  # bisect between the last pass (or 0) and the first failure
+        if failed is None or time.monotonic() >= deadline:
+            break
+        low, high = (best["connections"] if best else 0), failed["connections"]
+        if high - low <= max(10, high // 10):
+            break
+        attempt((low + high) // 2)
+    return best, failed, runs
+
+
+def _outcome(r: Run) -> str:
+    if "error" in r:
+        return f"{r['connections']}: the run failed ({r['error']})"
+    return (
+        f"{r['connections']}: {r['lost_pct']:.3f} % lost ({r['players_under_0.1pct_lost']} players < 0.1 %, "
+        f"{r['ready']} ready; node {r['node_cpu_pct']} %, fakes {r['fakes_cpu_pct']} %)"
+    )
+
+
+def _searched(runs: list[Run]) -> str:
+    return "; ".join(_outcome(r) for r in sorted(runs, key=lambda r: r["connections"]))
+
+
+def _capacity_rows(label: str, best: Run | None, failed: Run | None, runs: list[Run], goal: str) -> list[Row]:
+    players = best["connections"] if best else 0
+    sample = best or next((r for r in runs if "error" not in r), None)
+    floor_us = sample["floor_us_per_packet_cpu"] if sample else 0.0
+    floor_players = int(1e6 / (PACKETS_PER_S * floor_us)) if floor_us else 0
+    rows = [
+        Row(
+            figure=f"passthrough + voice + DAVE players with < 0.1 % lost{label}",
+            value=f"{players}" + ("" if failed is None else f" (next: {_outcome(failed).split(' (')[0]})"),
+            peer=f"per-packet floor {floor_us:.2f} µs (davey + AEAD + send) → ~{floor_players} per core",
+            ratio=ratio(players, floor_players),
+            goal=goal,
+            met=players >= 1000,
+            note=f"search (N: loss; every packet's RTP sequence checked, 1 in 50 decrypted): {_searched(runs)}",
+            headline=True,
+        )
+    ]
+    if sample:
+        rows.append(Row(
+            figure=f"µs per packet on the sending thread ({sample['connections']} players){label}",
+            value=f"{sample['us_per_packet_cpu']:.2f} µs",
+            peer=f"floor {floor_us:.2f} µs",
+            ratio=ratio(sample["us_per_packet_cpu"], floor_us),
+            goal="≤ 15 µs",
+            met=sample["us_per_packet_cpu"] <= 15,
+            note=f"thread CPU across each tick / packets; kernel part {sample['us_per_packet_kernel']} µs",
+            headline=True,
+        ))  # fmt: skip
+    return rows
+
+
+async def voice(opts: Options) -> Result:
+    seconds = 5.0 if opts.quick else 8.0
+    budget = min(opts.voice_budget_s, 240.0) if opts.quick else opts.voice_budget_s
+    rows: list[Row] = []
+    if has_flag("bench.voice", "--workers"):
+        one = capacity_search(budget / 2, seconds, "--workers", "1")
+        two = capacity_search(budget / 2, seconds, "--workers", "2")
+        rows += _capacity_rows(", 1 worker", *one, "≥ 1,000")
+        rows += _capacity_rows(", 2 workers", *two, "≥ 1,000")
+        n1, n2 = (one[0] or {}).get("connections", 0), (two[0] or {}).get("connections", 0)
+        rows.append(Row(
+            figure="players carried by 2 workers / by 1", value=f"{n2} / {n1}", ratio=ratio(n2, n1),
+            goal="≥ 1.7x", met=bool(n1) and n2 >= 1.7 * n1, headline=True,
+        ))  # fmt: skip
+    else:
+        rows += _capacity_rows("", *capacity_search(budget, seconds), "≥ 1,000")
+        rows.append(not_available(
+            "players carried by 2 workers / by 1", "bench/voice.py has no --workers on this branch", "≥ 1.7x"
+        ))  # fmt: skip
+    packet = bench_json("bench.voice_packet")[0]["us_per_call_cpu"]
+    floor = packet["dave_encrypt"] + packet["sock_send"]
+    rows.append(Row(
+        figure="send_frame, one connection, hot caches",
+        value=f"{packet['send_frame']:.2f} µs",
+        peer=f"DAVE encrypt {packet['dave_encrypt']:.2f} + sock.send {packet['sock_send']:.2f} µs",
+        ratio=ratio(packet["send_frame"], floor),
+        note=f"bench/voice_packet.py, best of 3 x 5000: packet_for {packet['packet_for']:.2f} µs, the unfused "
+        f"reference path {packet['reference_packet']:.2f} µs",
+    ))  # fmt: skip
+    return rows, []
+
+
+def _p99(run: dict[str, Any], key: str) -> float:
+    return float(run[key].get("p99_ms", float("nan")))
+
+
+async def jitter(opts: Options) -> Result:
+    seconds, rounds = (5.0, 1) if opts.quick else (8.0, 1 if opts.runs < 3 else 2)
+    rows: list[Row] = []
+    for count in (50, 100, 200):
+        precise: list[Run] = []
+        asyncio_clock: list[Run] = []
+        for _ in range(rounds):  # alternating: the node's clock, then the plain asyncio.sleep schedule
+            precise.append(voice_run(count, seconds))
+            asyncio_clock.append(voice_run(count, seconds, "--clock", "asyncio"))
+        ours = median([_p99(r, "send_interval_jitter") for r in precise])
+        theirs = median([_p99(r, "send_interval_jitter") for r in asyncio_clock])
+        last = precise[-1]
+        rows.append(Row(
+            figure=f"p99 send-interval jitter, {count} passthrough voice players",
+            value=f"{ours:.2f} ms",
+            peer=f"asyncio-sleep clock {theirs:.2f} ms",
+            ratio=ratio(ours, theirs),
+            goal="< 2 ms" if count == 100 else "—",
+            met=ours < 2 if count == 100 else None,
+            note=f"first / last tenth of the players {_p99(last, 'send_jitter_first_tenth'):.2f} / "
+            f"{_p99(last, 'send_jitter_last_tenth'):.2f} ms; tick start {_p99(last, 'tick_start_jitter'):.2f} ms; "
+            f"tick lateness p99 {last['tick_lateness_p99_us']} µs; {last['lost_pct']:.3f} % lost; "
+            f"median of {rounds} alternating round(s), {seconds:g} s each",
+            headline=count == 100,
+        ))  # fmt: skip
+    if has_flag("bench.voice", "--transcode"):
+        rows.append(not_available("p99 send-interval jitter, 50 transcoding voice players",
+                                  "bench/voice.py has --transcode: add its row here"))  # fmt: skip
+    else:
+        rows.append(not_available("p99 send-interval jitter, 50 transcoding voice players",
+                                  "bench/voice.py has no transcoding mode (--transcode) on this branch"))  # fmt: skip
+    return rows, []
+
+
+async def dave(opts: Options) -> Result:
+    seconds, rounds = (10.0, 1) if opts.quick else (20.0, 1 if opts.runs < 3 else 2)
+    variants = {"paced": ("--epochs", "4"), "unpaced": ("--epochs", "4", "--pace", "off"), "none": ("--epochs", "0")}
+    runs: dict[str, list[Run]] = {name: [] for name in variants}
+    for _ in range(rounds):  # alternating the three
+        for name, extra in variants.items():
+            runs[name] += bench_json("bench.dave_epochs", "--connections", "50", "--seconds", f"{seconds:g}", *extra)
+
+    def gap(name: str) -> float:
+        return median([r["send_max_gap_ms"] for r in runs[name]])
+
+    paced = runs["paced"][-1]
+    mls = bench_json("bench.dave_mls")[0]
+    heaviest = max(mls.items(), key=lambda kv: kv[1]["cpu_max_ms"])
+    rows = [
+        Row(
+            figure="largest packet gap across DAVE epoch changes (50 calls, 4 changes each)",
+            value=f"{gap('paced'):.1f} ms",
+            peer=f"no epoch change, same clock {gap('none'):.1f} ms; MLS unpaced (before) {gap('unpaced'):.1f} ms",
+            ratio=f"{ratio(gap('paced'), gap('none'))} no change",
+            goal="< 40 ms",
+            met=gap("paced") < 40,
+            note=f"at the fakes {paced['arrival_max_gap_ms']} ms; the widest tick gap {paced['tick_max_gap_ms']} ms "
+            f"with {paced['tick_max_gap_node_cpu_ms']} ms of the node's CPU in it; MLS calls {paced['mls_calls']}, "
+            f"deferred {paced['mls_deferred']}; epoch changes {paced['epoch_changes']}, DAVE failures "
+            f"{paced['dave_failures']}; median of {rounds} alternating round(s)",
+            headline=True,
+        ),
+        Row(
+            figure="the costliest MLS call (bench/dave_mls.py)",
+            value=f"{heaviest[0]}: {heaviest[1]['cpu_max_ms']:.2f} ms CPU (median {heaviest[1]['cpu_median_ms']:.2f})",
+            peer=f"a Python thread ran at {heaviest[1]['other_thread_rate']:.2f}x its idle rate meanwhile",
+            note="≈ 0: the call holds the GIL; ≈ 1: it releases it",
+        ),
+    ]
+    return rows, []

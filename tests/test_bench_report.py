@@ -1,0 +1,92 @@
+"""bench/report.py's writer: a generated section is replaced in place, every other byte of BENCHMARKS.md kept, and a
+table spec with a fake measurement renders (no benchmark runs here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench import report
+from bench.report_common import Options, Result
+from bench.report_doc import (
+    Row,
+    entries_from_json,
+    entries_to_json,
+    markers,
+    render_section,
+    replace_section,
+    write_section,
+)
+
+HAND_WRITTEN = "# Benchmarks\n\n## By hand\n\nA figure | with a pipe\n\n\n## Another, no final newline"
+
+
+def test_section_is_appended_when_absent_and_the_rest_kept() -> None:
+    text = replace_section(HAND_WRITTEN, "voice", "table one")
+    begin, end = markers("voice")
+    assert text.startswith(HAND_WRITTEN + "\n\n" + begin)
+    assert text.endswith(f"{begin}\ntable one\n{end}\n")
+
+
+def test_section_is_replaced_in_place_byte_for_byte() -> None:
+    before, after = "# Top\r\n\nhand ✓ text\n", "\n## Below\n\ttabs kept  \n"
+    begin, end = markers("voice")
+    other = "\n".join(markers("jitter"))
+    original = f"{before}{begin}\nold table\nold notes\n{end}{after}{other}\n"
+    text = replace_section(original, "voice", "new table\n")
+    assert text == f"{before}{begin}\nnew table\n{end}{after}{other}\n"
+    # Again: idempotent, and the neighbouring section's markers untouched.
+    assert replace_section(text, "voice", "new table") == text
+
+
+def test_write_section_on_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_bytes(HAND_WRITTEN.encode())
+    write_section(path, "dave", "first")
+    write_section(path, "dave", "second")
+    text = path.read_text()
+    assert text.count(markers("dave")[0]) == 1 and "second" in text and "first" not in text
+    assert text.startswith(HAND_WRITTEN)
+
+
+async def fake_measure(_opts: Options) -> Result:
+    rows = [
+        Row(figure="p99 jitter | at 100", value="1.50 ms", peer="asyncio clock 3.00 ms", ratio="0.50x",
+            goal="< 2 ms", met=True, note="fake", headline=True),
+        Row(figure="players", value="200", goal=">= 1,000", met=False, note="limited by the fake"),
+    ]  # fmt: skip
+    return rows, ["a note under the table"]
+
+
+async def test_a_table_spec_with_a_fake_measurement_renders() -> None:
+    entry = await report.run_entry("fake", fake_measure, Options(quick=True))
+    body = render_section("Fake table", "python -m bench.report fake", [entry])
+    lines = body.splitlines()
+    assert lines[0].startswith("### Fake table")
+    assert "Command: `python -m bench.report fake`" in body
+    rows = [line for line in lines if line.startswith(("| p99", "| players"))]
+    assert len(rows) == 2
+    assert "p99 jitter \\| at 100" in rows[0] and "| met |" in rows[0] and f"{entry.began}-{entry.ended}" in rows[0]
+    assert "| **not met** |" in rows[1]
+    assert "- fake: a note under the table" in body
+    summary = render_section("Summary", "cmd", [entry], headline_only=True)
+    assert "p99 jitter" in summary and "| players" not in summary
+
+
+async def test_a_failing_measurement_becomes_a_failed_row() -> None:
+    async def broken(_opts: Options) -> Result:
+        raise RuntimeError("bench exited 1")
+
+    entry = await report.run_entry("broken", broken, Options())
+    assert [(r.figure, r.value) for r in entry.rows] == [("broken", "failed")]
+    assert "bench exited 1" in entry.rows[0].note
+
+
+def test_every_table_has_entries() -> None:
+    assert set(report.TABLES) == {"startup", "sessions", "transcoding", "voice", "jitter", "dave", "overload", "shared"}
+    assert all(entries for _title, entries in report.TABLES.values())
+
+
+async def test_entries_round_trip_through_the_cache_format() -> None:
+    entry = await report.run_entry("fake", fake_measure, Options())
+    [again] = entries_from_json(entries_to_json([entry]))
+    assert again == entry
