@@ -203,6 +203,12 @@ async def one_run(variant: str, tree: Path, sessions: int, idle_s: float, out: F
                 await proc.wait()
 
 
+def _compile(tree: Path) -> None:
+    """As scripts/serve.sh does at install, so that no measured start compiles our sources: with
+    PYTHONDONTWRITEBYTECODE set (some machines set it) every start would otherwise compile all ~270 modules."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", "lavalink_py"], cwd=tree, check=True)
+
+
 def _med(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -251,6 +257,9 @@ async def main() -> None:
         variants["base"] = args.baseline.resolve()
     if args.nodelink is not None:
         variants["nodelink"] = args.nodelink.resolve()
+    for name in ("node", "base"):
+        if name in variants:
+            _compile(variants[name])
     results = {name: Figures() for name in variants}
     load_before = os.getloadavg()
     began = time.strftime("%Y-%m-%d %H:%M", time.gmtime())

@@ -64,8 +64,9 @@ def api_options(
     settings: Settings,
     plugins: tuple[tuple[str, str], ...] = (),
     decorate_track: Callable[[Track], Track] | None = None,
-    **overrides: float,
+    **overrides: float | None,
 ) -> ApiOptions:
+    """The API's options from the settings; `overrides` (tests, benchmarks) replace them, None keeps a setting's."""
     server = settings.lavalink.server
     prometheus = settings.metrics.prometheus
     auth = prometheus.auth
@@ -79,7 +80,8 @@ def api_options(
         metrics_auth=None if auth is None else (auth.username, auth.password),
         plugins=plugins,
         decorate_track=decorate_track,
-        **overrides,
+        **{"ws_ping_interval_s": settings.metrics.websocket_ping_interval_s}
+        | {name: value for name, value in overrides.items() if value is not None},
     )
 
 
@@ -132,7 +134,7 @@ def build_app(
     *,
     loader: TrackLoader | None = None,
     stats_interval_s: float = 60.0,
-    ws_ping_interval_s: float = 30.0,
+    ws_ping_interval_s: float | None = None,
 ) -> web.Application:
     counters = NodeCounters()
     # yt-dlp blocks for network round trips, not CPU: a few threads of its own keep it off the audio workers.

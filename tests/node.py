@@ -46,7 +46,7 @@ class NodeFactory(Protocol):
         *,
         loader: TrackLoader | None = None,
         stats_interval_s: float = 60.0,
-        ws_ping_interval_s: float = 30.0,
+        ws_ping_interval_s: float | None = None,
     ) -> Awaitable[RunningNode]: ...
 
 
@@ -77,7 +77,7 @@ async def running_nodes() -> AsyncIterator[NodeFactory]:
         *,
         loader: TrackLoader | None = None,
         stats_interval_s: float = 60.0,
-        ws_ping_interval_s: float = 30.0,
+        ws_ping_interval_s: float | None = None,
     ) -> RunningNode:
         settings = settings_from_dict(test_config(config)).settings
         app = build_app(

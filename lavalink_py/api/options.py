@@ -16,8 +16,9 @@ class ApiOptions:
     disabled_filters: frozenset[str] = frozenset()
     player_update_interval_s: float = 5.0
     stats_interval_s: float = 60.0
-    # How often the node pings each client WebSocket to measure its round trip (lavalink_websocket_latency).
-    ws_ping_interval_s: float = 30.0
+    # How often the node pings each client WebSocket to measure its round trip (lavalink_websocket_latency);
+    # 0: never (the default: Lavalink sends no pings).
+    ws_ping_interval_s: float = 0.0
     # Paths answered without the server password (health probes unless configured otherwise).
     public_paths: frozenset[str] = field(default_factory=frozenset)
     # The Prometheus endpoint on the main port (None: not served there) and its Basic credentials (None: the

@@ -57,7 +57,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
     node = request.app[NODE]
     resume_id = request.headers.get("Session-Id")
-    # autoping off: the node answers pings itself and reads the pongs to its own pings (their round trip).
+    # autoping off: the node answers pings itself and reads the pongs to its own pings (their round trip); no
+    # heartbeat: aiohttp's would ping every session on a timer, which Lavalink does not.
     ws = web.WebSocketResponse(autoping=False)
     # Lavalink's ResponseHeaderFilter (ResponseHeaderFilter.kt:16) adds this to every response, the handshake's
     # too; the api_version_header middleware comes too late for a response prepared here.
@@ -113,7 +114,8 @@ class _Outbox:
     """A session's outgoing frames, in order, with no task of its own while idle.
 
     An idle session must cost little (issue 11: 1,000 of them): instead of a writer task waiting on a queue and a
-    pinger task sleeping, a writer task exists only while frames are waiting, and the ping is a loop timer.
+    pinger task sleeping, a writer task exists only while frames are waiting, and the ping (only when
+    metrics.websocket_ping_interval asks for one; Lavalink sends none) is a loop timer.
     """
 
     __slots__ = ("_closed", "_interval_s", "_pending", "_stats", "_timer", "_writer", "_ws")
@@ -126,7 +128,10 @@ class _Outbox:
         self._pending: deque[tuple[bytes, WSMsgType]] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
-        self._timer = asyncio.get_running_loop().call_later(ping_interval_s, self._ping)
+        # No pings by default (metrics.websocket_ping_interval 0), as Lavalink: an idle session then has no timer.
+        self._timer: asyncio.TimerHandle | None = None
+        if ping_interval_s > 0:
+            self._timer = asyncio.get_running_loop().call_later(ping_interval_s, self._ping)
 
     def put(self, payload: bytes) -> None:
         self._push(payload, WSMsgType.TEXT)
@@ -168,7 +173,8 @@ class _Outbox:
 
     async def close(self) -> None:
         self._closed = True
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         self._pending = None
         writer, self._writer = self._writer, None
         if writer is not None:

@@ -232,6 +232,9 @@ class MetricsSettings:
     collection_timeout_s: float = setting(0.5, key="collection_timeout", lo=0, lo_open=True)
     labels: Mapping[str, str] = setting(factory=_empty, names=label_name)  # constant labels on every sample
     custom: tuple[str, ...] = setting((), each=non_empty)  # dotted class paths or entry-point names
+    # Seconds between the node's pings to each client WebSocket (lavalink_websocket_latency_seconds observes
+    # their round trips); 0: no pings, as Lavalink sends none.
+    websocket_ping_interval_s: float = setting(0.0, key="websocket_ping_interval", lo=0)
 
     def collector(self, name: str) -> CollectorSettings:
         return self.collectors.get(name, CollectorSettings())

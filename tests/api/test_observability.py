@@ -93,10 +93,23 @@ async def test_health_reports_503_naming_the_failing_check(
     assert "memory" in report["failing"]
 
 
+async def test_the_node_sends_no_pings_by_default(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
+    # Lavalink sends no WebSocket pings, and 1,000 idle sessions then cost no timer (issue 11).
+    node = await make_node()
+    headers = {**node.auth, "User-Id": "1", "Client-Name": "tests/1.0"}
+    async with http.ws_connect(node.ws_url, headers=headers, autoping=False) as ws:  # pings would be messages
+        ops = [(await ws.receive_json(timeout=30))["op"] for _ in range(2)]
+        assert ops == ["ready", "stats"]
+        with pytest.raises(TimeoutError):
+            message = await ws.receive(timeout=1.0)
+            pytest.fail(f"the node sent {message.type!r} to an idle session")
+    assert node.app[COUNTERS].websocket.latency.count == 0
+
+
 async def test_client_latency_and_session_duration_are_measured(
     make_node: NodeFactory, http: aiohttp.ClientSession
 ) -> None:
-    node = await make_node(ws_ping_interval_s=0.05)
+    node = await make_node({"metrics": {"websocket_ping_interval": 0.05}})  # the setting turns the pings on
     metrics = node.app[COUNTERS]
     socket, _, ws = await connect(http, node)  # aiohttp's client answers pings by itself, as clients do
     await wait_until(lambda: metrics.websocket.latency.count >= 2)
