@@ -139,6 +139,45 @@ class _Meter:
         return 0
 
 
+# -- parent: the node side -----------------------------------------------------------------------------------------
+async def spawn_fakes(count: int, dave: int, decrypt_every: int) -> tuple[asyncio.subprocess.Process, dict[str, Any]]:
+    """The fakes' child process and the set-up line it prints (test CA, each server's voice state)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.voice", "--serve", str(count), "--dave", str(dave),
+        "--decrypt-every", str(decrypt_every), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        limit=1 << 24,  # the set-up line of 500+ fakes is longer than the default 64 KiB
+    )
+    assert child.stdout is not None and child.stdin is not None
+    return child, json.loads(await child.stdout.readline())
+
+
+async def tell(child: asyncio.subprocess.Process, line: bytes) -> None:
+    assert child.stdin is not None
+    child.stdin.write(line)
+    await child.stdin.drain()
+
+
+async def fakes_report(child: asyncio.subprocess.Process) -> dict[str, Any]:
+    """Ask the fakes for what they received and return it (the child then exits)."""
+    await tell(child, b"report\n")
+    assert child.stdout is not None
+    report: dict[str, Any] = json.loads(await child.stdout.readline())
+    return report
+
+
+def loss_figures(sent: list[int], lost: list[int], report: dict[str, Any]) -> dict[str, Any]:
+    """Per-player loss (sent by the node, never received) and what the fakes checked on the packets."""
+    servers = report["servers"]
+    return {
+        "lost_pct": round(100 * sum(lost) / max(1, sum(sent)), 3),
+        "players_under_0.1pct_lost": sum(1 for s, lo in zip(sent, lost, strict=True) if s and lo / s < 0.001),
+        "sequence_gaps": sum(s["sequence_gaps"] for s in servers),
+        "sampled_decrypted": sum(s["verified"] for s in servers),
+        "dave_failures": sum(s["dave_failures"] for s in servers),
+        "undecryptable": sum(s["undecryptable"] for s in servers),
+    }
+
+
 def _floor_us_per_packet(connections: list[Any], frames: list[bytes], ticks: int = 100) -> float:
     """The floor in the same run, on the same sockets and DAVE sessions: per packet only davey's encrypt, the AEAD
     primitive and `sock.send`, nothing else, in tight loops shaped like ticks (thread CPU per packet). Its packets
@@ -171,13 +210,7 @@ async def run(count: int, seconds: float, dave: int, decrypt_every: int, precise
     from lavalink_py.voice.connection import VoiceConnection
     from tests.voice.audio import encode_opus, sweep
 
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.voice", "--serve", str(count), "--dave", str(dave),
-        "--decrypt-every", str(decrypt_every), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        limit=1 << 24,  # the set-up line of 500+ fakes is longer than the default 64 KiB
-    )
-    assert child.stdout is not None and child.stdin is not None
-    setup = json.loads(await child.stdout.readline())
+    child, setup = await spawn_fakes(count, dave, decrypt_every)
     context = ssl.create_default_context(cadata=setup["ca_pem"])
     connections = [
         VoiceConnection(
@@ -204,17 +237,14 @@ async def run(count: int, seconds: float, dave: int, decrypt_every: int, precise
     clock.add(after)
     floor_us = _floor_us_per_packet(ready, frames)
     sent0 = [c.stats.packets_sent for c in connections]
-    child.stdin.write(b"start\n")
-    await child.stdin.drain()
+    await tell(child, b"start\n")
     node_cpu0, wall0 = time.process_time(), time.monotonic()
     clock.start()
     await asyncio.sleep(seconds)
     await clock.stop()
     node_cpu, wall = time.process_time() - node_cpu0, time.monotonic() - wall0
     await asyncio.sleep(0.5)  # the last packets reach the fakes
-    child.stdin.write(b"report\n")
-    await child.stdin.drain()
-    report = json.loads(await child.stdout.readline())
+    report = await fakes_report(child)
     for connection in connections:
         await connection.close()
     await child.wait()
@@ -241,14 +271,9 @@ async def run(count: int, seconds: float, dave: int, decrypt_every: int, precise
         "us_per_packet_kernel": round(
             sum(after.system[i] - before.system[i] for i in range(ticks)) / max(1, sum(sent)) * 1e6, 2
         ),
-        "lost_pct": round(100 * sum(lost) / max(1, sum(sent)), 3),
-        "players_under_0.1pct_lost": sum(1 for s, lo in zip(sent, lost, strict=True) if s and lo / s < 0.001),
-        "sequence_gaps": sum(s["sequence_gaps"] for s in report["servers"]),
+        **loss_figures(sent, lost, report),
         "withheld": sum(c.stats.frames_withheld for c in connections),
         "send_failures": sum(c.stats.send_failures for c in connections),
-        "sampled_decrypted": sum(s["verified"] for s in report["servers"]),
-        "dave_failures": sum(s["dave_failures"] for s in report["servers"]),
-        "undecryptable": sum(s["undecryptable"] for s in report["servers"]),
         "send_interval_jitter": percentiles([j for js in jitter for j in js]),
         "send_jitter_first_tenth": percentiles([j for js in jitter[:tenth] for j in js]),
         "send_jitter_last_tenth": percentiles([j for js in jitter[-tenth:] for j in js]),
@@ -269,13 +294,7 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
     from lavalink_py.voice.workers import VoiceCredentialsSpec, VoiceWorkerPool
     from tests.voice.audio import encode_opus, sweep
 
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.voice", "--serve", str(count), "--dave", str(dave),
-        "--decrypt-every", str(decrypt_every), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        limit=1 << 24,  # the set-up line of 500+ fakes is longer than the default 64 KiB
-    )
-    assert child.stdout is not None and child.stdin is not None
-    setup = json.loads(await child.stdout.readline())
+    child, setup = await spawn_fakes(count, dave, decrypt_every)
     os.environ["SSL_CERT_FILE"] = setup["ca_file"]  # the workers trust the fakes' CA
     pool = VoiceWorkerPool(workers)
     links = [
@@ -303,8 +322,7 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
     not_sent0 = [link.frames_not_sent for link in ready]
     worker_cpu0 = sum(w.stats.cpu_s for w in pool.workers())
     batches0 = sum(w.batches_sent for w in pool.workers())
-    child.stdin.write(b"start\n")
-    await child.stdin.drain()
+    await tell(child, b"start\n")
     node_cpu0, wall0 = time.process_time(), time.monotonic()
     clock.start()
     await asyncio.sleep(seconds)
@@ -313,9 +331,7 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
     await asyncio.sleep(1.5)  # the last batches are sent, the last status and metrics arrive
     worker_cpu = sum(w.stats.cpu_s for w in pool.workers()) - worker_cpu0
     batches = sum(w.batches_sent for w in pool.workers()) - batches0
-    child.stdin.write(b"report\n")
-    await child.stdin.drain()
-    report = json.loads(await child.stdout.readline())
+    report = await fakes_report(child)
     by_guild = {server["guild_id"]: i for i, server in enumerate(setup["servers"])}
     sent = [len(s.times) - (link.frames_not_sent - n0) for s, link, n0 in zip(senders, ready, not_sent0, strict=True)]
     received = [report["servers"][by_guild[link.spec.guild_id]]["received"] for link in ready]
@@ -332,12 +348,7 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
         "setup_s": round(setup_s, 1),
         "packets_sent": sum(sent),
         "ipc_batches": batches,
-        "lost_pct": round(100 * sum(lost) / max(1, sum(sent)), 3),
-        "players_under_0.1pct_lost": sum(1 for s, lo in zip(sent, lost, strict=True) if s and lo / s < 0.001),
-        "sequence_gaps": sum(s["sequence_gaps"] for s in report["servers"]),
-        "sampled_decrypted": sum(s["verified"] for s in report["servers"]),
-        "dave_failures": sum(s["dave_failures"] for s in report["servers"]),
-        "undecryptable": sum(s["undecryptable"] for s in report["servers"]),
+        **loss_figures(sent, lost, report),
         "send_interval_jitter": percentiles([j for js in jitter for j in js]),
         "arrival_jitter": report["arrival_jitter"],
         "node_cpu_pct": round(100 * node_cpu / wall, 1),
