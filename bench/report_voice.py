@@ -140,7 +140,7 @@ async def voice(opts: Options) -> Result:
 
 
 def _p99(run: dict[str, Any], key: str) -> float:
-    return float(run[key].get("p99_ms", float("nan")))
+    return float(run.get(key, {}).get("p99_ms", float("nan")))
 
 
 async def jitter(opts: Options) -> Result:
@@ -164,6 +164,7 @@ async def jitter(opts: Options) -> Result:
             met=ours < 2 if count == 100 else None,
             note=f"first / last tenth of the players {_p99(last, 'send_jitter_first_tenth'):.2f} / "
             f"{_p99(last, 'send_jitter_last_tenth'):.2f} ms; tick start {_p99(last, 'tick_start_jitter'):.2f} ms; "
+            f"send offset from the tick start (the tick's own part) {_p99(last, 'send_offset_jitter'):.2f} ms; "
             f"tick lateness p99 {last['tick_lateness_p99_us']} µs; {last['lost_pct']:.3f} % lost; "
             f"median of {rounds} alternating round(s), {seconds:g} s each",
             headline=count == 100,
