@@ -11,7 +11,10 @@ heard one tick (20 ms) after the playback handed it over, on the clock's beat.
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 class Prepared(Protocol):
@@ -36,4 +39,7 @@ class PacketOutbox:
         """Sends every packet built since the last flush, in the order they were built."""
         waiting, self._waiting = self._waiting, []
         for connection in waiting:
-            connection.send_prepared()
+            try:
+                connection.send_prepared()
+            except Exception:  # a bug in one connection must not cost the ones after it their packet
+                log.exception("voice outbox: sending %r failed", connection)

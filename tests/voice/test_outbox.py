@@ -127,3 +127,19 @@ async def test_a_closed_connection_sends_nothing_it_prepared() -> None:
         assert connection.stats.packets_sent == 0
         with pytest.raises(BlockingIOError):
             receiver.recv(4096)
+
+
+class Failing:
+    def send_prepared(self) -> None:
+        raise RuntimeError("bug in one connection")
+
+
+async def test_one_failing_connection_does_not_cost_the_others_their_packet() -> None:
+    outbox = PacketOutbox()
+    async with wired(outbox) as (connection, receiver):
+        new_session(connection, AES_GCM, KEYS[0], 9)
+        outbox.add(Failing())
+        connection.send_frame(b"opus")
+        outbox.flush()
+        assert connection.stats.packets_sent == 1
+        assert len((await received(receiver, 1))[0]) > 0
