@@ -1,5 +1,6 @@
 """bench/report.py's audio figures: transcoding CPU beside libopus alone and the ffmpeg CLI (bench/transcode_cost.py),
-transcoding voice players (bench/voice.py --transcode: capacity, then twice it with the policy off and on), overload with the policy off and on (bench/overload.py), and one radio's shared encode (bench/shared.py)."""
+transcoding voice players (bench/voice.py --transcode: capacity, then twice it with the policy off and on), overload
+with the policy off and on (bench/overload.py), and one radio's shared encode (bench/shared.py)."""
 
 from __future__ import annotations
 
