@@ -225,6 +225,28 @@ async def test_the_engine_encodes_at_the_complexity_the_policy_sets(media: Media
         await engine.close()
 
 
+async def test_the_engine_encodes_at_the_bitrate_and_band_of_the_ladders_last_step(media: Media) -> None:
+    engine = AudioEngine(EngineSettings(first_batch_ms=100, batch_ms=100))
+    try:
+        playback = engine.create_playback()
+        sink = RecordingSink()
+        playback.attach(sink)
+        playback.start(StreamSpec(str(media.mp3)))
+        await engine.pump(20)
+        assert playback.encoder_level == EncoderLevel(10, 128_000, "fullband")
+        full = sink.frames[-10:]
+        engine.overload.dial.level = engine.overload.policy.ladder[-1]
+        await engine.pump(30)
+        assert playback.encoder_level == EncoderLevel(0, 64_000, "superwideband")
+        reduced = sink.frames[-10:]
+        # Half the bitrate: about half the bytes (VBR), and still the music.
+        assert sum(map(len, reduced)) < 0.7 * sum(map(len, full))
+        assert rms(decode_opus(reduced)) > 0.05
+        assert playback.frames_nulled == 0
+    finally:
+        await engine.close()
+
+
 def fill_of(playback: Playback) -> float | None:
     return playback.encoding_fill
 
