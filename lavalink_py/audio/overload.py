@@ -5,12 +5,13 @@ with a fake clock. The node (overload_monitor.py) observes every `check_interval
 the streams it encodes are, and how many frames the encoders delivered late since the last observation
 (frame_loss.py). libopus' complexity is the one knob that trades CPU for quality without a gap, and a changed
 complexity applies at the encoder's next frame. Measured at 128 kb/s stereo (bench/overload.py): 10, 9 and 8 cost
-the same, 7 about 0.75 of it, 5 0.5-0.8 (by the signal), 0 0.45; hence the complexities 10 -> 7 -> 5 -> 0. Below
-complexity 0 the ladder goes on with the knobs that cut the most of what is left for the least audible harm (measured
-at complexity 0, bench/overload.py): the bitrate (64 kb/s, Discord's default channel bitrate: 0.8x of complexity 0's
-cost), then the encoded band (superwideband, nothing above 12 kHz: 0.9x of that). Forced mono, a lower rate still
-and wideband save as little and are heard at once, so they are not steps. Each applies from the encoder's next frame,
-with no gap.
+the same, 7 about 0.75 of it, 5 0.5-0.8 (by the signal), 0 0.42-0.47; hence the complexities 10 -> 7 -> 5 -> 0.
+Below complexity 0 the knob that cuts the most of what is left for the least audible harm is the bitrate: 64 kb/s
+(Discord's default channel bitrate) costs 0.75 of complexity 0 at 128 kb/s, so the ladder's last step is that
+(`reduced_bitrate`). Measured and left out of the default (bench/overload.py, BENCHMARKS.md "Overload"): a
+narrower band saves 5-7 % at 128 kb/s and nothing at 64 kb/s (`reduced_bandwidth`, off unless set: for a node that
+keeps its bitrate), 48 kb/s 5 % more than 64, forced mono 10 % and at once heard. Each applies from the encoder's
+next frame, with no gap.
 
 Rules (one level per step, `levels` from the configured opusEncodingQuality down):
 - the ladder (`OverloadSettings.ladder`): opusEncodingQuality, each of `levels` below it, then at the lowest
@@ -51,7 +52,7 @@ class OverloadSettings:
     enabled: bool = True
     levels: tuple[int, ...] = (10, 7, 5, 0)
     reduced_bitrate: int | None = 64_000  # None: no bitrate step
-    reduced_bandwidth: str | None = "superwideband"  # None: no bandwidth step
+    reduced_bandwidth: str | None = None  # None: no bandwidth step
     low_watermark: float = 0.5
     healthy_watermark: float = 0.7
     behind_share: float = 0.05

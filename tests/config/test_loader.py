@@ -390,10 +390,10 @@ def test_the_overload_ladders_bitrate_and_band_steps_bind_and_can_be_turned_off(
     from lavalink_py.audio.overload import EncoderLevel
 
     default = engine_settings(settings_from_dict({"lavalink.server.password": "x"}).settings).overload
-    assert default.ladder(10, 128_000)[-2:] == (EncoderLevel(0, 64_000), EncoderLevel(0, 64_000, "superwideband"))
-    off = settings_from_dict(
-        {"lavalink.server.overload": {"reducedBitrate": 0, "reducedBandwidth": "off", "complexityLevels": [5]}}
-    )
+    assert default.ladder(10, 128_000)[-2:] == (EncoderLevel(0, 128_000), EncoderLevel(0, 64_000))
+    off = settings_from_dict({"lavalink.server.overload": {"reducedBitrate": 0, "complexityLevels": [5]}})
     assert engine_settings(off.settings).overload.ladder(10, 128_000) == (EncoderLevel(10), EncoderLevel(5))
+    band = settings_from_dict({"lavalink.server.overload": {"reducedBandwidth": "superwideband"}})
+    assert engine_settings(band.settings).overload.ladder(10, 128_000)[-1] == EncoderLevel(0, 64_000, "superwideband")
     with pytest.raises(ConfigError, match=r"reducedBandwidth|reduced_bandwidth"):
         settings_from_dict({"lavalink.server.overload.reducedBandwidth": "narrowband"})
