@@ -31,7 +31,6 @@ from lavalink_py.audio.overload import BANDWIDTHS, EncoderLevel
 from lavalink_py.sources.base import StreamSpec
 
 WARMUP_S = 3.0
-LADDER = OverloadSettings().levels  # the default ladder, what the runs use
 
 
 def loadavg() -> str:
@@ -70,6 +69,7 @@ class Run:
     lost: int
     by_cause: dict[str, int]
     complexity: int
+    encoder: str  # the policy's last step: complexity, bitrate, band
     steps_down: int
     steps_up: int
     streams_by_complexity: dict[int, int]
@@ -105,6 +105,7 @@ async def run(path: Path, players: int, seconds: float, policy: bool) -> Run:
         lost=nulled + lost_ticks,
         by_cause={k: v for k, v in by_cause.items() if v},
         complexity=engine.overload.dial.complexity,
+        encoder=engine.overload.dial.level.describe(),
         steps_down=engine.overload.policy.steps_down,
         steps_up=engine.overload.policy.steps_up,
         streams_by_complexity=engine.overload.streams_by_complexity(),
@@ -121,13 +122,13 @@ def report(r: Run) -> str:
     causes = ", ".join(f"{k} {v}" for k, v in r.by_cause.items()) or "none"
     return (
         f"| {'on' if r.policy else 'off'} | {r.players} | {share:.3f} % ({r.lost} of {r.due}) | {causes} "
-        f"| {r.complexity} ({r.steps_down} down, {r.steps_up} up) | {levels} | {r.cpu_cores:.2f} "
+        f"| {r.encoder} ({r.steps_down} down, {r.steps_up} up) | {levels} | {r.cpu_cores:.2f} "
         f"| {r.other_cores:.2f} | {loadavg().split()[0]} |"
     )
 
 
 HEADER = (
-    "| policy | players | frames lost | lost by cause | complexity at the end (steps) | streams per complexity "
+    "| policy | players | frames lost | lost by cause | encoder at the end (steps) | streams per complexity "
     "| node CPU (cores) | other processes (cores) | load (1 min) |\n"
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )

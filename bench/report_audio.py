@@ -89,7 +89,7 @@ async def overload(opts: Options) -> Result:
     from bench.audio import write_sweep
 
     seconds = 12.0 if opts.quick else 30.0
-    costs = {c: bench.opus_us_per_frame(c) for c in sorted(set(bench.LADDER) | {10}, reverse=True)}
+    steps = bench.ladder_costs()
     with tempfile.TemporaryDirectory() as tmp:
         mp3 = write_sweep(Path(tmp) / "bench.mp3", "libmp3lame", 44_100, bench.WARMUP_S + seconds + 15)
         probe = await bench.run(mp3, 16, 10.0, policy=False)
@@ -102,7 +102,7 @@ async def overload(opts: Options) -> Result:
     def share(r: bench.Run) -> float:
         return 100 * r.lost / max(1, r.due)
 
-    ladder = ", ".join(f"{c}: {us:.0f} µs" for c, us in costs.items())
+    ladder = "; ".join(f"{level.describe()}: {us:.0f} µs" for level, us in steps)
     levels = ", ".join(f"{n} at {c}" for c, n in sorted(on.streams_by_complexity.items(), reverse=True)) or "-"
     rows = [
         Row(
@@ -113,9 +113,9 @@ async def overload(opts: Options) -> Result:
             goal="< 0.1 %",
             met=share(on) < 0.1,
             note=f"capacity probe: {100 * per_stream:.2f} % per stream, {cores:.2f} cores free → ~{players // 2} "
-            f"streams; policy on ended at complexity {on.complexity} ({on.steps_down} down, {on.steps_up} up; "
+            f"streams; policy on ended at {on.encoder} ({on.steps_down} down, {on.steps_up} up; "
             f"{levels}); node used {on.cpu_cores:.2f} cores, other processes {on.other_cores:.2f}; "
-            f"libopus alone per frame by complexity: {ladder}",
+            f"libopus alone per frame on each step of the ladder: {ladder}",
             headline=True,
         ),
         Row(
