@@ -2,12 +2,11 @@
 
 The pipeline used PyAV's filter graph (abuffer -> aresample -> aformat -> abuffersink) for the same conversion. Per
 packet that was a push, a pull that hands out an `AudioFrame` (with its `Fraction` time base) and a pull that
-raises: more CPU than the decoder (BENCHMARKS.md "Transcoding"). `aresample` is a thin shell around one
-`SwrContext` set up with the filter's options, the input's format and the output's: this module sets up the same
-context, so the samples are the same (tests/audio/test_units.py compares the two byte for byte). The library is the
-one PyAV bundles; when it cannot be loaded, `load()` returns None and pcm.Resampler keeps the graph.
+raises. `aresample` is a thin shell around one `SwrContext` set up with the filter's options, the input's format and
+the output's: this module sets up the same context, so the samples are the same (tests/audio/test_resample_encode.py
+compares the two byte for byte). The library is the one PyAV bundles; when it cannot be loaded, `load()` returns
+None and pcm.Resampler keeps the graph.
 """
-
 from __future__ import annotations
 
 import ctypes
