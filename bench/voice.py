@@ -5,7 +5,7 @@ child process.
                           [--clock precise|asyncio]
     python -m bench.voice --serve N [--dave 1] [--decrypt-every K]   # only the fakes (JSON lines on stdout)
     python -m bench.voice --transcode [--connections 60,120] [--seconds 15] [--warmup 6] [--quality 10]
-                          [--policy off|on]   # real playbacks transcoding generated MP3/AAC into the connections
+                          [--bitrate 128000] [--policy off|on]   # playbacks transcoding MP3/AAC into them
 
 The node side (this process) runs the real FrameClock (`--clock asyncio`: its plain asyncio.sleep schedule, for
 comparison) with one tickable per connection that calls send_frame, as a playback does. The fakes run in a child
@@ -367,7 +367,15 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
 
 
 async def run_transcode(
-    count: int, seconds: float, dave: int, decrypt_every: int, *, warmup: float, quality: int, policy: bool
+    count: int,
+    seconds: float,
+    dave: int,
+    decrypt_every: int,
+    *,
+    warmup: float,
+    quality: int,
+    policy: bool,
+    bitrate: int = 128_000,
 ) -> dict[str, Any]:
     """Transcoding players into real voice connections (module docstring)."""
     import tempfile
@@ -393,7 +401,8 @@ async def run_transcode(
     await asyncio.gather(*(c.wait_e2ee_ready(180) for c in connections), return_exceptions=True)
     setup_s = time.monotonic() - setup_s
     ready = [c for c in connections if c.e2ee_ready]
-    engine = AudioEngine(EngineSettings(opus_quality=quality, overload=OverloadSettings(enabled=policy)))
+    settings = EngineSettings(opus_quality=quality, opus_bitrate=bitrate, overload=OverloadSettings(enabled=policy))
+    engine = AudioEngine(settings)
     engine.start()
     with tempfile.TemporaryDirectory() as tmp:
         length = warmup + seconds + 15
@@ -442,6 +451,7 @@ async def run_transcode(
         "connections": count,
         "transcode": True,
         "quality": quality,
+        "bitrate": bitrate,
         "policy": policy,
         "dave": dave,
         "seconds": seconds,
@@ -472,6 +482,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=6.0, help="--transcode: seconds before the window opens")
     parser.add_argument("--quality", type=int, default=10, help="--transcode: opusEncodingQuality")
     parser.add_argument("--policy", choices=("off", "on"), default="off", help="--transcode: the overload policy")
+    parser.add_argument("--bitrate", type=int, default=128_000, help="--transcode: the Opus bitrate")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(args.serve, args.dave, args.decrypt_every))
@@ -483,7 +494,7 @@ def main() -> None:
             if args.transcode:
                 result = asyncio.run(run_transcode(
                     count, args.seconds, args.dave, args.decrypt_every, warmup=args.warmup, quality=args.quality,
-                    policy=args.policy == "on",
+                    policy=args.policy == "on", bitrate=args.bitrate,
                 ))  # fmt: skip
             elif workers:
                 result = asyncio.run(run_workers(count, args.seconds, args.dave, args.decrypt_every, workers))
