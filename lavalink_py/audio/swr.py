@@ -7,6 +7,7 @@ the output's: this module sets up the same context, so the samples are the same 
 compares the two byte for byte). The library is the one PyAV bundles; when it cannot be loaded, `load()` returns
 None and pcm.Resampler keeps the graph.
 """
+
 from __future__ import annotations
 
 import ctypes
