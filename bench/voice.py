@@ -428,6 +428,7 @@ async def run_transcode(
     quality: int,
     policy: bool,
     bitrate: int = 128_000,
+    prepared: bool = True,
 ) -> dict[str, Any]:
     """Transcoding players into real voice connections (module docstring)."""
     import tempfile
@@ -438,14 +439,16 @@ async def run_transcode(
     from lavalink_py.player.services import VoiceSink
     from lavalink_py.sources.base import StreamSpec
     from lavalink_py.voice.connection import VoiceConnection
+    from lavalink_py.voice.outbox import PacketOutbox
 
     child, setup = await spawn_fakes(count, dave, decrypt_every)
     context = ssl.create_default_context(cadata=setup["ca_pem"])
+    outbox = PacketOutbox() if prepared else None
     connections = [
         VoiceConnection(
             guild_id=server["guild_id"], user_id=server["user_id"], channel_id=int(server["channelId"]),
             session_id=server["sessionId"], token=server["token"], endpoint=server["endpoint"],
-            on_event=lambda _e: None, ssl_context=context,
+            on_event=lambda _e: None, ssl_context=context, outbox=outbox,
         )
         for server in setup["servers"]
     ]  # fmt: skip
@@ -455,6 +458,13 @@ async def run_transcode(
     ready = [c for c in connections if c.e2ee_ready]
     settings = EngineSettings(opus_quality=quality, opus_bitrate=bitrate, overload=OverloadSettings(enabled=policy))
     engine = AudioEngine(settings)
+    if outbox is not None:
+        engine.clock.add_flush(outbox.flush)  # as the node's DiscordVoice(clock) does
+    stamps = []
+    for c in ready:
+        assert c._udp is not None
+        c._udp.sock = stamping = _StampingSocket(c._udp.sock)  # type: ignore[assignment]
+        stamps.append(stamping.times)
     engine.start()
     with tempfile.TemporaryDirectory() as tmp:
         length = warmup + seconds + 15
@@ -476,9 +486,9 @@ async def run_transcode(
         sent0, missed0 = [c.stats.packets_sent for c in ready], lost_by_players()
         causes0 = engine.loss.totals.as_dict()
         await tell(child, b"start\n")
-        node_cpu0, wall0 = time.process_time(), time.monotonic()
+        node_cpu0, wall0, window0 = time.process_time(), time.monotonic(), time.perf_counter()
         await asyncio.sleep(seconds)
-        node_cpu, wall = time.process_time() - node_cpu0, time.monotonic() - wall0
+        node_cpu, wall, window1 = time.process_time() - node_cpu0, time.monotonic() - wall0, time.perf_counter()
         sent = [c.stats.packets_sent - s0 for c, s0 in zip(ready, sent0, strict=True)]
         missed = [m - m0 for m, m0 in zip(lost_by_players(), missed0, strict=True)]
         by_cause = {k: v - causes0[k] for k, v in engine.loss.totals.as_dict().items() if v - causes0[k]}
@@ -499,9 +509,13 @@ async def run_transcode(
     due = [s + m for s, m in zip(sent, missed, strict=True)]
     lost = [m + n for m, n in zip(missed, not_received, strict=True)]
     figures = loss_figures(due, lost, report)
+    # Send-interval jitter in the window, stamped at sock.send; a frame a player missed (loss, above) shows as 20 ms.
+    jitter = [j for times in stamps for j in interval_jitter([t for t in times if window0 <= t <= window1])]
     return {
         "connections": count,
         "transcode": True,
+        "send": "prepared" if prepared else "immediate",
+        "send_interval_jitter": percentiles(jitter),
         "quality": quality,
         "bitrate": bitrate,
         "policy": policy,
@@ -548,7 +562,7 @@ def main() -> None:
             if args.transcode:
                 result = asyncio.run(run_transcode(
                     count, args.seconds, args.dave, args.decrypt_every, warmup=args.warmup, quality=args.quality,
-                    policy=args.policy == "on", bitrate=args.bitrate,
+                    policy=args.policy == "on", bitrate=args.bitrate, prepared=args.send == "prepared",
                 ))  # fmt: skip
             elif workers:
                 result = asyncio.run(run_workers(count, args.seconds, args.dave, args.decrypt_every, workers))
