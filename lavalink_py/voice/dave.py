@@ -70,6 +70,7 @@ class DaveStats:
     rejected_proposals: int = 0
     recoveries: int = 0
     transitions: int = 0
+    encrypt_waits: int = 0  # frames that had to wait for an MLS call on another thread (see encrypt)
 
 
 class MlsCall:
@@ -128,10 +129,7 @@ class DaveAdapter:
         if self.protocol_version == 0:
             return True
         session = self._session
-        if session is None:
-            return False
-        with self._session_lock:
-            return session.ready
+        return session is not None and session.ready
 
     def data_to_send(self) -> list[Outbound]:
         out, self._outbound = self._outbound, []
@@ -285,21 +283,25 @@ class DaveAdapter:
                 self._session.set_passthrough_mode(True, UPGRADE_PASSTHROUGH_S)
 
     def encrypt(self, frame: bytes) -> bytes | None:
-        """The payload to send for one Opus frame, or None when it must be withheld. While an MlsCall of this
-        session runs on another thread, this waits for it (one call, 1-5 ms): the frame then carries the new
-        epoch's keys or, before the call began, the old one's."""
+        """The payload to send for one Opus frame, or None when it must be withheld."""
         if self.protocol_version == 0 or frame == SILENCE_FRAME:
             return frame
         session = self._session
-        if session is None:
+        if session is None or not session.ready:
             self.stats.withheld_frames += 1
             return None
-        with self._session_lock:
-            if not session.ready:
-                self.stats.withheld_frames += 1
-                return None
-            try:
-                return session.encrypt_opus(frame)
-            except ValueError:
-                self.stats.encrypt_failures += 1
-                return None
+        try:
+            return session.encrypt_opus(frame)
+        except ValueError:
+            self.stats.encrypt_failures += 1
+            return None
+        except RuntimeError:
+            # davey's bindings refused a call beside the MlsCall running on this session ("already borrowed"):
+            # wait for that call (it holds the lock), then encrypt with the epoch it left.
+            self.stats.encrypt_waits += 1
+            with self._session_lock:
+                try:
+                    return session.encrypt_opus(frame)
+                except ValueError:
+                    self.stats.encrypt_failures += 1
+                    return None
