@@ -180,7 +180,7 @@ async def jitter(opts: Options) -> Result:
 async def dave(opts: Options) -> Result:
     seconds, rounds = (10.0, 1) if opts.quick else (20.0, 1 if opts.runs < 3 else 2)
     epochs = ("--epochs", "4")
-    variants = {"paced": epochs, "none": ("--epochs", "0")}
+    variants: dict[str, tuple[str, ...]] = {"paced": epochs, "none": ("--epochs", "0")}
     # The "before" of each step: ops 27/29/30 on the loop (the lane paced them) and, earlier, no lane at all.
     if has_flag("bench.dave_epochs", "--offload"):
         variants["on loop"] = (*epochs, "--offload", "off")
@@ -207,9 +207,9 @@ async def dave(opts: Options) -> Result:
             goal="< 40 ms",
             met=gap("paced") < 40,
             note=f"at the fakes {paced['arrival_max_gap_ms']} ms; the widest tick gap {paced['tick_max_gap_ms']} ms "
-            f"with {paced['tick_max_gap_node_cpu_ms']} ms of the node's CPU in it; MLS calls on the loop "
-            f"{paced['mls_calls']} (deferred {paced['mls_deferred']}), on the lane's thread "
-            f"{paced.get('mls_thread_calls', 0)}; epoch changes {paced['epoch_changes']}, DAVE failures "
+            f"with {paced['tick_max_gap_node_cpu_ms']} ms of the node's CPU in it; MLS calls {paced['mls_calls']}, "
+            f"{paced.get('mls_thread_calls', 0)} of them on the lane's thread, deferred {paced['mls_deferred']}; "
+            f"epoch changes {paced['epoch_changes']}, DAVE failures "
             f"{paced['dave_failures']}; median of {rounds} alternating round(s)",
             headline=True,
         ),

@@ -14,9 +14,11 @@ the Opus silence frame, which DAVE receivers always let through.
 
 Threads: davey releases the GIL inside ops 27, 29 and 30 (1-5 ms of CPU each; bench/dave_mls.py), so the driver
 may run those calls off the loop: `begin_binary` splits one into an `MlsCall` whose `run()` touches only the davey
-session (any thread) and whose `finish()` applies the outcome to this adapter (the adapter's thread, in message
-order). Every use of the session, the sender's `encrypt` included, holds `_session_lock`: a frame is encrypted
-either before a commit is applied or after, never beside it (davey's bindings give no such promise across threads).
+session (any thread, under `_session_lock`) and whose `finish()` applies the outcome to this adapter (the adapter's
+thread, in message order); the adapter's own state is touched only on its thread. The sender's `encrypt` does not
+take the lock (waiting for a commit made frames up to 65 ms late under load): davey's PyO3 bindings make each call
+on a session atomic, so a frame carries the old epoch's keys or the new one's, never a half-applied commit; a call
+they refuse beside another (RuntimeError, "already borrowed") waits for the in-flight MlsCall under the lock.
 """
 
 from __future__ import annotations

@@ -37,12 +37,12 @@ BUDGET_S = 0.008  # MLS work allowed per window; one call (~1-5 ms of CPU) may o
 
 @dataclass(slots=True)
 class LaneStats:
-    calls: int = 0  # run on the loop
+    calls: int = 0  # all of them, on the loop or on the lane's thread
     deferred: int = 0  # calls that waited for a later window because the budget was spent
-    busy_s: float = 0.0  # wall time inside the loop's calls (what the clock waited)
+    busy_s: float = 0.0  # wall time inside the calls run on the loop (what the clock waited)
     cpu_s: float = 0.0  # the loop thread's CPU time inside them (wall - CPU = the process waiting for a core)
-    offloaded: int = 0  # run on the lane's thread
-    thread_s: float = 0.0  # wall time of those on the thread (the loop ran on meanwhile)
+    offloaded: int = 0  # of `calls`, those run on the lane's thread
+    thread_s: float = 0.0  # their wall time from submission to result, queueing included (the loop ran on)
 
 
 class MlsLane:
@@ -102,6 +102,7 @@ class MlsLane:
             future.add_done_callback(lambda _f: then())
             raise
         finally:
+            self.stats.calls += 1
             self.stats.offloaded += 1
             self.stats.thread_s += self._clock() - began
         then()
