@@ -114,6 +114,8 @@ class DaveAdapter:
         self.connected_user_ids: set[int] = set()
         self.stats = DaveStats()
         self._pending: dict[int, int] = {}
+        # Bumped by new_session: an MlsCall begun before it (its socket died meanwhile) finishes into nothing.
+        self._generation = 0
         self._outbound: list[Outbound] = []
         # Held around every call into the session: an MlsCall may run on another thread (module docstring).
         self._session_lock = threading.Lock()
@@ -139,6 +141,7 @@ class DaveAdapter:
 
     def new_session(self) -> None:
         """A new voice session (Identify): the old group is gone, and op 25 may arrive before op 4."""
+        self._generation += 1
         self.protocol_version = 0
         self._pending.clear()
         self._outbound.clear()
@@ -194,34 +197,31 @@ class DaveAdapter:
 
     def begin_binary(self, op: int, payload: bytes) -> MlsCall:
         """Op 27, 29 or 30 as an `MlsCall` (see the module docstring); a malformed one raises DaveError here."""
-        session = self._session
+        session, generation = self._session, self._generation
+        call: Callable[[davey.DaveSession], object]
+        outcome: Callable[[object, ValueError | None], None]
         if op == OP_PROPOSALS:
             if len(payload) < 2 or payload[0] >= len(_OPERATIONS):
                 raise DaveError(f"op 27 proposals truncated or with unknown operation ({len(payload)} bytes)")
             # The roster as of this message: ops 11/13 after it must not change what this call sees.
-            expected = sorted(self.connected_user_ids)
-            operation = _OPERATIONS[payload[0]]
-            return MlsCall(
-                lambda: self._locked(lambda s: s.process_proposals(operation, payload[1:], expected), session),
-                self._proposals_done,
-            )
-        if op not in (OP_ANNOUNCE_COMMIT, OP_WELCOME):
+            operation, expected = _OPERATIONS[payload[0]], sorted(self.connected_user_ids)
+            call = lambda s: s.process_proposals(operation, payload[1:], expected)  # noqa: E731
+            outcome = self._proposals_done
+        elif op in (OP_ANNOUNCE_COMMIT, OP_WELCOME):
+            if len(payload) < 3:
+                raise DaveError(f"op {op} truncated ({len(payload)} bytes)")
+            transition_id, body = int.from_bytes(payload[:2], "big"), payload[2:]
+            commit = op == OP_ANNOUNCE_COMMIT
+            call = lambda s: s.process_commit(body) if commit else s.process_welcome(body)  # noqa: E731
+            outcome = lambda _result, error: self._commit_or_welcome_done(op, transition_id, error)  # noqa: E731
+        else:
             raise ValueError(f"op {op} is not an MLS call to split")
-        if len(payload) < 3:
-            raise DaveError(f"op {op} truncated ({len(payload)} bytes)")
-        transition_id = int.from_bytes(payload[:2], "big")
-        body = payload[2:]
 
-        def apply(s: davey.DaveSession) -> None:
-            if op == OP_ANNOUNCE_COMMIT:
-                s.process_commit(body)
-            else:
-                s.process_welcome(body)
+        def finish(result: object, error: ValueError | None) -> None:
+            if generation == self._generation:  # else a new session (Identify) began while the call ran
+                outcome(result, error)
 
-        def done(_result: object, error: ValueError | None) -> None:
-            self._commit_or_welcome_done(op, transition_id, error)
-
-        return MlsCall(lambda: self._locked(apply, session), done)
+        return MlsCall(lambda: self._locked(call, session), finish)
 
     def _locked(self, call: Callable[[davey.DaveSession], object], session: davey.DaveSession | None) -> object:
         if session is None:

@@ -244,3 +244,22 @@ def test_frames_encrypted_while_mls_calls_run_on_another_thread_all_decrypt() ->
     assert node.stats.encrypt_failures == node.stats.withheld_frames == 0
     assert stayed.dave_failures == 0
     assert [f.sequence for f in stayed.frames] == sent
+
+
+def test_mls_call_begun_before_a_new_session_finishes_into_nothing() -> None:
+    """A socket died while its commit ran on the MLS thread, and the next one re-identified: the old call's op 31
+    (or 23, 28) must not go out on the new session."""
+    node, _gw = started()
+    node.data_to_send()
+    call = node.begin_binary(29, b"\x00\x07" + b"\x00\x01\x00\x01garbage")
+    call.run()
+    node.new_session()
+    call.finish()
+    assert node.data_to_send() == []
+    assert node.stats.recoveries == 0
+    node.session_description(1)
+    node.data_to_send()
+    fresh = node.begin_binary(29, b"\x00\x07" + b"\x00\x01\x00\x01garbage")  # begun on the new session: applies
+    fresh.run()
+    fresh.finish()
+    assert node.data_to_send()[0] == JsonOut(31, {"transition_id": 7})
