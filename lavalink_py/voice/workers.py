@@ -26,6 +26,7 @@ import os
 import socket
 import struct
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,13 @@ STATUS, EVENT, CLOSED, METRICS = b"T"[0], b"E"[0], b"D"[0], b"M"[0]
 STATUS_POLL_S = 0.02
 METRICS_EVERY_S = 1.0
 CLOSE_TIMEOUT_S = 10.0
+# A worker that could not start: the player hears it as a voice WebSocket closed by us with 1011 ("internal
+# error", RFC 6455) and its connection given up, as after a final close code; its next voice update tries again.
+WORKER_FAILED_CODE = 1011
+# Frames already on their way when the worker's connection stopped being ready (a reconnect, a DAVE transition),
+# before the API process's mirror said so: kept and sent once it is ready again, as the player itself holds frames
+# in-process. More than a second of them means the mirror is far behind: the oldest count as not sent.
+HELD_FRAMES_MAX = 50
 
 
 def _message(kind: int, payload: bytes) -> bytes:
@@ -184,6 +192,11 @@ class RemoteVoiceLink:
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
 
+    def _failed(self, error: BaseException) -> None:
+        reason = f"voice worker process could not start: {error}"
+        self._event(WebSocketClosed(code=WORKER_FAILED_CODE, reason=reason, by_remote=False))
+        self._event(VoiceDisconnected(reason=reason))
+
     def _worker_lost(self) -> None:
         self._not_sent_before += self._not_sent
         self._not_sent = 0
@@ -269,7 +282,13 @@ class VoiceWorkerPool:
     async def _host(self, link: RemoteVoiceLink, index: int) -> None:
         if self._closing or link._closing:
             return
-        worker = await self._worker(index)
+        try:
+            worker = await self._worker(index)
+        except Exception as error:  # whatever stopped the spawn (no fork, no memory), the player hears of it
+            log.error("voice worker %d could not start: %r", index, error)
+            self._unassign(link)
+            link._failed(error)
+            return
         if link.closing:  # closed while the worker started
             return
         link.worker = worker
@@ -278,12 +297,15 @@ class VoiceWorkerPool:
 
     def forget(self, link: RemoteVoiceLink) -> None:
         self._links.pop(link.link_id, None)
-        if link.slot is not None:
-            self._load[link.slot] -= 1
-            link.slot = None
+        self._unassign(link)
         if link.worker is not None:
             link.worker.links.pop(link.link_id, None)
             link.worker = None
+
+    def _unassign(self, link: RemoteVoiceLink) -> None:
+        if link.slot is not None:
+            self._load[link.slot] -= 1
+            link.slot = None
 
     async def _worker(self, index: int) -> _Worker:
         worker = self._workers[index]
@@ -300,8 +322,13 @@ class VoiceWorkerPool:
         parent, child = socket.socketpair()
         context = multiprocessing.get_context("spawn")
         process = context.Process(target=worker_main, args=(child,), name=f"voice-worker-{index}", daemon=True)
-        await asyncio.to_thread(process.start)
-        child.close()
+        try:
+            await asyncio.to_thread(process.start)
+        except BaseException:
+            parent.close()
+            raise
+        finally:
+            child.close()
         reader, writer = await asyncio.open_connection(sock=parent)
         worker = _Worker(index, process, writer)
         self._workers[index] = worker
@@ -344,9 +371,7 @@ class VoiceWorkerPool:
         worker.links.clear()
         for link in orphans:
             link._worker_lost()
-            if link.slot is not None:
-                self._load[link.slot] -= 1
-                link.slot = None
+            self._unassign(link)
         if self._closing:
             return
         log.warning("voice worker %d ended (exit code %s); re-hosting %d links", worker.index,
@@ -395,6 +420,8 @@ class _WorkerServer:
         self.tls = ssl.create_default_context()  # SSL_CERT_FILE as the API process had it at spawn
         self.connections: dict[int, Any] = {}
         self.reported: dict[int, tuple[bool, bool, int, int]] = {}
+        self.held: dict[int, deque[bytes | None]] = {}  # None: stop speaking there
+        self.dropped: dict[int, int] = {}  # held frames given up (HELD_FRAMES_MAX), per link
         self.batches = 0
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -405,7 +432,8 @@ class _WorkerServer:
     def push_status(self) -> None:
         changed = []
         for link_id, conn in self.connections.items():
-            state = (conn.connected, conn.ready_to_send, conn.ping_ms, conn.frames_not_sent)
+            state = (conn.connected, conn.ready_to_send, conn.ping_ms,
+                     conn.frames_not_sent + self.dropped.get(link_id, 0))
             if self.reported.get(link_id) != state:
                 self.reported[link_id] = state
                 changed.append({"id": link_id, "connected": state[0], "ready": state[1], "ping": state[2],
@@ -417,6 +445,8 @@ class _WorkerServer:
         last_metrics = 0.0
         while True:
             await asyncio.sleep(STATUS_POLL_S)
+            for link_id in list(self.held):
+                self.release(link_id)
             self.push_status()
             now = time.monotonic()
             if now - last_metrics >= METRICS_EVERY_S:
@@ -436,8 +466,30 @@ class _WorkerServer:
             link_id, length = unpack(view, offset)
             offset += size
             if (conn := connections.get(link_id)) is not None:
-                conn.send_frame(body[offset : offset + length])
+                if link_id not in self.held and conn.ready_to_send:
+                    conn.send_frame(body[offset : offset + length])
+                else:
+                    self.hold(link_id, body[offset : offset + length])
             offset += length
+
+    def hold(self, link_id: int, frame: bytes | None) -> None:
+        held = self.held.setdefault(link_id, deque())
+        held.append(frame)
+        if len(held) > HELD_FRAMES_MAX and held.popleft() is not None:
+            self.dropped[link_id] = self.dropped.get(link_id, 0) + 1
+        self.release(link_id)
+
+    def release(self, link_id: int) -> None:
+        """The held frames, in order, once the connection is ready again (they precede any frame after them)."""
+        conn = self.connections.get(link_id)
+        if conn is None:
+            self.held.pop(link_id, None)
+        elif conn.ready_to_send:
+            for frame in self.held.pop(link_id, ()):
+                if frame is None:
+                    conn.stop_speaking()
+                else:
+                    conn.send_frame(frame)
 
     def connect(self, v: dict[str, Any]) -> None:
         from lavalink_py.voice.connection import VoiceConnection
@@ -457,7 +509,9 @@ class _WorkerServer:
 
     def stop_speaking(self, body: bytes) -> None:
         (link_id,) = struct.unpack("!I", body)
-        if (conn := self.connections.get(link_id)) is not None:
+        if link_id in self.held:
+            self.hold(link_id, None)  # after the frames still held, not before them
+        elif (conn := self.connections.get(link_id)) is not None:
             conn.stop_speaking()
 
     def close(self, link_id: int) -> None:
@@ -468,6 +522,8 @@ class _WorkerServer:
     async def _close(self, link_id: int) -> None:
         conn = self.connections.pop(link_id, None)
         self.reported.pop(link_id, None)
+        self.held.pop(link_id, None)
+        self.dropped.pop(link_id, None)
         if conn is not None:
             await conn.close()
         self.writer.write(_json(CLOSED, {"id": link_id}))
