@@ -23,6 +23,7 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import socket
 import struct
 import time
@@ -46,6 +47,9 @@ CLOSE_TIMEOUT_S = 10.0
 # A worker that could not start: the player hears it as a voice WebSocket closed by us with 1011 ("internal
 # error", RFC 6455) and its connection given up, as after a final close code; its next voice update tries again.
 WORKER_FAILED_CODE = 1011
+# Workers of one link that ended before its connection was ready again: past this it is a crash loop (the worker
+# dies of this link), not a fault to ride out, and the link fails as when its worker cannot start.
+MAX_REHOSTS = 3
 # Frames already on their way when the worker's connection stopped being ready (a reconnect, a DAVE transition),
 # before the API process's mirror said so: kept and sent once it is ready again, as the player itself holds frames
 # in-process. More than a second of them means the mirror is far behind: the oldest count as not sent.
@@ -134,6 +138,7 @@ class RemoteVoiceLink:
         self.ready_to_send = False
         self.ping_ms = -1
         self._not_sent_before = 0  # frames lost on workers that died
+        self.rehosts = 0  # its workers that ended since it was last ready to send
         self._not_sent = 0
         self._closed: asyncio.Future[None] | None = None
         self._started = False
@@ -183,6 +188,8 @@ class RemoteVoiceLink:
         self.ready_to_send = bool(value["ready"])
         self.ping_ms = int(value["ping"])
         self._not_sent = int(value["notSent"])
+        if self.ready_to_send:
+            self.rehosts = 0
 
     def _event(self, event: VoiceEvent) -> None:
         if not self._closing:
@@ -192,8 +199,7 @@ class RemoteVoiceLink:
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
 
-    def _failed(self, error: BaseException) -> None:
-        reason = f"voice worker process could not start: {error}"
+    def _failed(self, reason: str) -> None:
         self._event(WebSocketClosed(code=WORKER_FAILED_CODE, reason=reason, by_remote=False))
         self._event(VoiceDisconnected(reason=reason))
 
@@ -287,7 +293,7 @@ class VoiceWorkerPool:
         except Exception as error:  # whatever stopped the spawn (no fork, no memory), the player hears of it
             log.error("voice worker %d could not start: %r", index, error)
             self._unassign(link)
-            link._failed(error)
+            link._failed(f"voice worker process could not start: {error}")
             return
         if link.closing:  # closed while the worker started
             return
@@ -378,7 +384,14 @@ class VoiceWorkerPool:
                     worker.process.exitcode, len(orphans))
         self.restarts += 1
         for link in orphans:
-            if not link._closing:
+            if link._closing:
+                continue
+            link.rehosts += 1
+            if link.rehosts > MAX_REHOSTS:
+                log.error("voice link %d: %d voice workers ended before it was up; giving up", link.link_id,
+                          link.rehosts)
+                link._failed(f"voice worker process ended {link.rehosts} times before the connection was up")
+            else:
                 link._event(VoiceDisconnected(reason="voice worker process ended"))
                 self.host(link)
 
@@ -406,8 +419,12 @@ class VoiceWorkerPool:
 
 def worker_main(sock: socket.socket) -> None:
     """A worker process's entry point: serve the API process over `sock` until it quits or goes away."""
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(sock))
+    # A signal to the node's process group (Ctrl-C in a terminal, systemd's stop) is the node's to handle: it closes
+    # its players, then quits its workers. A worker that died of the signal first was re-hosted mid-shutdown. A
+    # worker still ends with the node however it ends: QUIT, or the socket's EOF when the node was killed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    asyncio.run(_serve(sock))
 
 
 class _WorkerServer:
