@@ -154,6 +154,7 @@ async def test_voice_close_codes_are_handled_as_in_process(
         else:
             await server.close_websocket(code, "closed by the test")
         if code in GIVES_UP:
+            await session.socket.event("WebSocketClosedEvent", TIMEOUT_S)
             update = await session.socket.next_matching(
                 lambda m: m["op"] == "playerUpdate" and not m["state"]["connected"], TIMEOUT_S
             )
@@ -241,6 +242,7 @@ async def test_stats_and_voice_state_come_from_the_worker_mirror(
         async with session.http.get(f"{node.url}/v4/stats", headers=node.auth) as response:
             assert (await response.json())["playingPlayers"] == 0
         await server.close_websocket(4014, "Disconnected")
+        await session.socket.event("WebSocketClosedEvent", TIMEOUT_S)
         await session.socket.next_matching(
             lambda m: m["op"] == "playerUpdate" and not m["state"]["connected"], TIMEOUT_S
         )
