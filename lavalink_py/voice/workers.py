@@ -343,10 +343,27 @@ class VoiceWorkerPool:
         task.add_done_callback(self._readers.discard)
         return worker
 
+    def _warm_up(self) -> None:
+        """The other slots' workers, started once one worker is serving (its first message): a later connection
+        (a second player, a reconnect after a final close) then finds a worker up instead of waiting a spawn's
+        seconds of imports, and the first player's own spawn had both cores to itself."""
+        for index in range(self.size):
+            if self._workers[index] is None and index not in self._starting and not self._closing:
+                task = asyncio.get_running_loop().create_task(self._start_spare(index))
+                self._readers.add(task)
+                task.add_done_callback(self._readers.discard)
+
+    async def _start_spare(self, index: int) -> None:
+        try:
+            await self._worker(index)
+        except Exception as error:  # the link that needs it will try again, and report it
+            log.warning("voice worker %d could not start ahead of use: %r", index, error)
+
     async def _read(self, worker: _Worker, reader: asyncio.StreamReader) -> None:
         try:
+            kind, body = await _read_message(reader)
+            self._warm_up()
             while True:
-                kind, body = await _read_message(reader)
                 if kind == STATUS:
                     for value in json.loads(body):
                         if (link := worker.links.get(value["id"])) is not None:
@@ -362,6 +379,7 @@ class VoiceWorkerPool:
                 elif kind == METRICS:
                     value = json.loads(body)
                     worker.stats = WorkerStats(int(value["packets"]), int(value["batches"]), float(value["cpu"]))
+                kind, body = await _read_message(reader)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:

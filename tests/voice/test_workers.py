@@ -138,3 +138,17 @@ async def test_a_link_whose_workers_keep_dying_before_it_is_up_gives_up_with_101
     finally:
         await pool.close()
         silent.close()
+
+
+@pytest.mark.usefixtures("trust_fake")
+async def test_the_other_workers_start_once_the_first_serves() -> None:
+    """One player starts one worker; the others follow once it serves, so a later connection waits for none."""
+    pool = VoiceWorkerPool(2)
+    try:
+        async with FakeVoiceServer(guild_id=3, listener_ids=(LISTENER,)) as server:
+            first = pool.link(spec_for(server), lambda _e: None)
+            first.start()
+            await wait_until(lambda: first.ready_to_send and len(pool.workers()) == 2)
+            await first.close()
+    finally:
+        await pool.close()
