@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import signal
 import time
@@ -341,6 +342,7 @@ async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
         sites.append(web.TCPSite(metrics_runner, settings.server.address, prometheus.port))
     for site in sites:
         await site.start()
+    _collect_from_now_on()
     if metrics_runner is not None:
         log.info("metrics served on %s:%s", settings.server.address, metrics_runner.addresses[0][1])
     log.info(
@@ -362,6 +364,14 @@ async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
         await metrics_runner.cleanup()
     await runner.cleanup()
     log.info("stopped")
+
+
+def _collect_from_now_on() -> None:
+    """The collector back on (`cli.main` paused it for start-up) without what start-up made: frozen, the modules,
+    classes and settings are never walked by a collection again, so each full one costs what the sessions and
+    players hold, not the whole heap."""
+    gc.freeze()
+    gc.enable()
 
 
 def run(settings: Settings, *, drain_s: float = 2.0) -> int:
