@@ -278,3 +278,23 @@ async def test_ytdlp_sites_are_built_once_at_their_first_load_on_the_pool_and_ro
         assert answers == [None] * len(placeholders)
         assert len(builds) == 2
         assert all(name.startswith("sites") for name in builds)
+
+
+async def test_stats_round_serializes_one_message_for_the_sessions_that_get_the_same() -> None:
+    from lavalink_py.api.tickers import send_stats
+
+    engine = AudioEngine()
+    node = Node(_NoLoader(), engine)
+    sent: list[list[bytes]] = [[], [], []]
+    for out in sent:
+        node.sessions.open(1, None, out.append, None)
+    try:
+        send_stats(node)
+        payloads = [out[-1] for out in sent]
+        message = json.loads(payloads[0])
+        assert message["op"] == "stats"
+        assert message["frameStats"] is None
+        assert all(payload is payloads[0] for payload in payloads)  # one serialization, not one per session
+    finally:
+        node.sessions.shutdown()
+        await engine.close()
