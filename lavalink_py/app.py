@@ -353,6 +353,7 @@ async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
         sites.append(web.TCPSite(metrics_runner, settings.server.address, prometheus.port))
     for site in sites:
         await site.start()
+    _collect_from_now_on()
     if metrics_runner is not None:
         log.info("metrics served on %s:%s", settings.server.address, metrics_runner.addresses[0][1])
     log.info(
@@ -374,6 +375,12 @@ async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
         await metrics_runner.cleanup()
     await runner.cleanup()
     log.info("stopped")
+
+
+def _collect_from_now_on() -> None:
+    """The collector back on, once the node listens: `cli.main` paused it for start-up, and `_mark_ready` froze
+    what start-up made, so no collection walks it."""
+    gc.enable()
 
 
 def run(settings: Settings, *, drain_s: float = 2.0) -> int:

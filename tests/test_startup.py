@@ -36,6 +36,11 @@ HEAVY = (
     "davey",
     "lavalink_py.audio.pipeline",
     "lavalink_py.voice.connection",
+    # The yt-dlp sites' routers and managers: built at the first load (sources/ytdlp/deferred.py).
+    "lavalink_py.sources.ytdlp.factory",
+    "lavalink_py.sources.ytdlp.sites.youtube",
+    # The route planner's HLS reader: the first HLS stream through the planner.
+    "lavalink_py.sources.hls_file",
 )
 
 _PROBE = """
@@ -236,3 +241,60 @@ async def test_frame_clock_sleeps_while_it_has_no_players() -> None:
 async def _until(predicate: Callable[[], bool]) -> None:
     while not predicate():
         await asyncio.sleep(0.01)
+
+
+async def test_ytdlp_sites_are_built_once_at_their_first_load_on_the_pool_and_route_as_built() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lavalink_py.sources.ytdlp import deferred
+    from lavalink_py.sources.ytdlp.factory import build_ytdlp_managers
+    from lavalink_py.sources.ytdlp.sites import bandcamp, soundcloud, youtube
+
+    # The placeholders' names and prefixes are the real sites' (what /v4/info and the registry read at start).
+    assert deferred.YOUTUBE_SEARCH == youtube.SEARCH_PREFIX
+    assert deferred.YOUTUBE_MUSIC_SEARCH == youtube.MUSIC_SEARCH_PREFIX
+    assert (deferred.SOUNDCLOUD_SEARCH, deferred.BANDCAMP_SEARCH) == (soundcloud.SEARCH_PREFIX, bandcamp.SEARCH_PREFIX)
+    with ThreadPoolExecutor(1, thread_name_prefix="sites") as pool:
+        assert [m.name for m in build_ytdlp_managers(executor=pool)] == list(deferred.SITE_NAMES)
+        builds: list[str] = []
+        fail = [True]
+
+        def build() -> list[Any]:
+            import threading
+
+            builds.append(threading.current_thread().name)
+            if fail.pop() if fail else False:
+                raise OSError("first build fails")
+            return build_ytdlp_managers(executor=pool)
+
+        sites = deferred.DeferredSites(deferred.SITE_NAMES, build, pool)
+        placeholders = sites.placeholders()
+        assert [p.name for p in placeholders] == list(deferred.SITE_NAMES)
+        assert builds == []  # nothing built until a load
+        with pytest.raises(OSError):
+            await placeholders[0].load_item("https://example.com/a.mp3")
+        # Retried after the failure; concurrent first loads share one build. Not a site's URL: None, no request.
+        answers = await asyncio.gather(*(p.load_item("https://example.com/a.mp3") for p in placeholders))
+        assert answers == [None] * len(placeholders)
+        assert len(builds) == 2
+        assert all(name.startswith("sites") for name in builds)
+
+
+async def test_stats_round_serializes_one_message_for_the_sessions_that_get_the_same() -> None:
+    from lavalink_py.api.tickers import send_stats
+
+    engine = AudioEngine()
+    node = Node(_NoLoader(), engine)
+    sent: list[list[bytes]] = [[], [], []]
+    for out in sent:
+        node.sessions.open(1, None, out.append, None)
+    try:
+        send_stats(node)
+        payloads = [out[-1] for out in sent]
+        message = json.loads(payloads[0])
+        assert message["op"] == "stats"
+        assert message["frameStats"] is None
+        assert all(payload is payloads[0] for payload in payloads)  # one serialization, not one per session
+    finally:
+        node.sessions.shutdown()
+        await engine.close()

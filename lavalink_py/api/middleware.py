@@ -70,6 +70,10 @@ def metrics_challenge() -> web.Response:
 
 @web.middleware
 async def authorization(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # First, before `request.path` caches anything on the request: the WebSocket handshake is public, and what
+    # its request holds lives as long as the session (aiohttp keeps it).
+    if getattr(request.match_info.handler, "lavalink_public", False):
+        return await handler(request)
     options = request.app[OPTIONS]
     supplied = request.headers.get("Authorization")
     if options.metrics_path is not None and request.path == options.metrics_path:
@@ -77,8 +81,6 @@ async def authorization(request: web.Request, handler: Handler) -> web.StreamRes
             return await handler(request)
         auth_failed(request, "missing" if supplied is None else "wrong")
         return metrics_challenge()
-    if getattr(request.match_info.handler, "lavalink_public", False):
-        return await handler(request)
     if request.path in options.public_paths:
         return await handler(request)
     if supplied is None:

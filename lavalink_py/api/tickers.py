@@ -7,12 +7,14 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
 
 from lavalink_py.api.keys import NODE, OPTIONS
 from lavalink_py.audio.clock import FrameClock
-from lavalink_py.protocol.messages import stats_message
+from lavalink_py.protocol import json_text
+from lavalink_py.protocol.messages import FrameStats, stats_message
 from lavalink_py.sessions.node import Node
 
 log = logging.getLogger(__name__)
@@ -20,9 +22,16 @@ log = logging.getLogger(__name__)
 
 def send_stats(node: Node) -> None:
     stats = node.stats()
+    # frameStats is each session's own, but sessions with the same (None: no playing player) get the same
+    # message: serialized once for all of them, not once per idle session.
+    serialized: dict[FrameStats | None, tuple[dict[str, Any], bytes]] = {}
     # Paused sessions get them too: Lavalink queues them for the resume.
     for session, frames in node.frame_stats_round():
-        session.send(stats_message(stats, frames))
+        shared = serialized.get(frames)
+        if shared is None:
+            message = stats_message(stats, frames)
+            shared = serialized[frames] = (message, json_text.dumps(message))
+        session.send_serialized(*shared)
 
 
 def send_player_updates(node: Node) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import struct
 import time
 import weakref
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
@@ -25,6 +27,8 @@ from lavalink_py.api.middleware import auth_failed, public
 from lavalink_py.metrics.counters import WebSocketStats
 from lavalink_py.protocol.messages import ready_message, stats_message
 from lavalink_py.protocol.validation import parse_snowflake
+from lavalink_py.sessions.node import Node
+from lavalink_py.sessions.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +61,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
     node = request.app[NODE]
     resume_id = request.headers.get("Session-Id")
-    # autoping off: the node answers pings itself and reads the pongs to its own pings (their round trip); no
-    # heartbeat: aiohttp's would ping every session on a timer, which Lavalink does not.
-    ws = web.WebSocketResponse(autoping=False)
+    ws = _SessionSocket()
     # Lavalink's ResponseHeaderFilter (ResponseHeaderFilter.kt:16) adds this to every response, the handshake's
     # too; the api_version_header middleware comes too late for a response prepared here.
     ws.headers["Lavalink-Api-Version"] = "4"
@@ -85,6 +87,21 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     else:
         session.send(stats_message(node.stats(), node.frame_stats(session)))
 
+    ws.session_loop = functools.partial(
+        _read_until_closed, ws, node=node, session=session, transport=transport, outbox=outbox, stats=stats
+    )
+    return ws  # the session lives on in ws.write_eof, which aiohttp awaits next
+
+
+async def _read_until_closed(
+    ws: web.WebSocketResponse,
+    *,
+    node: Node,
+    session: Session,
+    transport: Callable[[bytes], None],
+    outbox: _Outbox,
+    stats: WebSocketStats,
+) -> None:
     try:
         async for message in ws:
             if message.type == WSMsgType.PING:
@@ -102,7 +119,27 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     finally:
         node.sessions.closed(session, transport)
         await outbox.close()
-    return ws
+
+
+class _SessionSocket(web.WebSocketResponse):
+    """A session's socket, read until it closes in `write_eof`, which aiohttp awaits once the handler returned.
+
+    So the handshake's state is released when the handshake is done, not when the session ends: the handler's
+    frame and the middleware chain's (five suspended coroutines holding the request; issue 11: ~2 KiB of each
+    idle session). What aiohttp itself keeps for the connection the bare aiohttp floor keeps too.
+    """
+
+    def __init__(self) -> None:
+        # autoping off: the node answers pings itself and reads the pongs to its own pings (their round trip); no
+        # heartbeat: aiohttp's would ping every session on a timer, which Lavalink does not.
+        super().__init__(autoping=False)
+        self.session_loop: Callable[[], Awaitable[None]] | None = None
+
+    async def write_eof(self) -> None:  # type: ignore[override]  # as aiohttp's own override
+        session_loop, self.session_loop = self.session_loop, None
+        if session_loop is not None:
+            await session_loop()
+        await super().write_eof()
 
 
 def _observe_pong(payload: bytes, stats: WebSocketStats) -> None:

@@ -13,12 +13,12 @@ from lavalink_py import __version__
 from lavalink_py.config import Settings
 from lavalink_py.plugins.api import PluginContext
 from lavalink_py.plugins.youtube import YoutubeOptions
+from lavalink_py.sources.base import SourceManager
 from lavalink_py.sources.http import HttpSourceManager
 from lavalink_py.sources.local import LocalSourceManager
 from lavalink_py.sources.probe import MediaProbe
 from lavalink_py.sources.routing.outbound import Outbound
-from lavalink_py.sources.ytdlp.factory import build_ytdlp_managers
-from lavalink_py.sources.ytdlp.sites import bandcamp, soundcloud, youtube
+from lavalink_py.sources.ytdlp import deferred
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,25 +41,36 @@ class SiteSources:
         youtube_on = enabled.youtube if options is None else options.enabled
         youtube_search = server.youtube_search_enabled if options is None else options.allow_search
         prefixes = {
-            "youtube": [youtube.SEARCH_PREFIX, youtube.MUSIC_SEARCH_PREFIX] if youtube_search else [],
-            "soundcloud": [soundcloud.SEARCH_PREFIX] if server.soundcloud_search_enabled else [],
-            "bandcamp": [bandcamp.SEARCH_PREFIX],
+            "youtube": [deferred.YOUTUBE_SEARCH, deferred.YOUTUBE_MUSIC_SEARCH] if youtube_search else [],
+            "soundcloud": [deferred.SOUNDCLOUD_SEARCH] if server.soundcloud_search_enabled else [],
+            "bandcamp": [deferred.BANDCAMP_SEARCH],
         }
-        for manager in build_ytdlp_managers(
-            executor=self.executor,
-            youtube=youtube_on,
-            soundcloud=enabled.soundcloud,
-            bandcamp=enabled.bandcamp,
-            twitch=enabled.twitch,
-            vimeo=enabled.vimeo,
-            niconico=enabled.nico,
-            youtube_search=youtube_search,
-            youtube_direct_video_ids=True if options is None else options.allow_direct_video_ids,
-            youtube_direct_playlist_ids=True if options is None else options.allow_direct_playlist_ids,
-            soundcloud_search=server.soundcloud_search_enabled,
-            playlist_load_limit=server.youtube_playlist_load_limit,
-            outbound=self.outbound,
-        ):
+        switches = dict(zip(deferred.SITE_NAMES, (
+            youtube_on, enabled.soundcloud, enabled.bandcamp, enabled.twitch, enabled.vimeo, enabled.nico
+        ), strict=True))
+
+        def build() -> list[SourceManager]:
+            from lavalink_py.sources.ytdlp.factory import build_ytdlp_managers
+
+            return build_ytdlp_managers(
+                executor=self.executor,
+                youtube=youtube_on,
+                soundcloud=enabled.soundcloud,
+                bandcamp=enabled.bandcamp,
+                twitch=enabled.twitch,
+                vimeo=enabled.vimeo,
+                niconico=enabled.nico,
+                youtube_search=youtube_search,
+                youtube_direct_video_ids=True if options is None else options.allow_direct_video_ids,
+                youtube_direct_playlist_ids=True if options is None else options.allow_direct_playlist_ids,
+                soundcloud_search=server.soundcloud_search_enabled,
+                playlist_load_limit=server.youtube_playlist_load_limit,
+                outbound=self.outbound,
+            )
+
+        # Built at the first load or stream of any site, on the yt-dlp pool (deferred.py): not at start.
+        sites = deferred.DeferredSites([name for name, on in switches.items() if on], build, self.executor)
+        for manager in sites.placeholders():
             context.add_source(manager, search_prefixes=prefixes.get(manager.name, ()))
 
 

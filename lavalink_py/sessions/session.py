@@ -108,11 +108,15 @@ class Session:
         self._queue = list(messages)
 
     def send(self, message: dict[str, Any]) -> None:
+        self.send_serialized(message, json_text.dumps(message))
+
+    def send_serialized(self, message: dict[str, Any], payload: bytes) -> None:
+        """`send` of a message already serialized: the `stats` round serializes one message for every session
+        that gets the same."""
         if self._observer is not None:
             # Observers (metrics, traces, error reports) see which session a message is for.
             with log_context(session_id=self.id):
                 self._observer(message)
-        payload = json_text.dumps(message)
         if self._transport is not None:
             self._transport(payload)
         elif message.get("op") != "playerUpdate" and not self.shut_down:

@@ -125,3 +125,27 @@ async def test_shutdown_closes_client_sockets_going_away(make_node: NodeFactory,
     assert socket.reader is not None
     await asyncio.wait_for(socket.reader, 5)
     assert ws.close_code == aiohttp.WSCloseCode.GOING_AWAY
+
+
+async def test_an_open_session_holds_no_handler_or_middleware_frame(
+    node: RunningNode, http: aiohttp.ClientSession
+) -> None:
+    # The session is read in the socket's write_eof, after the handler returned: what the handshake needed (the
+    # handler's and the middleware chain's suspended frames, the request they hold) is not kept per session.
+    from lavalink_py.api import middleware, websocket
+
+    socket, _, _ = await connect(http, node)
+    held = {name for task in asyncio.all_tasks() for name in _awaiting(task.get_coro())}
+    assert f"{websocket.__file__}:_read_until_closed" in held  # the session's task is among them
+    assert f"{websocket.__file__}:websocket" not in held
+    assert not [name for name in held if name.startswith(middleware.__file__)]
+    await socket.close()
+
+
+def _awaiting(awaitable: object) -> list[str]:
+    """file:function of each coroutine in a task's chain of awaits, outermost first."""
+    names = []
+    while (code := getattr(awaitable, "cr_code", None)) is not None:
+        names.append(f"{code.co_filename}:{code.co_name}")
+        awaitable = getattr(awaitable, "cr_await", None)
+    return names

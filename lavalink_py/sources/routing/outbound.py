@@ -36,7 +36,6 @@ import aiohttp
 from lavalink_py.config.settings import RateLimitSettings
 from lavalink_py.protocol.routeplanner import RoutePlannerStatus
 from lavalink_py.sources.base import StreamSpec
-from lavalink_py.sources.hls_file import HlsFile, ffmpeg_headers
 from lavalink_py.sources.routing.ip_blocks import IpAddress, parse_address
 from lavalink_py.sources.routing.planner import NoFreeAddressError, RoutePlanner, build_planner
 
@@ -154,6 +153,8 @@ class Outbound:
             return spec
         route = ThreadRoute(self, asyncio.get_running_loop(), address)
         if spec.hls:
+            from lavalink_py.sources.hls_file import ffmpeg_headers  # the HLS reader: not imported at start-up
+
             headers = ffmpeg_headers(spec.options)
             timeout_s = self.hls_timeout_s
             opener = functools.partial(_open_hls, spec.url, route, headers, timeout_s)
@@ -245,6 +246,8 @@ class ThreadRoute:
 
 def _open_hls(url: str, route: ThreadRoute, headers: dict[str, str], timeout_s: float, start_ms: int = 0
               ) -> BinaryIO:
+    from lavalink_py.sources.hls_file import HlsFile
+
     hls = HlsFile(url, route, headers=headers, timeout_s=timeout_s, start_ms=start_ms)
     return cast(BinaryIO, hls)  # a binary file, read-only
 
