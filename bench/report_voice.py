@@ -29,7 +29,9 @@ def passes(run: dict[str, Any]) -> bool:
     return "error" not in run and bool(run["ready"] == run["connections"] and run["lost_pct"] < 0.1)
 
 
-def capacity_search(budget_s: float, seconds: float, *extra: str) -> tuple[Run | None, Run | None, list[Run]]:
+def capacity_search(
+    budget_s: float, seconds: float, *extra: str, ramp: tuple[int, ...] = RAMP
+) -> tuple[Run | None, Run | None, list[Run]]:
     """Ramp N until loss exceeds 0.1 % (or a connection never got ready), then bisect a little, within `budget_s`
     (a run is started only while budget is left). (the largest passing run, the smallest failing one, all runs)."""
     deadline = time.monotonic() + budget_s
@@ -50,7 +52,7 @@ def capacity_search(budget_s: float, seconds: float, *extra: str) -> tuple[Run |
         failed = run if failed is None or n < failed["connections"] else failed
         return False
 
-    for n in RAMP:
+    for n in ramp:
         if time.monotonic() >= deadline or not attempt(n):
             break
     for _ in range(3):  # bisect between the last pass (or 0) and the first failure

@@ -4,6 +4,8 @@ child process.
     python -m bench.voice [--connections 50,100,200] [--seconds 10] [--dave 1] [--decrypt-every 50]
                           [--clock precise|asyncio]
     python -m bench.voice --serve N [--dave 1] [--decrypt-every K]   # only the fakes (JSON lines on stdout)
+    python -m bench.voice --transcode [--connections 60,120] [--seconds 15] [--warmup 6] [--quality 10]
+                          [--bitrate 128000] [--policy off|on]   # playbacks transcoding MP3/AAC into them
 
 The node side (this process) runs the real FrameClock (`--clock asyncio`: its plain asyncio.sleep schedule, for
 comparison) with one tickable per connection that calls send_frame, as a playback does. The fakes run in a child
@@ -19,6 +21,13 @@ node's on a shared machine. Reported per N:
 - CPU of the node process and of the fakes' process over the send window, in % of one core;
 - the floor in the same run: thread CPU per packet of davey's encrypt + the AEAD primitive + sock.send alone, on
   the same sockets and sessions (`_floor_us_per_packet`).
+
+`--transcode` (`run_transcode`): the node's own `AudioEngine` (its pools, its frame clock, the overload policy as
+`--policy` says) plays a generated 44.1 kHz MP3 into half of the connections and a 44.1 kHz AAC into the other half,
+through the player's `VoiceSink`, at opusEncodingQuality `--quality`; players start at once, `--warmup` seconds
+pass, then `--seconds` are measured. Lost = frames the players did not have in the window (every cause of
+audio/frame_loss.py) + frames sent and never received (over the whole run, warm-up included: the fakes count from
+their start), over the frames due in the window.
 """
 
 from __future__ import annotations
@@ -357,6 +366,109 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
     }
 
 
+async def run_transcode(
+    count: int,
+    seconds: float,
+    dave: int,
+    decrypt_every: int,
+    *,
+    warmup: float,
+    quality: int,
+    policy: bool,
+    bitrate: int = 128_000,
+) -> dict[str, Any]:
+    """Transcoding players into real voice connections (module docstring)."""
+    import tempfile
+    from pathlib import Path
+
+    from bench.audio import write_sweep
+    from lavalink_py.audio import AudioEngine, EngineSettings, OverloadSettings
+    from lavalink_py.player.services import VoiceSink
+    from lavalink_py.sources.base import StreamSpec
+    from lavalink_py.voice.connection import VoiceConnection
+
+    child, setup = await spawn_fakes(count, dave, decrypt_every)
+    context = ssl.create_default_context(cadata=setup["ca_pem"])
+    connections = [
+        VoiceConnection(
+            guild_id=server["guild_id"], user_id=server["user_id"], channel_id=int(server["channelId"]),
+            session_id=server["sessionId"], token=server["token"], endpoint=server["endpoint"],
+            on_event=lambda _e: None, ssl_context=context,
+        )
+        for server in setup["servers"]
+    ]  # fmt: skip
+    setup_s = time.monotonic()
+    await asyncio.gather(*(c.wait_e2ee_ready(180) for c in connections), return_exceptions=True)
+    setup_s = time.monotonic() - setup_s
+    ready = [c for c in connections if c.e2ee_ready]
+    settings = EngineSettings(opus_quality=quality, opus_bitrate=bitrate, overload=OverloadSettings(enabled=policy))
+    engine = AudioEngine(settings)
+    engine.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        length = warmup + seconds + 15
+        sources = [
+            write_sweep(Path(tmp) / "sweep.mp3", "libmp3lame", 44_100, length),
+            write_sweep(Path(tmp) / "sweep.m4a", "aac", 44_100, length),
+        ]
+        playbacks = []
+        for i, connection in enumerate(ready):
+            playback = engine.create_playback()
+            playback.attach(VoiceSink(connection))
+            playback.start(StreamSpec(str(sources[i % len(sources)])))
+            playbacks.append(playback)
+        await asyncio.sleep(warmup)
+
+        def lost_by_players() -> list[int]:
+            return [sum(p.loss.counts.as_dict().values()) for p in playbacks]
+
+        sent0, missed0 = [c.stats.packets_sent for c in ready], lost_by_players()
+        causes0 = engine.loss.totals.as_dict()
+        await tell(child, b"start\n")
+        node_cpu0, wall0 = time.process_time(), time.monotonic()
+        await asyncio.sleep(seconds)
+        node_cpu, wall = time.process_time() - node_cpu0, time.monotonic() - wall0
+        sent = [c.stats.packets_sent - s0 for c, s0 in zip(ready, sent0, strict=True)]
+        missed = [m - m0 for m, m0 in zip(lost_by_players(), missed0, strict=True)]
+        by_cause = {k: v - causes0[k] for k, v in engine.loss.totals.as_dict().items() if v - causes0[k]}
+        complexity, steps_down = engine.overload.dial.level.describe(), engine.overload.policy.steps_down
+        await engine.clock.stop()  # no frame after the window; then the players' ends (their silence frames)
+        for playback in playbacks:
+            engine.remove_playback(playback)
+        await asyncio.sleep(1.0)  # the silence frames go out and the last packets reach the fakes
+        sent_all = [c.stats.packets_sent for c in ready]
+        report = await fakes_report(child)
+        await engine.close()
+    for connection in connections:
+        await connection.close()
+    await child.wait()
+    by_guild = {server["guild_id"]: i for i, server in enumerate(setup["servers"])}
+    received = [report["servers"][by_guild[c.guild_id]]["received"] for c in ready]
+    not_received = [max(0, s - r) for s, r in zip(sent_all, received, strict=True)]
+    due = [s + m for s, m in zip(sent, missed, strict=True)]
+    lost = [m + n for m, n in zip(missed, not_received, strict=True)]
+    figures = loss_figures(due, lost, report)
+    return {
+        "connections": count,
+        "transcode": True,
+        "quality": quality,
+        "bitrate": bitrate,
+        "policy": policy,
+        "dave": dave,
+        "seconds": seconds,
+        "ready": len(ready),
+        "setup_s": round(setup_s, 1),
+        "frames_due": sum(due),
+        **figures,
+        "not_made": sum(missed),
+        "not_received": sum(not_received),
+        "lost_by_cause": by_cause,
+        "encoder_at_end": complexity,
+        "steps_down": steps_down,
+        "node_cpu_pct": round(100 * node_cpu / wall, 1),
+        "fakes_cpu_pct": report["cpu_pct"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", default="50", help="comma-separated counts, one run each")
@@ -366,6 +478,11 @@ def main() -> None:
     parser.add_argument("--clock", choices=("precise", "asyncio"), default="precise")
     parser.add_argument("--serve", type=int, default=0)
     parser.add_argument("--workers", default="0", help="comma-separated worker counts (0: in-process), each run")
+    parser.add_argument("--transcode", action="store_true", help="players transcoding MP3/AAC (module docstring)")
+    parser.add_argument("--warmup", type=float, default=6.0, help="--transcode: seconds before the window opens")
+    parser.add_argument("--quality", type=int, default=10, help="--transcode: opusEncodingQuality")
+    parser.add_argument("--policy", choices=("off", "on"), default="off", help="--transcode: the overload policy")
+    parser.add_argument("--bitrate", type=int, default=128_000, help="--transcode: the Opus bitrate")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(args.serve, args.dave, args.decrypt_every))
@@ -374,7 +491,12 @@ def main() -> None:
         print(json.dumps({"loadavg_before": f.read().strip()}), flush=True)
     for count in (int(c) for c in args.connections.split(",")):
         for workers in (int(w) for w in args.workers.split(",")):
-            if workers:
+            if args.transcode:
+                result = asyncio.run(run_transcode(
+                    count, args.seconds, args.dave, args.decrypt_every, warmup=args.warmup, quality=args.quality,
+                    policy=args.policy == "on", bitrate=args.bitrate,
+                ))  # fmt: skip
+            elif workers:
                 result = asyncio.run(run_workers(count, args.seconds, args.dave, args.decrypt_every, workers))
             else:
                 result = asyncio.run(run(count, args.seconds, args.dave, args.decrypt_every, args.clock == "precise"))

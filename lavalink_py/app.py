@@ -97,6 +97,8 @@ def engine_settings(settings: Settings) -> EngineSettings:
         overload=OverloadSettings(
             enabled=overload.enabled,
             levels=overload.complexity_levels,
+            reduced_bitrate=overload.reduced_bitrate or None,
+            reduced_bandwidth=None if overload.reduced_bandwidth == "off" else overload.reduced_bandwidth,
             low_watermark=overload.low_watermark,
             healthy_watermark=overload.healthy_watermark,
             behind_share=overload.behind_share,
