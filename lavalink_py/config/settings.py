@@ -191,7 +191,12 @@ class LavalinkServerSettings:
     share_live_streams: bool = setting(True, key="shareLiveStreams")
     overload: OverloadPolicySettings = OverloadPolicySettings()
     # lavalink_py only (issue 11): voice worker processes hosting the players' voice connections (DAVE, RTP,
-    # AEAD, UDP), fed one frame batch per worker per tick. 0: voice runs in the API process, as before.
+    # AEAD, UDP), fed one frame batch per worker per tick. 0: voice runs in the API process, as before. The
+    # default stays 0 (not "cores - 1"): the voice tests all pass with workers on and clients see the same events,
+    # positions and stats, but workers cost a small node what only a big one gets back. Measured (BENCHMARKS.md,
+    # "Voice worker processes: what one player pays"): ~46 MiB resident per worker and the first player's first
+    # packet ~0.3 s later (the worker's start), while in-process carries 500 DAVE players with none lost on one
+    # core. Turn it on (1 per spare core) past a few hundred players, or when the API loop's jitter matters.
     voice_workers: int = setting(0, key="voiceWorkers", lo=0)
 
 

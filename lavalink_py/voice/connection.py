@@ -1,7 +1,9 @@
 """VoiceConnection: the asyncio driver of one guild's Discord voice session. It only feeds, sends and dispatches.
 
   run task:  connect wss://{endpoint}/?v=8 -> VoiceGateway.connection_made(resume)
-             text/binary -> gateway.receive_* (the MLS-bearing ones paced on the node's MlsLane);
+             reader: op 6 heartbeat ACK -> gateway at once; every other message -> the dispatcher's queue
+             dispatcher (one per socket, in order): text/binary -> gateway.receive_* (ops 27/29/30 on the node's
+             MlsLane thread, the other MLS-bearing ones paced on the loop by the lane);
              events: Ready -> UDP + IP discovery -> select_protocol;
              SessionDescription -> cipher + FrameSender, Speaking 1, connected; Resumed -> connected
   tick task: gateway.tick(now) for heartbeats
@@ -24,7 +26,7 @@ import secrets
 import ssl
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import aiohttp
 import davey
@@ -46,6 +48,8 @@ from lavalink_py.voice.gateway import (
     VoiceGateway,
     carries_mls_work,
     decode_text,
+    is_heartbeat_ack,
+    offloadable,
 )
 from lavalink_py.voice.mls_lane import MlsLane, shared_lane
 from lavalink_py.voice.outbox import PacketOutbox
@@ -83,6 +87,10 @@ class _Prepared:
     udp: VoiceDatagramProtocol
     dave: DaveState
     mark: tuple[int, int, int]  # the sender's counters before it, to build it again with the same ones
+
+
+# What the reader hands the dispatcher: a decoded text message with its arrival time, or a binary one.
+_Inbound = tuple[dict[str, Any], float] | bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,34 +417,74 @@ class VoiceConnection:
             await self._teardown_ws(1000)
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> _Closed:
+        """Reads until the socket ends, handing each message to `_dispatch` in order, except an unsequenced
+        heartbeat ACK, fed at once: while a message waits for the MLS lane or for IP discovery, the ticker must
+        still see the ACKs, or under load it closes a healthy socket (issue 11)."""
         loop = asyncio.get_running_loop()
-        while True:
-            message = await ws.receive()
-            if message.type is aiohttp.WSMsgType.TEXT:
-                parsed, now = decode_text(message.data), loop.time()
-                if carries_mls_work(parsed):
-                    await self._mls().run(partial(self.gateway.receive_json, parsed, now))
+        inbox: asyncio.Queue[_Inbound] = asyncio.Queue()
+        failed: list[Exception] = []
+        dispatcher = asyncio.create_task(self._dispatch(ws, inbox, failed))
+        try:
+            while True:
+                message = await ws.receive()
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    parsed, now = decode_text(message.data), loop.time()
+                    if is_heartbeat_ack(parsed):
+                        self.gateway.receive_json(parsed, now)
+                    else:
+                        inbox.put_nowait((parsed, now))
+                elif message.type is aiohttp.WSMsgType.BINARY:
+                    inbox.put_nowait(message.data)
+                elif message.type is aiohttp.WSMsgType.CLOSE:
+                    return _Closed(int(message.data), str(message.extra or ""), True)
                 else:
-                    self.gateway.receive_json(parsed, now)
-            elif message.type is aiohttp.WSMsgType.BINARY:
-                # Awaited before the next read: MLS state is sequential, so this connection's order stays strict.
-                await self._mls().run(partial(self.gateway.receive_binary, message.data))
-            elif message.type is aiohttp.WSMsgType.CLOSE:
-                return _Closed(int(message.data), str(message.extra or ""), True)
-            else:
-                break
-            for event in self.gateway.events_received():
-                await self._handle(event)
-            self._flush_soon()
-            if self.e2ee_ready:
-                self._e2ee_event.set()
-            else:
-                self._e2ee_event.clear()
+                    break
+        finally:
+            dispatcher.cancel()
+            await asyncio.gather(dispatcher, return_exceptions=True)
+        if failed:
+            raise failed[0]  # the dispatcher closed the socket on it
         if self._timed_out:
             self._timed_out = False
             return _Closed(ABNORMAL_CLOSE, "heartbeat ACKs missing", False)
         exc = ws.exception()
         return _Closed(ws.close_code or ABNORMAL_CLOSE, str(exc) if exc else "connection lost", True)
+
+    async def _dispatch(
+        self, ws: aiohttp.ClientWebSocketResponse, inbox: asyncio.Queue[_Inbound], failed: list[Exception]
+    ) -> None:
+        """Handles the socket's messages one at a time, in order, awaiting each one's MLS call and IP discovery:
+        MLS state is sequential, and an op 22 must follow the commit it executes. An error goes into `failed`
+        and closes the socket, so that `_read` ends and raises it (the close itself is cancelled when the
+        reader returns first)."""
+        try:
+            while True:
+                await self._feed(await inbox.get())
+                for event in self.gateway.events_received():
+                    await self._handle(event)
+                self._flush_soon()
+                if self.e2ee_ready:
+                    self._e2ee_event.set()
+                else:
+                    self._e2ee_event.clear()
+        except Exception as exc:
+            failed.append(exc)
+            await ws.close(code=LOCAL_PROTOCOL_ERROR)
+
+    async def _feed(self, item: _Inbound) -> None:
+        lane = self._mls()
+        if isinstance(item, bytes):
+            if offloadable(item):  # ops 27/29/30: davey releases the GIL, so on the lane's thread
+                call = self.gateway.begin_binary(item)
+                await lane.offload(call.run, call.finish)
+            else:
+                await lane.run(partial(self.gateway.receive_binary, item))
+            return
+        parsed, now = item
+        if carries_mls_work(parsed):
+            await lane.run(partial(self.gateway.receive_json, parsed, now))
+        else:
+            self.gateway.receive_json(parsed, now)
 
     def _mls(self) -> MlsLane:
         if self._mls_lane is None:
