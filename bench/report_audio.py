@@ -145,9 +145,10 @@ async def shared(opts: Options) -> Result:
         mp3 = write_sweep(Path(tmp) / "sweep.mp3", "libmp3lame", 44_100, 30.0)
         with bench.radio(mp3, _free_port()) as url:
             for _ in range(rounds):  # alternating: one own stream, then 200 shared
-                own.append((await bench.run(url, 1, seconds, share=False))[0])
-                cpu, frames, nulled = await bench.run(url, 200, seconds, share=True)
-                many.append(cpu)
+                own.append((await bench.run(url, 1, seconds, share=False)).cpu)
+                shared = await bench.run(url, 200, seconds, share=True)
+                many.append(shared.cpu)
+                frames, nulled = shared.frames, shared.nulled
     row = Row(
         figure="200 players of one radio, one shared decode + encode",
         value=f"{100 * median(many):.2f} % of a core",

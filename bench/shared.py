@@ -1,11 +1,13 @@
 """CPU of N players of one live radio with shared decode/encode (audio/shared.py), against one player's own.
 
-Command: python -m bench.shared --players 1,50,200 --seconds 10
+Command: python -m bench.shared --players 1,50,200 --seconds 10 [--rounds 3]
 
 A radio (an endless MP3 sweep, chunked, no length) runs in a child process so its serving cost is not counted;
 for each run an `AudioEngine` with `share_live_streams` (real frame clock, default settings) starts N playbacks
 of it into `CountingSink`s, waits 3 s and measures the process CPU over the window. The reference is one player
 of the same radio on an engine without sharing, measured in the same run; each row's ratio is its CPU over it.
+With --rounds N every row, the reference included, runs N times in turn and the medians are printed (the
+reference alone varies by a third between runs on the shared machine).
 Voice sends are not in this figure (a sink only counts frames): it measures what is shared, the decode+encode.
 """
 
@@ -21,6 +23,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from statistics import median
+from typing import NamedTuple
 
 from bench.audio import write_sweep
 from lavalink_py.audio import AudioEngine, CountingSink, EngineSettings
@@ -47,8 +51,15 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]), print=None)
 """
 
 
-async def run(url: str, players: int, seconds: float, share: bool) -> tuple[float, int, int]:
-    """(CPU seconds per wall second, frames sent, frames nulled) over the window."""
+class Run(NamedTuple):
+    cpu: float  # process CPU seconds per wall second over the window
+    frames: int  # frames the sinks got in the window
+    nulled: int
+    loop: float  # of `cpu`, the event loop's thread: the ticks and the per-player work (the pools do the encode)
+
+
+async def run(url: str, players: int, seconds: float, share: bool) -> Run:
+    """One engine of `players` playbacks of the radio, measured over `seconds` after a 3 s warm-up."""
     engine = AudioEngine(EngineSettings(share_live_streams=share))
     engine.start()
     sinks = []
@@ -61,14 +72,15 @@ async def run(url: str, players: int, seconds: float, share: bool) -> tuple[floa
     await asyncio.sleep(3.0)
     frames0 = sum(s.frames for s in sinks)
     nulled0 = sum(p.frames_nulled for p in engine.playbacks)
-    cpu0, wall0 = time.process_time(), time.monotonic()
+    cpu0, loop0, wall0 = time.process_time(), time.thread_time(), time.monotonic()
     await asyncio.sleep(seconds)
-    cpu = (time.process_time() - cpu0) / (time.monotonic() - wall0)
+    wall = time.monotonic() - wall0
+    cpu, loop = (time.process_time() - cpu0) / wall, (time.thread_time() - loop0) / wall
     frames = sum(s.frames for s in sinks) - frames0
     nulled = sum(p.frames_nulled for p in engine.playbacks) - nulled0
     await engine.close()
     await asyncio.sleep(0.5)
-    return cpu, frames, nulled
+    return Run(cpu, frames, nulled, loop)
 
 
 @contextlib.contextmanager
@@ -92,18 +104,27 @@ async def main() -> None:
     parser.add_argument("--players", default="1,50,200")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--port", type=int, default=18_731)
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     counts = [int(n) for n in args.players.split(",")]
+    rows: dict[int, list[Run]] = {0: [], **{n: [] for n in counts}}  # 0: the reference
     with tempfile.TemporaryDirectory() as tmp:
         mp3 = write_sweep(Path(tmp) / "sweep.mp3", "libmp3lame", 44_100, 30.0)
         with radio(mp3, args.port) as url:
             print(f"load before: {loadavg()}  cores: {os.cpu_count()}")
-            own, frames, nulled = await run(url, 1, args.seconds, share=False)
-            print(f"| 1 player, own stream (reference) | {own * 100:.2f} | 1.00x | {frames} / {nulled} |")
-            for n in counts:
-                cpu, frames, nulled = await run(url, n, args.seconds, share=True)
-                print(f"| {n} players, shared | {cpu * 100:.2f} | {cpu / own:.2f}x | {frames} / {nulled} |")
+            for _ in range(args.rounds):
+                rows[0].append(await run(url, 1, args.seconds, share=False))
+                for n in counts:
+                    rows[n].append(await run(url, n, args.seconds, share=True))
             print(f"load after: {loadavg()}")
+    own = median(r.cpu for r in rows[0])
+    print("| run | CPU % of a core | vs one player's own stream | of it, the loop thread | frames sent / nulled |")
+    print("| --- | --- | --- | --- | --- |")
+    for n, runs in rows.items():
+        cpu, loop = median(r.cpu for r in runs), median(r.loop for r in runs)
+        name = "1 player, own stream (reference)" if n == 0 else f"{n} players, shared"
+        last = runs[-1]
+        print(f"| {name} | {cpu * 100:.2f} | {cpu / own:.2f}x | {loop * 100:.2f} | {last.frames} / {last.nulled} |")
 
 
 if __name__ == "__main__":

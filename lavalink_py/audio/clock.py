@@ -35,7 +35,8 @@ LATENESS_SAMPLES = 3000  # one minute of ticks
 
 class Tickable(Protocol):
     def tick(self) -> int:
-        """Send one frame if playing: SENT, NULLED (playing but no frame ready) or IDLE."""
+        """Send one frame if playing: SENT, NULLED (playing but no frame ready) or IDLE; a group ticking several
+        players (audio/shared.py TapGroup) returns how many it sent, or minus how many it nulled."""
         ...
 
 
@@ -131,10 +132,10 @@ class FrameClock:
                 self.tick_errors += 1
                 log.exception("frame clock: tick failed for %r", player)
                 continue
-            if result == SENT:
-                sent += 1
-            elif result == NULLED:
-                nulled += 1
+            if result >= SENT:
+                sent += result
+            elif result <= NULLED:
+                nulled -= result
         self.ticks += 1
         self.sent += sent
         self.nulled += nulled

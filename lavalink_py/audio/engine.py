@@ -36,8 +36,11 @@ class AudioEngine:
             self.loss,
             bitrate=self.settings.opus_bitrate,
         )
-        # Live streams of one source and the same settings: one decode/encode fanned out to their players.
-        self.shares = ShareRegistry(self.settings, self.overload.dial) if self.settings.share_live_streams else None
+        # Live streams of one source and the same settings: one decode/encode fanned out to their players, whose
+        # taps in step the clock ticks as one group per share.
+        self.shares = (
+            ShareRegistry(self.settings, self.overload.dial, self.clock) if self.settings.share_live_streams else None
+        )
         # Modules not imported at start-up (the decode/encode stack: PyAV, numpy, libopus, ~200 ms; the node adds
         # voice's crypto): imported off the loop as soon as a player exists, so its first track and its first voice
         # connection do not wait for them on the loop (issue 11).

@@ -93,8 +93,10 @@ class Playback:
         # Refill once a batch fits, or at half-empty when the buffer is smaller than two batches.
         capacity = settings.buffer_frames
         self._refill_below = capacity - max(1, min(settings.batch_frames, capacity // 2))
-        self.frames_sent = 0
+        self._frames_sent = 0  # on its own ticks; a group's sends are its tap's (frames_sent)
         self.frames_nulled = 0
+        # The shared tap it plays while that tap's group ticks in its place (shared.py TapGroup): off the clock.
+        self._grouped: SharedTap | None = None
         # Every lost frame by cause (frame_loss.py); the engine's shares its totals and the clock's skipped ticks.
         self.loss = loss if loss is not None else standalone_loss()
         self._dial = dial  # the overload policy's Opus complexity (overload.py), None: always opusEncodingQuality
@@ -108,12 +110,14 @@ class Playback:
     # ---- control (event loop) ----------------------------------------------------------------------------
     def start(self, spec: StreamSpec, start_ms: int = 0, end_ms: int | None = None) -> None:
         """Play `spec` from `start_ms`; replaces any track without a gap in the sink."""
+        self._ungroup()
         self._swap_pending(self._new_stream(spec, start_ms, end_ms), skip=False)
         self._starved_ticks = 0
         self._stuck_reported = False
 
     def stop(self) -> None:
         """Stop without callbacks (the Player emits TrackEnd stopped/replaced/cleanup itself)."""
+        self._ungroup()
         for stream in (self._current, self._pending):
             if stream is not None:
                 self._close(stream)
@@ -121,6 +125,7 @@ class Playback:
         self._silence()
 
     def pause(self) -> None:
+        self._ungroup()
         self._paused = True
         self._silence()
 
@@ -128,6 +133,7 @@ class Playback:
         self._paused = False
 
     def seek(self, position_ms: int) -> None:
+        self._ungroup()
         target = self._target
         if target is not None:
             self._swap_pending(self._new_stream(target.spec, position_ms, target.end_ms), skip=False)
@@ -136,6 +142,7 @@ class Playback:
         """An earlier endTime applies in place: the next tick at or past it ends the track (at once when it has
         passed already), with no reopen. A later or no endTime needs frames the stream never made: reopen here,
         except on a live stream, which cannot be reopened at a position and reads on past its endTime instead."""
+        self._ungroup()
         target = self._target
         if target is None:
             return
@@ -152,23 +159,65 @@ class Playback:
         if not 0 <= volume <= 1000:
             raise ValueError(f"volume must be 0..1000, got {volume}")
         if volume != self._volume:
+            self._ungroup()
             self._volume = volume
             self._restart_here()
 
     def set_filters(self, filters: FilterPlan | None) -> None:
         """None: no filter alters the audio (Opus passthrough possible again)."""
         if filters is not self._filters:
+            self._ungroup()
             self._filters = filters
             self._restart_here()
 
     def attach(self, sink: FrameSink) -> None:
+        self._ungroup()
         self.sink = sink
 
     def detach(self) -> None:
+        self._ungroup()
         self._silence()
         self.sink = None
 
+    # ---- shared-stream group (shared.py TapGroup) -------------------------------------------------------------
+    def groupable(self, tap: SharedTap) -> bool:
+        sink = self.sink
+        return (
+            self._current is tap
+            and sink is not None
+            and sink.ready
+            and self._pending is None
+            and tap.started
+            and not self._paused
+            and not self._starved_ticks
+            and not tap.ended
+            and tap.end_ms is None
+        )
+
+    def grouped(self, tap: SharedTap) -> None:
+        self._grouped = tap
+
+    def ungrouped(self, frames: int) -> None:
+        self._frames_sent += frames
+        self._grouped = None
+
+    def refill_shared(self) -> None:
+        if self._current is not None:
+            self._refill(self._current)
+
+    def _ungroup(self) -> None:
+        """Before anything off the hot path: this playback ticks on its own again, its counters its own."""
+        tap = self._grouped
+        if tap is not None and tap.group is not None:
+            tap.group.remove(tap)
+        self._grouped = None
+
     # ---- state ---------------------------------------------------------------------------------------------
+    @property
+    def frames_sent(self) -> int:
+        tap = self._grouped
+        return self._frames_sent if tap is None else self._frames_sent + tap.grouped_frames()
+
     @property
     def position_ms(self) -> int:
         if self._pending is not None and not self._pending_skip_mode:
@@ -377,6 +426,8 @@ class Playback:
         return round(played * self._current.speed / pending.speed)
 
     def tick(self) -> int:
+        if self._grouped is not None:
+            return IDLE  # its group sends its frames (a clock's list taken before it joined)
         loss = self.loss
         if loss.late_seen != loss.context.clock.late_ticks:
             loss.ticks_skipped(self._playing)
@@ -399,10 +450,12 @@ class Playback:
             if frame is not None:
                 sink.send_frame(frame)
                 current.sent += 1
-                self.frames_sent += 1
+                self._frames_sent += 1
                 self._speaking = self._playing = True
                 if len(buffer) <= self._refill_below:
                     self._refill(current)
+                if type(current) is SharedTap:
+                    current.share.offer(self, current)  # its share's other players may tick it with theirs
                 return SENT
         result = self._tick()
         self._playing = result != IDLE
@@ -449,7 +502,7 @@ class Playback:
             return self._starved(current)
         sink.send_frame(frame)
         current.sent += 1
-        self.frames_sent += 1
+        self._frames_sent += 1
         if not current.started:
             self._first_frame(current)
         elif self._starved_ticks:

@@ -22,6 +22,10 @@ failure reaches every tap as its own outcome, so each player reports its own Tra
 `SharedTap.leave` (a stop, a new track, a destroy, a volume/filter change of a player that is not alone, which
 moves it to the share of its new settings) leaves; the last one out closes the stream.
 
+Ticks: the taps of a share of several that play in step (every player on its hot path, at the same frame) are one
+`TapGroup` on the frame clock in their players' place, so a tick costs a member its sink's send, not a
+`Playback.tick`; see the class for how members join and leave and what stays per player.
+
 Threads: taps, joins, leaves and the dropping of played frames are the loop's alone (the left end of the deque and
 `TrackStream.sent`, as a lone TrackStream's consumer); the producer job only appends on the right (`fill`) and a
 restyle only rewrites the right (`split_tail`), both under the stream's own lock.
@@ -33,17 +37,19 @@ import logging
 import threading
 from collections.abc import Hashable
 from concurrent.futures import Executor, Future
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from lavalink_py.audio.clock import IDLE, NULLED, SENT, FrameClock
 from lavalink_py.audio.frames import FRAME_MS, SAMPLE_RATE
 from lavalink_py.audio.settings import EngineSettings
+from lavalink_py.audio.sinks import FrameSink
 from lavalink_py.sources.base import StreamSpec
 
 if TYPE_CHECKING:
     from collections import deque
 
     from lavalink_py.audio.filters.chain import FilterPlan
-    from lavalink_py.audio.frame_loss import FillJob
+    from lavalink_py.audio.frame_loss import FillJob, PlayerLoss
     from lavalink_py.audio.overload import ComplexityDial, EncoderLevel
     from lavalink_py.audio.pipeline import Rewind, TrackStream
     from lavalink_py.audio.results import StreamOutcome
@@ -82,16 +88,16 @@ class TapFrames:
 
     def pop(self) -> bytes | None:
         """Loop: the tap's next frame, None when it has none yet (or it is being made again by a restyle)."""
-        tap = self._tap
+        tap = self._tap  # never one in a group: the group hands its members their frames
         stream = self._stream
-        serial = tap.next
+        serial = tap._next
         if serial >= tap.limit:
             return None
         try:
             frame = self._frames[serial - stream.sent]
         except IndexError:
             return None
-        tap.next = serial + 1
+        tap._next = serial + 1
         if self._share.alone:
             # Alone, the tap consumes as a lone TrackStream's player does: `sent` its own, what restyle reads.
             self._frames.popleft()
@@ -114,13 +120,15 @@ class SharedTap:
         self.spec = spec
         self.start_ms = max(0, start_ms)  # the player's position when it joined: its own time line
         self.end_ms = end_ms
-        self.next = serial  # the share's serial of the next frame this tap plays
+        self._next = serial  # the share's serial of the next frame this tap plays (the group's while in one)
         self.joined_at = serial
         self.limit = NO_LIMIT  # a dead source: no frame from this serial on
         self.buffer = TapFrames(self, share)
         self.network = share.stream.network
-        # Loop-side bookkeeping, as TrackStream's.
-        self.sent = 0
+        # Loop-side bookkeeping, as TrackStream's (`sent` the group's while in one: see `TapGroup`).
+        self._sent = 0
+        self.group: TapGroup | None = None
+        self._mark = 0  # the group's `sent` when this tap joined it
         self.started = False
         self.failure_reported = False
         self.cancelled = False
@@ -129,6 +137,25 @@ class SharedTap:
         self.frames_dropped = 0  # live frames this tap's player did not take in time (paused, no voice)
         # Its refills are the share's one job, so a miss counts as the source's (frame_loss.py).
         self.fill_job: FillJob | None = None
+
+    @property
+    def next(self) -> int:
+        group = self.group
+        return self._next if group is None else group.next
+
+    @property
+    def sent(self) -> int:
+        """Frames this tap's player has played: its own count plus what its group sent it since it joined."""
+        return self._sent + self.grouped_frames()
+
+    @sent.setter
+    def sent(self, value: int) -> None:
+        self._sent = value - self.grouped_frames()
+
+    def grouped_frames(self) -> int:
+        """Frames its group sent it since it joined (counted as its own when it leaves)."""
+        group = self.group
+        return 0 if group is None else group.sent - self._mark
 
     @property
     def outcome(self) -> StreamOutcome | None:
@@ -193,6 +220,8 @@ class SharedTap:
     def leave(self) -> TrackStream | None:
         """Loop: this tap goes; returns the share's stream when it was the last (the caller closes it off the loop)."""
         self.cancelled = True
+        if self.group is not None:
+            self.group.remove(self)
         return self.share.leave(self)
 
 
@@ -207,6 +236,8 @@ class SharedStream:
         self.alone = False  # one tap: it drops each frame it plays (several: dropped when room is wanted)
         self.closed = False  # no tap left or the source ended: a later join makes a new share
         self._future: Future[None] | None = None
+        # Its taps playing in step, ticked by the frame clock as one (none without a clock: tests' bare registries).
+        self.group = TapGroup(self, registry.clock) if registry.clock is not None else None
 
     def join(self, spec: StreamSpec, start_ms: int, end_ms: int | None) -> SharedTap | None:
         """Loop: a new tap starting with the frame the most advanced member plays next; None once closed."""
@@ -219,6 +250,11 @@ class SharedStream:
         # The producer marks every tap it finds once the source has ended; one that joined meanwhile reads it here.
         tap.ended = self.stream.ended
         return tap
+
+    def offer(self, member: GroupMember, tap: SharedTap) -> None:
+        """Loop, from a member's own tick once it sent a frame of `tap`: it joins the group if in step with it."""
+        if self.group is not None and not self.alone:
+            self.group.offer(member, tap)
 
     def leave(self, tap: SharedTap) -> TrackStream | None:
         """Loop: the tap goes; the last one out closes the share (and gets its stream back to close)."""
@@ -266,9 +302,11 @@ class SharedStream:
         floor = min(self.stream.sent + short, max(t.next for t in self.taps))
         for tap in self.taps:
             if tap.next < floor:
-                tap.frames_dropped += floor - tap.next
-                self.registry.frames_dropped += floor - tap.next
-                tap.next = floor
+                if tap.group is not None:
+                    tap.group.remove(tap)  # a group behind another tap: its members skip ahead each on its own
+                tap.frames_dropped += floor - tap._next
+                self.registry.frames_dropped += floor - tap._next
+                tap._next = floor
         self.drop_played()
 
     def _produce(self, frames: int) -> None:
@@ -292,12 +330,171 @@ class SharedStream:
             self.registry.discard(self)
 
 
+class GroupMember(Protocol):
+    """What a group needs of a member's player (audio/playback.py's Playback)."""
+
+    sink: FrameSink | None
+    loss: PlayerLoss
+
+    def tick(self) -> int: ...
+    def groupable(self, tap: SharedTap) -> bool:
+        """Whether it is playing `tap` on, a frame a tick and nothing else to do (its tick's hot path)."""
+        ...
+
+    def grouped(self, tap: SharedTap) -> None: ...
+    def ungrouped(self, frames: int) -> None:
+        """Out of the group: `frames` it was sent meanwhile are now counted as its own; its tick is its own again."""
+        ...
+
+    def refill_shared(self) -> None: ...
+
+
+class TapGroup:
+    """The taps of one share playing in step, ticked by the frame clock as one in their players' place: one look-up
+    of the frame, then each member's sink in a tight loop, so a tick costs a member its send and nothing of the
+    Playback machinery. Counters are not touched per member: while grouped, a tap's `next` is the group's and its
+    `sent` (its position, its player's frames sent) the group's `sent` less what it was when the tap joined
+    (`_mark`); leaving hands them back. Anything off the hot path leaves the group first: the player's pause, seek,
+    stop, new track, volume/filter change, endTime, new sink (Playback._ungroup), its sink not ready (the frame
+    waits for it, as in its own tick), a drop of the group's oldest frames (`SharedStream._make_room`). When the
+    share has no frame for a tick (starved, ended, failed) the group disbands and each member takes the tick
+    through its own full path, so stuck events, frame-loss attribution and end events stay each player's.
+
+    Joining: a player playing a tap of a share of several on its hot path offers itself after sending its frame of
+    this tick. The group takes it at once when it has played this tick too and is at the same frame; when it has yet
+    to tick, it takes it after its tick (then at the same frame) rather than send it a second frame this tick.
+    Loop only, as the taps.
+    """
+
+    def __init__(self, share: SharedStream, clock: FrameClock) -> None:
+        self.share = share
+        self.clock = clock
+        self.next = 0  # the share's serial of the frame the members play next
+        self.sent = 0  # frames sent to each member since the group was made
+        self._ticked = -1  # the clock's tick it last played (or was founded in): never two frames in one tick
+        self._late_seen = clock.late_ticks
+        self._members: list[GroupMember] = []
+        self._sinks: list[FrameSink] = []  # the members', in the same order (the tight loop reads only these)
+        self._taps: list[SharedTap] = []
+        self._joining: list[tuple[GroupMember, SharedTap]] = []  # offered before the group's tick of this tick
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def offer(self, member: GroupMember, tap: SharedTap) -> None:
+        if tap.group is not None:
+            return
+        now = self.clock.ticks
+        if not self._members:
+            self.next, self._ticked, self._late_seen = tap._next, now, self.clock.late_ticks
+            self._joining.clear()
+            self._admit(member, tap)
+            self.clock.add(self)
+        elif self._ticked == now:
+            if tap._next == self.next:
+                self._admit(member, tap)
+        elif tap._next == self.next + 1:
+            self._joining.append((member, tap))
+
+    def remove(self, tap: SharedTap) -> None:
+        """Loop: `tap` plays on its own from here (or leaves the share); the clock ticks its player again."""
+        i = self._taps.index(tap)
+        member = self._members.pop(i)
+        del self._sinks[i], self._taps[i]
+        frames = tap.grouped_frames()
+        tap._sent += frames
+        tap._next = self.next
+        tap.group = None
+        member.ungrouped(frames)
+        self.clock.add(member)
+        if not self._members:
+            self.clock.discard(self)
+        self.share.drop_played()
+
+    def tick(self) -> int:
+        clock = self.clock
+        now = clock.ticks
+        if self._ticked == now or not self._members:
+            return IDLE
+        self._ticked = now
+        if clock.late_ticks != self._late_seen:
+            self._late_seen = clock.late_ticks
+            for member in self._members:
+                member.loss.ticks_skipped(True)  # each attributes the skipped ticks it was owed, as in its own tick
+        stream = self.share.stream
+        index = self.next - stream.sent
+        if stream.ended or index < 0 or index >= len(stream.buffer.frames):
+            return self._disband()
+        frame = stream.buffer.frames[index]
+        left: list[FrameSink] | None = None
+        for sink in self._sinks:
+            try:
+                if sink.ready:
+                    sink.send_frame(frame)
+                    continue
+            except Exception:
+                # One member's sink failing must not cost the others their frame (as the clock does per player).
+                clock.tick_errors += 1
+                log.exception("shared stream: send failed for %r", sink)
+            if left is None:
+                left = []
+            left.append(sink)
+        if left is not None:
+            for sink in left:  # not ready or failing: this frame waits for it in its own tick
+                self.remove(self._taps[self._sinks.index(sink)])
+        sent = len(self._members)
+        self.next += 1
+        self.sent += 1
+        if self._joining:
+            joining, self._joining = self._joining, []
+            for member, tap in joining:
+                if tap._next == self.next and tap.group is None and member.groupable(tap):
+                    self._admit(member, tap)
+        if self._members:
+            self._members[0].refill_shared()  # the share's one producer job, for all of them
+        return sent
+
+    def _admit(self, member: GroupMember, tap: SharedTap) -> None:
+        sink = member.sink
+        if sink is None:
+            return
+        tap.group, tap._mark = self, self.sent
+        self._members.append(member)
+        self._sinks.append(sink)
+        self._taps.append(tap)
+        self.clock.discard(member)
+        member.grouped(tap)
+
+    def _disband(self) -> int:
+        """No frame this tick (starved, ended, failed): each member takes it through its own playback."""
+        members = list(self._members)
+        for tap in list(self._taps):
+            self.remove(tap)
+        sent = nulled = 0
+        for member in members:
+            try:
+                result = member.tick()
+            except Exception:
+                self.clock.tick_errors += 1
+                log.exception("frame clock: tick failed for %r", member)
+                continue
+            if result == SENT:
+                sent += 1
+            elif result == NULLED:
+                nulled += 1
+        # The clock counts one figure per tickable: frames sent, or nulled when none was sent (then all were).
+        return sent if sent or not nulled else -nulled
+
+
 class ShareRegistry:
     """The node's live shares by key (source URL and options, volume, filters)."""
 
-    def __init__(self, settings: EngineSettings, dial: ComplexityDial | None = None) -> None:
+    def __init__(
+        self, settings: EngineSettings, dial: ComplexityDial | None = None, clock: FrameClock | None = None
+    ) -> None:
         self.settings = settings
         self.dial = dial  # the overload policy's complexity, which the shared encoders follow as any other
+        self.clock = clock  # where a share's group ticks in its members' place (TapGroup); None: no groups
         self._shares: dict[ShareKey, SharedStream] = {}
         self._lock = threading.Lock()  # the loop joins and rekeys, a producer job discards an ended share
         # Every tap's dropped frames, closed taps' included (lavalink_shared_stream_frames_dropped_total); the loop's.

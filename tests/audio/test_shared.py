@@ -75,6 +75,14 @@ async def radio(aiohttp_server: ServerFactory, media: Media) -> AsyncIterator[Ra
     yield Radio(await aiohttp_server(app), counted)
 
 
+def listening(engine: AudioEngine, url: str, count: int) -> list[tuple[Playback, RecordingSink, Events]]:
+    """`count` listeners, each playing the live stream at `url`."""
+    players = listeners(engine, count)
+    for playback, _, _ in players:
+        playback.start(StreamSpec(url, is_live=True))
+    return players
+
+
 def listeners(engine: AudioEngine, count: int) -> list[tuple[Playback, RecordingSink, Events]]:
     out = []
     for _ in range(count):
@@ -89,9 +97,7 @@ def listeners(engine: AudioEngine, count: int) -> list[tuple[Playback, Recording
 async def test_players_of_one_radio_share_one_connection_and_hear_the_same_frames(
     engine: AudioEngine, radio: Radio
 ) -> None:
-    players = listeners(engine, 3)
-    for playback, _, _ in players:
-        playback.start(StreamSpec(radio.url("/endless"), is_live=True))
+    players = listening(engine, radio.url("/endless"), 3)
     await engine.pump(100)
     assert radio.connections == {"endless": 1}
     assert engine.shares is not None and len(engine.shares) == 1
@@ -124,9 +130,7 @@ async def test_a_late_player_joins_at_the_live_edge_with_its_own_position(engine
 async def test_a_volume_change_moves_one_player_out_without_touching_the_others(
     engine: AudioEngine, radio: Radio
 ) -> None:
-    players = listeners(engine, 3)
-    for playback, _, _ in players:
-        playback.start(StreamSpec(radio.url("/endless"), is_live=True))
+    players = listening(engine, radio.url("/endless"), 3)
     await engine.pump(50)
     moved, moved_sink, moved_events = players[2]
     moved.set_volume(50)
@@ -149,9 +153,7 @@ async def test_a_volume_change_moves_one_player_out_without_touching_the_others(
 async def test_one_player_stopping_leaves_the_others_playing_and_the_last_closes_the_source(
     engine: AudioEngine, radio: Radio
 ) -> None:
-    players = listeners(engine, 3)
-    for playback, _, _ in players:
-        playback.start(StreamSpec(radio.url("/endless"), is_live=True))
+    players = listening(engine, radio.url("/endless"), 3)
     await engine.pump(30)
     players[1][0].stop()
     engine.remove_playback(players[2][0])  # a destroyed player
@@ -170,9 +172,7 @@ async def test_one_player_stopping_leaves_the_others_playing_and_the_last_closes
 
 
 async def test_the_source_dying_ends_every_player_with_its_own_events(engine: AudioEngine, radio: Radio) -> None:
-    players = listeners(engine, 3)
-    for playback, _, _ in players:
-        playback.start(StreamSpec(radio.url("/dying"), is_live=True))
+    players = listening(engine, radio.url("/dying"), 3)
     for _ in range(600):
         if all(any(e.startswith("end:") for e in events.log) for _, _, events in players):
             break
@@ -187,9 +187,7 @@ async def test_the_source_dying_ends_every_player_with_its_own_events(engine: Au
 async def test_a_source_that_fails_reaches_every_player_as_its_own_exception_and_end(
     engine: AudioEngine, radio: Radio
 ) -> None:
-    players = listeners(engine, 3)
-    for playback, _, _ in players:
-        playback.start(StreamSpec(radio.url("/gone"), is_live=True))
+    players = listening(engine, radio.url("/gone"), 3)
     for _ in range(600):
         if all(any(e.startswith("end:") for e in events.log) for _, _, events in players):
             break
@@ -281,3 +279,72 @@ async def test_frames_a_paused_player_of_a_share_misses_are_counted_on_the_regis
     b.stop()  # a closed tap's drops stay counted (lavalink_shared_stream_frames_dropped_total)
     await engine.pump(5)
     assert engine.shares.frames_dropped >= dropped
+
+
+async def test_players_in_step_are_ticked_as_one_group_each_with_its_own_counts(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    players = listening(engine, radio.url("/endless"), 4)
+    await engine.pump(60)
+    assert len(engine.clock) == 1  # the share's group ticks in its four players' place
+    assert engine.clock.sent == 4 * 60 and engine.clock.nulled == 0
+    first = players[0][1].frames
+    assert len(first) == 60
+    for playback, sink, events in players:
+        assert sink.frames == first
+        assert playback.frames_sent == 60 and playback.frames_nulled == 0
+        assert playback.position_ms == 1200
+        assert events.log == ["start"]
+    players[3][0].stop()  # handed back: its counts stand where the group left them
+    await engine.pump(10)
+    assert players[3][0].frames_sent == 60 and len(players[3][1].frames) == 60
+    assert [p.frames_sent for p, _, _ in players[:3]] == [70] * 3
+
+
+async def test_a_paused_member_stands_still_while_the_others_play_on_then_plays_on_from_there(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    players = listening(engine, radio.url("/endless"), 3)
+    await engine.pump(30)
+    paused, paused_sink, paused_events = players[1]
+    paused.pause()
+    await engine.pump(30)
+    assert len(paused_sink.frames) == 30 and paused.position_ms == 600
+    assert players[0][1].frames == players[2][1].frames and len(players[0][1].frames) == 60
+    paused.resume()
+    await engine.pump(30)
+    # It goes on from the frame it stopped at (30 behind the others now), none missing, none twice.
+    assert paused_sink.frames == players[0][1].frames[:60]
+    assert paused.position_ms == 1200 and paused.frames_sent == 60
+    for playback, sink, _ in (players[0], players[2]):
+        assert len(sink.frames) == 90 and playback.position_ms == 1800 and playback.frames_nulled == 0
+    assert paused.frames_nulled == 0 and paused_events.log == ["start"]
+
+
+async def test_a_member_whose_voice_is_not_ready_keeps_its_frames_and_the_others_do_not_wait(
+    engine: AudioEngine, radio: Radio
+) -> None:
+    players = listening(engine, radio.url("/endless"), 3)
+    await engine.pump(20)
+    waiting, waiting_sink, _ = players[2]
+    waiting_sink.ready = False  # voice reconnecting
+    await engine.pump(20)
+    assert len(waiting_sink.frames) == 20 and waiting.position_ms == 400
+    assert players[0][1].frames == players[1][1].frames and len(players[0][1].frames) == 40
+    waiting_sink.ready = True
+    await engine.pump(20)
+    assert waiting_sink.frames == players[0][1].frames[:40]
+    assert waiting.frames_sent == 40 and waiting.frames_nulled == 0
+    assert [len(sink.frames) for _, sink, _ in players[:2]] == [60, 60]
+
+
+async def test_ticks_the_clock_skips_are_lost_by_each_member_of_a_group(engine: AudioEngine, radio: Radio) -> None:
+    players = listening(engine, radio.url("/endless"), 3)
+    await engine.pump(20)
+    assert len(engine.clock) == 1
+    engine.clock._account_lateness(3.5 * engine.clock.tick_s)  # the loop woke 70 ms late: 3 ticks skipped
+    await engine.pump(1)
+    assert engine.clock.lost == 3 * 3
+    for playback, _, _ in players:
+        assert sum(playback.loss.counts.as_dict().values()) == 3
+        assert playback.frames_sent == 21
