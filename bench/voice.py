@@ -7,9 +7,11 @@ child process.
 
 The node side (this process) runs the real FrameClock (`--clock asyncio`: its plain asyncio.sleep schedule, for
 comparison) with one tickable per connection that calls send_frame, as a playback does. The fakes run in a child
-process, do the WebSocket handshake and DAVE (MLS group, one simulated listener each) in full, check the RTP header
-of every packet and decrypt (transport AEAD + DAVE) one in `--decrypt-every`, so their CPU stays small beside the
-node's on a shared machine. Reported per N:
+process, do the WebSocket handshake and DAVE (MLS group, one simulated listener each) in full, and share one UDP
+socket (tests/fakes/discord_voice/udp_hub.py: drained with recvfrom_into, demultiplexed by SSRC) that checks the RTP
+sequence of every packet and decrypts (transport AEAD + DAVE) one in `--decrypt-every` per player, so their CPU
+stays small beside the node's on a shared machine. They report after their socket is drained (late is not lost).
+Reported per N:
 - us/packet: CPU of the sending thread (the loop: playback stand-in + DAVE + RTP + AEAD + send) per packet sent;
 - send-interval jitter: |interval - 20 ms| between consecutive sends of one connection (all; first and last tenth
   of the players, which the order of the tick separates);
@@ -63,9 +65,8 @@ def cpu_s() -> float:
 
 # -- child: the fake servers ---------------------------------------------------------------------------------------
 async def start_fakes(count: int, dave: int, **options: Any) -> list[Any]:
-    """Start `count` fake voice servers (no audio decoding) and print, as one JSON line for the parent, the test CA
-    and each server's voice state."""
-    from tests.fakes.discord_voice.pki import voice_pki
+    """Start `count` fake voice servers (no audio decoding), each with its own UDP socket, and print, as one JSON
+    line for the parent, the test CA and each server's voice state."""
     from tests.fakes.discord_voice.server import FakeVoiceServer
 
     servers = [
@@ -74,26 +75,53 @@ async def start_fakes(count: int, dave: int, **options: Any) -> list[Any]:
     ]
     for server in servers:
         await server.start()
-    described = [{"guild_id": s.guild_id, "user_id": s.node_user_id, **s.voice_state()} for s in servers]
-    pki = voice_pki()
-    print(json.dumps({"ca_pem": pki.ca_pem, "ca_file": str(pki.ca_file), "servers": described}), flush=True)
+    _print_setup(servers)
     return servers
 
 
+def _print_setup(servers: list[Any]) -> None:
+    from tests.fakes.discord_voice.pki import voice_pki
+
+    described = [{"guild_id": s.guild_id, "user_id": s.node_user_id, **s.voice_state()} for s in servers]
+    pki = voice_pki()
+    print(json.dumps({"ca_pem": pki.ca_pem, "ca_file": str(pki.ca_file), "servers": described}), flush=True)
+
+
+async def start_hub_fakes(count: int, dave: int, decrypt_every: int) -> tuple[Any, list[Any]]:
+    """Start `count` fake voice servers (no audio decoding) behind one UDP hub and print, as one JSON line for the
+    parent, the test CA and each server's voice state."""
+    from tests.fakes.discord_voice.server import FakeVoiceServer
+    from tests.fakes.discord_voice.udp_hub import UdpHub
+
+    hub = UdpHub(decrypt_every)
+    hub.start()
+    servers = [
+        FakeVoiceServer(guild_id=1000 + i, listener_ids=(444,), decode_audio=False, dave_version=dave, udp_hub=hub)
+        for i in range(count)
+    ]
+    for server in servers:
+        await server.start()
+    _print_setup(servers)
+    return hub, servers
+
+
 async def serve(count: int, dave: int, decrypt_every: int) -> None:
-    servers = await start_fakes(count, dave, decrypt_every=decrypt_every)
+    hub, servers = await start_hub_fakes(count, dave, decrypt_every)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # "start": the node's clock starts now
     cpu0, wall0 = cpu_s(), time.monotonic()
     await loop.run_in_executor(None, sys.stdin.readline)  # "report"
     cpu, wall = cpu_s() - cpu0, time.monotonic() - wall0
+    await hub.wait_drained()  # a backlog still in the socket is late, not lost
     jitter: list[float] = []
     per_server = []
     for server in servers:
-        jitter.extend(interval_jitter([p.arrival_s for p in server.packets]))
+        stream = server.hub_stream
+        arrivals = stream.arrivals if stream is not None else []
+        jitter.extend(interval_jitter(arrivals))
         per_server.append({
-            "received": len(server.packets),
-            "sequence_gaps": len(server.sequence_errors()),
+            "received": stream.received if stream is not None else 0,
+            "sequence_gaps": stream.sequence_gaps if stream is not None else 0,
             "verified": sum(p.verified for p in server.packets),
             "undecryptable": server.udp_rejected.undecryptable,
             "dave_failures": sum(li.dave_failures for li in server.listeners.values()),
@@ -104,6 +132,7 @@ async def serve(count: int, dave: int, decrypt_every: int) -> None:
     }), flush=True)
     for server in servers:
         await server.close()
+    hub.close()
 
 
 # -- parent: the node side -----------------------------------------------------------------------------------------
