@@ -350,6 +350,9 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
         clock.add(sender)
     not_sent0 = [link.frames_not_sent for link in ready]
     worker_cpu0 = sum(w.stats.cpu_s for w in pool.workers())
+    each_cpu0 = {w.index: w.stats.cpu_s for w in pool.workers()}
+    send_cpu0 = sum(w.stats.send_cpu_s for w in pool.workers())
+    packets0 = sum(w.stats.packets_sent for w in pool.workers())
     batches0 = sum(w.batches_sent for w in pool.workers())
     await tell(child, b"start\n")
     node_cpu0, wall0 = time.process_time(), time.monotonic()
@@ -359,6 +362,9 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
     node_cpu, wall = time.process_time() - node_cpu0, time.monotonic() - wall0
     await asyncio.sleep(1.5)  # the last batches are sent, the last status and metrics arrive
     worker_cpu = sum(w.stats.cpu_s for w in pool.workers()) - worker_cpu0
+    send_cpu = sum(w.stats.send_cpu_s for w in pool.workers()) - send_cpu0
+    worker_packets = sum(w.stats.packets_sent for w in pool.workers()) - packets0
+    each_cpu = [round(100 * (w.stats.cpu_s - each_cpu0.get(w.index, 0.0)) / wall, 1) for w in pool.workers()]
     batches = sum(w.batches_sent for w in pool.workers()) - batches0
     report = await fakes_report(child)
     by_guild = {server["guild_id"]: i for i, server in enumerate(setup["servers"])}
@@ -382,6 +388,11 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
         "arrival_jitter": report["arrival_jitter"],
         "node_cpu_pct": round(100 * node_cpu / wall, 1),
         "workers_cpu_pct": round(100 * worker_cpu / wall, 1),
+        "each_worker_cpu_pct": each_cpu,
+        # thread CPU inside the workers' batch handler (parse + DAVE + RTP + AEAD + send) per packet they sent, and
+        # the workers' whole process CPU per packet (their loop, status pushes, reading the batches too)
+        "worker_us_per_packet_cpu": round(send_cpu / max(1, worker_packets) * 1e6, 2),
+        "worker_process_us_per_packet_cpu": round(worker_cpu / max(1, worker_packets) * 1e6, 2),
         "fakes_cpu_pct": report["cpu_pct"],
     }
 

@@ -42,6 +42,8 @@ STATUS, EVENT, CLOSED, METRICS = b"T"[0], b"E"[0], b"D"[0], b"M"[0]
 STATUS_POLL_S = 0.02
 METRICS_EVERY_S = 1.0
 CLOSE_TIMEOUT_S = 10.0
+# Set to a path prefix: each worker profiles its frame batches (cProfile) and writes PREFIX.<pid> when it stops.
+PROFILE_ENV = "LAVALINK_VOICE_WORKER_PROFILE"
 
 
 def _message(kind: int, payload: bytes) -> bytes:
@@ -198,6 +200,7 @@ class WorkerStats:
     packets_sent: int = 0
     batches: int = 0
     cpu_s: float = 0.0
+    send_cpu_s: float = 0.0
 
 
 @dataclass(eq=False)
@@ -328,7 +331,9 @@ class VoiceWorkerPool:
                         link._acknowledged_close()
                 elif kind == METRICS:
                     value = json.loads(body)
-                    worker.stats = WorkerStats(int(value["packets"]), int(value["batches"]), float(value["cpu"]))
+                    worker.stats = WorkerStats(
+                        int(value["packets"]), int(value["batches"]), float(value["cpu"]), float(value["sendCpu"])
+                    )
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -391,12 +396,22 @@ class _WorkerServer:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         import ssl
 
+        from lavalink_py.voice.batch import send_batch
+
+        self.send_batch = send_batch
         self.writer = writer
         self.tls = ssl.create_default_context()  # SSL_CERT_FILE as the API process had it at spawn
         self.connections: dict[int, Any] = {}
+        self.lanes: dict[int, Any] = {}  # voice/batch.py's per-link parts, by link id
         self.reported: dict[int, tuple[bool, bool, int, int]] = {}
         self.batches = 0
+        self.send_cpu_s = 0.0  # thread CPU inside frames(): the per-packet work alone
         self.tasks: set[asyncio.Task[None]] = set()
+        self.profile: Any = None
+        if os.environ.get(PROFILE_ENV):
+            import cProfile
+
+            self.profile = cProfile.Profile()
 
     def emit(self, link_id: int, event: VoiceEvent) -> None:
         self.push_status()  # the state the event describes arrives first
@@ -423,21 +438,20 @@ class _WorkerServer:
                 last_metrics = now
                 packets = sum(c.stats.packets_sent for c in self.connections.values())
                 self.writer.write(
-                    _json(METRICS, {"packets": packets, "batches": self.batches, "cpu": time.process_time()})
+                    _json(METRICS, {"packets": packets, "batches": self.batches, "cpu": time.process_time(),
+                                    "sendCpu": self.send_cpu_s})
                 )
 
     def frames(self, body: bytes) -> None:
-        """Every frame of one tick, sent at once: DAVE + RTP + AEAD + UDP send per frame."""
+        """Every frame of one tick, sent at once."""
+        began = time.thread_time()
+        if self.profile is not None:
+            self.profile.enable()
         self.batches += 1
-        view = memoryview(body)
-        offset, end = 0, len(body)
-        unpack, size, connections = _FRAME.unpack_from, _FRAME.size, self.connections
-        while offset < end:
-            link_id, length = unpack(view, offset)
-            offset += size
-            if (conn := connections.get(link_id)) is not None:
-                conn.send_frame(body[offset : offset + length])
-            offset += length
+        self.send_batch(body, self.connections, self.lanes)  # voice/batch.py: DAVE + RTP + AEAD + send, one loop
+        if self.profile is not None:
+            self.profile.disable()
+        self.send_cpu_s += time.thread_time() - began
 
     def connect(self, v: dict[str, Any]) -> None:
         from lavalink_py.voice.connection import VoiceConnection
@@ -468,11 +482,14 @@ class _WorkerServer:
     async def _close(self, link_id: int) -> None:
         conn = self.connections.pop(link_id, None)
         self.reported.pop(link_id, None)
+        self.lanes.pop(link_id, None)
         if conn is not None:
             await conn.close()
         self.writer.write(_json(CLOSED, {"id": link_id}))
 
     async def stop(self) -> None:
+        if self.profile is not None:
+            self.profile.dump_stats(f"{os.environ[PROFILE_ENV]}.{os.getpid()}")
         await asyncio.gather(*(c.close() for c in self.connections.values()), *self.tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             self.writer.close()
