@@ -67,6 +67,19 @@ class _Lane:
         return conn._sender is not None and conn._udp is not None and conn._udp.transport is not None
 
 
+def send_batch_each(body: bytes, connections: dict[int, Any], _lanes: dict[int, _Lane], _fallbacks: set[int]) -> None:
+    """The reference: VoiceConnection.send_frame per frame (what workers did before this loop; bench comparison via
+    LAVALINK_VOICE_WORKER_SEND=each)."""
+    view = memoryview(body)
+    offset, end = 0, len(body)
+    while offset < end:
+        link_id, length = _RECORD.unpack_from(view, offset)
+        offset += _RECORD.size
+        if (conn := connections.get(link_id)) is not None:
+            conn.send_frame(body[offset : offset + length])
+        offset += length
+
+
 def _renewed(link_id: int, conn: Any, lanes: dict[int, _Lane]) -> _Lane | None:
     lane = _Lane(conn) if _Lane.possible(conn) else None
     if lane is None or not lane.current(conn):
@@ -76,8 +89,9 @@ def _renewed(link_id: int, conn: Any, lanes: dict[int, _Lane]) -> _Lane | None:
     return lane
 
 
-def send_batch(body: bytes, connections: dict[int, Any], lanes: dict[int, _Lane]) -> None:
-    """Sends every frame of one batch to its link's connection (unknown link ids are skipped)."""
+def send_batch(body: bytes, connections: dict[int, Any], lanes: dict[int, _Lane], fallbacks: set[int]) -> None:
+    """Sends every frame of one batch to its link's connection (unknown link ids are skipped); adds to `fallbacks`
+    the links whose frame needed the general path (their state is changing: the worker reports it soon)."""
     view = memoryview(body)
     offset, end = 0, len(body)
     unpack, record_size = _RECORD.unpack_from, _RECORD.size
@@ -97,6 +111,7 @@ def send_batch(body: bytes, connections: dict[int, Any], lanes: dict[int, _Lane]
             lane := _renewed(link_id, conn, lanes)
         ) is None:
             conn.send_frame(frame)  # the general path: it handles, counts and recovers every other case
+            fallbacks.add(link_id)
             continue
         encrypt = lane.encrypt
         try:

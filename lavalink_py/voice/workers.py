@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import multiprocessing
@@ -26,6 +27,7 @@ import os
 import socket
 import struct
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,10 +42,12 @@ CONNECT, CLOSE, STOP_SPEAKING, FRAMES, QUIT = b"C"[0], b"X"[0], b"S"[0], b"F"[0]
 # worker -> API
 STATUS, EVENT, CLOSED, METRICS = b"T"[0], b"E"[0], b"D"[0], b"M"[0]
 STATUS_POLL_S = 0.02
+FULL_STATUS_EVERY = 10  # polls: every link's state every 200 ms, the moving ones every 20 ms
 METRICS_EVERY_S = 1.0
 CLOSE_TIMEOUT_S = 10.0
 # Set to a path prefix: each worker profiles its frame batches (cProfile) and writes PREFIX.<pid> when it stops.
 PROFILE_ENV = "LAVALINK_VOICE_WORKER_PROFILE"
+SEND_ENV = "LAVALINK_VOICE_WORKER_SEND"  # "each": the reference loop (send_frame per frame), for bench comparisons
 
 
 def _message(kind: int, payload: bytes) -> bytes:
@@ -201,6 +205,7 @@ class WorkerStats:
     batches: int = 0
     cpu_s: float = 0.0
     send_cpu_s: float = 0.0
+    status_cpu_s: float = 0.0
 
 
 @dataclass(eq=False)
@@ -332,7 +337,8 @@ class VoiceWorkerPool:
                 elif kind == METRICS:
                     value = json.loads(body)
                     worker.stats = WorkerStats(
-                        int(value["packets"]), int(value["batches"]), float(value["cpu"]), float(value["sendCpu"])
+                        int(value["packets"]), int(value["batches"]), float(value["cpu"]), float(value["sendCpu"]),
+                        float(value["statusCpu"]),
                     )
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -396,16 +402,19 @@ class _WorkerServer:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         import ssl
 
-        from lavalink_py.voice.batch import send_batch
+        from lavalink_py.voice.batch import send_batch, send_batch_each
 
-        self.send_batch = send_batch
+        self.send_batch = send_batch_each if os.environ.get(SEND_ENV) == "each" else send_batch
         self.writer = writer
         self.tls = ssl.create_default_context()  # SSL_CERT_FILE as the API process had it at spawn
         self.connections: dict[int, Any] = {}
         self.lanes: dict[int, Any] = {}  # voice/batch.py's per-link parts, by link id
         self.reported: dict[int, tuple[bool, bool, int, int]] = {}
+        self.watched: set[int] = set()  # links not ready to send: their state is read at every poll
+        self.fallbacks: set[int] = set()  # links whose frames went through send_frame since the last poll
         self.batches = 0
         self.send_cpu_s = 0.0  # thread CPU inside frames(): the per-packet work alone
+        self.status_cpu_s = 0.0  # thread CPU of the status polls (every link's state, every 20 ms)
         self.tasks: set[asyncio.Task[None]] = set()
         self.profile: Any = None
         if os.environ.get(PROFILE_ENV):
@@ -414,32 +423,57 @@ class _WorkerServer:
             self.profile = cProfile.Profile()
 
     def emit(self, link_id: int, event: VoiceEvent) -> None:
-        self.push_status()  # the state the event describes arrives first
+        self.push_status((link_id,))  # the state the event describes arrives first
         self.writer.write(_json(EVENT, _event_to_json(link_id, event)))
 
-    def push_status(self) -> None:
+    def push_status(self, link_ids: Iterable[int] | None = None) -> None:
+        """The state of `link_ids` (default: every link) where it changed since it was last pushed."""
         changed = []
-        for link_id, conn in self.connections.items():
+        connections, reported, watched = self.connections, self.reported, self.watched
+        for link_id in connections if link_ids is None else link_ids:
+            if (conn := connections.get(link_id)) is None:
+                continue
             state = (conn.connected, conn.ready_to_send, conn.ping_ms, conn.frames_not_sent)
-            if self.reported.get(link_id) != state:
-                self.reported[link_id] = state
+            if reported.get(link_id) != state:
+                reported[link_id] = state
                 changed.append({"id": link_id, "connected": state[0], "ready": state[1], "ping": state[2],
                                 "notSent": state[3]})
+            if state[1]:
+                watched.discard(link_id)
+            else:
+                watched.add(link_id)
         if changed:
             self.writer.write(_json(STATUS, changed))
 
+    def poll_status(self, polls: int) -> None:
+        """Every poll: the links not ready to send and those whose last frame needed the general path (their
+        state is moving: the API side holds frames until it sees them ready); every FULL_STATUS_EVERY-th poll: all
+        (ping, frames not sent, a link that stopped being ready). Reading 1,000 links' state every 20 ms cost the
+        worker as much as a third of its sending (bench/voice.py, worker_status_us_per_packet_cpu)."""
+        if polls % FULL_STATUS_EVERY == 0:
+            self.push_status()
+        else:
+            self.push_status(self.watched | self.fallbacks)
+        self.fallbacks.clear()
+
     async def poll(self) -> None:
         last_metrics = 0.0
-        while True:
+        for polls in itertools.count(1):
             await asyncio.sleep(STATUS_POLL_S)
-            self.push_status()
+            began = time.thread_time()
+            if self.profile is not None:
+                self.profile.enable()
+            self.poll_status(polls)
+            if self.profile is not None:
+                self.profile.disable()
+            self.status_cpu_s += time.thread_time() - began
             now = time.monotonic()
             if now - last_metrics >= METRICS_EVERY_S:
                 last_metrics = now
                 packets = sum(c.stats.packets_sent for c in self.connections.values())
                 self.writer.write(
                     _json(METRICS, {"packets": packets, "batches": self.batches, "cpu": time.process_time(),
-                                    "sendCpu": self.send_cpu_s})
+                                    "sendCpu": self.send_cpu_s, "statusCpu": self.status_cpu_s})
                 )
 
     def frames(self, body: bytes) -> None:
@@ -448,7 +482,7 @@ class _WorkerServer:
         if self.profile is not None:
             self.profile.enable()
         self.batches += 1
-        self.send_batch(body, self.connections, self.lanes)  # voice/batch.py: DAVE + RTP + AEAD + send, one loop
+        self.send_batch(body, self.connections, self.lanes, self.fallbacks)  # voice/batch.py: one loop
         if self.profile is not None:
             self.profile.disable()
         self.send_cpu_s += time.thread_time() - began
@@ -467,6 +501,7 @@ class _WorkerServer:
             ssl_context=self.tls,
         )
         self.connections[link_id] = conn
+        self.watched.add(link_id)
         conn.start()
 
     def stop_speaking(self, body: bytes) -> None:
@@ -483,6 +518,7 @@ class _WorkerServer:
         conn = self.connections.pop(link_id, None)
         self.reported.pop(link_id, None)
         self.lanes.pop(link_id, None)
+        self.watched.discard(link_id)
         if conn is not None:
             await conn.close()
         self.writer.write(_json(CLOSED, {"id": link_id}))

@@ -40,7 +40,7 @@ async def test_batches_and_send_frame_interleave_into_one_exact_stream(mode: str
                 if index % 4 == 3:
                     conn.send_frame(frame)
                 else:
-                    send_batch(batch(frame) + batch(b"\x01\x02", link_id=99), connections, lanes)  # 99: unknown
+                    send_batch(batch(frame) + batch(b"\x01", link_id=99), connections, lanes, set())  # 99: unknown
             await server.wait_for(lambda: len(server.packets) >= len(frames))
         finally:
             await conn.close()
@@ -64,7 +64,8 @@ async def test_a_link_not_ready_goes_through_send_frame_and_is_counted() -> None
         conn = connect_to(server, events)
         try:
             lanes = {}  # type: ignore[var-annotated]
-            send_batch(batch(b"\x01\x02\x03"), {LINK: conn}, lanes)  # not started: no session yet
-            assert lanes == {} and conn.stats.frames_dropped == 1
+            fallbacks: set[int] = set()
+            send_batch(batch(b"\x01\x02\x03"), {LINK: conn}, lanes, fallbacks)  # not started: no session yet
+            assert lanes == {} and conn.stats.frames_dropped == 1 and fallbacks == {LINK}
         finally:
             await conn.close()
