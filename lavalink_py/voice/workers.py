@@ -240,6 +240,18 @@ class _Worker:
             self.write(_message(FRAMES, body))
 
 
+@dataclass(frozen=True, slots=True)
+class SlotStats:
+    """One worker slot as /metrics reads it: its counters add up over the processes that held the slot."""
+
+    worker: int
+    links: int
+    packets_sent: int
+    batches: int
+    cpu_s: float
+    restarts: int
+
+
 class VoiceWorkerPool:
     """N voice worker processes, started at the first connection; links go to the least-loaded worker."""
 
@@ -255,6 +267,19 @@ class VoiceWorkerPool:
         self._readers: set[asyncio.Task[None]] = set()
         self._closing = False
         self.restarts = 0
+        self._slot_restarts = [0] * size
+        self._slot_before = [WorkerStats() for _ in range(size)]  # what the slot's ended processes reported
+
+    def slot_stats(self) -> list[SlotStats]:
+        out = []
+        for index in range(self.size):
+            before, worker = self._slot_before[index], self._workers[index]
+            now = worker.stats if worker is not None else WorkerStats()
+            out.append(SlotStats(
+                index, self._load[index], before.packets_sent + now.packets_sent, before.batches + now.batches,
+                before.cpu_s + now.cpu_s, self._slot_restarts[index],
+            ))
+        return out
 
     def link(self, spec: VoiceCredentialsSpec, on_event: VoiceEventCallback) -> RemoteVoiceLink:
         self._ids += 1
@@ -351,6 +376,10 @@ class VoiceWorkerPool:
             worker.writer.close()
         if self._workers[worker.index] is worker:
             self._workers[worker.index] = None
+        before, ended = self._slot_before[worker.index], worker.stats
+        self._slot_before[worker.index] = WorkerStats(
+            before.packets_sent + ended.packets_sent, before.batches + ended.batches, before.cpu_s + ended.cpu_s
+        )
         orphans = list(worker.links.values())
         worker.links.clear()
         for link in orphans:
@@ -363,6 +392,7 @@ class VoiceWorkerPool:
         log.warning("voice worker %d ended (exit code %s); re-hosting %d links", worker.index,
                     worker.process.exitcode, len(orphans))
         self.restarts += 1
+        self._slot_restarts[worker.index] += 1
         for link in orphans:
             if not link._closing:
                 link._event(VoiceDisconnected(reason="voice worker process ended"))

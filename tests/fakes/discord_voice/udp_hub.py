@@ -36,7 +36,7 @@ class HubStream:
     received: int = 0
     sequence_gaps: int = 0
     next_sequence: int = -1
-    arrivals: list[float] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # time.perf_counter() (CLOCK_MONOTONIC: across processes)
 
 
 class UdpHub:
@@ -77,7 +77,7 @@ class UdpHub:
     async def wait_drained(self, quiet_s: float = 0.3, timeout_s: float = 10.0) -> None:
         """Until nothing has arrived for `quiet_s` (the backlog in the socket is read), at most `timeout_s`."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and time.monotonic() - self.last_arrival < quiet_s:
+        while time.monotonic() < deadline and time.perf_counter() - self.last_arrival < quiet_s:
             await asyncio.sleep(0.05)
 
     def _drain(self) -> None:
@@ -87,7 +87,7 @@ class UdpHub:
         buffer = bytearray(_DATAGRAM_MAX)
         view = memoryview(buffer)
         receive, unpack, streams, every, now = sock.recvfrom_into, _SEQUENCE_SSRC.unpack_from, self._streams, \
-            self.decrypt_every, time.monotonic
+            self.decrypt_every, time.perf_counter
         while True:
             try:
                 size, addr = receive(buffer)
