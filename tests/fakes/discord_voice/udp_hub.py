@@ -1,9 +1,10 @@
 """UdpHub: one UDP socket for many FakeVoiceServers, demultiplexed by SSRC (as Discord's voice servers do).
 
 For capacity benchmarks, where the receivers share the machine with the node they measure: one socket drained in
-one loop callback (`recvfrom_into` a preallocated buffer until it would block) instead of one asyncio datagram
+one loop callback (`recvmsg_into` a preallocated buffer until it would block) instead of one asyncio datagram
 transport per server, which costs a selector event, a callback and a bytes object per packet. Per packet the hub
-reads the RTP header in place, checks the sequence steps by 1, counts it and notes its arrival time; one packet in
+reads the RTP header in place, checks the sequence steps by 1, counts it and notes the kernel's arrival stamp
+(SO_TIMESTAMPNS: when the packet came in, however late the hub reads it); one packet in
 `decrypt_every` per stream is copied out and goes through its server's full path (transport AEAD, DAVE by every
 simulated listener). IP discovery is answered here. A server registers its SSRC once the node's Speaking names it;
 packets of an unknown SSRC are counted in `unmatched` and dropped.
@@ -26,6 +27,9 @@ _RTP_HEADER_SIZE = 12
 _RECEIVE_BUFFER = 64 << 20  # a stalled receiver must not drop: ~50,000 small packets (a second at 1,000 players)
 _DATAGRAM_MAX = 2048
 _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; the socket module does not name it
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_TIMESPEC = struct.Struct("@qq")
+_ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size)
 
 
 @dataclass(slots=True)
@@ -36,7 +40,9 @@ class HubStream:
     received: int = 0
     sequence_gaps: int = 0
     next_sequence: int = -1
-    arrivals: list[float] = field(default_factory=list)  # time.perf_counter() (CLOCK_MONOTONIC: across processes)
+    # when the kernel queued each packet (SO_TIMESTAMPNS), on time.perf_counter()'s clock (CLOCK_MONOTONIC, the same
+    # in every process): a receiver that reads late does not make the packet late
+    arrivals: list[float] = field(default_factory=list)
 
 
 class UdpHub:
@@ -54,6 +60,7 @@ class UdpHub:
             sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RECEIVE_BUFFER)  # root: past rmem_max
         except OSError:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+        sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         sock.bind(("127.0.0.1", 0))
         sock.setblocking(False)
         self._sock = sock
@@ -86,11 +93,13 @@ class UdpHub:
             return
         buffer = bytearray(_DATAGRAM_MAX)
         view = memoryview(buffer)
-        receive, unpack, streams, every, now = sock.recvfrom_into, _SEQUENCE_SSRC.unpack_from, self._streams, \
+        receive, unpack, streams, every, now = sock.recvmsg_into, _SEQUENCE_SSRC.unpack_from, self._streams, \
             self.decrypt_every, time.perf_counter
+        buffers, timespec = [buffer], _TIMESPEC.unpack
+        monotonic_minus_real = time.perf_counter() - time.time()  # the kernel stamps CLOCK_REALTIME
         while True:
             try:
-                size, addr = receive(buffer)
+                size, ancillary, _, addr = receive(buffers, _ANCILLARY)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:  # an ICMP error queued on the socket
@@ -110,7 +119,11 @@ class UdpHub:
                 stream.sequence_gaps += 1
             stream.next_sequence = (sequence + 1) & 0xFFFF
             stream.received += 1
-            stream.arrivals.append(now())
+            if ancillary:
+                seconds, nanoseconds = timespec(ancillary[0][2])
+                stream.arrivals.append(seconds + nanoseconds * 1e-9 + monotonic_minus_real)
+            else:
+                stream.arrivals.append(now())
             if stream.received % every == 0:
                 stream.verify(bytes(view[:size]))
         self.last_arrival = now()
