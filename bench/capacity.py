@@ -83,10 +83,11 @@ async def run(
     policy: bool,
     quality: int,
     levels: tuple[int, ...] = OverloadSettings().levels,
+    bitrate: int = 128_000,
 ) -> CapacityRun:
     gc.collect()
     overload = OverloadSettings(enabled=policy, levels=levels)
-    engine = AudioEngine(EngineSettings(opus_quality=quality, overload=overload))
+    engine = AudioEngine(EngineSettings(opus_quality=quality, opus_bitrate=bitrate, overload=overload))
     engine.start()
     playbacks = []
     try:

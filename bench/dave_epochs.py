@@ -1,7 +1,8 @@
 """DAVE epoch changes under load (issue 11): N VoiceConnections to N fake Discord voice servers in a child process,
 with a member joining and leaving every call at once, and the largest gap of the frame clock across them.
 
-    python -m bench.dave_epochs [--connections 50] [--seconds 20] [--epochs 4] [--pace on|off] [--dave 1]
+    python -m bench.dave_epochs [--connections 50] [--seconds 20] [--epochs 4] [--pace on|off] [--offload on|off]
+        [--dave 1]
     python -m bench.dave_epochs --serve N [--dave 1]   # only the fakes: one JSON line {ca_pem, ca_file, servers},
         then stdin lines "join"/"leave" (the phantom member, in every call) and "report"
 
@@ -11,8 +12,10 @@ one-second warm-up, `--epochs` epoch changes are spread over the run, alternatin
 once. Reported: the largest gap between two sends of one connection (send_max_gap_ms) and between two arrivals at a
 fake; the widest gap between two ticks and this process's CPU inside it, and the most CPU it used between any two
 ticks (a gap the node's own work made is at least that long; the rest of a wider gap is waiting for a core); the
-MLS lane's calls, deferrals, wall and CPU time. `--pace off` gives the lane no budget: every MLS call runs as soon
-as its message arrives, as the node did before MlsLane (the before/after comparison).
+MLS lane's calls, deferrals, wall and CPU time, and the calls it ran on its thread. `--offload off` runs every MLS
+call on the loop, paced (the node before ops 27/29/30 moved to the lane's thread); `--pace off` gives the lane no
+budget and no thread: every MLS call runs on the loop as soon as its message arrives, as the node did before
+MlsLane.
 """
 
 from __future__ import annotations
@@ -62,7 +65,9 @@ async def serve(count: int, dave: int) -> None:
 
 
 # -- parent: the node side -----------------------------------------------------------------------------------------
-async def run(count: int, seconds: float, dave: int, epochs: int = 0, pace: bool = True) -> dict[str, Any]:
+async def run(
+    count: int, seconds: float, dave: int, epochs: int = 0, pace: bool = True, *, offload: bool = True
+) -> dict[str, Any]:
     from lavalink_py.voice.connection import VoiceConnection
     from lavalink_py.voice.mls_lane import MlsLane
     from tests.voice.audio import encode_opus, sweep
@@ -75,7 +80,7 @@ async def run(count: int, seconds: float, dave: int, epochs: int = 0, pace: bool
     setup = json.loads(await child.stdout.readline())
     context = ssl.create_default_context(cadata=setup["ca_pem"])
     # Unpaced = every MLS call runs as soon as its message arrives, as before the lane (issue 11's "before").
-    lane = MlsLane() if pace else MlsLane(budget_s=math.inf)
+    lane = MlsLane(threaded=offload) if pace else MlsLane(budget_s=math.inf, threaded=False)
     connections = [
         VoiceConnection(
             guild_id=server["guild_id"], user_id=server["user_id"], channel_id=int(server["channelId"]),
@@ -132,6 +137,7 @@ async def run(count: int, seconds: float, dave: int, epochs: int = 0, pace: bool
         "tick_busy": percentiles(busy),
         "epochs_requested": epochs,
         "mls_paced": pace,
+        "mls_offloaded": lane.threaded,
         "send_max_gap_ms": round(max_gap * 1000, 3),
         # The widest gap between two ticks, and the CPU this process (all its threads) used inside it; the most
         # CPU it used between any two ticks (a gap our own work made is at least that long).
@@ -142,6 +148,8 @@ async def run(count: int, seconds: float, dave: int, epochs: int = 0, pace: bool
         "mls_deferred": lane.stats.deferred,
         "mls_busy_ms": round(lane.stats.busy_s * 1000, 1),
         "mls_cpu_ms": round(lane.stats.cpu_s * 1000, 1),
+        "mls_thread_calls": lane.stats.offloaded,
+        "mls_thread_ms": round(lane.stats.thread_s * 1000, 1),
         **report,
     }
 
@@ -153,12 +161,14 @@ def main() -> None:
     parser.add_argument("--dave", type=int, default=1)
     parser.add_argument("--serve", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=4, help="member joins/leaves in every call during the run")
-    parser.add_argument("--pace", choices=("on", "off"), default="on", help="off: MLS calls unpaced (before)")
+    parser.add_argument("--pace", choices=("on", "off"), default="on", help="off: MLS calls unpaced on the loop")
+    parser.add_argument("--offload", choices=("on", "off"), default="on", help="off: ops 27/29/30 on the loop")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(args.serve, args.dave))
         return
-    result = run(args.connections, args.seconds, args.dave, args.epochs, args.pace == "on")
+    offload = args.offload == "on"
+    result = run(args.connections, args.seconds, args.dave, args.epochs, args.pace == "on", offload=offload)
     print(json.dumps(asyncio.run(result), indent=2))
 
 

@@ -26,29 +26,39 @@ import psutil
 
 from bench.audio import _machine_busy_s, write_sweep
 from lavalink_py.audio import AudioEngine, CountingSink, EngineSettings, OverloadSettings
-from lavalink_py.audio.libopus import LIB, CtypesOpusEncoder
+from lavalink_py.audio.libopus import LIB, SET_MAX_BANDWIDTH, CtypesOpusEncoder
+from lavalink_py.audio.overload import BANDWIDTHS, EncoderLevel
 from lavalink_py.sources.base import StreamSpec
 
 WARMUP_S = 3.0
-LADDER = OverloadSettings().levels  # the default ladder, what the runs use
 
 
 def loadavg() -> str:
     return Path("/proc/loadavg").read_text().strip()
 
 
-def opus_us_per_frame(complexity: int, frames: int = 500) -> float:
-    """CPU µs libopus alone spends on one 20 ms stereo frame of a sweep at `complexity`."""
+def opus_us_per_frame(complexity: int, frames: int = 500, level: EncoderLevel | None = None) -> float:
+    """CPU µs libopus alone spends on one 20 ms stereo frame of a sweep at `complexity` (or at `level`: complexity,
+    bitrate and band, a step of the overload policy's ladder)."""
     assert LIB is not None, "bench needs libopus through ctypes"
+    level = level or EncoderLevel(complexity)
     t = np.arange(960 * frames) / 48_000
-    mono = (0.4 * np.sin(2 * np.pi * (200 * t + 40 * t * t)) * 32767).astype(np.int16)
-    pcm = np.ascontiguousarray(np.stack([mono, mono], axis=1))
-    enc = CtypesOpusEncoder(LIB, complexity, 128_000)
-    base, step = pcm.ctypes.data, 960 * 4
+    left = 0.4 * np.sin(2 * np.pi * (200 * t + 40 * t * t))
+    right = 0.4 * np.sin(2 * np.pi * (300 * t + 30 * t * t))  # a stereo image: mono would flatter the encoder
+    pcm = np.ascontiguousarray((np.stack([left, right], axis=1) * 32767).astype(np.int16))
+    enc = CtypesOpusEncoder(LIB, level.complexity, level.bitrate)
+    if level.bandwidth != "fullband":
+        enc.ctl(SET_MAX_BANDWIDTH, BANDWIDTHS[level.bandwidth])
     cpu0 = time.thread_time()
-    for i in range(frames):
-        enc.encode_frame(base + i * step)
+    enc.encode_frames(pcm)
     return 1e6 * (time.thread_time() - cpu0) / frames
+
+
+def ladder_costs() -> list[tuple[EncoderLevel, float]]:
+    """libopus alone on each step of the default ladder, µs per frame (median of 3, the steps alternating)."""
+    ladder = OverloadSettings().ladder(10, 128_000)
+    runs = [[opus_us_per_frame(level.complexity, level=level) for level in ladder] for _ in range(3)]
+    return [(level, float(np.median([run[i] for run in runs]))) for i, level in enumerate(ladder)]
 
 
 @dataclass
@@ -59,6 +69,7 @@ class Run:
     lost: int
     by_cause: dict[str, int]
     complexity: int
+    encoder: str  # the policy's last step: complexity, bitrate, band
     steps_down: int
     steps_up: int
     streams_by_complexity: dict[int, int]
@@ -94,6 +105,7 @@ async def run(path: Path, players: int, seconds: float, policy: bool) -> Run:
         lost=nulled + lost_ticks,
         by_cause={k: v for k, v in by_cause.items() if v},
         complexity=engine.overload.dial.complexity,
+        encoder=engine.overload.dial.level.describe(),
         steps_down=engine.overload.policy.steps_down,
         steps_up=engine.overload.policy.steps_up,
         streams_by_complexity=engine.overload.streams_by_complexity(),
@@ -110,13 +122,13 @@ def report(r: Run) -> str:
     causes = ", ".join(f"{k} {v}" for k, v in r.by_cause.items()) or "none"
     return (
         f"| {'on' if r.policy else 'off'} | {r.players} | {share:.3f} % ({r.lost} of {r.due}) | {causes} "
-        f"| {r.complexity} ({r.steps_down} down, {r.steps_up} up) | {levels} | {r.cpu_cores:.2f} "
+        f"| {r.encoder} ({r.steps_down} down, {r.steps_up} up) | {levels} | {r.cpu_cores:.2f} "
         f"| {r.other_cores:.2f} | {loadavg().split()[0]} |"
     )
 
 
 HEADER = (
-    "| policy | players | frames lost | lost by cause | complexity at the end (steps) | streams per complexity "
+    "| policy | players | frames lost | lost by cause | encoder at the end (steps) | streams per complexity "
     "| node CPU (cores) | other processes (cores) | load (1 min) |\n"
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
@@ -135,6 +147,11 @@ async def main() -> None:
     print(
         "libopus alone, CPU µs per 20 ms stereo frame at 128 kb/s: "
         + ", ".join(f"complexity {c}: {us:.0f} ({us / costs[10]:.2f}x)" for c, us in costs.items())
+    )
+    steps = ladder_costs()
+    print(
+        "the default ladder, libopus alone: "
+        + ", ".join(f"{level.describe()}: {us:.0f} µs ({us / steps[0][1]:.2f}x)" for level, us in steps)
     )
     with tempfile.TemporaryDirectory() as tmp:
         mp3 = write_sweep(Path(tmp) / "bench.mp3", "libmp3lame", 44_100, WARMUP_S + args.seconds + 15)

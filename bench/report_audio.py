@@ -1,12 +1,13 @@
 """bench/report.py's audio figures: transcoding CPU beside libopus alone and the ffmpeg CLI (bench/transcode_cost.py),
-overload with the policy off and on (bench/overload.py), and one radio's shared encode (bench/shared.py)."""
+transcoding voice players (bench/voice.py --transcode: capacity, then twice it with the policy off and on), overload
+with the policy off and on (bench/overload.py), and one radio's shared encode (bench/shared.py)."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from bench.report_common import Options, Result, has_flag, median, not_available, ratio
+from bench.report_common import Options, Result, median, ratio
 from bench.report_doc import Row
 
 
@@ -33,24 +34,52 @@ async def transcoding(opts: Options) -> Result:
             headline=True,
         ),
     ]
-    if has_flag("bench.voice", "--transcode"):
-        rows.append(not_available(
-            "transcoding voice players at complexity 10",
-            "bench/voice.py has --transcode: add its capacity search here (report_voice.capacity_search)",
-            "≥ 120 on 2 idle cores",
-        ))  # fmt: skip
-    else:
-        rows.append(Row(
-            figure="transcoding voice players at complexity 10",
-            value=f"~{int(200 / cost.pipeline)} (estimate, not a run)",
+    rows += transcoding_voice(opts)
+    return rows, []
+
+
+TRANSCODE_RAMP = (40, 80, 120, 160, 240)  # the goal is 120; the search stops at the first failure
+
+
+def transcoding_voice(opts: Options) -> list[Row]:
+    """The capacity search of bench/voice.py --transcode (real playbacks into real voice connections with DAVE,
+    policy off), then twice what it found with the policy off and on, in that order."""
+    from bench.report_voice import _outcome, capacity_search, voice_run
+
+    seconds = 8.0 if opts.quick else 15.0
+    budget = min(opts.voice_budget_s, 300.0) if opts.quick else opts.voice_budget_s
+    flags = ("--transcode", "--warmup", "6")
+    best, failed, runs = capacity_search(budget, seconds, *flags, ramp=TRANSCODE_RAMP)
+    players = best["connections"] if best else 0
+    searched = "; ".join(_outcome(r) for r in sorted(runs, key=lambda r: r["connections"]))
+    rows = [
+        Row(
+            figure="transcoding voice players at complexity 10 (MP3/AAC → Opus → DAVE → UDP, < 0.1 % lost)",
+            value=f"{players}" + ("" if failed is None else f" (next: {_outcome(failed).split(' (')[0]})"),
             peer="—",
             goal="≥ 120 on 2 idle cores",
-            met=None,
-            note="2 cores x 100 % / the CPU per stream above; a capacity run needs a transcoding mode in "
-            "bench/voice.py (--transcode), not available on this branch",
+            met=players >= 120,
+            note=f"bench/voice.py --transcode, policy off, {seconds:g} s after 6 s; search: {searched}",
+            headline=True,
+        )
+    ]
+    if players:
+        over = 2 * players
+        off = voice_run(over, seconds, *flags, "--policy", "off")
+        on = voice_run(over, seconds, *flags, "--policy", "on")
+        rows.append(Row(
+            figure=f"frames lost at 2x that ({over} transcoding voice players), policy on",
+            value=f"{on['lost_pct']:.3f} %",
+            peer=f"policy off: {off['lost_pct']:.3f} %",
+            ratio=ratio(on["lost_pct"], off["lost_pct"]) if off["lost_pct"] else "—",
+            goal="< 0.1 %",
+            met=on["lost_pct"] < 0.1,
+            note=f"policy on ended at {on['encoder_at_end']} ({on['steps_down']} down), lost by cause "
+            f"{on['lost_by_cause'] or 'none'}, node {on['node_cpu_pct']} %; off: {off['lost_by_cause'] or 'none'}, "
+            f"node {off['node_cpu_pct']} %",
             headline=True,
         ))  # fmt: skip
-    return rows, []
+    return rows
 
 
 async def overload(opts: Options) -> Result:
@@ -60,7 +89,7 @@ async def overload(opts: Options) -> Result:
     from bench.audio import write_sweep
 
     seconds = 12.0 if opts.quick else 30.0
-    costs = {c: bench.opus_us_per_frame(c) for c in sorted(set(bench.LADDER) | {10}, reverse=True)}
+    steps = bench.ladder_costs()
     with tempfile.TemporaryDirectory() as tmp:
         mp3 = write_sweep(Path(tmp) / "bench.mp3", "libmp3lame", 44_100, bench.WARMUP_S + seconds + 15)
         probe = await bench.run(mp3, 16, 10.0, policy=False)
@@ -73,7 +102,7 @@ async def overload(opts: Options) -> Result:
     def share(r: bench.Run) -> float:
         return 100 * r.lost / max(1, r.due)
 
-    ladder = ", ".join(f"{c}: {us:.0f} µs" for c, us in costs.items())
+    ladder = "; ".join(f"{level.describe()}: {us:.0f} µs" for level, us in steps)
     levels = ", ".join(f"{n} at {c}" for c, n in sorted(on.streams_by_complexity.items(), reverse=True)) or "-"
     rows = [
         Row(
@@ -84,9 +113,9 @@ async def overload(opts: Options) -> Result:
             goal="< 0.1 %",
             met=share(on) < 0.1,
             note=f"capacity probe: {100 * per_stream:.2f} % per stream, {cores:.2f} cores free → ~{players // 2} "
-            f"streams; policy on ended at complexity {on.complexity} ({on.steps_down} down, {on.steps_up} up; "
+            f"streams; policy on ended at {on.encoder} ({on.steps_down} down, {on.steps_up} up; "
             f"{levels}); node used {on.cpu_cores:.2f} cores, other processes {on.other_cores:.2f}; "
-            f"libopus alone per frame by complexity: {ladder}",
+            f"libopus alone per frame on each step of the ladder: {ladder}",
             headline=True,
         ),
         Row(

@@ -31,7 +31,9 @@ def passes(run: dict[str, Any]) -> bool:
     return "error" not in run and bool(run["ready"] == run["connections"] and lost < 0.1)
 
 
-def capacity_search(budget_s: float, seconds: float, *extra: str) -> tuple[Run | None, Run | None, list[Run]]:
+def capacity_search(
+    budget_s: float, seconds: float, *extra: str, ramp: tuple[int, ...] = RAMP
+) -> tuple[Run | None, Run | None, list[Run]]:
     """Ramp N until loss exceeds 0.1 % (or a connection never got ready), then bisect a little, within `budget_s`
     (a run is started only while budget is left). (the largest passing run, the smallest failing one, all runs)."""
     deadline = time.monotonic() + budget_s
@@ -52,7 +54,7 @@ def capacity_search(budget_s: float, seconds: float, *extra: str) -> tuple[Run |
         failed = run if failed is None or n < failed["connections"] else failed
         return False
 
-    for n in RAMP:
+    for n in ramp:
         if time.monotonic() >= deadline or not attempt(n):
             break
     for _ in range(3):  # bisect between the last pass (or 0) and the first failure
@@ -142,7 +144,7 @@ async def voice(opts: Options) -> Result:
 
 
 def _p99(run: dict[str, Any], key: str) -> float:
-    return float(run[key].get("p99_ms", float("nan")))
+    return float(run.get(key, {}).get("p99_ms", float("nan")))
 
 
 async def jitter(opts: Options) -> Result:
@@ -166,13 +168,28 @@ async def jitter(opts: Options) -> Result:
             met=ours < 2 if count == 100 else None,
             note=f"first / last tenth of the players {_p99(last, 'send_jitter_first_tenth'):.2f} / "
             f"{_p99(last, 'send_jitter_last_tenth'):.2f} ms; tick start {_p99(last, 'tick_start_jitter'):.2f} ms; "
+            f"send offset from the tick start (the tick's own part) {_p99(last, 'send_offset_jitter'):.2f} ms; "
             f"tick lateness p99 {last['tick_lateness_p99_us']} µs; {last['lost_pct']:.3f} % lost; "
             f"median of {rounds} alternating round(s), {seconds:g} s each",
             headline=count == 100,
         ))  # fmt: skip
     if has_flag("bench.voice", "--transcode"):
-        rows.append(not_available("p99 send-interval jitter, 50 transcoding voice players",
-                                  "bench/voice.py has --transcode: add its row here"))  # fmt: skip
+        prepared: list[Run] = []
+        immediate: list[Run] = []
+        for _ in range(rounds):  # alternating: the node's outbox, then each packet sent as it is built
+            prepared.append(voice_run(50, seconds, "--transcode", "--warmup", "4"))
+            immediate.append(voice_run(50, seconds, "--transcode", "--warmup", "4", "--send", "immediate"))
+        ours = median([_p99(r, "send_interval_jitter") for r in prepared])
+        theirs = median([_p99(r, "send_interval_jitter") for r in immediate])
+        last = prepared[-1]
+        rows.append(Row(
+            figure="p99 send-interval jitter, 50 transcoding voice players",
+            value=f"{ours:.2f} ms",
+            peer=f"each packet sent as built {theirs:.2f} ms",
+            ratio=ratio(ours, theirs),
+            note=f"MP3/AAC at opusEncodingQuality 10 through the node's AudioEngine; {last['lost_pct']:.3f} % lost "
+            f"(a lost frame counts 20 ms here); median of {rounds} alternating round(s), {seconds:g} s each",
+        ))  # fmt: skip
     else:
         rows.append(not_available("p99 send-interval jitter, 50 transcoding voice players",
                                   "bench/voice.py has no transcoding mode (--transcode) on this branch"))  # fmt: skip
@@ -181,9 +198,14 @@ async def jitter(opts: Options) -> Result:
 
 async def dave(opts: Options) -> Result:
     seconds, rounds = (10.0, 1) if opts.quick else (20.0, 1 if opts.runs < 3 else 2)
-    variants = {"paced": ("--epochs", "4"), "unpaced": ("--epochs", "4", "--pace", "off"), "none": ("--epochs", "0")}
+    epochs = ("--epochs", "4")
+    variants: dict[str, tuple[str, ...]] = {"paced": epochs, "none": ("--epochs", "0")}
+    # The "before" of each step: ops 27/29/30 on the loop (the lane paced them) and, earlier, no lane at all.
+    if has_flag("bench.dave_epochs", "--offload"):
+        variants["on loop"] = (*epochs, "--offload", "off")
+    variants["unpaced"] = (*epochs, "--pace", "off")
     runs: dict[str, list[Run]] = {name: [] for name in variants}
-    for _ in range(rounds):  # alternating the three
+    for _ in range(rounds):  # alternating them
         for name, extra in variants.items():
             runs[name] += bench_json("bench.dave_epochs", "--connections", "50", "--seconds", f"{seconds:g}", *extra)
 
@@ -191,19 +213,22 @@ async def dave(opts: Options) -> Result:
         return median([r["send_max_gap_ms"] for r in runs[name]])
 
     paced = runs["paced"][-1]
+    before = f"ops 27/29/30 on the loop, paced {gap('on loop'):.1f} ms; " if "on loop" in runs else ""
     mls = bench_json("bench.dave_mls")[0]
     heaviest = max(mls.items(), key=lambda kv: kv[1]["cpu_max_ms"])
     rows = [
         Row(
             figure="largest packet gap across DAVE epoch changes (50 calls, 4 changes each)",
             value=f"{gap('paced'):.1f} ms",
-            peer=f"no epoch change, same clock {gap('none'):.1f} ms; MLS unpaced (before) {gap('unpaced'):.1f} ms",
+            peer=f"no epoch change, same clock {gap('none'):.1f} ms; {before}MLS unpaced on the loop "
+            f"{gap('unpaced'):.1f} ms",
             ratio=f"{ratio(gap('paced'), gap('none'))} no change",
             goal="< 40 ms",
             met=gap("paced") < 40,
             note=f"at the fakes {paced['arrival_max_gap_ms']} ms; the widest tick gap {paced['tick_max_gap_ms']} ms "
             f"with {paced['tick_max_gap_node_cpu_ms']} ms of the node's CPU in it; MLS calls {paced['mls_calls']}, "
-            f"deferred {paced['mls_deferred']}; epoch changes {paced['epoch_changes']}, DAVE failures "
+            f"{paced.get('mls_thread_calls', 0)} of them on the lane's thread, deferred {paced['mls_deferred']}; "
+            f"epoch changes {paced['epoch_changes']}, DAVE failures "
             f"{paced['dave_failures']}; median of {rounds} alternating round(s)",
             headline=True,
         ),

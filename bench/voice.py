@@ -2,25 +2,36 @@
 child process.
 
     python -m bench.voice [--connections 50,100,200] [--seconds 10] [--dave 1] [--decrypt-every 50]
-                          [--clock precise|asyncio]
+                          [--clock precise|asyncio] [--send prepared|immediate]
     python -m bench.voice --serve N [--dave 1] [--decrypt-every K]   # only the fakes (JSON lines on stdout)
+    python -m bench.voice --transcode [--connections 60,120] [--seconds 15] [--warmup 6] [--quality 10]
+                          [--bitrate 128000] [--policy off|on]   # playbacks transcoding MP3/AAC into them
 
 The node side (this process) runs the real FrameClock (`--clock asyncio`: its plain asyncio.sleep schedule, for
-comparison) with one tickable per connection that calls send_frame, as a playback does. The fakes run in a child
+comparison) with one tickable per connection that calls send_frame, as a playback does, and the connections send
+through the node's PacketOutbox (voice/outbox.py: built at one tick, sent at the start of the next; `--send
+immediate`: each packet sent as it is built, the path before it). The fakes run in a child
 process, do the WebSocket handshake and DAVE (MLS group, one simulated listener each) in full, and share one UDP
-socket (tests/fakes/discord_voice/udp_hub.py: drained with recvfrom_into, demultiplexed by SSRC) that checks the RTP
-sequence of every packet and decrypts (transport AEAD + DAVE) one in `--decrypt-every` per player, so their CPU
-stays small beside the node's on a shared machine. They report after their socket is drained (late is not lost).
-Reported per N:
+socket (tests/fakes/discord_voice/udp_hub.py: drained with recvmsg_into, demultiplexed by SSRC, kernel arrival
+stamps) that checks the RTP sequence of every packet and decrypts (transport AEAD + DAVE) one in `--decrypt-every`
+per player, so their CPU stays small beside the node's on a shared machine. They report after their socket is
+drained (late is not lost; a packet > 100 ms after its hand-over counts as late). Reported per N:
 - us/packet: CPU of the sending thread (the loop: playback stand-in + DAVE + RTP + AEAD + send) per packet sent;
-- send-interval jitter: |interval - 20 ms| between consecutive sends of one connection (all; first and last tenth
-  of the players, which the order of the tick separates);
+- send-interval jitter: |interval - 20 ms| between consecutive sends of one connection, stamped at the `sock.send`
+  itself (all; first and last tenth of the players, which the order of the tick separates);
 - tick-start jitter and lateness of the clock's wake-ups alone;
 - arrival-interval jitter at the fakes; packets lost (sent by the node, never received), sequence gaps, players
   with < 0.1 % lost; DAVE failures on the sampled packets;
 - CPU of the node process and of the fakes' process over the send window, in % of one core;
 - the floor in the same run: thread CPU per packet of davey's encrypt + the AEAD primitive + sock.send alone, on
   the same sockets and sessions (`_floor_us_per_packet`).
+
+`--transcode` (`run_transcode`): the node's own `AudioEngine` (its pools, its frame clock, the overload policy as
+`--policy` says) plays a generated 44.1 kHz MP3 into half of the connections and a 44.1 kHz AAC into the other half,
+through the player's `VoiceSink`, at opusEncodingQuality `--quality`; players start at once, `--warmup` seconds
+pass, then `--seconds` are measured. Lost = frames the players did not have in the window (every cause of
+audio/frame_loss.py) + frames sent and never received (over the whole run, warm-up included: the fakes count from
+their start), over the frames due in the window.
 """
 
 from __future__ import annotations
@@ -58,6 +69,17 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def interval_jitter(times: list[float]) -> list[float]:
     return [abs((b - a) - FRAME_S) for a, b in itertools.pairwise(times)]
+
+
+def offset_jitter(times: list[float], tick_starts: list[float]) -> list[float]:
+    """|change of the send's offset from its tick's start| between consecutive sends of one connection: the part of
+    the send-interval jitter the tick's own work adds on top of the wake-up's (the tick-start jitter)."""
+    starts = np.asarray(tick_starts)
+    sends = np.asarray(times)
+    index = np.searchsorted(starts, sends, side="right") - 1
+    keep = index >= 0
+    offsets = sends[keep] - starts[index[keep]]
+    return [float(v) for v in np.abs(np.diff(offsets))]
 
 
 def cpu_s() -> float:
@@ -142,18 +164,39 @@ async def serve(count: int, dave: int, decrypt_every: int) -> None:
 class _Sender:
     """Stands for a playback: one frame per tick to its connection, with the time of each send."""
 
-    __slots__ = ("frames", "send", "times")
+    __slots__ = ("_stamp", "frames", "send", "sent", "times")
 
-    def __init__(self, send: Any, frames: list[bytes]) -> None:
+    def __init__(self, send: Any, frames: list[bytes], times: list[float] | None = None) -> None:
         self.send = send
         self.frames = frames
-        self.times: list[float] = []
+        self.sent = 0
+        # Stamped at the socket (`_StampingSocket`) when given, else here, before the frame is handed over (a worker
+        # link: its send happens in another process).
+        self.times: list[float] = [] if times is None else times
+        self._stamp = times is None
 
     def tick(self) -> int:
-        times = self.times
-        times.append(time.perf_counter())
-        self.send(self.frames[len(times) % len(self.frames)])
+        if self._stamp:
+            self.times.append(time.perf_counter())
+        self.sent += 1
+        self.send(self.frames[self.sent % len(self.frames)])
         return SENT
+
+
+class _StampingSocket:
+    """The connection's UDP socket, stamping each datagram as it goes: the send time a listener's interval starts
+    from, wherever in the tick the packet was built (bench only; ~0.2 µs a packet)."""
+
+    __slots__ = ("_send", "times")
+
+    def __init__(self, sock: Any) -> None:
+        self._send = sock.send
+        self.times: list[float] = []
+
+    def send(self, data: bytes) -> int:
+        self.times.append(time.perf_counter())
+        sent: int = self._send(data)
+        return sent
 
 
 class _Meter:
@@ -165,9 +208,12 @@ class _Meter:
         self.marks: list[tuple[float, float]] = []
         self.system: list[float] = []  # the thread's kernel time: loopback sendto delivers to the fake's socket too
 
-    def tick(self) -> int:
+    def mark(self) -> None:
         self.marks.append((time.thread_time(), time.perf_counter()))
         self.system.append(resource.getrusage(resource.RUSAGE_THREAD).ru_stime)
+
+    def tick(self) -> int:
+        self.mark()
         return 0
 
 
@@ -257,9 +303,13 @@ def late_counts(handed: list[list[float]], arrivals: list[list[float]]) -> list[
     ]
 
 
-def loss_figures(sent: list[int], lost: list[int], report: dict[str, Any], late: list[int]) -> dict[str, Any]:
-    """Per-player loss (sent by the node, never received), lateness, and what the fakes checked on the packets."""
+def loss_figures(
+    sent: list[int], lost: list[int], report: dict[str, Any], late: list[int] | None = None
+) -> dict[str, Any]:
+    """Per-player loss (sent by the node, never received), lateness (None: not measured, counted 0), and what the
+    fakes checked on the packets."""
     servers = report["servers"]
+    late = late if late is not None else [0] * len(sent)
     bad = [lo + la for lo, la in zip(lost, late, strict=True)]
     return {
         "lost_pct": round(100 * sum(lost) / max(1, sum(sent)), 3),
@@ -301,18 +351,22 @@ def _floor_us_per_packet(connections: list[Any], frames: list[bytes], ticks: int
     return round((time.thread_time() - began) / max(1, ticks * len(parts)) * 1e6, 2)
 
 
-async def run(count: int, seconds: float, dave: int, decrypt_every: int, precise: bool) -> dict[str, Any]:
+async def run(
+    count: int, seconds: float, dave: int, decrypt_every: int, precise: bool, *, prepared: bool = True
+) -> dict[str, Any]:
     from lavalink_py.audio.clock import FrameClock
     from lavalink_py.voice.connection import VoiceConnection
+    from lavalink_py.voice.outbox import PacketOutbox
     from tests.voice.audio import encode_opus, sweep
 
     child, setup = await spawn_fakes(count, dave, decrypt_every)
     context = ssl.create_default_context(cadata=setup["ca_pem"])
+    outbox = PacketOutbox() if prepared else None
     connections = [
         VoiceConnection(
             guild_id=server["guild_id"], user_id=server["user_id"], channel_id=int(server["channelId"]),
             session_id=server["sessionId"], token=server["token"], endpoint=server["endpoint"],
-            on_event=lambda _e: None, ssl_context=context,
+            on_event=lambda _e: None, ssl_context=context, outbox=outbox,
         )
         for server in setup["servers"]
     ]
@@ -323,15 +377,21 @@ async def run(count: int, seconds: float, dave: int, decrypt_every: int, precise
     await asyncio.sleep(1.0)  # let the handshakes' last messages settle before the window opens
     frames = encode_opus(sweep(2.0))
     ready = [c for c in connections if c.e2ee_ready]
-    senders = [_Sender(c.send_frame, frames) for c in ready]
+    floor_us = _floor_us_per_packet(ready, frames)
+    senders = []
+    for c in ready:
+        assert c._udp is not None
+        c._udp.sock = stamping = _StampingSocket(c._udp.sock)  # type: ignore[assignment]
+        senders.append(_Sender(c.send_frame, frames, stamping.times))
     before, after = _Meter(), _Meter()
     clock = FrameClock()
     clock.precise = precise
-    clock.add(before)
+    clock.add_flush(before.mark)  # the tick's start, ahead of the outbox's sends (measured with the tick)
+    if outbox is not None:
+        clock.add_flush(outbox.flush)  # first in the tick, as the node's DiscordVoice registers it
     for sender in senders:
         clock.add(sender)
     clock.add(after)
-    floor_us = _floor_us_per_packet(ready, frames)
     sent0 = [c.stats.packets_sent for c in connections]
     await tell(child, b"start\n")
     node_cpu0, wall0 = time.process_time(), time.monotonic()
@@ -355,9 +415,12 @@ async def run(count: int, seconds: float, dave: int, decrypt_every: int, precise
     tick_wall = [after.marks[i][1] - before.marks[i][1] for i in range(ticks)]
     tenth = max(1, len(senders) // 10)
     jitter = [interval_jitter(s.times) for s in senders]
+    tick_starts = [m[1] for m in before.marks]
+    added = [offset_jitter(s.times, tick_starts) for s in senders]
     return {
         "connections": count,
         "clock": "precise" if precise else "asyncio",
+        "send": "prepared" if prepared else "immediate",
         "dave": dave,
         "seconds": seconds,
         "ready": len(ready),
@@ -375,7 +438,9 @@ async def run(count: int, seconds: float, dave: int, decrypt_every: int, precise
         "send_interval_jitter": percentiles([j for js in jitter for j in js]),
         "send_jitter_first_tenth": percentiles([j for js in jitter[:tenth] for j in js]),
         "send_jitter_last_tenth": percentiles([j for js in jitter[-tenth:] for j in js]),
-        "tick_start_jitter": percentiles(interval_jitter([m[1] for m in before.marks])),
+        "tick_start_jitter": percentiles(interval_jitter(tick_starts)),
+        "send_offset_jitter": percentiles([j for js in added for j in js]),
+        "send_offset_jitter_last_tenth": percentiles([j for js in added[-tenth:] for j in js]),
         "tick_lateness_p50_us": clock.lateness_percentile_us(0.5),
         "tick_lateness_p99_us": clock.lateness_percentile_us(0.99),
         "late_ticks": clock.late_ticks,
@@ -481,6 +546,123 @@ async def run_workers(
     }
 
 
+async def run_transcode(
+    count: int,
+    seconds: float,
+    dave: int,
+    decrypt_every: int,
+    *,
+    warmup: float,
+    quality: int,
+    policy: bool,
+    bitrate: int = 128_000,
+    prepared: bool = True,
+) -> dict[str, Any]:
+    """Transcoding players into real voice connections (module docstring)."""
+    import tempfile
+    from pathlib import Path
+
+    from bench.audio import write_sweep
+    from lavalink_py.audio import AudioEngine, EngineSettings, OverloadSettings
+    from lavalink_py.player.services import VoiceSink
+    from lavalink_py.sources.base import StreamSpec
+    from lavalink_py.voice.connection import VoiceConnection
+    from lavalink_py.voice.outbox import PacketOutbox
+
+    child, setup = await spawn_fakes(count, dave, decrypt_every)
+    context = ssl.create_default_context(cadata=setup["ca_pem"])
+    outbox = PacketOutbox() if prepared else None
+    connections = [
+        VoiceConnection(
+            guild_id=server["guild_id"], user_id=server["user_id"], channel_id=int(server["channelId"]),
+            session_id=server["sessionId"], token=server["token"], endpoint=server["endpoint"],
+            on_event=lambda _e: None, ssl_context=context, outbox=outbox,
+        )
+        for server in setup["servers"]
+    ]  # fmt: skip
+    setup_s = time.monotonic()
+    await asyncio.gather(*(c.wait_e2ee_ready(180) for c in connections), return_exceptions=True)
+    setup_s = time.monotonic() - setup_s
+    ready = [c for c in connections if c.e2ee_ready]
+    settings = EngineSettings(opus_quality=quality, opus_bitrate=bitrate, overload=OverloadSettings(enabled=policy))
+    engine = AudioEngine(settings)
+    if outbox is not None:
+        engine.clock.add_flush(outbox.flush)  # as the node's DiscordVoice(clock) does
+    stamps = []
+    for c in ready:
+        assert c._udp is not None
+        c._udp.sock = stamping = _StampingSocket(c._udp.sock)  # type: ignore[assignment]
+        stamps.append(stamping.times)
+    engine.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        length = warmup + seconds + 15
+        sources = [
+            write_sweep(Path(tmp) / "sweep.mp3", "libmp3lame", 44_100, length),
+            write_sweep(Path(tmp) / "sweep.m4a", "aac", 44_100, length),
+        ]
+        playbacks = []
+        for i, connection in enumerate(ready):
+            playback = engine.create_playback()
+            playback.attach(VoiceSink(connection))
+            playback.start(StreamSpec(str(sources[i % len(sources)])))
+            playbacks.append(playback)
+        await asyncio.sleep(warmup)
+
+        def lost_by_players() -> list[int]:
+            return [sum(p.loss.counts.as_dict().values()) for p in playbacks]
+
+        sent0, missed0 = [c.stats.packets_sent for c in ready], lost_by_players()
+        causes0 = engine.loss.totals.as_dict()
+        await tell(child, b"start\n")
+        node_cpu0, wall0, window0 = time.process_time(), time.monotonic(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        node_cpu, wall, window1 = time.process_time() - node_cpu0, time.monotonic() - wall0, time.perf_counter()
+        sent = [c.stats.packets_sent - s0 for c, s0 in zip(ready, sent0, strict=True)]
+        missed = [m - m0 for m, m0 in zip(lost_by_players(), missed0, strict=True)]
+        by_cause = {k: v - causes0[k] for k, v in engine.loss.totals.as_dict().items() if v - causes0[k]}
+        complexity, steps_down = engine.overload.dial.level.describe(), engine.overload.policy.steps_down
+        await engine.clock.stop()  # no frame after the window; then the players' ends (their silence frames)
+        for playback in playbacks:
+            engine.remove_playback(playback)
+        await asyncio.sleep(1.0)  # the silence frames go out and the last packets reach the fakes
+        sent_all = [c.stats.packets_sent for c in ready]
+        report = await fakes_report(child)
+        await engine.close()
+    for connection in connections:
+        await connection.close()
+    await child.wait()
+    by_guild = {server["guild_id"]: i for i, server in enumerate(setup["servers"])}
+    received = [report["servers"][by_guild[c.guild_id]]["received"] for c in ready]
+    not_received = [max(0, s - r) for s, r in zip(sent_all, received, strict=True)]
+    due = [s + m for s, m in zip(sent, missed, strict=True)]
+    lost = [m + n for m, n in zip(missed, not_received, strict=True)]
+    figures = loss_figures(due, lost, report)
+    # Send-interval jitter in the window, stamped at sock.send; a frame a player missed (loss, above) shows as 20 ms.
+    jitter = [j for times in stamps for j in interval_jitter([t for t in times if window0 <= t <= window1])]
+    return {
+        "connections": count,
+        "transcode": True,
+        "send": "prepared" if prepared else "immediate",
+        "send_interval_jitter": percentiles(jitter),
+        "quality": quality,
+        "bitrate": bitrate,
+        "policy": policy,
+        "dave": dave,
+        "seconds": seconds,
+        "ready": len(ready),
+        "setup_s": round(setup_s, 1),
+        "frames_due": sum(due),
+        **figures,
+        "not_made": sum(missed),
+        "not_received": sum(not_received),
+        "lost_by_cause": by_cause,
+        "encoder_at_end": complexity,
+        "steps_down": steps_down,
+        "node_cpu_pct": round(100 * node_cpu / wall, 1),
+        "fakes_cpu_pct": report["cpu_pct"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", default="50", help="comma-separated counts, one run each")
@@ -488,10 +670,17 @@ def main() -> None:
     parser.add_argument("--dave", type=int, default=1)
     parser.add_argument("--decrypt-every", type=int, default=50)
     parser.add_argument("--clock", choices=("precise", "asyncio"), default="precise")
+    parser.add_argument("--send", choices=("prepared", "immediate"), default="prepared",
+                        help="prepared: built at one tick, sent at the next (the node's outbox); immediate: at once")
     parser.add_argument("--serve", type=int, default=0)
     parser.add_argument("--workers", default="0", help="comma-separated worker counts (0: in-process), each run")
     parser.add_argument("--worker-cpu-budget", type=float, default=0.0,
                         help="the fair rig: each worker capped at this fraction of a core (cgroup quota), e.g. 0.3")
+    parser.add_argument("--transcode", action="store_true", help="players transcoding MP3/AAC (module docstring)")
+    parser.add_argument("--warmup", type=float, default=6.0, help="--transcode: seconds before the window opens")
+    parser.add_argument("--quality", type=int, default=10, help="--transcode: opusEncodingQuality")
+    parser.add_argument("--policy", choices=("off", "on"), default="off", help="--transcode: the overload policy")
+    parser.add_argument("--bitrate", type=int, default=128_000, help="--transcode: the Opus bitrate")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(args.serve, args.dave, args.decrypt_every))
@@ -500,12 +689,18 @@ def main() -> None:
         print(json.dumps({"loadavg_before": f.read().strip()}), flush=True)
     for count in (int(c) for c in args.connections.split(",")):
         for workers in (int(w) for w in args.workers.split(",")):
-            if workers:
+            if args.transcode:
+                result = asyncio.run(run_transcode(
+                    count, args.seconds, args.dave, args.decrypt_every, warmup=args.warmup, quality=args.quality,
+                    policy=args.policy == "on", bitrate=args.bitrate, prepared=args.send == "prepared",
+                ))  # fmt: skip
+            elif workers:
                 result = asyncio.run(run_workers(
                     count, args.seconds, args.dave, args.decrypt_every, workers, budget=args.worker_cpu_budget
                 ))
             else:
-                result = asyncio.run(run(count, args.seconds, args.dave, args.decrypt_every, args.clock == "precise"))
+                result = asyncio.run(run(count, args.seconds, args.dave, args.decrypt_every, args.clock == "precise",
+                                         prepared=args.send == "prepared"))
             with open("/proc/loadavg") as f:
                 result["loadavg_after"] = f.read().strip()
             print(json.dumps(result), flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -68,6 +69,16 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+VOICE_WORKERS_VARIABLE = "LAVALINK_SERVER_VOICE_WORKERS"
+
+
+def voice_workers_override() -> dict[str, str]:
+    """`LAVALINK_SERVER_VOICE_WORKERS=2 pytest ...` runs every test node with voice worker processes, as it does a
+    node process (the environment overrides application.yml): the whole voice test set, with workers on."""
+    value = os.environ.get(VOICE_WORKERS_VARIABLE)
+    return {} if value is None else {VOICE_WORKERS_VARIABLE: value}
+
+
 @contextlib.asynccontextmanager
 async def running_nodes() -> AsyncIterator[NodeFactory]:
     runners: list[web.AppRunner] = []
@@ -79,7 +90,7 @@ async def running_nodes() -> AsyncIterator[NodeFactory]:
         stats_interval_s: float = 60.0,
         ws_ping_interval_s: float | None = None,
     ) -> RunningNode:
-        settings = settings_from_dict(test_config(config)).settings
+        settings = settings_from_dict(test_config(config), voice_workers_override()).settings
         app = build_app(
             settings, loader=loader, stats_interval_s=stats_interval_s, ws_ping_interval_s=ws_ping_interval_s
         )

@@ -350,3 +350,41 @@ async def test_no_audio_lost_across_a_voice_reconnect_or_epoch_change(
     # Content steps by 20 ms a frame everywhere but at the reconnect, where a fresh decoder state can blur a frame.
     errors = continuity_errors_ms(pcm, range(2, frames - 8))
     assert len(errors) <= 2, errors
+
+
+# -- pause, seek and stop with each packet built a tick ahead (voice/outbox.py) ----------------------------------------
+
+
+async def test_pause_seek_and_stop_lose_no_frame_and_leave_none_behind(
+    node: RunningNode, tracks: dict[str, str]
+) -> None:
+    """The node's voice connections build each packet when handed its frame and send it at the next tick: the frame
+    built before a pause or a stop is heard before it (not lost, not sent after it), and a seek or the next track
+    takes over from a frame boundary, every frame handed over heard exactly once."""
+    async with call(node) as session:
+        await session.play(tracks["long-flac"])
+        await session.frames_reach(40)
+        await session.patch({"paused": True})
+        paused_at = session.node_sent()
+        await session.frames_reach(paused_at)
+        await session.patch({"paused": False})
+        await session.frames_reach(paused_at + 40)
+        await session.patch({"position": 4000})
+        await session.frames_reach(session.node_sent() + 30)
+        await session.patch({"track": {"encoded": None}})  # stop
+        assert (await session.socket.event("TrackEndEvent", 60))["reason"] == "stopped"
+        stopped_at = session.node_sent()
+        await session.frames_reach(stopped_at)
+        await session.play(tracks["sweep-flac"])
+        assert await session.ended() == "finished"
+        listener = session.listener
+        frames = len(listener.frames)
+        sent = session.node_sent()
+        pcm = heard(listener)
+    assert frames == sent  # none lost, none sent twice or late
+    assert listener.dave_failures == 0
+    assert not continuity_errors_ms(pcm, range(2, paused_at + 30))  # the pause cost no frame and repeated none
+    assert content_s(pcm, stopped_at - 8) > 4.0  # the seek was heard before the stop
+    # The next track from its first frame, right where the stopped one's last frame was.
+    assert content_s(pcm, stopped_at) == pytest.approx(0.0, abs=0.020)
+    assert not continuity_errors_ms(pcm, range(stopped_at, frames - 8))

@@ -66,7 +66,9 @@ async def connected_player(
     socket, ready, _ = await connect(http, node)
     session_id = ready["sessionId"]
     await patch(http, node, session_id, {"voice": voice_of(server)})
-    update = await socket.next_matching(lambda m: m["op"] == "playerUpdate" and m["state"]["connected"], 10)
+    # 30 s: with voice workers the first connection waits for a worker process to start (imports, seconds when
+    # the machine is busy).
+    update = await socket.next_matching(lambda m: m["op"] == "playerUpdate" and m["state"]["connected"], 30)
     assert update["guildId"] == str(GUILD)
     return socket, session_id
 
@@ -95,7 +97,7 @@ async def test_non_resumable_close_reaches_the_client(
     assert update["state"]["ping"] == -1
     # The same voice state again connects anew: the old connection gave up (Lavalink reconnects then too).
     await patch(http, node, session_id, {"voice": voice_of(voice_server)})
-    await socket.next_matching(lambda m: m["op"] == "playerUpdate" and m["state"]["connected"], 10)
+    await socket.next_matching(lambda m: m["op"] == "playerUpdate" and m["state"]["connected"], 30)
     assert voice_server.identifies == 2
     await socket.close()
 

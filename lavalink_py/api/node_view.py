@@ -70,6 +70,8 @@ class NodeView:
         return AudioLoadSnapshot(
             frames_lost=audio.loss.totals.as_dict(send_late=send_late),
             opus_complexity=audio.overload.dial.complexity,
+            overload_level=policy.level,
+            opus_bitrate=audio.overload.dial.level.bitrate,
             streams_by_complexity=audio.overload.streams_by_complexity(),
             steps_down=policy.steps_down,
             steps_up=policy.steps_up,

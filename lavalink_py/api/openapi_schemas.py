@@ -209,11 +209,13 @@ def _player_schemas() -> dict[str, Schema]:
                     "sent": INT64,
                     "lost": closed({cause: INT64 for cause in CAUSES}),
                     "opusComplexity": nullable({"type": "integer", "minimum": 0, "maximum": 10}),
+                    "opusBitrate": nullable({"type": "integer", "minimum": 6000, "maximum": 510000}),
+                    "opusBandwidth": nullable({"type": "string", "enum": ["fullband", "superwideband", "wideband"]}),
                 }
             ),
             "description": "lavalink_py only (Lavalink clients ignore it): frames sent by this player, every lost "
-            "frame by cause, and the libopus complexity its encoder runs at (null while the source's Opus packets "
-            "pass through; lowered by the overload policy under load). docs/endpoints.md",
+            "frame by cause, and the libopus complexity, bitrate and band its encoder runs at (null while the "
+            "source's Opus packets pass through; lowered by the overload policy under load). docs/endpoints.md",
         },
         "FiltersUpdate": _filters_request(),
         "UpdatePlayerTrack": {

@@ -80,6 +80,7 @@ def node_snapshot(node: Node, health: HealthReport, errors: RecentErrors, now_ms
             # Players gone since keep their counts in the engine's totals; sendLate lives in voice connections.
             "lost": node.audio.loss.totals.as_dict(send_late=send_late),
             "opusComplexity": node.audio.overload.dial.complexity,
+            "overloadLevel": node.audio.overload.dial.level.describe(),
             "overloadSteps": node.audio.overload.policy.steps_down,
         },
         "health": health,

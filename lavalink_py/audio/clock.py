@@ -20,6 +20,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from lavalink_py.audio.frames import FRAME_MS
@@ -80,6 +81,10 @@ class FrameClock:
         self.precise = precise
         self._waker: DeadlineWaker | None = None  # alive only while players are
         self._players: dict[int, Tickable] = {}
+        # Called first in every tick, before any player: the sends of what the players built last tick
+        # (voice/outbox.py), so they leave together right at the wake-up, ahead of this tick's work.
+        self._flushes: list[Callable[[], None]] = []
+        self._after: list[Callable[[], None]] = []  # run once after the next tick's players (`after_tick`)
         # Set when a player is added: a clock with no players sleeps on it instead of waking 50 times a second
         # for nothing (issue 11: an idle node's CPU).
         self._has_players = asyncio.Event()
@@ -97,6 +102,18 @@ class FrameClock:
         self._players[id(player)] = player
         self._has_players.set()
 
+    def add_flush(self, flush: Callable[[], None]) -> None:
+        self._flushes.append(flush)
+
+    def after_tick(self, action: Callable[[], None]) -> None:
+        """Runs `action` once right after the next tick's players, or now if the clock is idle: periodic loop work
+        (stats, playerUpdate) that would otherwise start at any moment and, landing just before a tick's due
+        time, hold every player's send by its length; right after a tick it has nearly 20 ms to itself."""
+        if self.running and self._players:
+            self._after.append(action)
+        else:
+            action()
+
     def discard(self, player: Tickable) -> None:
         self._players.pop(id(player), None)
 
@@ -104,6 +121,7 @@ class FrameClock:
         return len(self._players)
 
     def tick(self) -> None:
+        self._flush()
         sent = nulled = 0
         for player in list(self._players.values()):
             try:
@@ -121,6 +139,24 @@ class FrameClock:
         self.sent += sent
         self.nulled += nulled
         self._playing = sent + nulled
+        if self._after:
+            self._run_after()
+
+    def _flush(self) -> None:
+        for flush in self._flushes:
+            try:
+                flush()
+            except Exception:
+                self.tick_errors += 1
+                log.exception("frame clock: flush %r failed", flush)
+
+    def _run_after(self) -> None:
+        actions, self._after = self._after, []
+        for action in actions:
+            try:
+                action()
+            except Exception:
+                log.exception("frame clock: %r after the tick failed", action)
 
     def start(self) -> None:
         if self._task is None:
@@ -133,6 +169,8 @@ class FrameClock:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            self._flush()
+            self._run_after()
 
     @property
     def running(self) -> bool:
@@ -145,6 +183,8 @@ class FrameClock:
         try:
             while True:
                 if not self._players:
+                    self._flush()  # what the last players built leaves now, a tick early rather than never
+                    self._run_after()
                     # An idle node keeps no thread either: the waker ends here and a new one starts with a player.
                     self._close_waker()
                     self._has_players.clear()

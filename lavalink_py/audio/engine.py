@@ -30,7 +30,11 @@ class AudioEngine:
         self.gc_watch = GcWatch()
         self.loss = LossContext(self.clock, self.gc_watch)
         self.overload = OverloadMonitor(
-            self.settings.overload, self.settings.opus_quality, self.playbacks, self.loss
+            self.settings.overload,
+            self.settings.opus_quality,
+            self.playbacks,
+            self.loss,
+            bitrate=self.settings.opus_bitrate,
         )
         # Live streams of one source and the same settings: one decode/encode fanned out to their players.
         self.shares = ShareRegistry(self.settings, self.overload.dial) if self.settings.share_live_streams else None

@@ -14,11 +14,15 @@ import glob
 import os
 
 import av
+import numpy as np
+import numpy.typing as npt
 
 APPLICATION_AUDIO = 2049
 SET_BITRATE = 4002
 SET_COMPLEXITY = 4010
+SET_MAX_BANDWIDTH = 4004
 MAX_PACKET = 1500
+FRAME_BYTES = 960 * 2 * 2  # one 20 ms frame of 48 kHz stereo s16
 
 
 def _find() -> str | None:
@@ -62,21 +66,38 @@ class CtypesOpusEncoder:
         self.complexity = -1
         self.set_complexity(complexity)
         self._out = ctypes.create_string_buffer(MAX_PACKET)
+        self._view = memoryview(self._out)  # a slice of it copies once (string_at is a second foreign call)
 
     def set_complexity(self, complexity: int) -> None:
         """Applies from the next frame on, with no gap or reset (the overload policy lowers it under load)."""
         if complexity != self.complexity:
-            err = self._lib.opus_encoder_ctl(self._handle, SET_COMPLEXITY, ctypes.c_int32(complexity))
-            if err != 0:
-                raise RuntimeError(f"OPUS_SET_COMPLEXITY({complexity}) failed: {err}")
+            self.ctl(SET_COMPLEXITY, complexity)
             self.complexity = complexity
+
+    def ctl(self, request: int, value: int) -> None:
+        """An OPUS_SET_* request with an int argument (bitrate, max bandwidth: from the next frame on)."""
+        err = self._lib.opus_encoder_ctl(self._handle, request, ctypes.c_int32(value))
+        if err != 0:
+            raise RuntimeError(f"opus_encoder_ctl({request}, {value}) failed: {err}")
 
     def encode_frame(self, pcm_address: int) -> bytes:
         n = self._lib.opus_encode(self._handle, pcm_address, 960, self._out, MAX_PACKET)
         if n < 0:
             raise RuntimeError(f"opus_encode failed: {n}")
-        # string_at copies the n bytes once; `.raw[:n]` made a 1500-byte copy first, then the slice.
-        return ctypes.string_at(self._out, n)
+        return bytes(self._view[:n])
+
+    def encode_frames(self, pcm: npt.NDArray[np.int16]) -> list[bytes]:
+        """One packet per whole 960-sample frame of C-contiguous (samples, 2) s16: one foreign call per frame, read
+        in place from `pcm`, each packet copied once out of the encoder's buffer."""
+        encode, handle, out, view = self._lib.opus_encode, self._handle, self._out, self._view
+        base = pcm.ctypes.data
+        packets: list[bytes] = []
+        for offset in range(0, (len(pcm) // 960) * FRAME_BYTES, FRAME_BYTES):
+            n = encode(handle, base + offset, 960, out, MAX_PACKET)
+            if n < 0:
+                raise RuntimeError(f"opus_encode failed: {n}")
+            packets.append(bytes(view[:n]))
+        return packets
 
     def __del__(self) -> None:
         handle = getattr(self, "_handle", None)

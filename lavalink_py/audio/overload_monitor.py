@@ -50,10 +50,12 @@ class OverloadMonitor:
         playbacks: Collection[Observed],
         loss: LossContext,
         now: Callable[[], float] = time.monotonic,
+        *,
+        bitrate: int = 128_000,
     ) -> None:
         self.settings = settings
-        self.policy = OverloadPolicy(settings, top)
-        self.dial = ComplexityDial(top)
+        self.policy = OverloadPolicy(settings, top, bitrate)
+        self.dial = ComplexityDial(top, bitrate)
         self._playbacks = playbacks
         self._loss = loss
         self._late_seen = loss.encoder_late_pressure
@@ -66,13 +68,13 @@ class OverloadMonitor:
         late = self._loss.encoder_late_pressure
         obs = observe(self._playbacks, self.settings.low_watermark, late - self._late_seen)
         self._late_seen = late
-        before = self.dial.complexity
-        self.dial.complexity = self.policy.observe(self._now(), obs)
-        if self.dial.complexity != before:
+        before = self.dial.level
+        self.dial.level = self.policy.observe(self._now(), obs)
+        if self.dial.level != before:
             log.info(
-                "overload: Opus complexity %d -> %d (%d encoded streams, %d below %.0f %% of their buffer)",
-                before,
-                self.dial.complexity,
+                "overload: Opus %s -> %s (%d encoded streams, %d below %.0f %% of their buffer)",
+                before.describe(),
+                self.dial.level.describe(),
                 obs.streams,
                 obs.behind,
                 100 * self.settings.low_watermark,
@@ -82,7 +84,7 @@ class OverloadMonitor:
         """Encoded streams per libopus complexity their encoder runs at now; every level of the ladder is listed
         (0 when none), so the metric has its samples on an idle node too."""
         counts = Counter(p.encoder_complexity for p in self._playbacks)
-        out = dict.fromkeys(self.policy.ladder, 0)
+        out = dict.fromkeys((level.complexity for level in self.policy.ladder), 0)
         out.update((level, n) for level, n in counts.items() if level is not None)
         return out
 

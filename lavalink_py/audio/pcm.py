@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from fractions import Fraction
 
 import av
@@ -9,13 +10,16 @@ import av.filter
 import numpy as np
 import numpy.typing as npt
 
-from lavalink_py.audio import libopus
+from lavalink_py.audio import libopus, swr
 from lavalink_py.audio.frames import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE
+from lavalink_py.audio.overload import BANDWIDTHS, EncoderLevel
 from lavalink_py.audio.results import FilterChain
 from lavalink_py.audio.settings import ResamplingQuality
 from lavalink_py.audio.volume import apply_volume
 
 Int16Pcm = npt.NDArray[np.int16]
+
+log = logging.getLogger(__name__)
 
 # Lavalink maps these to libsamplerate's LINEAR / SINC_MEDIUM / SINC_BEST. FFmpeg's swr offers the same
 # trade-off through its polyphase filter: fewer taps and phases cost less CPU and leak more aliasing.
@@ -28,8 +32,9 @@ RESAMPLE_ARGS = {
 }
 
 
-class Resampler:
-    """aresample+aformat graph, rebuilt when the input format changes (HLS variants, chained Ogg)."""
+class GraphResampler:
+    """aresample+aformat graph, rebuilt when the input format changes (HLS variants, chained Ogg). What the node
+    ran before swr.py; kept where libswresample cannot be loaded through ctypes, and as the tests' reference."""
 
     def __init__(self, quality: ResamplingQuality) -> None:
         self._args = RESAMPLE_ARGS[quality]
@@ -75,6 +80,41 @@ class Resampler:
             out.append(samples.reshape(-1, CHANNELS))
 
 
+class Resampler:
+    """Any decoded frame to 48 kHz stereo s16: libswresample through ctypes (swr.py), one call per frame, set up as
+    the graph's `aresample` is (the same samples); the graph where swr cannot be loaded or refuses a format. A new
+    context when the input format changes (HLS variants, chained Ogg)."""
+
+    def __init__(self, quality: ResamplingQuality) -> None:
+        self._quality = quality
+        self._swr: swr.SwrResampler | None = None
+        self._graph: GraphResampler | None = None
+        self._key: tuple[str, int, str] | None = None
+        self._planes = 1
+
+    def resample(self, frame: av.AudioFrame) -> list[Int16Pcm]:
+        """Return chunks of (samples, 2) int16 at 48 kHz; the caller keeps time by counting samples."""
+        fmt, layout = frame.format, frame.layout
+        key = (fmt.name, frame.sample_rate, layout.name)
+        if key != self._key:
+            self._open(key, len(layout.channels) if fmt.is_planar else 1)
+        if self._swr is not None:
+            chunk = self._swr.convert(frame, self._planes)
+            return [chunk] if len(chunk) else []
+        assert self._graph is not None
+        return self._graph.resample(frame)
+
+    def _open(self, key: tuple[str, int, str], planes: int) -> None:
+        self._key, self._planes, self._swr, self._graph = key, planes, None, None
+        if swr.LIBS is not None:
+            try:
+                self._swr = swr.SwrResampler(swr.LIBS, *key, out_rate=SAMPLE_RATE, args=RESAMPLE_ARGS[self._quality])
+                return
+            except swr.SwrError:
+                log.warning("libswresample refused %s; resampling through the filter graph", key, exc_info=True)
+        self._graph = GraphResampler(self._quality)
+
+
 def apply_gain(block: Int16Pcm, volume: int, filters: FilterChain | None) -> Int16Pcm:
     """Filters, then the player volume on s16 (lavaplayer's order: user filters, then its volume processor)."""
     if filters is not None:
@@ -91,7 +131,7 @@ ENCODER_LOOKAHEAD = 312
 class OpusEncoder:
     def __init__(self, complexity: int, bitrate: int) -> None:
         self._native = None if libopus.LIB is None else libopus.CtypesOpusEncoder(libopus.LIB, complexity, bitrate)
-        self.complexity = complexity
+        self.level = EncoderLevel(complexity, bitrate)  # what it runs at (the overload policy's step)
         if self._native is not None:
             return
         ctx = av.CodecContext.create("libopus", "w")
@@ -105,21 +145,27 @@ class OpusEncoder:
         self._ctx = ctx
         self._pts = 0
 
-    def set_complexity(self, complexity: int) -> None:
-        """libopus' complexity from the next frame on. PyAV's encoder (the fallback) takes it only when opened,
-        so there it stays what it was."""
-        if self._native is not None and complexity != self.complexity:
-            self._native.set_complexity(complexity)
-            self.complexity = complexity
+    def follow(self, level: EncoderLevel) -> None:
+        """The overload policy's complexity, bitrate and band from the next frame on. PyAV's encoder (the
+        fallback) takes its settings only when opened, so there they stay what they were."""
+        if self._native is None or level == self.level:
+            return
+        self._native.set_complexity(level.complexity)
+        if level.bitrate != self.level.bitrate:
+            self._native.ctl(libopus.SET_BITRATE, level.bitrate)
+        if level.bandwidth != self.level.bandwidth:
+            self._native.ctl(libopus.SET_MAX_BANDWIDTH, BANDWIDTHS[level.bandwidth])
+        self.level = level
+
+    @property
+    def complexity(self) -> int:
+        return self.level.complexity
 
     def encode(self, block: Int16Pcm) -> list[bytes]:
         """Encode whole 960-sample frames of `block` (its length is a multiple of FRAME_SAMPLES)."""
         out: list[bytes] = []
         if self._native is not None:
-            contiguous = np.ascontiguousarray(block)
-            base = contiguous.ctypes.data
-            step = FRAME_SAMPLES * CHANNELS * 2
-            return [self._native.encode_frame(base + i * step) for i in range(len(contiguous) // FRAME_SAMPLES)]
+            return self._native.encode_frames(np.ascontiguousarray(block))
         for i in range(0, len(block), FRAME_SAMPLES):
             chunk = block[i : i + FRAME_SAMPLES].reshape(1, -1)
             frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="stereo")

@@ -34,7 +34,7 @@ from lavalink_py.audio.frame_loss import FillJob
 from lavalink_py.audio.frames import CHANNELS, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, FrameBuffer
 from lavalink_py.audio.media_open import close_container, open_media
 from lavalink_py.audio.opus_toc import opus_packet_samples
-from lavalink_py.audio.overload import ComplexityDial
+from lavalink_py.audio.overload import ComplexityDial, EncoderLevel
 from lavalink_py.audio.pcm import ENCODER_LOOKAHEAD, Int16Pcm, OpusEncoder, Resampler, apply_gain
 from lavalink_py.audio.restyle import LeadingEncoder, SourceHistory, crossfade, decode_frames
 from lavalink_py.audio.results import (
@@ -425,8 +425,15 @@ class TrackStream:
     @property
     def encoder_complexity(self) -> int | None:
         """libopus complexity of this stream's encoder; None before it encodes (or while passed through)."""
+        level = self.encoder_level
+        return None if level is None else level.complexity
+
+    @property
+    def encoder_level(self) -> EncoderLevel | None:
+        """What this stream's encoder runs at (the overload policy's step); None before it encodes (or while passed
+        through)."""
         opus = self._encoder_lead.opus if self._encoder_lead is not None else self._encoder
-        return None if opus is None or self.passthrough else opus.complexity
+        return None if opus is None or self.passthrough else opus.level
 
     @property
     def speed(self) -> float:
@@ -476,7 +483,7 @@ class TrackStream:
         opus = lead.opus if lead is not None else self._encoder
         assert opus is not None
         if self.dial is not None:
-            opus.set_complexity(self.dial.complexity)
+            opus.follow(self.dial.level)
         out.extend(lead.encode(block) if lead is not None else opus.encode(block))
 
     def _filtered(self, block: Int16Pcm, final: bool) -> Int16Pcm:

@@ -26,7 +26,7 @@ from lavalink_py.audio.clock import IDLE, NULLED, SENT
 from lavalink_py.audio.filters.chain import FilterPlan
 from lavalink_py.audio.frame_loss import FillJob, PlayerLoss, standalone_loss
 from lavalink_py.audio.frames import FRAME_MS
-from lavalink_py.audio.overload import ComplexityDial
+from lavalink_py.audio.overload import ComplexityDial, EncoderLevel
 from lavalink_py.audio.results import EndReason, StreamFailure
 from lavalink_py.audio.settings import EngineSettings
 from lavalink_py.audio.shared import SharedTap, ShareRegistry
@@ -242,6 +242,12 @@ class Playback:
     def encoder_complexity(self) -> int | None:
         current = self._current
         return None if current is None else current.encoder_complexity
+
+    @property
+    def encoder_level(self) -> EncoderLevel | None:
+        """The current stream's encoder settings (the overload policy's step); None while nothing is encoded."""
+        current = self._current
+        return None if current is None else current.encoder_level
 
     @property
     def _target(self) -> Stream | None:

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from lavalink_py.audio.filters.chain import FilterPlan
     from lavalink_py.audio.frame_loss import FillJob
-    from lavalink_py.audio.overload import ComplexityDial
+    from lavalink_py.audio.overload import ComplexityDial, EncoderLevel
     from lavalink_py.audio.pipeline import Rewind, TrackStream
     from lavalink_py.audio.results import StreamOutcome
 
@@ -149,6 +149,10 @@ class SharedTap:
     @property
     def encoder_complexity(self) -> int | None:
         return self.stream.encoder_complexity
+
+    @property
+    def encoder_level(self) -> EncoderLevel | None:
+        return self.stream.encoder_level
 
     @property
     def rewinds(self) -> tuple[Rewind, ...]:

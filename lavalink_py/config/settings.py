@@ -122,6 +122,10 @@ def _complexity(value: object) -> str | None:
     return None if isinstance(value, int) and 0 <= value <= 10 else "must be a libopus complexity, 0..10"
 
 
+def _bandwidth(value: object) -> str | None:
+    return None if value in ("superwideband", "wideband", "off") else "must be superwideband, wideband or off"
+
+
 @dataclass(frozen=True, slots=True)
 class OverloadPolicySettings:
     """lavalink_py only: when the transcoding workers fall behind, lower the Opus complexity before frames are lost
@@ -129,8 +133,14 @@ class OverloadPolicySettings:
 
     enabled: bool = True  # false: always encode at opusEncodingQuality, frames are lost instead
     # Complexities stepped down through under load, below opusEncodingQuality (always the top level). 8 and 9 cost
-    # what 10 does, below 5 saves almost nothing more (BENCHMARKS.md "Overload").
-    complexity_levels: tuple[int, ...] = setting((10, 7, 5), each=_complexity)
+    # what 10 does; 0 costs ~0.45x of 10 (BENCHMARKS.md "Overload").
+    complexity_levels: tuple[int, ...] = setting((10, 7, 5, 0), each=_complexity)
+    # The step after the lowest complexity: this Opus bitrate in b/s (Discord's default channel bitrate; ~0.75x the
+    # encoder's cost at complexity 0). 0: no such step.
+    reduced_bitrate: int = setting(64_000, lo=0, hi=510_000)
+    # A last step: no Opus band above this (superwideband: 12 kHz; wideband: 8 kHz). It saves 5-7 % at 128 kb/s and
+    # nothing at 64 kb/s (BENCHMARKS.md "Overload"), so off by default: for a node that sets reducedBitrate: 0.
+    reduced_bandwidth: str = setting("off", check=_bandwidth)
     # An encoded stream holding less than this share of its frame buffer counts as behind.
     low_watermark: float = setting(0.5, lo=0, hi=1, lo_open=True)
     # Every encoded stream holds at least this share of its buffer: healthy, a step back up may follow.
@@ -181,7 +191,12 @@ class LavalinkServerSettings:
     share_live_streams: bool = setting(True, key="shareLiveStreams")
     overload: OverloadPolicySettings = OverloadPolicySettings()
     # lavalink_py only (issue 11): voice worker processes hosting the players' voice connections (DAVE, RTP,
-    # AEAD, UDP), fed one frame batch per worker per tick. 0: voice runs in the API process, as before.
+    # AEAD, UDP), fed one frame batch per worker per tick. 0: voice runs in the API process, as before. The
+    # default stays 0 (not "cores - 1"): the voice tests all pass with workers on and clients see the same events,
+    # positions and stats, but workers cost a small node what only a big one gets back. Measured (BENCHMARKS.md,
+    # "Voice worker processes: what one player pays"): ~46 MiB resident per worker and the first player's first
+    # packet ~0.3 s later (the worker's start), while in-process carries 500 DAVE players with none lost on one
+    # core. Turn it on (1 per spare core) past a few hundred players, or when the API loop's jitter matters.
     voice_workers: int = setting(0, key="voiceWorkers", lo=0)
 
 

@@ -115,6 +115,8 @@ class AudioLoadSnapshot:
 
     frames_lost: Mapping[str, int] = field(default_factory=dict)  # cause -> frames (audio/frame_loss.py CAUSES)
     opus_complexity: int = 10  # what the policy asks encoders for now
+    overload_level: int = 0  # the policy's step on its ladder (0: opusEncodingQuality at the configured bitrate)
+    opus_bitrate: int = 128_000  # the bitrate the policy asks encoders for now, b/s
     streams_by_complexity: Mapping[int, int] = field(default_factory=dict)  # encoded streams per complexity
     steps_down: int = 0
     steps_up: int = 0

@@ -137,11 +137,15 @@ class Player:
 
     def frame_report(self) -> dict[str, Any]:
         """Frames sent, every lost frame by cause, and the Opus complexity the encoder runs at (None while the
-        source's own Opus packets are passed through): "why does this guild stutter?" (audio/frame_loss.py)."""
+        source's own Opus packets are passed through): "why does this guild stutter?" (audio/frame_loss.py).
+        Below complexity 0 the overload policy lowers the bitrate, then the band (audio/overload.py)."""
+        level = self._playback.encoder_level
         return {
             "sent": self._playback.frames_sent,
             "lost": self._playback.loss.counts.as_dict(send_late=self.frames_not_sent),
-            "opusComplexity": self._playback.encoder_complexity,
+            "opusComplexity": None if level is None else level.complexity,
+            "opusBitrate": None if level is None else level.bitrate,
+            "opusBandwidth": None if level is None else level.bandwidth,
         }
 
     def state(self, now_ms: int) -> PlayerState:

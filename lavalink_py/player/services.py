@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lavalink_py.audio import AudioEngine
+from lavalink_py.audio.clock import FrameClock
 from lavalink_py.protocol.player_update import VoiceState
 from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sources.base import StreamSpec
 from lavalink_py.voice.events import VoiceEventCallback
+from lavalink_py.voice.outbox import PacketOutbox
 
 if TYPE_CHECKING:
     from lavalink_py.voice.workers import SlotStats
@@ -74,10 +76,17 @@ class DiscordVoice:
     A context of its own per connection would load the system's CA store each time: ~0.8 MiB and milliseconds
     of CPU per voice connection, for a player that joins and leaves every few seconds. The context is made at the
     first connection (not at import), so it reads SSL_CERT_FILE as the process has it then.
+    Given the frame clock, the connections build each packet when handed its frame and the clock sends them all
+    at the start of its next tick (voice/outbox.py): the send times of a tick's players no longer spread over
+    their build times.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FrameClock | None = None) -> None:
         self._ssl: ssl.SSLContext | None = None
+        self._outbox: PacketOutbox | None = None
+        if clock is not None:
+            self._outbox = PacketOutbox()
+            clock.add_flush(self._outbox.flush)
 
     def __call__(self, guild_id: int, user_id: int, voice: VoiceState, on_event: VoiceEventCallback) -> VoiceLink:
         assert voice.channel_id is not None  # the PATCH validation requires it
@@ -96,6 +105,7 @@ class DiscordVoice:
             endpoint=voice.endpoint,
             on_event=on_event,
             ssl_context=self._ssl,
+            outbox=self._outbox,
         )
 
 

@@ -48,7 +48,7 @@ class Node:
         self.audio = audio
         if connect_voice is None or isinstance(connect_voice, DiscordVoice):
             audio.warm_on_first_playback.append(VOICE_DRIVER)
-        services = PlayerServices(audio, loader.open_stream, connect_voice or DiscordVoice(), self.tasks)
+        services = PlayerServices(audio, loader.open_stream, connect_voice or DiscordVoice(audio.clock), self.tasks)
         self.sessions = SessionManager(services, observer, on_session_end)
         self._voice = services.connect_voice
         self.loader = loader

@@ -9,9 +9,10 @@ of attribute lookups on objects that, over 1,000 links, are cold in the cache at
 Instead each link has a `_Lane` of the parts those methods would look up (bound methods, the packetizer, the
 sender), made when first needed and made again when the connection's sender, socket or DAVE session changed (a new
 voice session, a resume on a new socket). A frame the lane cannot take as-is — the connection is not speaking yet,
-silence frames are playing out, DAVE is not ready, no sender — goes through `VoiceConnection.send_frame`, which
-handles every case; both paths advance the same packetizer and nonce counter, so they interleave freely and give the
-same bytes (tests/voice/test_batch.py checks them against send_frame).
+silence frames are playing out, DAVE is not ready, no sender, frames held before it — goes to the worker's general
+path (`VoiceConnection.send_frame`, which handles every case, or held until the link is ready); both paths advance
+the same packetizer and nonce counter, so they interleave freely and give the same bytes (tests/voice/test_batch.py
+checks them against send_frame).
 
 Reaches into VoiceConnection / FrameSender / DaveAdapter internals on purpose, as sender.py fuses its parts by hand.
 """
@@ -19,7 +20,7 @@ Reaches into VoiceConnection / FrameSender / DaveAdapter internals on purpose, a
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 from lavalink_py.voice.dave import SILENCE_FRAME
@@ -67,8 +68,14 @@ class _Lane:
         return conn._sender is not None and conn._udp is not None and conn._udp.transport is not None
 
 
-def send_batch_each(body: bytes, connections: dict[int, Any], _lanes: dict[int, _Lane], _fallbacks: set[int]) -> None:
-    """The reference: VoiceConnection.send_frame per frame (what workers did before this loop; bench comparison via
+# The worker's handling of a frame the loop does not take itself (send_frame, or held while the link is not ready).
+General = Callable[[int, Any, bytes], None]
+
+
+def send_batch_each(
+    body: bytes, connections: dict[int, Any], _lanes: dict[int, _Lane], _held: Container[int], general: General
+) -> None:
+    """The reference: every frame through `general` (what workers did before this loop; bench comparison via
     LAVALINK_VOICE_WORKER_SEND=each)."""
     view = memoryview(body)
     offset, end = 0, len(body)
@@ -76,7 +83,7 @@ def send_batch_each(body: bytes, connections: dict[int, Any], _lanes: dict[int, 
         link_id, length = _RECORD.unpack_from(view, offset)
         offset += _RECORD.size
         if (conn := connections.get(link_id)) is not None:
-            conn.send_frame(body[offset : offset + length])
+            general(link_id, conn, body[offset : offset + length])
         offset += length
 
 
@@ -89,9 +96,11 @@ def _renewed(link_id: int, conn: Any, lanes: dict[int, _Lane]) -> _Lane | None:
     return lane
 
 
-def send_batch(body: bytes, connections: dict[int, Any], lanes: dict[int, _Lane], fallbacks: set[int]) -> None:
-    """Sends every frame of one batch to its link's connection (unknown link ids are skipped); adds to `fallbacks`
-    the links whose frame needed the general path (their state is changing: the worker reports it soon)."""
+def send_batch(
+    body: bytes, connections: dict[int, Any], lanes: dict[int, _Lane], held: Container[int], general: General
+) -> None:
+    """Sends every frame of one batch to its link's connection (unknown link ids are skipped). A frame of a link with
+    frames `held` (waiting for it to be ready again, workers.py), or that its lane cannot take, goes to `general`."""
     view = memoryview(body)
     offset, end = 0, len(body)
     unpack, record_size = _RECORD.unpack_from, _RECORD.size
@@ -107,11 +116,11 @@ def send_batch(body: bytes, connections: dict[int, Any], lanes: dict[int, _Lane]
         if conn is None:
             continue
         lane = get_lane(link_id)
-        if (lane is None or lane.conn is not conn or not lane.current(conn)) and (
-            lane := _renewed(link_id, conn, lanes)
-        ) is None:
-            conn.send_frame(frame)  # the general path: it handles, counts and recovers every other case
-            fallbacks.add(link_id)
+        if link_id in held or (
+            (lane is None or lane.conn is not conn or not lane.current(conn))
+            and (lane := _renewed(link_id, conn, lanes)) is None
+        ):
+            general(link_id, conn, frame)  # send_frame (it handles, counts and recovers every case) or held
             continue
         encrypt = lane.encrypt
         try:

@@ -1,14 +1,20 @@
 """VoiceConnection: the asyncio driver of one guild's Discord voice session. It only feeds, sends and dispatches.
 
   run task:  connect wss://{endpoint}/?v=8 -> VoiceGateway.connection_made(resume)
-             text/binary -> gateway.receive_* (the MLS-bearing ones paced on the node's MlsLane);
+             reader: op 6 heartbeat ACK -> gateway at once; every other message -> the dispatcher's queue
+             dispatcher (one per socket, in order): text/binary -> gateway.receive_* (ops 27/29/30 on the node's
+             MlsLane thread, the other MLS-bearing ones paced on the loop by the lane);
              events: Ready -> UDP + IP discovery -> select_protocol;
              SessionDescription -> cipher + FrameSender, Speaking 1, connected; Resumed -> connected
   tick task: gateway.tick(now) for heartbeats
   on close:  close_codes.policy_for(code): resume (op 7), reconnect (Identify), or give up
              (WebSocketClosed event when the policy reports it, then VoiceDisconnected)
   send_frame (sync, every 20 ms from the frame clock): DAVE encrypt -> RTP -> AEAD -> sock.send; never raises;
-             the player holds its frames while `ready_to_send` is False, so none is dropped or withheld
+             the player holds its frames while `ready_to_send` is False, so none is dropped or withheld.
+             With a PacketOutbox (the node's in-process voice): the packet is built now and sent by the outbox's
+             flush at the start of the next tick (outbox.py); one whose SSRC, keys, UDP socket or DAVE state
+             changed meanwhile is built again (same RTP counters), or kept while there is no session, sent ahead
+             of the next frame; stop_speaking and a second frame send it at once: every frame leaves, in order
 UDP, SSRC, keys, RTP counters and DAVE state survive a resume; a new Identify starts them afresh.
 """
 
@@ -20,6 +26,7 @@ import secrets
 import ssl
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, TypeAlias
 
 import aiohttp
 import davey
@@ -41,8 +48,11 @@ from lavalink_py.voice.gateway import (
     VoiceGateway,
     carries_mls_work,
     decode_text,
+    is_heartbeat_ack,
+    offloadable,
 )
 from lavalink_py.voice.mls_lane import MlsLane, shared_lane
+from lavalink_py.voice.outbox import PacketOutbox
 from lavalink_py.voice.rtp import RtpPacketizer
 from lavalink_py.voice.sender import FrameSender
 from lavalink_py.voice.udp import VoiceDatagramProtocol, open_voice_udp
@@ -61,6 +71,26 @@ class SendStats:
     frames_withheld: int = 0
     frames_dropped: int = 0  # no voice session to send on
     send_failures: int = 0
+
+
+_FAILED = b""  # what _build returns when a packet could not be built (never a packet: those have a header)
+DaveState: TypeAlias = tuple[int, int | None]  # (sending protocol version, MLS epoch)
+
+
+@dataclass(slots=True)  # not frozen: one is made per packet, and a frozen __init__ costs twice as much
+class _Prepared:
+    """A packet built for the next tick, with what it was built on: sent as is only if all of that still holds."""
+
+    frame: bytes
+    packet: bytes | None  # None: DAVE withheld it (counted when due: DAVE may be ready by then)
+    sender: FrameSender
+    udp: VoiceDatagramProtocol
+    dave: DaveState
+    mark: tuple[int, int, int]  # the sender's counters before it, to build it again with the same ones
+
+
+# What the reader hands the dispatcher: a decoded text message with its arrival time, or a binary one.
+_Inbound = tuple[dict[str, Any], float] | bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +115,7 @@ class VoiceConnection:
         max_dave_protocol_version: int = davey.DAVE_PROTOCOL_VERSION,
         http_session: aiohttp.ClientSession | None = None,
         mls_lane: MlsLane | None = None,
+        outbox: PacketOutbox | None = None,
     ) -> None:
         self.guild_id = guild_id
         self.url = gateway_url(endpoint)
@@ -98,6 +129,9 @@ class VoiceConnection:
         self._owns_http = http_session is None
         # DAVE's MLS calls are paced on the node's shared lane (mls_lane.py), so they cannot hold the frame clock.
         self._mls_lane = mls_lane
+        # Given: packets are built in send_frame, sent at the frame clock's next tick (outbox.py); None: at once.
+        self._packets = outbox
+        self._prepared: _Prepared | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._udp: VoiceDatagramProtocol | None = None
         self._sender: FrameSender | None = None
@@ -170,6 +204,7 @@ class VoiceConnection:
                 await asyncio.gather(task, return_exceptions=True)
         await self._teardown_ws(1000)
         self._teardown_udp()
+        self._prepared = None  # the outbox may still hold us: its flush then sends nothing
         if self._owns_http and self._http is not None:
             await self._http.close()
             self._http = None
@@ -179,24 +214,77 @@ class VoiceConnection:
         self._task = self._silence_task = None
 
     def send_frame(self, frame: bytes) -> None:
-        """Sends one 20 ms Opus frame now. Never blocks, never raises: failures are counted in `stats`."""
+        """Sends one 20 ms Opus frame: now, or with an outbox at the start of the next tick (built now). Never
+        blocks, never raises: failures are counted in `stats`."""
         if self._silence_task is not None and frame != SILENCE_FRAME:
             self._silence_task.cancel()
             self._silence_task = None
+        outbox = self._packets
+        if outbox is None:
+            self._send_now(frame)
+            return
         sender, udp = self._sender, self._udp
         if sender is None or udp is None or udp.transport is None:
             self.stats.frames_dropped += 1
             return
+        if self._prepared is not None:  # a second frame before the flush, or one kept over a reconnect: it goes first
+            self.send_prepared()
+        mark = sender.mark()
+        packet = self._build(sender, frame)
+        if packet != _FAILED:
+            self._prepared = _Prepared(frame, packet, sender, udp, self._dave_state(), mark)
+            outbox.add(self)
+
+    def send_prepared(self) -> None:
+        """Sends the packet send_frame built (the outbox's flush at the start of a tick); never raises.
+
+        Built on an SSRC, keys or UDP socket that are gone (a new Identify, a torn-down session): built again on the
+        current ones, or, while there are none, kept for the session that comes next, as the player keeps its
+        frames meanwhile (the next send_frame sends it first). Built before a DAVE transition or epoch change:
+        built again with the same RTP counters, so the packet is the one the per-packet path would send now."""
+        prepared = self._prepared
+        if prepared is None:
+            return
+        sender, udp = self._sender, self._udp
+        if sender is None or udp is None or udp.transport is None:
+            return
+        self._prepared = None
+        packet = prepared.packet
+        if sender is not prepared.sender or udp is not prepared.udp or self._dave_state() != prepared.dave:
+            if sender is prepared.sender:
+                sender.rewind(prepared.mark)
+            packet = self._build(sender, prepared.frame)
+        self._transmit(udp, packet)
+
+    def _send_now(self, frame: bytes) -> None:
+        sender, udp = self._sender, self._udp
+        if sender is None or udp is None or udp.transport is None:
+            self.stats.frames_dropped += 1
+            return
+        self._transmit(udp, self._build(sender, frame))
+
+    def _build(self, sender: FrameSender, frame: bytes) -> bytes | None:
+        """The packet for `frame`; None when DAVE withholds it; _FAILED when building it failed (counted)."""
         try:
             packet = sender.packet_for(frame)
         except (ValueError, RuntimeError):
             self.stats.send_failures += 1
-            return
+            return _FAILED
+        if packet is not None and not self._speaking:
+            self._set_speaking(SPEAKING_MICROPHONE)
+        return packet
+
+    def _dave_state(self) -> DaveState:
+        dave = self.dave
+        session = dave.session
+        return dave.protocol_version, None if session is None else session.epoch
+
+    def _transmit(self, udp: VoiceDatagramProtocol, packet: bytes | None) -> None:
         if packet is None:
             self.stats.frames_withheld += 1
             return
-        if not self._speaking:
-            self._set_speaking(SPEAKING_MICROPHONE)
+        if packet == _FAILED:
+            return
         try:
             # Straight on the socket (voice/udp.py): no asyncio transport per packet. A full buffer or an ICMP
             # error raises here and costs this one packet, counted.
@@ -208,12 +296,16 @@ class VoiceConnection:
 
     def stop_speaking(self) -> None:
         """Five Opus silence frames, 20 ms apart, then Speaking 0 (on pause, stop and track end)."""
+        # The last frame handed over leaves now, before the silence, as it would have at its own tick without an
+        # outbox: pausing or stopping costs the listener no frame and never sends a stale one later.
+        self.send_prepared()
         if self._speaking and self._silence_task is None:
             self._silence_task = asyncio.get_running_loop().create_task(self._send_silence())
 
     async def _send_silence(self) -> None:
         for _ in range(SILENCE_FRAMES):
-            self.send_frame(SILENCE_FRAME)
+            # At once, not through the outbox: the clock may have no player left to tick it.
+            self._send_now(SILENCE_FRAME)
             await asyncio.sleep(FRAME_INTERVAL_S)
         self._set_speaking(0)
         self._silence_task = None
@@ -325,34 +417,74 @@ class VoiceConnection:
             await self._teardown_ws(1000)
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> _Closed:
+        """Reads until the socket ends, handing each message to `_dispatch` in order, except an unsequenced
+        heartbeat ACK, fed at once: while a message waits for the MLS lane or for IP discovery, the ticker must
+        still see the ACKs, or under load it closes a healthy socket (issue 11)."""
         loop = asyncio.get_running_loop()
-        while True:
-            message = await ws.receive()
-            if message.type is aiohttp.WSMsgType.TEXT:
-                parsed, now = decode_text(message.data), loop.time()
-                if carries_mls_work(parsed):
-                    await self._mls().run(partial(self.gateway.receive_json, parsed, now))
+        inbox: asyncio.Queue[_Inbound] = asyncio.Queue()
+        failed: list[Exception] = []
+        dispatcher = asyncio.create_task(self._dispatch(ws, inbox, failed))
+        try:
+            while True:
+                message = await ws.receive()
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    parsed, now = decode_text(message.data), loop.time()
+                    if is_heartbeat_ack(parsed):
+                        self.gateway.receive_json(parsed, now)
+                    else:
+                        inbox.put_nowait((parsed, now))
+                elif message.type is aiohttp.WSMsgType.BINARY:
+                    inbox.put_nowait(message.data)
+                elif message.type is aiohttp.WSMsgType.CLOSE:
+                    return _Closed(int(message.data), str(message.extra or ""), True)
                 else:
-                    self.gateway.receive_json(parsed, now)
-            elif message.type is aiohttp.WSMsgType.BINARY:
-                # Awaited before the next read: MLS state is sequential, so this connection's order stays strict.
-                await self._mls().run(partial(self.gateway.receive_binary, message.data))
-            elif message.type is aiohttp.WSMsgType.CLOSE:
-                return _Closed(int(message.data), str(message.extra or ""), True)
-            else:
-                break
-            for event in self.gateway.events_received():
-                await self._handle(event)
-            self._flush_soon()
-            if self.e2ee_ready:
-                self._e2ee_event.set()
-            else:
-                self._e2ee_event.clear()
+                    break
+        finally:
+            dispatcher.cancel()
+            await asyncio.gather(dispatcher, return_exceptions=True)
+        if failed:
+            raise failed[0]  # the dispatcher closed the socket on it
         if self._timed_out:
             self._timed_out = False
             return _Closed(ABNORMAL_CLOSE, "heartbeat ACKs missing", False)
         exc = ws.exception()
         return _Closed(ws.close_code or ABNORMAL_CLOSE, str(exc) if exc else "connection lost", True)
+
+    async def _dispatch(
+        self, ws: aiohttp.ClientWebSocketResponse, inbox: asyncio.Queue[_Inbound], failed: list[Exception]
+    ) -> None:
+        """Handles the socket's messages one at a time, in order, awaiting each one's MLS call and IP discovery:
+        MLS state is sequential, and an op 22 must follow the commit it executes. An error goes into `failed`
+        and closes the socket, so that `_read` ends and raises it (the close itself is cancelled when the
+        reader returns first)."""
+        try:
+            while True:
+                await self._feed(await inbox.get())
+                for event in self.gateway.events_received():
+                    await self._handle(event)
+                self._flush_soon()
+                if self.e2ee_ready:
+                    self._e2ee_event.set()
+                else:
+                    self._e2ee_event.clear()
+        except Exception as exc:
+            failed.append(exc)
+            await ws.close(code=LOCAL_PROTOCOL_ERROR)
+
+    async def _feed(self, item: _Inbound) -> None:
+        lane = self._mls()
+        if isinstance(item, bytes):
+            if offloadable(item):  # ops 27/29/30: davey releases the GIL, so on the lane's thread
+                call = self.gateway.begin_binary(item)
+                await lane.offload(call.run, call.finish)
+            else:
+                await lane.run(partial(self.gateway.receive_binary, item))
+            return
+        parsed, now = item
+        if carries_mls_work(parsed):
+            await lane.run(partial(self.gateway.receive_json, parsed, now))
+        else:
+            self.gateway.receive_json(parsed, now)
 
     def _mls(self) -> MlsLane:
         if self._mls_lane is None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lavalink_py.voice.cipher import KEY_SIZE, Mode, choose_mode
-from lavalink_py.voice.dave import DaveAdapter
+from lavalink_py.voice.dave import OFFLOADABLE_OPS, DaveAdapter, MlsCall
 from lavalink_py.voice.errors import CipherError, LocalProtocolError, RemoteProtocolError
 
 OP_IDENTIFY, OP_SELECT_PROTOCOL, OP_READY, OP_HEARTBEAT, OP_SESSION_DESCRIPTION = 0, 1, 2, 3, 4
@@ -235,10 +235,19 @@ class VoiceGateway:
             self.ignored_messages += 1
 
     def receive_binary(self, data: bytes) -> None:
+        self._binary_prefix(data)
+        self.dave.receive_binary(data[2], data[3:])
+
+    def begin_binary(self, data: bytes) -> MlsCall:
+        """A binary message that `offloadable` accepted, as its MLS call (DaveAdapter.begin_binary): the driver
+        runs it on its MLS thread and finishes it before handling the next message."""
+        self._binary_prefix(data)
+        return self.dave.begin_binary(data[2], data[3:])
+
+    def _binary_prefix(self, data: bytes) -> None:
         if len(data) < 3:
             raise RemoteProtocolError(f"binary voice message of {len(data)} bytes lacks its seq/op prefix")
         self.seq_ack = int.from_bytes(data[:2], "big")
-        self.dave.receive_binary(data[2], data[3:])
 
     # -- handlers -------------------------------------------------------------------------------------------------
     def _on_hello(self, d: dict[str, Any], now: float) -> None:
@@ -317,6 +326,17 @@ def carries_mls_work(message: dict[str, Any]) -> bool:
     """Whether handling this JSON message may run DAVE's MLS (re-init + key package: op 4 with DAVE, op 24).
     Every binary message may (ops 25-30); the rest is cheap."""
     return message.get("op") in _MLS_JSON_OPS
+
+
+def offloadable(data: bytes) -> bool:
+    """Whether this binary message's MLS call releases the GIL (ops 27, 29, 30), so it may run off the loop."""
+    return len(data) >= 3 and data[2] in OFFLOADABLE_OPS
+
+
+def is_heartbeat_ack(message: dict[str, Any]) -> bool:
+    """An op 6 without `seq` touches only the heartbeat state: the driver may feed it ahead of the messages still
+    queued behind MLS work (a sequenced one would move seq_ack past them)."""
+    return message.get("op") == OP_HEARTBEAT_ACK and "seq" not in message
 
 
 def _is_heartbeat(message: str | bytes) -> bool:

@@ -1,24 +1,28 @@
-"""MlsLane: where DAVE's MLS work (key packages, proposals -> commit, commits, welcomes) runs, paced beside the clock.
+"""MlsLane: where DAVE's MLS work (key packages, proposals -> commit, commits, welcomes) runs, beside the clock.
 
 Measured (issue 11; `bench/dave_mls.py`, BENCHMARKS.md "DAVE epoch changes"): davey's calls cost 1-5 ms of
 CPU each (op 27 proposals -> commit ~4 ms, op 29 commit ~1 ms, op 4/24 re-init + key package ~2 ms, op 25 ~1 ms).
-What stalls the clock is their number: when members join or leave in many calls at once, every connection's reader
-becomes ready in the same loop iteration and their MLS calls run back to back before the clock's timer, 100 calls x
-3 calls x several ms = over a second with no packet sent (and the clock skips those ticks). davey releases the GIL
-inside ops 27 and 29 (a spinning thread keeps ~0.9 of its speed), so running them on a thread is the next step;
-it needs the gateway and DaveAdapter state they touch (the outbound queue the writer drains, the roster op 11/13
-update) kept to one thread, which this lane does not yet do: it runs the calls on the loop's thread.
+What stalls the clock is their number: when members join or leave in many calls at once, every connection's
+MLS calls become due in the same loop iteration, 100 calls x 3 calls x several ms = over a second with no packet
+sent if they ran back to back on the loop.
 
-So every MLS call of the node goes through one lane, in arrival order, and the lane spends at most `budget_s`
-of MLS work per `window_s` (one frame): once the budget is spent, the next call waits for the next window, which
-lets the clock's tick run in between. A stall is then bounded by the budget plus one call. Per connection, order
-stays strict because its reader awaits each call before reading the next message; frames meanwhile keep going
-out with the current epoch's keys (DAVE executes a transition only on op 22, after the commit is applied).
+Two ways, one lane per node process:
+- `offload(call)`: the calls that release the GIL (ops 27, 29, 30: DaveAdapter.begin_binary) run on the lane's one
+  thread, in arrival order, so the loop keeps ticking meanwhile. One thread, not a pool: MLS work then takes at
+  most one core, and calls from all connections stay FIFO. The call touches only its davey session, under the
+  adapter's lock; its outcome is applied on the loop afterwards (MlsCall.finish).
+- `run(call)`: the calls that hold the GIL (op 4/24 re-init + key package, op 25) run on the loop's thread, FIFO,
+  and the lane spends at most `budget_s` of them per `window_s` (one frame): once the budget is spent, the next
+  call waits for the next window, which lets the clock's tick run in between. A stall is then bounded by the
+  budget plus one call.
+Per connection, order stays strict because its dispatcher (connection.py) awaits each call before the next
+message; frames meanwhile keep going out with the current epoch's keys.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 import weakref
 from collections.abc import Callable
@@ -33,10 +37,12 @@ BUDGET_S = 0.008  # MLS work allowed per window; one call (~1-5 ms of CPU) may o
 
 @dataclass(slots=True)
 class LaneStats:
-    calls: int = 0
+    calls: int = 0  # all of them, on the loop or on the lane's thread
     deferred: int = 0  # calls that waited for a later window because the budget was spent
-    busy_s: float = 0.0  # wall time inside the calls (what the clock waited)
-    cpu_s: float = 0.0  # this thread's CPU time inside them (wall - CPU = the process waiting for a core)
+    busy_s: float = 0.0  # wall time inside the calls run on the loop (what the clock waited)
+    cpu_s: float = 0.0  # the loop thread's CPU time inside them (wall - CPU = the process waiting for a core)
+    offloaded: int = 0  # of `calls`, those run on the lane's thread
+    thread_s: float = 0.0  # their wall time from submission to result, queueing included (the loop ran on)
 
 
 class MlsLane:
@@ -45,14 +51,18 @@ class MlsLane:
         budget_s: float = BUDGET_S,
         window_s: float = WINDOW_S,
         clock: Callable[[], float] = time.perf_counter,
+        threaded: bool = True,
     ) -> None:
         self.budget_s = budget_s
         self.window_s = window_s
+        # False: offloaded calls run on the loop like the others (bench/dave_epochs.py's "before").
+        self.threaded = threaded
         self.stats = LaneStats()
         self._clock = clock
         self._lock = asyncio.Lock()  # FIFO: calls run in the order they arrived
         self._window_start = 0.0
         self._spent = 0.0
+        self._thread: concurrent.futures.ThreadPoolExecutor | None = None
 
     async def run(self, call: Callable[[], T]) -> T:
         """Runs `call` on the loop's thread when the lane's budget allows; its result or exception is returned."""
@@ -73,6 +83,29 @@ class MlsLane:
                 self.stats.calls += 1
                 self.stats.busy_s += elapsed
                 self.stats.cpu_s += time.thread_time() - began_cpu
+
+    async def offload(self, call: Callable[[], None], then: Callable[[], None]) -> None:
+        """Runs `call` on the lane's thread, then `then` on the loop. Cancelled meanwhile, the call still ends
+        on the thread and `then` still runs after it (the davey session has moved on: its outcome must be
+        applied, and before anything of that connection that comes later, which queues behind it)."""
+        if not self.threaded:
+            await self.run(call)
+            then()
+            return
+        if self._thread is None:
+            self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="dave-mls")
+        began = self._clock()
+        future = asyncio.get_running_loop().run_in_executor(self._thread, call)
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            future.add_done_callback(lambda _f: then())
+            raise
+        finally:
+            self.stats.calls += 1
+            self.stats.offloaded += 1
+            self.stats.thread_s += self._clock() - began
+        then()
 
 
 _lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MlsLane] = weakref.WeakKeyDictionary()

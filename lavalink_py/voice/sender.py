@@ -39,6 +39,16 @@ class FrameSender:
         """The counter the next packet will carry."""
         return self._nonce
 
+    def mark(self) -> tuple[int, int, int]:
+        """The counters the next packet will carry (sequence, timestamp, nonce), for `rewind`."""
+        packetizer = self.packetizer
+        return packetizer.sequence, packetizer.timestamp, self._nonce
+
+    def rewind(self, mark: tuple[int, int, int]) -> None:
+        """Back to the counters of `mark`: a packet built since then is built again with the same ones (a
+        prepared packet whose DAVE state changed before it was sent, voice/connection.py)."""
+        self.packetizer.sequence, self.packetizer.timestamp, self._nonce = mark
+
     def packet_for(self, frame: bytes) -> bytes | None:
         """The packet to send for `frame`, or None when DAVE withholds it (time advances, the sequence does not)."""
         payload = self._dave.encrypt(frame)

@@ -24,9 +24,11 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import socket
 import struct
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +50,16 @@ CLOSE_TIMEOUT_S = 10.0
 # Set to a path prefix: each worker profiles its frame batches (cProfile) and writes PREFIX.<pid> when it stops.
 PROFILE_ENV = "LAVALINK_VOICE_WORKER_PROFILE"
 SEND_ENV = "LAVALINK_VOICE_WORKER_SEND"  # "each": the reference loop (send_frame per frame), for bench comparisons
+# A worker that could not start: the player hears it as a voice WebSocket closed by us with 1011 ("internal
+# error", RFC 6455) and its connection given up, as after a final close code; its next voice update tries again.
+WORKER_FAILED_CODE = 1011
+# Workers of one link that ended before its connection was ready again: past this it is a crash loop (the worker
+# dies of this link), not a fault to ride out, and the link fails as when its worker cannot start.
+MAX_REHOSTS = 3
+# Frames already on their way when the worker's connection stopped being ready (a reconnect, a DAVE transition),
+# before the API process's mirror said so: kept and sent once it is ready again, as the player itself holds frames
+# in-process. More than a second of them means the mirror is far behind: the oldest count as not sent.
+HELD_FRAMES_MAX = 50
 
 
 def _message(kind: int, payload: bytes) -> bytes:
@@ -132,6 +144,7 @@ class RemoteVoiceLink:
         self.ready_to_send = False
         self.ping_ms = -1
         self._not_sent_before = 0  # frames lost on workers that died
+        self.rehosts = 0  # its workers that ended since it was last ready to send
         self._not_sent = 0
         self._closed: asyncio.Future[None] | None = None
         self._started = False
@@ -181,6 +194,8 @@ class RemoteVoiceLink:
         self.ready_to_send = bool(value["ready"])
         self.ping_ms = int(value["ping"])
         self._not_sent = int(value["notSent"])
+        if self.ready_to_send:
+            self.rehosts = 0
 
     def _event(self, event: VoiceEvent) -> None:
         if not self._closing:
@@ -189,6 +204,10 @@ class RemoteVoiceLink:
     def _acknowledged_close(self) -> None:
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
+
+    def _failed(self, reason: str) -> None:
+        self._event(WebSocketClosed(code=WORKER_FAILED_CODE, reason=reason, by_remote=False))
+        self._event(VoiceDisconnected(reason=reason))
 
     def _worker_lost(self) -> None:
         self._not_sent_before += self._not_sent
@@ -302,7 +321,13 @@ class VoiceWorkerPool:
     async def _host(self, link: RemoteVoiceLink, index: int) -> None:
         if self._closing or link._closing:
             return
-        worker = await self._worker(index)
+        try:
+            worker = await self._worker(index)
+        except Exception as error:  # whatever stopped the spawn (no fork, no memory), the player hears of it
+            log.error("voice worker %d could not start: %r", index, error)
+            self._unassign(link)
+            link._failed(f"voice worker process could not start: {error}")
+            return
         if link.closing:  # closed while the worker started
             return
         link.worker = worker
@@ -311,12 +336,15 @@ class VoiceWorkerPool:
 
     def forget(self, link: RemoteVoiceLink) -> None:
         self._links.pop(link.link_id, None)
-        if link.slot is not None:
-            self._load[link.slot] -= 1
-            link.slot = None
+        self._unassign(link)
         if link.worker is not None:
             link.worker.links.pop(link.link_id, None)
             link.worker = None
+
+    def _unassign(self, link: RemoteVoiceLink) -> None:
+        if link.slot is not None:
+            self._load[link.slot] -= 1
+            link.slot = None
 
     async def _worker(self, index: int) -> _Worker:
         worker = self._workers[index]
@@ -333,8 +361,13 @@ class VoiceWorkerPool:
         parent, child = socket.socketpair()
         context = multiprocessing.get_context("spawn")
         process = context.Process(target=worker_main, args=(child,), name=f"voice-worker-{index}", daemon=True)
-        await asyncio.to_thread(process.start)
-        child.close()
+        try:
+            await asyncio.to_thread(process.start)
+        except BaseException:
+            parent.close()
+            raise
+        finally:
+            child.close()
         reader, writer = await asyncio.open_connection(sock=parent)
         worker = _Worker(index, process, writer)
         self._workers[index] = worker
@@ -343,10 +376,27 @@ class VoiceWorkerPool:
         task.add_done_callback(self._readers.discard)
         return worker
 
+    def _warm_up(self) -> None:
+        """The other slots' workers, started once one worker is serving (its first message): a later connection
+        (a second player, a reconnect after a final close) then finds a worker up instead of waiting a spawn's
+        seconds of imports, and the first player's own spawn had both cores to itself."""
+        for index in range(self.size):
+            if self._workers[index] is None and index not in self._starting and not self._closing:
+                task = asyncio.get_running_loop().create_task(self._start_spare(index))
+                self._readers.add(task)
+                task.add_done_callback(self._readers.discard)
+
+    async def _start_spare(self, index: int) -> None:
+        try:
+            await self._worker(index)
+        except Exception as error:  # the link that needs it will try again, and report it
+            log.warning("voice worker %d could not start ahead of use: %r", index, error)
+
     async def _read(self, worker: _Worker, reader: asyncio.StreamReader) -> None:
         try:
+            kind, body = await _read_message(reader)
+            self._warm_up()
             while True:
-                kind, body = await _read_message(reader)
                 if kind == STATUS:
                     for value in json.loads(body):
                         if (link := worker.links.get(value["id"])) is not None:
@@ -365,6 +415,7 @@ class VoiceWorkerPool:
                         int(value["packets"]), int(value["batches"]), float(value["cpu"]), float(value["sendCpu"]),
                         float(value["statusCpu"]),
                     )
+                kind, body = await _read_message(reader)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -384,9 +435,7 @@ class VoiceWorkerPool:
         worker.links.clear()
         for link in orphans:
             link._worker_lost()
-            if link.slot is not None:
-                self._load[link.slot] -= 1
-                link.slot = None
+            self._unassign(link)
         if self._closing:
             return
         log.warning("voice worker %d ended (exit code %s); re-hosting %d links", worker.index,
@@ -394,7 +443,14 @@ class VoiceWorkerPool:
         self.restarts += 1
         self._slot_restarts[worker.index] += 1
         for link in orphans:
-            if not link._closing:
+            if link._closing:
+                continue
+            link.rehosts += 1
+            if link.rehosts > MAX_REHOSTS:
+                log.error("voice link %d: %d voice workers ended before it was up; giving up", link.link_id,
+                          link.rehosts)
+                link._failed(f"voice worker process ended {link.rehosts} times before the connection was up")
+            else:
                 link._event(VoiceDisconnected(reason="voice worker process ended"))
                 self.host(link)
 
@@ -422,8 +478,12 @@ class VoiceWorkerPool:
 
 def worker_main(sock: socket.socket) -> None:
     """A worker process's entry point: serve the API process over `sock` until it quits or goes away."""
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(sock))
+    # A signal to the node's process group (Ctrl-C in a terminal, systemd's stop) is the node's to handle: it closes
+    # its players, then quits its workers. A worker that died of the signal first was re-hosted mid-shutdown. A
+    # worker still ends with the node however it ends: QUIT, or the socket's EOF when the node was killed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    asyncio.run(_serve(sock))
 
 
 class _WorkerServer:
@@ -442,6 +502,8 @@ class _WorkerServer:
         self.reported: dict[int, tuple[bool, bool, int, int]] = {}
         self.watched: set[int] = set()  # links not ready to send: their state is read at every poll
         self.fallbacks: set[int] = set()  # links whose frames went through send_frame since the last poll
+        self.held: dict[int, deque[bytes | None]] = {}  # None: stop speaking there
+        self.dropped: dict[int, int] = {}  # held frames given up (HELD_FRAMES_MAX), per link
         self.batches = 0
         self.send_cpu_s = 0.0  # thread CPU inside frames(): the per-packet work alone
         self.status_cpu_s = 0.0  # thread CPU of the status polls (every link's state, every 20 ms)
@@ -463,7 +525,8 @@ class _WorkerServer:
         for link_id in connections if link_ids is None else link_ids:
             if (conn := connections.get(link_id)) is None:
                 continue
-            state = (conn.connected, conn.ready_to_send, conn.ping_ms, conn.frames_not_sent)
+            state = (conn.connected, conn.ready_to_send, conn.ping_ms,
+                     conn.frames_not_sent + self.dropped.get(link_id, 0))
             if reported.get(link_id) != state:
                 reported[link_id] = state
                 changed.append({"id": link_id, "connected": state[0], "ready": state[1], "ping": state[2],
@@ -493,6 +556,8 @@ class _WorkerServer:
             began = time.thread_time()
             if self.profile is not None:
                 self.profile.enable()
+            for link_id in list(self.held):
+                self.release(link_id)
             self.poll_status(polls)
             if self.profile is not None:
                 self.profile.disable()
@@ -512,10 +577,38 @@ class _WorkerServer:
         if self.profile is not None:
             self.profile.enable()
         self.batches += 1
-        self.send_batch(body, self.connections, self.lanes, self.fallbacks)  # voice/batch.py: one loop
+        self.send_batch(body, self.connections, self.lanes, self.held, self.general)  # voice/batch.py: one loop
         if self.profile is not None:
             self.profile.disable()
         self.send_cpu_s += time.thread_time() - began
+
+    def general(self, link_id: int, conn: Any, frame: bytes) -> None:
+        """A frame the batch loop's lane could not take: sent by send_frame, or held while the link is not ready
+        (or has frames held before it); its state is read at the next poll."""
+        self.fallbacks.add(link_id)
+        if link_id not in self.held and conn.ready_to_send:
+            conn.send_frame(frame)
+        else:
+            self.hold(link_id, frame)
+
+    def hold(self, link_id: int, frame: bytes | None) -> None:
+        held = self.held.setdefault(link_id, deque())
+        held.append(frame)
+        if len(held) > HELD_FRAMES_MAX and held.popleft() is not None:
+            self.dropped[link_id] = self.dropped.get(link_id, 0) + 1
+        self.release(link_id)
+
+    def release(self, link_id: int) -> None:
+        """The held frames, in order, once the connection is ready again (they precede any frame after them)."""
+        conn = self.connections.get(link_id)
+        if conn is None:
+            self.held.pop(link_id, None)
+        elif conn.ready_to_send:
+            for frame in self.held.pop(link_id, ()):
+                if frame is None:
+                    conn.stop_speaking()
+                else:
+                    conn.send_frame(frame)
 
     def connect(self, v: dict[str, Any]) -> None:
         from lavalink_py.voice.connection import VoiceConnection
@@ -536,7 +629,9 @@ class _WorkerServer:
 
     def stop_speaking(self, body: bytes) -> None:
         (link_id,) = struct.unpack("!I", body)
-        if (conn := self.connections.get(link_id)) is not None:
+        if link_id in self.held:
+            self.hold(link_id, None)  # after the frames still held, not before them
+        elif (conn := self.connections.get(link_id)) is not None:
             conn.stop_speaking()
 
     def close(self, link_id: int) -> None:
@@ -549,6 +644,8 @@ class _WorkerServer:
         self.reported.pop(link_id, None)
         self.lanes.pop(link_id, None)
         self.watched.discard(link_id)
+        self.held.pop(link_id, None)
+        self.dropped.pop(link_id, None)
         if conn is not None:
             await conn.close()
         self.writer.write(_json(CLOSED, {"id": link_id}))

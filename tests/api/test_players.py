@@ -67,6 +67,8 @@ async def test_new_player_shape(client: Client) -> None:
             "sent": 0,
             "lost": {"sourceUnderrun": 0, "encoderLate": 0, "sendLate": 0, "eventLoopLag": 0, "gcPause": 0},
             "opusComplexity": None,
+            "opusBitrate": None,
+            "opusBandwidth": None,
         },
     }
     async with client.http.get(client.url("")[:-1], headers=client.node.auth) as response:

@@ -128,3 +128,51 @@ def test_one_failing_player_does_not_cost_the_others_their_frame() -> None:
     clock.tick()
     assert len(good.times) == 2
     assert clock.tick_errors == 2
+
+
+class Recorder:
+    """Appends to a shared log; its tick counts and signals when `count` ticks ran."""
+
+    def __init__(self, log: list[str], count: int) -> None:
+        self.log, self.count = log, count
+        self.ticks = 0
+        self.reached = asyncio.Event()
+
+    def tick(self) -> int:
+        self.log.append("player")
+        self.ticks += 1
+        if self.ticks == self.count:
+            self.reached.set()
+        return SENT
+
+
+def broken_flush() -> None:
+    raise RuntimeError("bug in a flush")
+
+
+async def test_flushes_open_every_tick_and_deferred_work_follows_the_players() -> None:
+    """The outbox's sends (add_flush) come first in each tick, ahead of every player; work handed to after_tick runs
+    once, after the players of the next tick (at once on an idle clock); a failing flush costs nothing else; what
+    was built last still leaves when the clock stops."""
+    log: list[str] = []
+    clock = FrameClock()
+    clock.after_tick(lambda: log.append("idle"))  # not running: at once
+    assert log == ["idle"]
+    clock.add_flush(lambda: log.append("flush"))
+    clock.add_flush(broken_flush)
+    first, then = Recorder(log, 1), Recorder(log, 4)
+    clock.add(first)
+    clock.add(then)
+    clock.start()
+    try:
+        await asyncio.wait_for(first.reached.wait(), timeout=30)
+        clock.after_tick(lambda: log.append("after"))
+        await asyncio.wait_for(then.reached.wait(), timeout=30)
+    finally:
+        await clock.stop()
+    ticks = log[1:]
+    assert ticks.count("after") == 1
+    after = ticks.index("after")
+    assert ticks[after - 2 : after] == ["player", "player"]  # the whole tick's players ran first
+    assert [entry for entry in ticks if entry != "after"] == ["flush", "player", "player"] * then.ticks + ["flush"]
+    assert clock.tick_errors == then.ticks + 1  # the broken flush, in every tick and at the stop

@@ -10,9 +10,12 @@ import asyncio
 import threading
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
+
+import pytest
 
 from lavalink_py.audio import AudioEngine, EngineSettings, Playback, RecordingSink
-from lavalink_py.audio.overload import LoadObservation, OverloadPolicy, OverloadSettings
+from lavalink_py.audio.overload import EncoderLevel, LoadObservation, OverloadPolicy, OverloadSettings
 from lavalink_py.audio.overload_monitor import observe
 from lavalink_py.sources.base import StreamSpec
 from tests.audio.conftest import Media
@@ -27,50 +30,73 @@ def draining(streams: int = 10, behind: int = 5, lowest: float = 0.3) -> LoadObs
     return LoadObservation(streams=streams, behind=behind, lowest_fill=lowest)
 
 
+def complexities_only(**options: Any) -> OverloadSettings:
+    return OverloadSettings(reduced_bitrate=None, reduced_bandwidth=None, **options)
+
+
 def test_the_ladder_starts_at_opus_encoding_quality() -> None:
-    settings = OverloadSettings(levels=(10, 8, 5, 3))
-    assert settings.ladder(10) == (10, 8, 5, 3)
-    assert settings.ladder(7) == (7, 5, 3)
-    assert OverloadSettings().ladder(10) == (10, 7, 5)
-    assert OverloadPolicy(OverloadSettings(enabled=False), 10).ladder == (10,)
+    settings = complexities_only(levels=(10, 8, 5, 3))
+    assert [level.complexity for level in settings.ladder(10)] == [10, 8, 5, 3]
+    assert [level.complexity for level in settings.ladder(7)] == [7, 5, 3]
+    assert OverloadPolicy(OverloadSettings(enabled=False), 10).ladder == (EncoderLevel(10, 128_000),)
+
+
+def test_past_the_lowest_complexity_the_ladder_lowers_the_bitrate_then_the_band() -> None:
+    assert OverloadSettings().ladder(10, 128_000) == (
+        EncoderLevel(10, 128_000),
+        EncoderLevel(7, 128_000),
+        EncoderLevel(5, 128_000),
+        EncoderLevel(0, 128_000),
+        EncoderLevel(0, 64_000),
+    )
+    # A configured bitrate at or below the reduced one has no bitrate step; the band step is there when set.
+    assert OverloadSettings(levels=(5,), reduced_bandwidth="superwideband").ladder(10, 64_000) == (
+        EncoderLevel(10, 64_000),
+        EncoderLevel(5, 64_000),
+        EncoderLevel(5, 64_000, "superwideband"),
+    )
+    assert OverloadSettings(levels=(5,)).ladder(10, 96_000)[-1] == EncoderLevel(5, 64_000)
+    with pytest.raises(ValueError, match="reduced_bandwidth"):
+        OverloadSettings(reduced_bandwidth="narrowband")
 
 
 def test_steps_down_one_level_per_interval_while_streams_drain() -> None:
-    policy = OverloadPolicy(OverloadSettings(levels=(10, 8, 5, 3), step_interval_ms=1000), 10)
-    assert policy.observe(0.0, healthy()) == 10
-    assert policy.observe(0.25, draining()) == 8  # the first sign: at once
-    assert policy.observe(0.5, draining()) == 8  # the step has a second to show in the buffers
-    assert policy.observe(1.25, draining()) == 5
-    assert policy.observe(2.25, draining()) == 3
-    assert policy.observe(3.25, draining()) == 3  # the floor of the ladder
+    policy = OverloadPolicy(complexities_only(levels=(10, 8, 5, 3), step_interval_ms=1000), 10)
+    assert policy.observe(0.0, healthy()).complexity == 10
+    assert policy.observe(0.25, draining()).complexity == 8  # the first sign: at once
+    assert policy.observe(0.5, draining()).complexity == 8  # the step has a second to show in the buffers
+    assert policy.observe(1.25, draining()).complexity == 5
+    assert policy.observe(2.25, draining()).complexity == 3
+    assert policy.observe(3.25, draining()).complexity == 3  # the floor of the ladder
     assert policy.steps_down == 3
 
 
 def test_one_slow_stream_among_many_is_not_overload() -> None:
     policy = OverloadPolicy(OverloadSettings(levels=(10, 8), behind_share=0.05), 10)
-    assert policy.observe(0.0, draining(streams=100, behind=4)) == 10  # 4 % behind: a slow source, not the pool
-    assert policy.observe(1.0, draining(streams=100, behind=5)) == 8
+    assert policy.observe(0.0, draining(streams=100, behind=4)).complexity == 10  # 4 % behind: a slow source
+    assert policy.observe(1.0, draining(streams=100, behind=5)).complexity == 8
 
 
 def test_a_late_encoder_is_pressure_even_with_full_buffers() -> None:
     policy = OverloadPolicy(OverloadSettings(), 10)
-    assert policy.observe(0.0, LoadObservation(streams=3, behind=0, lowest_fill=0.9, encoder_late=1)) == 7
+    assert policy.observe(0.0, LoadObservation(streams=3, behind=0, lowest_fill=0.9, encoder_late=1)).complexity == 7
 
 
 def test_steps_back_up_after_sustained_health_and_backs_off_after_a_relapse() -> None:
-    policy = OverloadPolicy(OverloadSettings(levels=(10, 8), step_interval_ms=0, recover_after_ms=30_000), 10)
+    settings = complexities_only(levels=(10, 8), step_interval_ms=0, recover_after_ms=30_000)
+    policy = OverloadPolicy(settings, 10)
     policy.observe(0.0, draining())
     assert policy.complexity == 8
-    assert policy.observe(10.0, healthy()) == 8  # healthy from t=10
-    assert policy.observe(39.0, healthy()) == 8
-    assert policy.observe(40.0, healthy()) == 10  # 30 s of health: one step up
+    assert policy.observe(10.0, healthy()).complexity == 8  # healthy from t=10
+    assert policy.observe(39.0, healthy()).complexity == 8
+    assert policy.observe(40.0, healthy()).complexity == 10  # 30 s of health: one step up
     assert policy.steps_up == 1
-    assert policy.observe(45.0, draining()) == 8  # pressure again within 30 s of the step up
+    assert policy.observe(45.0, draining()).complexity == 8  # pressure again within 30 s of the step up
     policy.observe(46.0, healthy())
-    assert policy.observe(76.0, healthy()) == 8  # the next wait is doubled ...
-    assert policy.observe(106.0, healthy()) == 10  # ... to 60 s
+    assert policy.observe(76.0, healthy()).complexity == 8  # the next wait is doubled ...
+    assert policy.observe(106.0, healthy()).complexity == 10  # ... to 60 s
     # A mixed picture (not draining, not comfortably full) neither steps nor counts as health.
-    assert policy.observe(107.0, LoadObservation(streams=10, behind=0, lowest_fill=0.6)) == 10
+    assert policy.observe(107.0, LoadObservation(streams=10, behind=0, lowest_fill=0.6)).complexity == 10
 
 
 def test_observe_counts_only_encoded_streams() -> None:
@@ -85,10 +111,19 @@ def test_observe_counts_only_encoded_streams() -> None:
 
 # ---- the whole loop on a simulated pool with a CPU budget -------------------------------------------------------
 
-# CPU to encode one 20 ms frame at each complexity of the default ladder, relative to complexity 10: the shape
-# measured with libopus on this machine (bench/overload.py prints it); the test needs only that lower costs less.
-COST = {10: 1.0, 7: 0.75, 5: 0.58}
+# CPU of one stream's 20 ms frame on each step of the ladder, relative to complexity 10: the shape measured on this
+# machine (bench/overload.py prints it): decode + resample + the rest ~0.22, libopus the rest, ~0.45 of its cost at
+# complexity 0, 0.75 of that at 64 kb/s, 0.9 of that again at superwideband and 128 kb/s. The tests need only that
+# lower costs less.
+OTHER = 0.22
+ENCODER = {10: 1.0, 7: 0.75, 5: 0.58, 0: 0.45}
 CAPACITY_AT_10 = 40  # streams the budget carries at complexity 10
+
+
+def level_cost(level: EncoderLevel) -> float:
+    encoder = ENCODER[level.complexity] * (0.75 if level.bitrate < 128_000 else 1.0)
+    encoder *= 0.9 if level.bandwidth == "superwideband" else 1.0
+    return OTHER + (1 - OTHER) * encoder
 
 
 @dataclass
@@ -108,7 +143,7 @@ def simulate(streams: int, settings: OverloadSettings, seconds: float) -> tuple[
     """Ticks of 20 ms; a FIFO pool spends a budget of CAPACITY_AT_10 frames of complexity-10 work per tick on refill
     jobs of 50 frames (as the engine: refill at <= 200 of 250). Returns frames lost, the time of the first step
     down and the policy."""
-    budget_per_tick = CAPACITY_AT_10 * COST[10]
+    budget_per_tick = CAPACITY_AT_10 * level_cost(EncoderLevel(10))
     policy = OverloadPolicy(settings, 10)
     pool: deque[tuple[SimStream, float]] = deque()
     sims = [SimStream(buffer=250 - (i % 50)) for i in range(streams)]  # staggered, as streams start at different times
@@ -130,7 +165,7 @@ def simulate(streams: int, settings: OverloadSettings, seconds: float) -> tuple[
                 lost += 1
             if sim.buffer <= 200 and not sim.queued:
                 sim.queued = True
-                pool.append((sim, 50 * COST[policy.complexity]))  # the encoder reads the dial when its job runs
+                pool.append((sim, 50 * level_cost(policy.encoder)))  # the encoder reads the dial when its job runs
         if tick % check_every == 0:
             before = policy.complexity
             policy.observe(tick * 0.02, observe(sims, settings.low_watermark, 0))
@@ -140,14 +175,22 @@ def simulate(streams: int, settings: OverloadSettings, seconds: float) -> tuple[
 
 
 def test_under_overload_the_policy_lowers_complexity_before_any_frame_is_lost() -> None:
-    streams = int(CAPACITY_AT_10 * 1.6)  # complexity 5 carries 1.7x
-    lost, first_step, policy = simulate(streams, OverloadSettings(), seconds=180)
+    streams = int(CAPACITY_AT_10 * 1.6)  # complexity 0 carries 1.75x
+    lost, first_step, _ = simulate(streams, OverloadSettings(), seconds=180)
     assert first_step is not None
     assert lost == 0
-    assert policy.complexity == 5
     # The same load without the policy loses frames: the budget is what limits, not the model.
     lost_without, _, _ = simulate(streams, OverloadSettings(enabled=False), seconds=180)
     assert lost_without > 0
+
+
+def test_at_twice_the_capacity_the_bitrate_step_carries_what_complexity_cannot() -> None:
+    streams = CAPACITY_AT_10 * 2  # complexity 0 carries 1.75x, 64 kb/s 2.06x
+    lost, _, policy = simulate(streams, OverloadSettings(), seconds=180)
+    assert lost == 0
+    assert policy.encoder.bitrate == 64_000
+    lost_complexity_only, _, only = simulate(streams, complexities_only(), seconds=180)
+    assert only.complexity == 0 and lost_complexity_only > 0
 
 
 def test_a_load_the_machine_carries_keeps_complexity_10() -> None:
@@ -167,17 +210,40 @@ async def test_the_engine_encodes_at_the_complexity_the_policy_sets(media: Media
         playback.start(StreamSpec(str(media.mp3)))
         await engine.pump(10)
         assert playback.encoder_complexity == 10
-        assert engine.overload.streams_by_complexity() == {10: 1, 7: 0, 5: 0}
+        assert engine.overload.streams_by_complexity() == {10: 1, 7: 0, 5: 0, 0: 0}
         # Checks with every stream draining (one step per check here), as overload_monitor makes them.
-        for second in range(4):
+        for second in range(3):
             engine.overload.policy.observe(float(second), LoadObservation(streams=1, behind=1, lowest_fill=0.1))
-        engine.overload.dial.complexity = engine.overload.policy.complexity
-        assert engine.overload.dial.complexity == 5
-        await engine.pump(30)  # the next batches are encoded at 5
-        assert playback.encoder_complexity == 5
-        assert engine.overload.streams_by_complexity() == {10: 0, 7: 0, 5: 1}
+        engine.overload.dial.level = engine.overload.policy.encoder
+        assert engine.overload.dial.complexity == 0
+        await engine.pump(30)  # the next batches are encoded at 0
+        assert playback.encoder_complexity == 0
+        assert engine.overload.streams_by_complexity() == {10: 0, 7: 0, 5: 0, 0: 1}
         assert playback.frames_nulled == 0
         assert rms(decode_opus(sink.frames[-10:])) > 0.05  # still the music, at a lower complexity
+    finally:
+        await engine.close()
+
+
+async def test_the_engine_encodes_at_the_bitrate_and_band_of_the_ladders_last_step(media: Media) -> None:
+    overload = OverloadSettings(reduced_bandwidth="superwideband")
+    engine = AudioEngine(EngineSettings(first_batch_ms=100, batch_ms=100, overload=overload))
+    try:
+        playback = engine.create_playback()
+        sink = RecordingSink()
+        playback.attach(sink)
+        playback.start(StreamSpec(str(media.mp3)))
+        await engine.pump(20)
+        assert playback.encoder_level == EncoderLevel(10, 128_000, "fullband")
+        full = sink.frames[-10:]
+        engine.overload.dial.level = engine.overload.policy.ladder[-1]
+        await engine.pump(30)
+        assert playback.encoder_level == EncoderLevel(0, 64_000, "superwideband")
+        reduced = sink.frames[-10:]
+        # Half the bitrate: about half the bytes (VBR), and still the music.
+        assert sum(map(len, reduced)) < 0.7 * sum(map(len, full))
+        assert rms(decode_opus(reduced)) > 0.05
+        assert playback.frames_nulled == 0
     finally:
         await engine.close()
 

@@ -383,3 +383,17 @@ def test_the_overload_section_binds_and_checks_its_watermarks() -> None:
         settings_from_dict({"lavalink.server.overload.complexityLevels": [11]})
     with pytest.raises(ConfigError, match=r"lowWatermark must not exceed healthyWatermark"):
         settings_from_dict({"lavalink.server.overload": {"lowWatermark": 0.9, "healthyWatermark": 0.5}})
+
+
+def test_the_overload_ladders_bitrate_and_band_steps_bind_and_can_be_turned_off() -> None:
+    from lavalink_py.app import engine_settings
+    from lavalink_py.audio.overload import EncoderLevel
+
+    default = engine_settings(settings_from_dict({"lavalink.server.password": "x"}).settings).overload
+    assert default.ladder(10, 128_000)[-2:] == (EncoderLevel(0, 128_000), EncoderLevel(0, 64_000))
+    off = settings_from_dict({"lavalink.server.overload": {"reducedBitrate": 0, "complexityLevels": [5]}})
+    assert engine_settings(off.settings).overload.ladder(10, 128_000) == (EncoderLevel(10), EncoderLevel(5))
+    band = settings_from_dict({"lavalink.server.overload": {"reducedBandwidth": "superwideband"}})
+    assert engine_settings(band.settings).overload.ladder(10, 128_000)[-1] == EncoderLevel(0, 64_000, "superwideband")
+    with pytest.raises(ConfigError, match=r"reducedBandwidth|reduced_bandwidth"):
+        settings_from_dict({"lavalink.server.overload.reducedBandwidth": "narrowband"})

@@ -118,7 +118,9 @@ class NodeDir:
     def _log_file(self) -> Any:
         return open(self.root / "node.log", "ab")  # the child process writes its log here
 
-    async def start(self) -> asyncio.subprocess.Process:
+    async def start(self, *, own_group: bool = False) -> asyncio.subprocess.Process:
+        """`own_group`: the node leads a process group of its own, so a test can signal it with its children, as
+        a terminal's Ctrl-C or systemd's stop (KillMode=control-group) do."""
         log = self._log_file()
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -132,6 +134,7 @@ class NodeDir:
             stdout=log,
             stderr=log,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
+            start_new_session=own_group,
         )
         log.close()  # the child has its own copy
         await self._wait_ready(process)

@@ -5,6 +5,7 @@ authenticate header and nonce), so a packet that opens to the expected sequence,
 byte-for-byte the packet the reference path would have built for them."""
 
 import itertools
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,10 @@ from tests.voice.harness import connect_to, timestamps_step
 
 LISTENER = 444
 LINK = 7
+
+
+def send(_link_id: int, conn: Any, frame: bytes) -> None:
+    conn.send_frame(frame)
 
 
 def batch(frame: bytes, link_id: int = LINK) -> bytes:
@@ -40,7 +45,7 @@ async def test_batches_and_send_frame_interleave_into_one_exact_stream(mode: str
                 if index % 4 == 3:
                     conn.send_frame(frame)
                 else:
-                    send_batch(batch(frame) + batch(b"\x01", link_id=99), connections, lanes, set())  # 99: unknown
+                    send_batch(batch(frame) + batch(b"\x01", link_id=99), connections, lanes, (), send)  # 99: unknown
             await server.wait_for(lambda: len(server.packets) >= len(frames))
         finally:
             await conn.close()
@@ -64,8 +69,13 @@ async def test_a_link_not_ready_goes_through_send_frame_and_is_counted() -> None
         conn = connect_to(server, events)
         try:
             lanes = {}  # type: ignore[var-annotated]
-            fallbacks: set[int] = set()
-            send_batch(batch(b"\x01\x02\x03"), {LINK: conn}, lanes, fallbacks)  # not started: no session yet
-            assert lanes == {} and conn.stats.frames_dropped == 1 and fallbacks == {LINK}
+            general: list[int] = []
+
+            def record(link_id: int, c: Any, frame: bytes) -> None:
+                general.append(link_id)
+                c.send_frame(frame)
+
+            send_batch(batch(b"\x01\x02\x03"), {LINK: conn}, lanes, (), record)  # not started: no session yet
+            assert lanes == {} and conn.stats.frames_dropped == 1 and general == [LINK]
         finally:
             await conn.close()

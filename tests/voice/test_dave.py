@@ -1,12 +1,21 @@
 import contextlib
+import threading
 
 import davey
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lavalink_py.voice.dave import OP_COMMIT_WELCOME, OP_KEY_PACKAGE, SILENCE_FRAME, DaveAdapter, JsonOut
+from lavalink_py.voice.dave import (
+    OFFLOADABLE_OPS,
+    OP_COMMIT_WELCOME,
+    OP_KEY_PACKAGE,
+    SILENCE_FRAME,
+    DaveAdapter,
+    JsonOut,
+)
 from lavalink_py.voice.errors import DaveError
+from tests.fakes.discord_voice.group import DaveGroup
 from tests.fakes.discord_voice.mls import ExternalSender, proposals_body, split_commit_welcome
 
 NODE, LISTENER, CHANNEL = 1001, 2002, 3003
@@ -171,3 +180,86 @@ def test_new_session_accepts_external_sender_before_session_description() -> Non
     (key_package,) = binaries(node)
     assert key_package[0] == OP_KEY_PACKAGE
     assert node.encrypt(FRAME) is None
+
+
+def test_frames_encrypted_while_mls_calls_run_on_another_thread_all_decrypt() -> None:
+    """The driver runs ops 27/29/30 on the MLS lane's thread while the clock encrypts on the loop's: every frame
+    then carries the old epoch's keys or the new one's, and the listener who stayed decrypts every one."""
+    group = DaveGroup(CHANNEL, NODE)
+    group.add_listener(LISTENER, decode=False)
+    group.take_output()
+    node = DaveAdapter(NODE, CHANNEL)
+    node.session_description(1)
+    group.opening_messages()
+    stayed = group.listeners[LISTENER]
+    sent: list[int] = []
+
+    def send_frame() -> None:
+        if not node.ready:
+            return
+        payload = node.encrypt(FRAME)
+        assert payload is not None
+        sent.append(len(sent))
+        stayed.receive(sent[-1], payload, NODE, True)
+
+    def exchange() -> None:
+        for _ in range(8):
+            for message in group.take_output():
+                if message.binary is not None and message.op in OFFLOADABLE_OPS:
+                    call = node.begin_binary(message.op, message.binary)
+                    thread = threading.Thread(target=call.run)
+                    thread.start()
+                    while thread.is_alive():  # the clock goes on meanwhile
+                        send_frame()
+                    thread.join()
+                    call.finish()
+                elif message.binary is not None:
+                    node.receive_binary(message.op, message.binary)
+                elif message.json is not None and message.op == 11:
+                    node.clients_connected([int(u) for u in message.json["user_ids"]])
+                elif message.json is not None and message.op == 13:
+                    node.client_disconnected(int(message.json["user_id"]))
+                elif message.json is not None:
+                    node.receive_json(message.op, message.json)
+                send_frame()
+            for out in node.data_to_send():
+                if isinstance(out, JsonOut):
+                    if out.op == 23:
+                        group.transition_ready(int(out.d["transition_id"]))
+                elif out[0] == OP_KEY_PACKAGE:
+                    group.node_key_package_received(out[1:])
+                elif out[0] == OP_COMMIT_WELCOME:
+                    group.commit_received(out[1:])
+
+    exchange()
+    assert node.ready
+    for member in (4001, 4002, 4003):
+        group.add_listener(member, decode=False)
+        exchange()
+    for member in (4001, 4002, 4003):
+        group.remove_listener(member)
+        exchange()
+    assert len(group.executed) == 7  # the first join, then six epoch changes
+    assert node.stats.transitions == 7
+    assert node.stats.encrypt_failures == node.stats.withheld_frames == 0
+    assert stayed.dave_failures == 0
+    assert [f.sequence for f in stayed.frames] == sent
+
+
+def test_mls_call_begun_before_a_new_session_finishes_into_nothing() -> None:
+    """A socket died while its commit ran on the MLS thread, and the next one re-identified: the old call's op 31
+    (or 23, 28) must not go out on the new session."""
+    node, _gw = started()
+    node.data_to_send()
+    call = node.begin_binary(29, b"\x00\x07" + b"\x00\x01\x00\x01garbage")
+    call.run()
+    node.new_session()
+    call.finish()
+    assert node.data_to_send() == []
+    assert node.stats.recoveries == 0
+    node.session_description(1)
+    node.data_to_send()
+    fresh = node.begin_binary(29, b"\x00\x07" + b"\x00\x01\x00\x01garbage")  # begun on the new session: applies
+    fresh.run()
+    fresh.finish()
+    assert node.data_to_send()[0] == JsonOut(31, {"transition_id": 7})

