@@ -26,7 +26,9 @@ def voice_run(count: int, seconds: float, *extra: str, timeout: float = 900.0) -
 
 
 def passes(run: dict[str, Any]) -> bool:
-    return "error" not in run and bool(run["ready"] == run["connections"] and run["lost_pct"] < 0.1)
+    # Late (> 100 ms after hand-over, bench/voice.py) is as good as lost to a listener; older runs have lost only.
+    lost = run.get("lost_or_late_pct", run.get("lost_pct", 100.0))
+    return "error" not in run and bool(run["ready"] == run["connections"] and lost < 0.1)
 
 
 def capacity_search(

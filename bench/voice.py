@@ -11,9 +11,11 @@ The node side (this process) runs the real FrameClock (`--clock asyncio`: its pl
 comparison) with one tickable per connection that calls send_frame, as a playback does, and the connections send
 through the node's PacketOutbox (voice/outbox.py: built at one tick, sent at the start of the next; `--send
 immediate`: each packet sent as it is built, the path before it). The fakes run in a child
-process, do the WebSocket handshake and DAVE (MLS group, one simulated listener each) in full, check the RTP header
-of every packet and decrypt (transport AEAD + DAVE) one in `--decrypt-every`, so their CPU stays small beside the
-node's on a shared machine. Reported per N:
+process, do the WebSocket handshake and DAVE (MLS group, one simulated listener each) in full, and share one UDP
+socket (tests/fakes/discord_voice/udp_hub.py: drained with recvmsg_into, demultiplexed by SSRC, kernel arrival
+stamps) that checks the RTP sequence of every packet and decrypts (transport AEAD + DAVE) one in `--decrypt-every`
+per player, so their CPU stays small beside the node's on a shared machine. They report after their socket is
+drained (late is not lost; a packet > 100 ms after its hand-over counts as late). Reported per N:
 - us/packet: CPU of the sending thread (the loop: playback stand-in + DAVE + RTP + AEAD + send) per packet sent;
 - send-interval jitter: |interval - 20 ms| between consecutive sends of one connection, stamped at the `sock.send`
   itself (all; first and last tenth of the players, which the order of the tick separates);
@@ -44,11 +46,13 @@ import resource
 import ssl
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 FRAME_S = 0.02
+LATE_S = 0.1  # a packet that arrives later than this after its frame was handed over counts as "late"
 SENT = 1
 
 
@@ -85,9 +89,8 @@ def cpu_s() -> float:
 
 # -- child: the fake servers ---------------------------------------------------------------------------------------
 async def start_fakes(count: int, dave: int, **options: Any) -> list[Any]:
-    """Start `count` fake voice servers (no audio decoding) and print, as one JSON line for the parent, the test CA
-    and each server's voice state."""
-    from tests.fakes.discord_voice.pki import voice_pki
+    """Start `count` fake voice servers (no audio decoding), each with its own UDP socket, and print, as one JSON
+    line for the parent, the test CA and each server's voice state."""
     from tests.fakes.discord_voice.server import FakeVoiceServer
 
     servers = [
@@ -96,36 +99,65 @@ async def start_fakes(count: int, dave: int, **options: Any) -> list[Any]:
     ]
     for server in servers:
         await server.start()
-    described = [{"guild_id": s.guild_id, "user_id": s.node_user_id, **s.voice_state()} for s in servers]
-    pki = voice_pki()
-    print(json.dumps({"ca_pem": pki.ca_pem, "ca_file": str(pki.ca_file), "servers": described}), flush=True)
+    _print_setup(servers)
     return servers
 
 
+def _print_setup(servers: list[Any]) -> None:
+    from tests.fakes.discord_voice.pki import voice_pki
+
+    described = [{"guild_id": s.guild_id, "user_id": s.node_user_id, **s.voice_state()} for s in servers]
+    pki = voice_pki()
+    print(json.dumps({"ca_pem": pki.ca_pem, "ca_file": str(pki.ca_file), "servers": described}), flush=True)
+
+
+async def start_hub_fakes(count: int, dave: int, decrypt_every: int) -> tuple[Any, list[Any]]:
+    """Start `count` fake voice servers (no audio decoding) behind one UDP hub and print, as one JSON line for the
+    parent, the test CA and each server's voice state."""
+    from tests.fakes.discord_voice.server import FakeVoiceServer
+    from tests.fakes.discord_voice.udp_hub import UdpHub
+
+    hub = UdpHub(decrypt_every)
+    hub.start()
+    servers = [
+        FakeVoiceServer(guild_id=1000 + i, listener_ids=(444,), decode_audio=False, dave_version=dave, udp_hub=hub)
+        for i in range(count)
+    ]
+    for server in servers:
+        await server.start()
+    _print_setup(servers)
+    return hub, servers
+
+
 async def serve(count: int, dave: int, decrypt_every: int) -> None:
-    servers = await start_fakes(count, dave, decrypt_every=decrypt_every)
+    hub, servers = await start_hub_fakes(count, dave, decrypt_every)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # "start": the node's clock starts now
     cpu0, wall0 = cpu_s(), time.monotonic()
     await loop.run_in_executor(None, sys.stdin.readline)  # "report"
     cpu, wall = cpu_s() - cpu0, time.monotonic() - wall0
+    await hub.wait_drained()  # a backlog still in the socket is late, not lost
     jitter: list[float] = []
     per_server = []
     for server in servers:
-        jitter.extend(interval_jitter([p.arrival_s for p in server.packets]))
+        stream = server.hub_stream
+        arrivals = stream.arrivals if stream is not None else []
+        jitter.extend(interval_jitter(arrivals))
         per_server.append({
-            "received": len(server.packets),
-            "sequence_gaps": len(server.sequence_errors()),
+            "received": stream.received if stream is not None else 0,
+            "sequence_gaps": stream.sequence_gaps if stream is not None else 0,
             "verified": sum(p.verified for p in server.packets),
             "undecryptable": server.udp_rejected.undecryptable,
             "dave_failures": sum(li.dave_failures for li in server.listeners.values()),
             "frames_heard": sum(len(li.frames) for li in server.listeners.values()),
+            "arrivals": [round(t, 4) for t in arrivals],
         })
     print(json.dumps({
         "arrival_jitter": percentiles(jitter), "servers": per_server, "cpu_pct": round(100 * cpu / wall, 1),
     }), flush=True)
     for server in servers:
         await server.close()
+    hub.close()
 
 
 # -- parent: the node side -----------------------------------------------------------------------------------------
@@ -186,6 +218,56 @@ class _Meter:
 
 
 # -- parent: the node side -----------------------------------------------------------------------------------------
+class CpuBudget:
+    """The fair rig for "2 workers vs 1" on a shared machine: each worker process in its own cgroup (v1 cpu controller,
+    or v2 cpu.max) with the same fixed quota, `fraction` of one core, so a configuration's capacity is what its
+    workers do with N equal budgets, not what the receivers and other sessions leave them. The shares / weight are
+    raised so a worker does get its quota when the machine is contended; the quota caps it at that."""
+
+    V1, V2 = Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup")
+    PERIOD_US = 100_000
+
+    def __init__(self, fraction: float) -> None:
+        self.fraction = fraction
+        self.groups: list[Path] = []
+        self.v1 = (self.V1 / "cpu.cfs_quota_us").exists()
+        if not self.v1 and "cpu" not in (self.V2 / "cgroup.controllers").read_text().split():
+            raise RuntimeError("no writable cgroup cpu controller here")
+
+    def apply(self, pids: list[int]) -> None:
+        quota = int(self.fraction * self.PERIOD_US)
+        for index, pid in enumerate(pids):
+            group = (self.V1 if self.v1 else self.V2) / f"lavalink-bench-{os.getpid()}-worker-{index}"
+            group.mkdir(exist_ok=True)
+            if self.v1:
+                (group / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+                (group / "cpu.cfs_quota_us").write_text(str(quota))
+                (group / "cpu.shares").write_text("8192")
+            else:
+                (group / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+                (group / "cpu.weight").write_text("800")
+            (group / "cgroup.procs").write_text(str(pid))
+            self.groups.append(group)
+
+    def throttled_s(self) -> float:
+        """Time the workers were held back by their quota (the budget was the limit, not the work)."""
+        total = 0.0
+        for group in self.groups:
+            stat = dict(line.split() for line in (group / "cpu.stat").read_text().splitlines())
+            total += int(stat["throttled_time"]) / 1e9 if self.v1 else int(stat.get("throttled_usec", 0)) / 1e6
+        return round(total, 2)
+
+    def release(self) -> None:
+        root = self.V1 if self.v1 else self.V2
+        for group in self.groups:
+            for pid in (group / "cgroup.procs").read_text().split():
+                with contextlib.suppress(OSError):
+                    (root / "cgroup.procs").write_text(pid)
+            with contextlib.suppress(OSError):
+                group.rmdir()
+        self.groups.clear()
+
+
 async def spawn_fakes(count: int, dave: int, decrypt_every: int) -> tuple[asyncio.subprocess.Process, dict[str, Any]]:
     """The fakes' child process and the set-up line it prints (test CA, each server's voice state)."""
     child = await asyncio.create_subprocess_exec(
@@ -211,12 +293,30 @@ async def fakes_report(child: asyncio.subprocess.Process) -> dict[str, Any]:
     return report
 
 
-def loss_figures(sent: list[int], lost: list[int], report: dict[str, Any]) -> dict[str, Any]:
-    """Per-player loss (sent by the node, never received) and what the fakes checked on the packets."""
+def late_counts(handed: list[list[float]], arrivals: list[list[float]]) -> list[int]:
+    """Per player, the packets that arrived more than LATE_S after the player handed their frame over (the k-th
+    packet received is the k-th frame handed over: the sequence has no gaps, and nothing is sent before the
+    window). A voice packet that late is as good as lost to a listener's jitter buffer."""
+    return [
+        sum(1 for given, got in zip(times, got_at, strict=False) if got - given > LATE_S)
+        for times, got_at in zip(handed, arrivals, strict=True)
+    ]
+
+
+def loss_figures(
+    sent: list[int], lost: list[int], report: dict[str, Any], late: list[int] | None = None
+) -> dict[str, Any]:
+    """Per-player loss (sent by the node, never received), lateness (None: not measured, counted 0), and what the
+    fakes checked on the packets."""
     servers = report["servers"]
+    late = late if late is not None else [0] * len(sent)
+    bad = [lo + la for lo, la in zip(lost, late, strict=True)]
     return {
         "lost_pct": round(100 * sum(lost) / max(1, sum(sent)), 3),
+        "late_pct": round(100 * sum(late) / max(1, sum(sent)), 3),
+        "lost_or_late_pct": round(100 * sum(bad) / max(1, sum(sent)), 3),
         "players_under_0.1pct_lost": sum(1 for s, lo in zip(sent, lost, strict=True) if s and lo / s < 0.001),
+        "players_under_0.1pct_lost_or_late": sum(1 for s, b in zip(sent, bad, strict=True) if s and b / s < 0.001),
         "sequence_gaps": sum(s["sequence_gaps"] for s in servers),
         "sampled_decrypted": sum(s["verified"] for s in servers),
         "dave_failures": sum(s["dave_failures"] for s in servers),
@@ -307,6 +407,8 @@ async def run(
 
     sent = [c.stats.packets_sent - s0 for c, s0 in zip(connections, sent0, strict=True)]
     received = [s["received"] for s in report["servers"]]
+    times_of = {id(c): s.times for c, s in zip(ready, senders, strict=True)}
+    late = late_counts([times_of.get(id(c), []) for c in connections], [s["arrivals"] for s in report["servers"]])
     lost = [max(0, s - r) for s, r in zip(sent, received, strict=True)]
     ticks = min(len(before.marks), len(after.marks))
     tick_cpu = [after.marks[i][0] - before.marks[i][0] for i in range(ticks)]
@@ -330,7 +432,7 @@ async def run(
         "us_per_packet_kernel": round(
             sum(after.system[i] - before.system[i] for i in range(ticks)) / max(1, sum(sent)) * 1e6, 2
         ),
-        **loss_figures(sent, lost, report),
+        **loss_figures(sent, lost, report, late),
         "withheld": sum(c.stats.frames_withheld for c in connections),
         "send_failures": sum(c.stats.send_failures for c in connections),
         "send_interval_jitter": percentiles([j for js in jitter for j in js]),
@@ -349,7 +451,9 @@ async def run(
     }
 
 
-async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int, workers: int) -> dict[str, Any]:
+async def run_workers(
+    count: int, seconds: float, dave: int, decrypt_every: int, workers: int, *, budget: float = 0.0
+) -> dict[str, Any]:
     """The same run with the connections in `workers` voice worker processes (lavalink_py/voice/workers.py)."""
     from lavalink_py.audio.clock import FrameClock
     from lavalink_py.voice.workers import VoiceCredentialsSpec, VoiceWorkerPool
@@ -381,7 +485,14 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
     for sender in senders:
         clock.add(sender)
     not_sent0 = [link.frames_not_sent for link in ready]
+    rig = CpuBudget(budget) if budget else None
+    if rig is not None:  # after the handshakes: the budget is for the send window
+        rig.apply([w.process.pid for w in pool.workers()])
     worker_cpu0 = sum(w.stats.cpu_s for w in pool.workers())
+    each_cpu0 = {w.index: w.stats.cpu_s for w in pool.workers()}
+    send_cpu0 = sum(w.stats.send_cpu_s for w in pool.workers())
+    status_cpu0 = sum(w.stats.status_cpu_s for w in pool.workers())
+    packets0 = sum(w.stats.packets_sent for w in pool.workers())
     batches0 = sum(w.batches_sent for w in pool.workers())
     await tell(child, b"start\n")
     node_cpu0, wall0 = time.process_time(), time.monotonic()
@@ -391,11 +502,20 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
     node_cpu, wall = time.process_time() - node_cpu0, time.monotonic() - wall0
     await asyncio.sleep(1.5)  # the last batches are sent, the last status and metrics arrive
     worker_cpu = sum(w.stats.cpu_s for w in pool.workers()) - worker_cpu0
+    send_cpu = sum(w.stats.send_cpu_s for w in pool.workers()) - send_cpu0
+    status_cpu = sum(w.stats.status_cpu_s for w in pool.workers()) - status_cpu0
+    worker_packets = sum(w.stats.packets_sent for w in pool.workers()) - packets0
+    each_cpu = [round(100 * (w.stats.cpu_s - each_cpu0.get(w.index, 0.0)) / wall, 1) for w in pool.workers()]
     batches = sum(w.batches_sent for w in pool.workers()) - batches0
+    throttled = rig.throttled_s() if rig is not None else 0.0
+    if rig is not None:
+        rig.release()
     report = await fakes_report(child)
     by_guild = {server["guild_id"]: i for i, server in enumerate(setup["servers"])}
     sent = [len(s.times) - (link.frames_not_sent - n0) for s, link, n0 in zip(senders, ready, not_sent0, strict=True)]
     received = [report["servers"][by_guild[link.spec.guild_id]]["received"] for link in ready]
+    late = late_counts([s.times for s in senders], [report["servers"][by_guild[link.spec.guild_id]]["arrivals"]
+                                                    for link in ready])
     await pool.close()
     await child.wait()
     lost = [max(0, s - r) for s, r in zip(sent, received, strict=True)]
@@ -403,17 +523,25 @@ async def run_workers(count: int, seconds: float, dave: int, decrypt_every: int,
     return {
         "connections": count,
         "workers": workers,
+        "worker_cpu_budget": budget,
+        "workers_throttled_s": throttled,
         "dave": dave,
         "seconds": seconds,
         "ready": len(ready),
         "setup_s": round(setup_s, 1),
         "packets_sent": sum(sent),
         "ipc_batches": batches,
-        **loss_figures(sent, lost, report),
+        **loss_figures(sent, lost, report, late),
         "send_interval_jitter": percentiles([j for js in jitter for j in js]),
         "arrival_jitter": report["arrival_jitter"],
         "node_cpu_pct": round(100 * node_cpu / wall, 1),
         "workers_cpu_pct": round(100 * worker_cpu / wall, 1),
+        "each_worker_cpu_pct": each_cpu,
+        # thread CPU inside the workers' batch handler (parse + DAVE + RTP + AEAD + send) per packet they sent, and
+        # the workers' whole process CPU per packet (their loop, status pushes, reading the batches too)
+        "worker_us_per_packet_cpu": round(send_cpu / max(1, worker_packets) * 1e6, 2),
+        "worker_process_us_per_packet_cpu": round(worker_cpu / max(1, worker_packets) * 1e6, 2),
+        "worker_status_us_per_packet_cpu": round(status_cpu / max(1, worker_packets) * 1e6, 2),
         "fakes_cpu_pct": report["cpu_pct"],
     }
 
@@ -546,6 +674,8 @@ def main() -> None:
                         help="prepared: built at one tick, sent at the next (the node's outbox); immediate: at once")
     parser.add_argument("--serve", type=int, default=0)
     parser.add_argument("--workers", default="0", help="comma-separated worker counts (0: in-process), each run")
+    parser.add_argument("--worker-cpu-budget", type=float, default=0.0,
+                        help="the fair rig: each worker capped at this fraction of a core (cgroup quota), e.g. 0.3")
     parser.add_argument("--transcode", action="store_true", help="players transcoding MP3/AAC (module docstring)")
     parser.add_argument("--warmup", type=float, default=6.0, help="--transcode: seconds before the window opens")
     parser.add_argument("--quality", type=int, default=10, help="--transcode: opusEncodingQuality")
@@ -565,7 +695,9 @@ def main() -> None:
                     policy=args.policy == "on", bitrate=args.bitrate, prepared=args.send == "prepared",
                 ))  # fmt: skip
             elif workers:
-                result = asyncio.run(run_workers(count, args.seconds, args.dave, args.decrypt_every, workers))
+                result = asyncio.run(run_workers(
+                    count, args.seconds, args.dave, args.decrypt_every, workers, budget=args.worker_cpu_budget
+                ))
             else:
                 result = asyncio.run(run(count, args.seconds, args.dave, args.decrypt_every, args.clock == "precise",
                                          prepared=args.send == "prepared"))

@@ -12,6 +12,7 @@ from lavalink_py.metrics.inputs import (
     PlayerStatsSnapshot,
     SessionStatsSnapshot,
     VoiceStatsSnapshot,
+    VoiceWorkerSnapshot,
 )
 from lavalink_py.sessions.node import Node
 from lavalink_py.sessions.session import MessageObserver
@@ -56,6 +57,10 @@ class NodeView:
             mls_deferred=mls.deferred,
             mls_busy_seconds=mls.busy_s,
             mls_cpu_seconds=mls.cpu_s,
+            workers=tuple(
+                VoiceWorkerSnapshot(w.worker, w.links, w.packets_sent, w.batches, w.cpu_s, w.restarts)
+                for w in self._node.voice_worker_stats()
+            ),
         )
 
     def audio_load(self) -> AudioLoadSnapshot:

@@ -42,6 +42,20 @@ class VoiceStatsSnapshot:
     mls_deferred: int = 0
     mls_busy_seconds: float = 0.0
     mls_cpu_seconds: float = 0.0
+    # Voice worker processes (lavalink.server.voiceWorkers > 0), one per worker slot; empty when voice runs here.
+    workers: tuple[VoiceWorkerSnapshot, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceWorkerSnapshot:
+    """One voice worker slot; the counters add up over the processes that held it (restarts included)."""
+
+    worker: int
+    links: int = 0
+    packets_sent: int = 0
+    batches: int = 0
+    cpu_seconds: float = 0.0
+    restarts: int = 0
 
 
 @dataclass(frozen=True, slots=True)

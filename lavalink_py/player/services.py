@@ -7,7 +7,7 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lavalink_py.audio import AudioEngine
 from lavalink_py.audio.clock import FrameClock
@@ -16,6 +16,9 @@ from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sources.base import StreamSpec
 from lavalink_py.voice.events import VoiceEventCallback
 from lavalink_py.voice.outbox import PacketOutbox
+
+if TYPE_CHECKING:
+    from lavalink_py.voice.workers import SlotStats
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +130,9 @@ class WorkerVoice:
 
     async def close(self) -> None:
         await self.pool.close()
+
+    def worker_stats(self) -> list[SlotStats]:
+        return self.pool.slot_stats()
 
 
 class BackgroundTasks:

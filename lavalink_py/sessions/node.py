@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import psutil
 
@@ -16,6 +16,9 @@ from lavalink_py.protocol.track import TrackInfo
 from lavalink_py.sessions.manager import SessionManager
 from lavalink_py.sessions.session import MessageObserver, Session, SessionEnded
 from lavalink_py.sources.base import StreamSpec
+
+if TYPE_CHECKING:
+    from lavalink_py.voice.workers import SlotStats
 
 
 class TrackLoader(Protocol):
@@ -55,6 +58,10 @@ class Node:
         # cpu_percent() measures since its previous call; prime both so the first stats are meaningful.
         self._process.cpu_percent()
         psutil.cpu_percent()
+
+    def voice_worker_stats(self) -> list[SlotStats]:
+        """Per voice worker slot (links, packets, batches, CPU, restarts); empty when voice runs in this process."""
+        return self._voice.worker_stats() if isinstance(self._voice, WorkerVoice) else []
 
     async def close_voice(self) -> None:
         """Stops the voice worker processes, if voice runs in any (after the players have closed)."""

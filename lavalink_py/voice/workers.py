@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import multiprocessing
@@ -28,6 +29,7 @@ import socket
 import struct
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +44,12 @@ CONNECT, CLOSE, STOP_SPEAKING, FRAMES, QUIT = b"C"[0], b"X"[0], b"S"[0], b"F"[0]
 # worker -> API
 STATUS, EVENT, CLOSED, METRICS = b"T"[0], b"E"[0], b"D"[0], b"M"[0]
 STATUS_POLL_S = 0.02
+FULL_STATUS_EVERY = 10  # polls: every link's state every 200 ms, the moving ones every 20 ms
 METRICS_EVERY_S = 1.0
 CLOSE_TIMEOUT_S = 10.0
+# Set to a path prefix: each worker profiles its frame batches (cProfile) and writes PREFIX.<pid> when it stops.
+PROFILE_ENV = "LAVALINK_VOICE_WORKER_PROFILE"
+SEND_ENV = "LAVALINK_VOICE_WORKER_SEND"  # "each": the reference loop (send_frame per frame), for bench comparisons
 # A worker that could not start: the player hears it as a voice WebSocket closed by us with 1011 ("internal
 # error", RFC 6455) and its connection given up, as after a final close code; its next voice update tries again.
 WORKER_FAILED_CODE = 1011
@@ -217,6 +223,8 @@ class WorkerStats:
     packets_sent: int = 0
     batches: int = 0
     cpu_s: float = 0.0
+    send_cpu_s: float = 0.0
+    status_cpu_s: float = 0.0
 
 
 @dataclass(eq=False)
@@ -251,6 +259,18 @@ class _Worker:
             self.write(_message(FRAMES, body))
 
 
+@dataclass(frozen=True, slots=True)
+class SlotStats:
+    """One worker slot as /metrics reads it: its counters add up over the processes that held the slot."""
+
+    worker: int
+    links: int
+    packets_sent: int
+    batches: int
+    cpu_s: float
+    restarts: int
+
+
 class VoiceWorkerPool:
     """N voice worker processes, started at the first connection; links go to the least-loaded worker."""
 
@@ -266,6 +286,19 @@ class VoiceWorkerPool:
         self._readers: set[asyncio.Task[None]] = set()
         self._closing = False
         self.restarts = 0
+        self._slot_restarts = [0] * size
+        self._slot_before = [WorkerStats() for _ in range(size)]  # what the slot's ended processes reported
+
+    def slot_stats(self) -> list[SlotStats]:
+        out = []
+        for index in range(self.size):
+            before, worker = self._slot_before[index], self._workers[index]
+            now = worker.stats if worker is not None else WorkerStats()
+            out.append(SlotStats(
+                index, self._load[index], before.packets_sent + now.packets_sent, before.batches + now.batches,
+                before.cpu_s + now.cpu_s, self._slot_restarts[index],
+            ))
+        return out
 
     def link(self, spec: VoiceCredentialsSpec, on_event: VoiceEventCallback) -> RemoteVoiceLink:
         self._ids += 1
@@ -378,7 +411,10 @@ class VoiceWorkerPool:
                         link._acknowledged_close()
                 elif kind == METRICS:
                     value = json.loads(body)
-                    worker.stats = WorkerStats(int(value["packets"]), int(value["batches"]), float(value["cpu"]))
+                    worker.stats = WorkerStats(
+                        int(value["packets"]), int(value["batches"]), float(value["cpu"]), float(value["sendCpu"]),
+                        float(value["statusCpu"]),
+                    )
                 kind, body = await _read_message(reader)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -391,6 +427,10 @@ class VoiceWorkerPool:
             worker.writer.close()
         if self._workers[worker.index] is worker:
             self._workers[worker.index] = None
+        before, ended = self._slot_before[worker.index], worker.stats
+        self._slot_before[worker.index] = WorkerStats(
+            before.packets_sent + ended.packets_sent, before.batches + ended.batches, before.cpu_s + ended.cpu_s
+        )
         orphans = list(worker.links.values())
         worker.links.clear()
         for link in orphans:
@@ -401,6 +441,7 @@ class VoiceWorkerPool:
         log.warning("voice worker %d ended (exit code %s); re-hosting %d links", worker.index,
                     worker.process.exitcode, len(orphans))
         self.restarts += 1
+        self._slot_restarts[worker.index] += 1
         for link in orphans:
             if link._closing:
                 continue
@@ -451,61 +492,104 @@ class _WorkerServer:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         import ssl
 
+        from lavalink_py.voice.batch import send_batch, send_batch_each
+
+        self.send_batch = send_batch_each if os.environ.get(SEND_ENV) == "each" else send_batch
         self.writer = writer
         self.tls = ssl.create_default_context()  # SSL_CERT_FILE as the API process had it at spawn
         self.connections: dict[int, Any] = {}
+        self.lanes: dict[int, Any] = {}  # voice/batch.py's per-link parts, by link id
         self.reported: dict[int, tuple[bool, bool, int, int]] = {}
+        self.watched: set[int] = set()  # links not ready to send: their state is read at every poll
+        self.fallbacks: set[int] = set()  # links whose frames went through send_frame since the last poll
         self.held: dict[int, deque[bytes | None]] = {}  # None: stop speaking there
         self.dropped: dict[int, int] = {}  # held frames given up (HELD_FRAMES_MAX), per link
         self.batches = 0
+        self.send_cpu_s = 0.0  # thread CPU inside frames(): the per-packet work alone
+        self.status_cpu_s = 0.0  # thread CPU of the status polls (every link's state, every 20 ms)
         self.tasks: set[asyncio.Task[None]] = set()
+        self.profile: Any = None
+        if os.environ.get(PROFILE_ENV):
+            import cProfile
+
+            self.profile = cProfile.Profile()
 
     def emit(self, link_id: int, event: VoiceEvent) -> None:
-        self.push_status()  # the state the event describes arrives first
+        self.push_status((link_id,))  # the state the event describes arrives first
         self.writer.write(_json(EVENT, _event_to_json(link_id, event)))
 
-    def push_status(self) -> None:
+    def push_status(self, link_ids: Iterable[int] | None = None) -> None:
+        """The state of `link_ids` (default: every link) where it changed since it was last pushed."""
         changed = []
-        for link_id, conn in self.connections.items():
+        connections, reported, watched = self.connections, self.reported, self.watched
+        for link_id in connections if link_ids is None else link_ids:
+            if (conn := connections.get(link_id)) is None:
+                continue
             state = (conn.connected, conn.ready_to_send, conn.ping_ms,
                      conn.frames_not_sent + self.dropped.get(link_id, 0))
-            if self.reported.get(link_id) != state:
-                self.reported[link_id] = state
+            if reported.get(link_id) != state:
+                reported[link_id] = state
                 changed.append({"id": link_id, "connected": state[0], "ready": state[1], "ping": state[2],
                                 "notSent": state[3]})
+            if state[1]:
+                watched.discard(link_id)
+            else:
+                watched.add(link_id)
         if changed:
             self.writer.write(_json(STATUS, changed))
 
+    def poll_status(self, polls: int) -> None:
+        """Every poll: the links not ready to send and those whose last frame needed the general path (their
+        state is moving: the API side holds frames until it sees them ready); every FULL_STATUS_EVERY-th poll: all
+        (ping, frames not sent, a link that stopped being ready). Reading 1,000 links' state every 20 ms cost the
+        worker as much as a third of its sending (bench/voice.py, worker_status_us_per_packet_cpu)."""
+        if polls % FULL_STATUS_EVERY == 0:
+            self.push_status()
+        else:
+            self.push_status(self.watched | self.fallbacks)
+        self.fallbacks.clear()
+
     async def poll(self) -> None:
         last_metrics = 0.0
-        while True:
+        for polls in itertools.count(1):
             await asyncio.sleep(STATUS_POLL_S)
+            began = time.thread_time()
+            if self.profile is not None:
+                self.profile.enable()
             for link_id in list(self.held):
                 self.release(link_id)
-            self.push_status()
+            self.poll_status(polls)
+            if self.profile is not None:
+                self.profile.disable()
+            self.status_cpu_s += time.thread_time() - began
             now = time.monotonic()
             if now - last_metrics >= METRICS_EVERY_S:
                 last_metrics = now
                 packets = sum(c.stats.packets_sent for c in self.connections.values())
                 self.writer.write(
-                    _json(METRICS, {"packets": packets, "batches": self.batches, "cpu": time.process_time()})
+                    _json(METRICS, {"packets": packets, "batches": self.batches, "cpu": time.process_time(),
+                                    "sendCpu": self.send_cpu_s, "statusCpu": self.status_cpu_s})
                 )
 
     def frames(self, body: bytes) -> None:
-        """Every frame of one tick, sent at once: DAVE + RTP + AEAD + UDP send per frame."""
+        """Every frame of one tick, sent at once."""
+        began = time.thread_time()
+        if self.profile is not None:
+            self.profile.enable()
         self.batches += 1
-        view = memoryview(body)
-        offset, end = 0, len(body)
-        unpack, size, connections = _FRAME.unpack_from, _FRAME.size, self.connections
-        while offset < end:
-            link_id, length = unpack(view, offset)
-            offset += size
-            if (conn := connections.get(link_id)) is not None:
-                if link_id not in self.held and conn.ready_to_send:
-                    conn.send_frame(body[offset : offset + length])
-                else:
-                    self.hold(link_id, body[offset : offset + length])
-            offset += length
+        self.send_batch(body, self.connections, self.lanes, self.held, self.general)  # voice/batch.py: one loop
+        if self.profile is not None:
+            self.profile.disable()
+        self.send_cpu_s += time.thread_time() - began
+
+    def general(self, link_id: int, conn: Any, frame: bytes) -> None:
+        """A frame the batch loop's lane could not take: sent by send_frame, or held while the link is not ready
+        (or has frames held before it); its state is read at the next poll."""
+        self.fallbacks.add(link_id)
+        if link_id not in self.held and conn.ready_to_send:
+            conn.send_frame(frame)
+        else:
+            self.hold(link_id, frame)
 
     def hold(self, link_id: int, frame: bytes | None) -> None:
         held = self.held.setdefault(link_id, deque())
@@ -540,6 +624,7 @@ class _WorkerServer:
             ssl_context=self.tls,
         )
         self.connections[link_id] = conn
+        self.watched.add(link_id)
         conn.start()
 
     def stop_speaking(self, body: bytes) -> None:
@@ -557,6 +642,8 @@ class _WorkerServer:
     async def _close(self, link_id: int) -> None:
         conn = self.connections.pop(link_id, None)
         self.reported.pop(link_id, None)
+        self.lanes.pop(link_id, None)
+        self.watched.discard(link_id)
         self.held.pop(link_id, None)
         self.dropped.pop(link_id, None)
         if conn is not None:
@@ -564,6 +651,8 @@ class _WorkerServer:
         self.writer.write(_json(CLOSED, {"id": link_id}))
 
     async def stop(self) -> None:
+        if self.profile is not None:
+            self.profile.dump_stats(f"{os.environ[PROFILE_ENV]}.{os.getpid()}")
         await asyncio.gather(*(c.close() for c in self.connections.values()), *self.tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             self.writer.close()

@@ -14,6 +14,7 @@ from lavalink_py.metrics.inputs import (
     PlayerStatsSnapshot,
     SessionStatsSnapshot,
     VoiceStatsSnapshot,
+    VoiceWorkerSnapshot,
 )
 from lavalink_py.metrics.registry import NodeMetrics
 
@@ -48,7 +49,10 @@ def busy_node() -> FakeNode:
     return FakeNode(
         players=PlayerStatsSnapshot(playing=2, paused=1, stopped=1, guilds=3),
         sessions=SessionStatsSnapshot(connected=1, resumable=1),
-        voice=VoiceStatsSnapshot(connected=3, connecting=0, failed=0),
+        voice=VoiceStatsSnapshot(
+            connected=3, connecting=0, failed=0,
+            workers=(VoiceWorkerSnapshot(0, links=2, packets_sent=500, batches=250, cpu_seconds=0.4),),
+        ),
         audio=AudioLoadSnapshot(
             frames_lost={"sourceUnderrun": 3, "encoderLate": 1, "sendLate": 0, "eventLoopLag": 2, "gcPause": 0},
             opus_complexity=8,

@@ -92,6 +92,8 @@ async def test_a_killed_worker_is_replaced_and_its_player_reconnects() -> None:
             link.start()
             await wait_until(lambda: link.ready_to_send)
             first = pool.workers()[0]
+            await play(link.send_frame, encode_opus(sweep(0.2)))
+            await wait_until(lambda: first.stats.packets_sent >= 10)  # the worker's once-a-second report
             os.kill(first.process.pid, signal.SIGKILL)
             await wait_until(lambda: events.count(VoiceConnected(resumed=False)) == 2 and link.ready_to_send)
             assert pool.restarts == 1
@@ -99,6 +101,9 @@ async def test_a_killed_worker_is_replaced_and_its_player_reconnects() -> None:
             assert events == [VoiceConnected(resumed=False), VoiceDisconnected(reason="voice worker process ended"),
                               VoiceConnected(resumed=False)]
             assert server.identifies == 2
+            [slot] = pool.slot_stats()
+            assert (slot.worker, slot.links, slot.restarts) == (0, 1, 1)
+            assert slot.packets_sent >= 10 and slot.batches >= 1  # the ended process's counts are kept
             await link.close()
     finally:
         await pool.close()

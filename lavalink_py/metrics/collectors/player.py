@@ -90,6 +90,7 @@ class PlayerCollector:
             underruns.add_metric([], f.underruns)
         yield from (players, guilds, voice, sent, lost, underruns)
         yield from self._mls_families(None if state is None else state.voice)
+        yield from self._worker_families(None if state is None else state.voice)
         yield from self._audio_families(None if state is None else state.audio)
         yield counts_family("lavalink_player_events", "Player events by type.", ["type"], self._events.events.items())
         yield histograms_family(
@@ -112,6 +113,24 @@ class PlayerCollector:
             busy.add_metric([], v.mls_busy_seconds)
             cpu.add_metric([], v.mls_cpu_seconds)
         yield from (calls, deferred, busy, cpu)
+
+    def _worker_families(self, v: VoiceStatsSnapshot | None) -> Iterable[Metric]:
+        links = gauge("lavalink_voice_worker_links", "Voice connections hosted by each voice worker.", ["worker"])
+        packets = counter("lavalink_voice_worker_packets_sent", "RTP packets each voice worker sent.", ["worker"])
+        batches = counter("lavalink_voice_worker_batches", "Frame batches (one per tick) each voice worker took.",
+                          ["worker"])
+        cpu = counter("lavalink_voice_worker_cpu_seconds", "CPU time of each voice worker's processes.", ["worker"])
+        restarts = counter(
+            "lavalink_voice_worker_restarts", "Times each voice worker's process ended and was replaced.", ["worker"]
+        )
+        for w in v.workers if v is not None else ():
+            label = [str(w.worker)]
+            links.add_metric(label, w.links)
+            packets.add_metric(label, w.packets_sent)
+            batches.add_metric(label, w.batches)
+            cpu.add_metric(label, w.cpu_seconds)
+            restarts.add_metric(label, w.restarts)
+        yield from (links, packets, batches, cpu, restarts)
 
     def _audio_families(self, a: AudioLoadSnapshot | None) -> Iterable[Metric]:
         by_cause = counter(

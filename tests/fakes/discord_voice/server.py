@@ -10,6 +10,9 @@ handed to every simulated listener, which DAVE-decrypts and Opus-decodes as a Di
 `decrypt_every=N` (capacity benchmarks): every packet's clear RTP header is still checked and recorded (SSRC,
 sequence, arrival), but only one in N is decrypted and handed to the listeners, so the fakes' CPU does not crowd
 out the node they measure; the others are recorded with `verified=False` and no payload.
+`udp_hub=UdpHub(...)` (capacity benchmarks): no socket of its own; the hub's one socket reads the headers of many
+servers' packets (udp_hub.py) and hands this server one in `decrypt_every` for the full path; `hub_stream` then
+holds the counts and arrival times, and `packets` only the sampled, verified packets.
 Faults: drop_websocket(), refuse_next_resume, ack_heartbeats, close_websocket(code), add/remove_listener(),
 force_new_epoch(), downgrade(), inject_invalid_commit(), send_raw_text()/send_raw_binary(), secret_key_size.
 """
@@ -38,6 +41,7 @@ from lavalink_py.voice.ip_discovery import PACKET_SIZE, build_response
 from tests.fakes.discord_voice.group import DaveGroup, ToNode
 from tests.fakes.discord_voice.listener import SimulatedListener
 from tests.fakes.discord_voice.pki import voice_pki
+from tests.fakes.discord_voice.udp_hub import HubStream, UdpHub
 
 BOTH_MODES = (AES_GCM, XCHACHA)
 
@@ -77,6 +81,8 @@ class FakeVoiceServer:
     refuse_next_resume: bool = False
     ack_heartbeats: bool = True
     external_sender_first: bool = False  # send op 25 right after Ready, before Session Description
+    udp_hub: UdpHub | None = None
+    hub_stream: HubStream | None = None
     packets: list[ReceivedPacket] = field(default_factory=list)
     udp_rejected: UdpCounters = field(default_factory=UdpCounters)
     secret_key_size: int = 32
@@ -119,6 +125,9 @@ class FakeVoiceServer:
         site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=voice_pki().server_context())
         await site.start()
         self._port = self._runner.addresses[0][1]
+        if self.udp_hub is not None:
+            self._udp_port = self.udp_hub.port
+            return
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _Udp(self._on_datagram), local_addr=("127.0.0.1", 0)
@@ -129,6 +138,8 @@ class FakeVoiceServer:
     async def close(self) -> None:
         if self._udp is not None:
             self._udp.close()
+        if self.udp_hub is not None:
+            self.udp_hub.forget(self._ssrc)
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -307,7 +318,10 @@ class FakeVoiceServer:
             await self._select_protocol(ws, d)
         elif op == 5:
             self.speaking.append(int(d["speaking"]))
-            self._speaking_registered = self._speaking_registered or d.get("ssrc") == self._ssrc
+            registered = self._speaking_registered
+            self._speaking_registered = registered or d.get("ssrc") == self._ssrc
+            if self.udp_hub is not None and self._speaking_registered and not registered:
+                self.hub_stream = self.udp_hub.register(self._ssrc, self._verify)
         elif op == 23:
             self.group.transition_ready(int(d["transition_id"]))
             await self._flush_group()
@@ -324,6 +338,8 @@ class FakeVoiceServer:
             await ws.close(code=4017, message=b"E2EE/DAVE protocol required")
             return
         self.identifies += 1
+        if self.udp_hub is not None:
+            self.udp_hub.forget(self._ssrc)
         self._seq, self._cipher, self._speaking_registered = 0, None, False
         self._buffer.clear()
         self._ssrc = secrets.randbits(31) + 1
@@ -385,6 +401,14 @@ class FakeVoiceServer:
         self._datagrams += 1
         if self.decrypt_every > 1 and self._datagrams % self.decrypt_every:
             self._record_unverified(data)
+            return
+        self._verify(data)
+
+    def _verify(self, data: bytes) -> None:
+        """The full path of one packet: transport AEAD, SSRC and Speaking checks, every listener's DAVE."""
+        cipher = self._cipher
+        if cipher is None:
+            self.udp_rejected.undecryptable += 1
             return
         try:
             packet = cipher.decrypt(data)
