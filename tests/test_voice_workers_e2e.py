@@ -117,11 +117,16 @@ async def test_every_control_is_heard_and_reported_alike(
         ("TrackStartEvent", None), ("TrackEndEvent", "finished"),
     ]
     assert listener.dave_failures == 0
-    # Paused at ~1 s; the seek to 2 s is heard at the first frame after the resume.
-    resumed_at = [round(content_s(pcm, at_pause + k) - k * 0.020, 3) for k in range(2, 8)]
-    assert resumed_at[0] == pytest.approx(2.0, abs=0.030), (at_pause, resumed_at)
-    assert not continuity_errors_ms(pcm, range(2, at_pause - 8))
-    assert not continuity_errors_ms(pcm, range(at_pause + 2, at_stop - 8))
+    # Paused at ~1 s; the seek to 2 s takes over at its first frame. As in lavaplayer (whose frame buffer is cleared
+    # at the new stream's first insert), the frames buffered before the seek keep sounding until the new stream has
+    # a frame: none on an idle machine, a few when the decoder is slow to seek (load). So: the old audio runs on
+    # without a gap up to that frame, the new one starts at 2.0 s on the frame grid and loses no frame of the seek.
+    first_new = next(k for k in range(2, 150) if content_s(pcm, at_pause + k) > 1.9)
+    landed = content_s(pcm, at_pause + first_new + 2)
+    frames_in = (landed - 2.0) / 0.020  # frames of the new stream before this one: 2 + the old frames' shortfall
+    assert abs(frames_in - round(frames_in)) < 0.25 and 0.5 < frames_in < first_new + 2.5, (at_pause, first_new, landed)
+    assert not continuity_errors_ms(pcm, range(2, at_pause + first_new - 8))
+    assert not continuity_errors_ms(pcm, range(at_pause + first_new + 2, at_stop - 8))
     loud = rms(pcm[(at_pause + 5) * FRAME : (before_volume - 2) * FRAME])
     half = rms(pcm[(after_volume + 5) * FRAME : (before_back - 2) * FRAME])
     quarter = rms(pcm[(after_filter + 5) * FRAME : (after_filter + 25) * FRAME])
