@@ -69,6 +69,13 @@ UNFED_RULES = {
 # Families the node declares but never fills (their labels cannot be compared with the docs).
 UNFED_FAMILIES = {
     "lavalink_persistence_restore_failures_total",  # a node started on no store has nothing it failed to restore
+    # This node runs its voice in-process (voiceWorkers 0): no worker to label. Fed with workers in
+    # tests/test_voice_workers_players.py.
+    "lavalink_voice_worker_links",
+    "lavalink_voice_worker_packets_sent_total",
+    "lavalink_voice_worker_batches_total",
+    "lavalink_voice_worker_cpu_seconds_total",
+    "lavalink_voice_worker_restarts_total",
 }
 # Rules whose state follows the machine's load, not what the test does (see the rule test below).
 LOAD_DEPENDENT = {
