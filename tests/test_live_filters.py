@@ -157,6 +157,9 @@ async def test_low_pass_on_a_live_tone_is_heard_within_200_ms_and_clearing_resto
     assert kept_bytes < 48_000 * 4 * 6
 
 
+SILENCE_OPUS = b"\xf8\xff\xfe"  # the Opus silence frame Discord's clients and Lavalink send
+
+
 async def test_timescale_on_a_live_stream_keeps_the_position_on_source_time(node: RunningNode) -> None:
     async with endless_tone() as url, call(node) as session:
         await session.play(url)
@@ -188,8 +191,11 @@ async def test_timescale_on_a_live_stream_keeps_the_position_on_source_time(node
         spectrum = np.abs(np.fft.rfft(segment * np.hanning(len(segment))))
         return float(np.argmax(spectrum)) * 48_000 / len(segment)
 
-    assert peak_hz(first.serial + 15) == pytest.approx(2 * TONE_HZ, rel=0.02)
-    assert peak_hz(second.serial + 10) == pytest.approx(TONE_HZ, rel=0.02)
+    # A serial counts the frames the stream made; the listener's index also counts the silence frames a starved tick
+    # sent (seen once in a loaded full-suite run: the peak at serial + 15 was still the unfiltered tone).
+    made = [i for i, f in enumerate(session.listener.frames) if f.opus != SILENCE_OPUS]
+    assert peak_hz(made[first.serial + 15]) == pytest.approx(2 * TONE_HZ, rel=0.02)
+    assert peak_hz(made[second.serial + 10]) == pytest.approx(TONE_HZ, rel=0.02)
     assert peak_hz(on - 20) == pytest.approx(TONE_HZ, rel=0.02)
     assert steps == {960}
 
