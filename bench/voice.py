@@ -47,9 +47,13 @@ import ssl
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from lavalink_py.voice.connection import VoiceConnection
+    from lavalink_py.voice.outbox import PacketOutbox
 
 FRAME_S = 0.02
 LATE_S = 0.1  # a packet that arrives later than this after its frame was handed over counts as "late"
@@ -351,15 +355,14 @@ def _floor_us_per_packet(connections: list[Any], frames: list[bytes], ticks: int
     return round((time.thread_time() - began) / max(1, ticks * len(parts)) * 1e6, 2)
 
 
-async def run(
-    count: int, seconds: float, dave: int, decrypt_every: int, precise: bool, *, prepared: bool = True
-) -> dict[str, Any]:
-    from lavalink_py.audio.clock import FrameClock
+async def connect_all(
+    setup: dict[str, Any], prepared: bool
+) -> tuple[list[VoiceConnection], PacketOutbox | None, float]:
+    """One VoiceConnection per fake server, up to e2ee-ready, and the seconds that took; with `prepared`, they share
+    one PacketOutbox (the node's send path), else each sends at once."""
     from lavalink_py.voice.connection import VoiceConnection
     from lavalink_py.voice.outbox import PacketOutbox
-    from tests.voice.audio import encode_opus, sweep
 
-    child, setup = await spawn_fakes(count, dave, decrypt_every)
     context = ssl.create_default_context(cadata=setup["ca_pem"])
     outbox = PacketOutbox() if prepared else None
     connections = [
@@ -369,11 +372,21 @@ async def run(
             on_event=lambda _e: None, ssl_context=context, outbox=outbox,
         )
         for server in setup["servers"]
-    ]
-    setup_s = time.monotonic()
+    ]  # fmt: skip
+    began = time.monotonic()
     # On a crowded machine some handshakes time out: the run goes on with the connections that are up, and says so.
     await asyncio.gather(*(c.wait_e2ee_ready(180) for c in connections), return_exceptions=True)
-    setup_s = time.monotonic() - setup_s
+    return connections, outbox, time.monotonic() - began
+
+
+async def run(
+    count: int, seconds: float, dave: int, decrypt_every: int, precise: bool, *, prepared: bool = True
+) -> dict[str, Any]:
+    from lavalink_py.audio.clock import FrameClock
+    from tests.voice.audio import encode_opus, sweep
+
+    child, setup = await spawn_fakes(count, dave, decrypt_every)
+    connections, outbox, setup_s = await connect_all(setup, prepared)
     await asyncio.sleep(1.0)  # let the handshakes' last messages settle before the window opens
     frames = encode_opus(sweep(2.0))
     ready = [c for c in connections if c.e2ee_ready]
@@ -566,23 +579,9 @@ async def run_transcode(
     from lavalink_py.audio import AudioEngine, EngineSettings, OverloadSettings
     from lavalink_py.player.services import VoiceSink
     from lavalink_py.sources.base import StreamSpec
-    from lavalink_py.voice.connection import VoiceConnection
-    from lavalink_py.voice.outbox import PacketOutbox
 
     child, setup = await spawn_fakes(count, dave, decrypt_every)
-    context = ssl.create_default_context(cadata=setup["ca_pem"])
-    outbox = PacketOutbox() if prepared else None
-    connections = [
-        VoiceConnection(
-            guild_id=server["guild_id"], user_id=server["user_id"], channel_id=int(server["channelId"]),
-            session_id=server["sessionId"], token=server["token"], endpoint=server["endpoint"],
-            on_event=lambda _e: None, ssl_context=context, outbox=outbox,
-        )
-        for server in setup["servers"]
-    ]  # fmt: skip
-    setup_s = time.monotonic()
-    await asyncio.gather(*(c.wait_e2ee_ready(180) for c in connections), return_exceptions=True)
-    setup_s = time.monotonic() - setup_s
+    connections, outbox, setup_s = await connect_all(setup, prepared)
     ready = [c for c in connections if c.e2ee_ready]
     settings = EngineSettings(opus_quality=quality, opus_bitrate=bitrate, overload=OverloadSettings(enabled=policy))
     engine = AudioEngine(settings)
