@@ -90,3 +90,22 @@ async def test_entries_round_trip_through_the_cache_format() -> None:
     entry = await report.run_entry("fake", fake_measure, Options())
     [again] = entries_from_json(entries_to_json([entry]))
     assert again == entry
+
+
+def test_the_capacity_rows_take_a_workers_run_which_has_no_floor_of_its_own() -> None:
+    from bench.report_voice import _capacity_rows
+
+    workers_run = {
+        "connections": 400, "ready": 400, "lost_pct": 0.01, "lost_or_late_pct": 0.02, "players_under_0.1pct_lost": 400,
+        "node_cpu_pct": 30.0, "fakes_cpu_pct": 60.0, "worker_us_per_packet_cpu": 20.0,
+        "worker_process_us_per_packet_cpu": 30.0, "each_worker_cpu_pct": [40.0],
+    }  # fmt: skip
+    in_process_run = {**workers_run, "us_per_packet_cpu": 12.0, "floor_us_per_packet_cpu": 4.0}
+    in_process_run["us_per_packet_kernel"] = 3.0
+    del in_process_run["worker_us_per_packet_cpu"]
+
+    players, per_packet = _capacity_rows(", 1 worker", workers_run, None, [workers_run], "≥ 1,000", fallback_floor=5.0)
+    assert players.value == "400" and "floor 5.00 µs" in players.peer and "bench/voice_packet.py" in players.peer
+    assert (per_packet.value, per_packet.peer, per_packet.met) == ("20.00 µs", "floor 5.00 µs", False)
+    _players, per_packet = _capacity_rows("", in_process_run, None, [in_process_run], "≥ 1,000", fallback_floor=5.0)
+    assert (per_packet.value, per_packet.peer, per_packet.met) == ("12.00 µs", "floor 4.00 µs", True)
