@@ -316,7 +316,9 @@ class Player:
 
     def _on_voice_event(self, event: VoiceEvent) -> None:
         match event:
-            case WebSocketClosed(code=code, reason=reason, by_remote=by_remote):
+            case WebSocketClosed(code=code, reason=reason, by_remote=by_remote, final=final):
+                if final:
+                    self._voice_given_up = True  # before the client hears of it: its next voice update reconnects
                 self._emit(websocket_closed_event(self.guild_id, code, reason, by_remote))
                 self.send_update(_now_ms())
             case VoiceConnected():

@@ -370,7 +370,8 @@ class VoiceConnection:
                     self.guild_id, closed.code, closed.reason, decision.action.value,
                 )
                 if decision.report:
-                    self._emit(WebSocketClosed(closed.code, closed.reason, closed.by_remote))
+                    final = decision.action is CloseAction.GIVE_UP
+                    self._emit(WebSocketClosed(closed.code, closed.reason, closed.by_remote, final))
                 if decision.action is CloseAction.GIVE_UP:
                     self._emit(VoiceDisconnected(closed.reason or f"close code {closed.code}"))
                     return

@@ -23,6 +23,10 @@ class WebSocketClosed:
     code: int
     reason: str
     by_remote: bool
+    # No reconnect follows (VoiceDisconnected comes next). Carried on this event so the owner knows it before the
+    # client hears of the close: from a worker process the two events arrive separately, and a voice update sent
+    # in between must connect anew rather than be taken for the live connection's.
+    final: bool = False
 
 
 VoiceEvent = VoiceConnected | VoiceDisconnected | WebSocketClosed

@@ -99,7 +99,8 @@ def _event_to_json(link_id: int, event: VoiceEvent) -> dict[str, Any]:
         return {"id": link_id, "kind": "connected", "resumed": event.resumed}
     if isinstance(event, VoiceDisconnected):
         return {"id": link_id, "kind": "disconnected", "reason": event.reason}
-    return {"id": link_id, "kind": "closed", "code": event.code, "reason": event.reason, "byRemote": event.by_remote}
+    return {"id": link_id, "kind": "closed", "code": event.code, "reason": event.reason, "byRemote": event.by_remote,
+            "final": event.final}
 
 
 def _event_from_json(value: dict[str, Any]) -> VoiceEvent:
@@ -108,7 +109,8 @@ def _event_from_json(value: dict[str, Any]) -> VoiceEvent:
         return VoiceConnected(resumed=bool(value["resumed"]))
     if kind == "disconnected":
         return VoiceDisconnected(reason=str(value["reason"]))
-    return WebSocketClosed(code=int(value["code"]), reason=str(value["reason"]), by_remote=bool(value["byRemote"]))
+    return WebSocketClosed(code=int(value["code"]), reason=str(value["reason"]), by_remote=bool(value["byRemote"]),
+                           final=bool(value["final"]))
 
 
 # -- API process --------------------------------------------------------------------------------------------------
@@ -206,7 +208,7 @@ class RemoteVoiceLink:
             self._closed.set_result(None)
 
     def _failed(self, reason: str) -> None:
-        self._event(WebSocketClosed(code=WORKER_FAILED_CODE, reason=reason, by_remote=False))
+        self._event(WebSocketClosed(code=WORKER_FAILED_CODE, reason=reason, by_remote=False, final=True))
         self._event(VoiceDisconnected(reason=reason))
 
     def _worker_lost(self) -> None:

@@ -90,7 +90,7 @@ async def test_final_close_codes_report_and_do_not_reconnect(code: int) -> None:
             await asyncio.wait_for(conn.wait_closed(), 10)
         finally:
             await conn.close()
-    assert closed_events(events) == [WebSocketClosed(code, "bye", True)]
+    assert closed_events(events) == [WebSocketClosed(code, "bye", True, final=True)]
     assert isinstance(events[-1], VoiceDisconnected)
     assert server.ws_connections == 1
     assert not conn.connected and conn.ping_ms == -1

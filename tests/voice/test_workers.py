@@ -109,6 +109,27 @@ async def test_a_killed_worker_is_replaced_and_its_player_reconnects() -> None:
         await pool.close()
 
 
+@pytest.mark.usefixtures("trust_fake")
+async def test_a_final_close_says_so_before_the_disconnect_that_follows_it() -> None:
+    """A worker's 4014 reaches the owner as WebSocketClosed(final=True) and then VoiceDisconnected: two IPC
+    messages, so the owner must know from the first that no reconnect follows (a client may answer it with the
+    same voice update before the second arrives; that must connect anew)."""
+    pool = VoiceWorkerPool(1)
+    events: list[VoiceEvent] = []
+    try:
+        async with FakeVoiceServer(guild_id=7, listener_ids=(LISTENER,)) as server:
+            link = pool.link(spec_for(server), events.append)
+            link.start()
+            await wait_until(lambda: link.ready_to_send)
+            await server.close_websocket(4014, "Disconnected")
+            await wait_until(lambda: isinstance(events[-1], VoiceDisconnected))
+            assert events == [VoiceConnected(resumed=False), WebSocketClosed(4014, "Disconnected", True, final=True),
+                              VoiceDisconnected(reason="Disconnected")]
+            await link.close()
+    finally:
+        await pool.close()
+
+
 async def test_a_link_whose_workers_keep_dying_before_it_is_up_gives_up_with_1011() -> None:
     """A crash loop (every worker the link gets dies before its connection is up) ends after MAX_REHOSTS
     re-hosts, with the event a worker that cannot start gives, instead of spawning workers for ever."""
@@ -133,7 +154,7 @@ async def test_a_link_whose_workers_keep_dying_before_it_is_up_gives_up_with_101
         await wait_until(lambda: any(isinstance(e, WebSocketClosed) for e in events))
         assert events == [VoiceDisconnected(reason="voice worker process ended")] * MAX_REHOSTS + [
             WebSocketClosed(WORKER_FAILED_CODE, f"voice worker process ended {MAX_REHOSTS + 1} times before the "
-                            "connection was up", by_remote=False),
+                            "connection was up", by_remote=False, final=True),
             VoiceDisconnected(reason=f"voice worker process ended {MAX_REHOSTS + 1} times before the connection "
                               "was up"),
         ]
