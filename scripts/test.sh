@@ -35,4 +35,5 @@ done
 "$venv/bin/ruff" check .
 "$venv/bin/mypy"
 "$venv/bin/lint-imports" --no-cache
-exec "$venv/bin/pytest" -q "$@"
+# Three test processes on CI's two cores: most tests wait on audio in real time, so the cores stay busy.
+exec "$venv/bin/pytest" -q -n "${LAVALINK_PY_TEST_PROCESSES:-3}" "$@"
