@@ -191,11 +191,11 @@ def _p99(run: dict[str, Any], key: str) -> float:
 async def jitter(opts: Options) -> Result:
     seconds, rounds = (5.0, 1) if opts.quick else (8.0, 1 if opts.runs < 3 else 2)
     rows: list[Row] = []
-    # The floor the players' jitter sits on: the same clock with no work in its tick, and its waker thread's own
+    # The floor the players' jitter sits on: the same clock with no work in its tick, and a bare thread's
     # clock_nanosleep, on this machine now (a VM's vCPU wakes late too; no code on top can be steadier than it).
     bare = [bench_json("bench.clock_wake", "--seconds", "6")[0] for _ in range(max(rounds, 2))]
     bare_tick = median([r["tick_start_jitter"]["p99_ms"] for r in bare])
-    bare_thread = median([r["waker_thread_lateness"]["p99_ms"] for r in bare])
+    bare_thread = median([r["thread_sleep_lateness"]["p99_ms"] for r in bare])
     for count in (50, 100, 200):
         precise: list[Run] = []
         asyncio_clock: list[Run] = []
@@ -222,11 +222,11 @@ async def jitter(opts: Options) -> Result:
     rows.append(Row(
         figure="p99 tick-start jitter of the frame clock alone (one tickable that only stamps, no players)",
         value=f"{bare_tick:.2f} ms",
-        peer=f"its waker thread's own sleep, lateness p99 {bare_thread:.2f} ms",
+        peer=f"a bare thread's time.sleep to each deadline, lateness p99 {bare_thread:.2f} ms",
         goal="— (the floor of the rows above)",
-        note=f"bench/clock_wake.py, 6 s each, median of {len(bare)} run(s) before the voice runs: what this machine "
-        "gives a thread that only sleeps to each 20 ms deadline and wakes the loop; a player's send interval "
-        "cannot be steadier than its tick's start",
+        note=f"bench/clock_wake.py, 6 s each, median of {len(bare)} run(s) before the voice runs: the same "
+        "clock with nothing in its tick, and any thread that only sleeps to each 20 ms deadline; a player's send "
+        "interval cannot be steadier than its tick's start",
     ))  # fmt: skip
     if has_flag("bench.voice", "--transcode"):
         prepared: list[Run] = []

@@ -4,11 +4,15 @@ Ticks are scheduled against a monotonic start (tick n is due at start + n * 20 m
 accumulate. If the loop wakes more than a tick late, the missed ticks are counted as late and skipped, never
 sent in a burst. Counters are plain ints for metrics to read.
 
-The wake-up itself comes from a thread (`DeadlineWaker`): asyncio's own timers wait in epoll, whose timeout is
-whole milliseconds rounded up, so an `asyncio.sleep` to a deadline wakes 0-1 ms late plus the loop's scheduling,
-a jitter every player's send interval inherits. The thread sleeps with `time.sleep` (clock_nanosleep, timer slack
-~50 us) and wakes the loop through its self-pipe, which epoll reports at once. Only the wake-up crosses threads:
-the tick still runs on the loop, so playbacks, sinks and voice state keep one thread and need no lock.
+The wait for each tick ends on the loop thread itself: asyncio's own timers wait in epoll, whose timeout is whole
+milliseconds rounded up, so an `asyncio.sleep` to a deadline wakes 0-1 ms late plus the loop's scheduling, a jitter
+every player's send interval inherits. The clock sleeps with asyncio to `FINISH_S` before the due time, then the
+rest with `time.sleep` (clock_nanosleep, timer slack ~50 us) on the loop thread: the thread that runs the tick is
+the one the kernel wakes at the due time, once per tick. (A waker thread resolving a loop future did the same with
+two wake-ups per tick, the waker's and then the loop's through its self-pipe; each waits for a CPU under
+contention, and the loop's alone was the tick-start jitter's larger half: BENCHMARKS.md "Voice send path and
+frame clock".) The loop is blocked for that last part of each wait, at most `FINISH_S` per tick; the tick itself
+runs on the loop as before, so playbacks, sinks and voice state keep one thread and need no lock.
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -31,6 +33,9 @@ SENT = 1
 NULLED = -1
 IDLE = 0
 LATENESS_SAMPLES = 3000  # one minute of ticks
+# The last part of each wait, slept on the loop thread: more than epoll's whole-ms rounding plus a typical wake-up
+# of the loop (so asyncio's timer is done with before the due time), little enough to leave the loop ~17 ms a tick.
+FINISH_S = 0.003
 
 
 class Tickable(Protocol):
@@ -40,47 +45,11 @@ class Tickable(Protocol):
         ...
 
 
-class DeadlineWaker:
-    """A daemon thread that resolves a loop future at a monotonic deadline (the loop's clock is time.monotonic)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._requests: queue.SimpleQueue[tuple[float, asyncio.Future[None]] | None] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="frame-clock-waker", daemon=True)
-        self.thread.start()
-
-    def sleep_until(self, due: float) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = self._loop.create_future()
-        self._requests.put((due, future))
-        return future
-
-    def close(self) -> None:
-        """The thread ends after its current sleep (at most one tick); not joined, so the loop never waits."""
-        self._requests.put(None)
-
-    def _run(self) -> None:
-        while (request := self._requests.get()) is not None:
-            due, future = request
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            try:
-                self._loop.call_soon_threadsafe(_resolve, future)
-            except RuntimeError:  # the loop is closed: nobody waits any more
-                return
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():  # cancelled when the clock stopped meanwhile
-        future.set_result(None)
-
-
 class FrameClock:
     def __init__(self, tick_s: float = FRAME_MS / 1000, precise: bool = True) -> None:
         self.tick_s = tick_s
         # False: plain asyncio.sleep (whole-ms epoll timeouts), kept for comparison in bench/voice.py.
         self.precise = precise
-        self._waker: DeadlineWaker | None = None  # alive only while players are
         self._players: dict[int, Tickable] = {}
         # Called first in every tick, before any player: the sends of what the players built last tick
         # (voice/outbox.py), so they leave together right at the wake-up, ahead of this tick's work.
@@ -181,32 +150,25 @@ class FrameClock:
         loop = asyncio.get_running_loop()
         start = loop.time()
         n = 0
-        try:
-            while True:
-                if not self._players:
-                    self._flush()  # what the last players built leaves now, a tick early rather than never
-                    self._run_after()
-                    # An idle node keeps no thread either: the waker ends here and a new one starts with a player.
-                    self._close_waker()
-                    self._has_players.clear()
-                    await self._has_players.wait()
-                    start, n = loop.time(), 0  # a fresh schedule: the idle time is no lateness
-                if self._waker is None and self.precise:
-                    self._waker = DeadlineWaker(loop)
-                n += 1
-                due = start + n * self.tick_s
-                delay = due - loop.time()
-                if delay > 0:
-                    await (asyncio.sleep(delay) if self._waker is None else self._waker.sleep_until(due))
-                n += self._account_lateness(loop.time() - due)
-                self.tick()
-        finally:
-            self._close_waker()
-
-    def _close_waker(self) -> None:
-        waker, self._waker = self._waker, None
-        if waker is not None:
-            waker.close()
+        while True:
+            if not self._players:
+                self._flush()  # what the last players built leaves now, a tick early rather than never
+                self._run_after()
+                self._has_players.clear()
+                await self._has_players.wait()
+                start, n = loop.time(), 0  # a fresh schedule: the idle time is no lateness
+            n += 1
+            due = start + n * self.tick_s
+            delay = due - loop.time()
+            if delay > 0:
+                if not self.precise:
+                    await asyncio.sleep(delay)
+                else:
+                    if delay > FINISH_S:
+                        await asyncio.sleep(delay - FINISH_S)
+                    _sleep_until(due)
+            n += self._account_lateness(loop.time() - due)
+            self.tick()
 
     def _account_lateness(self, late: float) -> int:
         """Records how late this tick runs; returns the ticks skipped (woken a tick or more late), never burst."""
@@ -224,6 +186,13 @@ class FrameClock:
             return 0
         ordered = sorted(self.lateness_us)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _sleep_until(due: float) -> None:
+    """Blocks the loop thread to `due` on the loop's clock (time.monotonic): never early, ~50 us late when idle."""
+    rest = due - time.monotonic()
+    if rest > 0:
+        time.sleep(rest)
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:
