@@ -42,9 +42,12 @@ async def endless(request):
     response = web.StreamResponse(headers={"Content-Type": "audio/mpeg"})
     response.enable_chunked_encoding()
     await response.prepare(request)
-    while True:
-        for i in range(0, len(data), 4096):
-            await response.write(data[i : i + 4096])
+    try:
+        while True:
+            for i in range(0, len(data), 4096):
+                await response.write(data[i : i + 4096])
+    except ConnectionError:  # the listener left (each run's engine closes its players): not an error
+        return response
 app = web.Application()
 app.router.add_get("/radio", endless)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]), print=None)
