@@ -303,7 +303,13 @@ class Player:
             return
         self.voice = voice
         self._close_voice()
-        link = self._services.connect_voice(self.guild_id, self.user_id, voice, self._on_voice_event)
+        def on_event(event: VoiceEvent) -> None:
+            # Only the current link's: a replaced one closes in a task of its own, and an event it had already
+            # queued (a worker's VoiceDisconnected after its final close) must not give up on its successor.
+            if self._voice_link is link:
+                self._on_voice_event(event)
+
+        link = self._services.connect_voice(self.guild_id, self.user_id, voice, on_event)
         self._voice_link, self._voice_given_up = link, False
         self._sink_pending = sink_when_connected
         if not sink_when_connected:

@@ -1,8 +1,10 @@
 """Voice worker processes (issue 11): a RemoteVoiceLink drives a real VoiceConnection in a worker process."""
 
 import asyncio
+import contextlib
 import os
 import signal
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -10,6 +12,7 @@ from lavalink_py.voice.events import VoiceConnected, VoiceDisconnected, VoiceEve
 from lavalink_py.voice.workers import (
     MAX_REHOSTS,
     WORKER_FAILED_CODE,
+    RemoteVoiceLink,
     VoiceCredentialsSpec,
     VoiceWorkerPool,
     decode_frames,
@@ -82,8 +85,10 @@ async def test_two_workers_carry_players_the_listener_decodes() -> None:
         await pool.close()
 
 
-@pytest.mark.usefixtures("trust_fake")
-async def test_a_killed_worker_is_replaced_and_its_player_reconnects() -> None:
+@contextlib.asynccontextmanager
+async def one_ready_link() -> AsyncIterator[tuple[VoiceWorkerPool, FakeVoiceServer, RemoteVoiceLink, list[VoiceEvent]]]:
+    """One worker, one fake voice server with a listener, and a link to it that is ready to send; the link's
+    events in order."""
     pool = VoiceWorkerPool(1)
     events: list[VoiceEvent] = []
     try:
@@ -91,22 +96,28 @@ async def test_a_killed_worker_is_replaced_and_its_player_reconnects() -> None:
             link = pool.link(spec_for(server), events.append)
             link.start()
             await wait_until(lambda: link.ready_to_send)
-            first = pool.workers()[0]
-            await play(link.send_frame, encode_opus(sweep(0.2)))
-            await wait_until(lambda: first.stats.packets_sent >= 10)  # the worker's once-a-second report
-            os.kill(first.process.pid, signal.SIGKILL)
-            await wait_until(lambda: events.count(VoiceConnected(resumed=False)) == 2 and link.ready_to_send)
-            assert pool.restarts == 1
-            assert pool.workers()[0] is not first
-            assert events == [VoiceConnected(resumed=False), VoiceDisconnected(reason="voice worker process ended"),
-                              VoiceConnected(resumed=False)]
-            assert server.identifies == 2
-            [slot] = pool.slot_stats()
-            assert (slot.worker, slot.links, slot.restarts) == (0, 1, 1)
-            assert slot.packets_sent >= 10 and slot.batches >= 1  # the ended process's counts are kept
+            yield pool, server, link, events
             await link.close()
     finally:
         await pool.close()
+
+
+@pytest.mark.usefixtures("trust_fake")
+async def test_a_killed_worker_is_replaced_and_its_player_reconnects() -> None:
+    async with one_ready_link() as (pool, server, link, events):
+        first = pool.workers()[0]
+        await play(link.send_frame, encode_opus(sweep(0.2)))
+        await wait_until(lambda: first.stats.packets_sent >= 10)  # the worker's once-a-second report
+        os.kill(first.process.pid, signal.SIGKILL)
+        await wait_until(lambda: events.count(VoiceConnected(resumed=False)) == 2 and link.ready_to_send)
+        assert pool.restarts == 1
+        assert pool.workers()[0] is not first
+        assert events == [VoiceConnected(resumed=False), VoiceDisconnected(reason="voice worker process ended"),
+                          VoiceConnected(resumed=False)]
+        assert server.identifies == 2
+        [slot] = pool.slot_stats()
+        assert (slot.worker, slot.links, slot.restarts) == (0, 1, 1)
+        assert slot.packets_sent >= 10 and slot.batches >= 1  # the ended process's counts are kept
 
 
 @pytest.mark.usefixtures("trust_fake")
@@ -114,20 +125,11 @@ async def test_a_final_close_says_so_before_the_disconnect_that_follows_it() -> 
     """A worker's 4014 reaches the owner as WebSocketClosed(final=True) and then VoiceDisconnected: two IPC
     messages, so the owner must know from the first that no reconnect follows (a client may answer it with the
     same voice update before the second arrives; that must connect anew)."""
-    pool = VoiceWorkerPool(1)
-    events: list[VoiceEvent] = []
-    try:
-        async with FakeVoiceServer(guild_id=7, listener_ids=(LISTENER,)) as server:
-            link = pool.link(spec_for(server), events.append)
-            link.start()
-            await wait_until(lambda: link.ready_to_send)
-            await server.close_websocket(4014, "Disconnected")
-            await wait_until(lambda: isinstance(events[-1], VoiceDisconnected))
-            assert events == [VoiceConnected(resumed=False), WebSocketClosed(4014, "Disconnected", True, final=True),
-                              VoiceDisconnected(reason="Disconnected")]
-            await link.close()
-    finally:
-        await pool.close()
+    async with one_ready_link() as (_pool, server, _link, events):
+        await server.close_websocket(4014, "Disconnected")
+        await wait_until(lambda: isinstance(events[-1], VoiceDisconnected))
+        assert events == [VoiceConnected(resumed=False), WebSocketClosed(4014, "Disconnected", True, final=True),
+                          VoiceDisconnected(reason="Disconnected")]
 
 
 async def test_a_link_whose_workers_keep_dying_before_it_is_up_gives_up_with_1011() -> None:
