@@ -8,7 +8,6 @@ import gc
 import logging
 import signal
 import time
-import weakref
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 
@@ -194,7 +193,7 @@ def build_app(
     app[AUTH_WARNINGS] = AuthWarnings()
     app[ROUTE_PLANNER] = outbound
     app[READINESS] = readiness
-    app[websocket.SOCKETS] = weakref.WeakSet()
+    app[websocket.SOCKETS] = set()
     for table in (info.routes, tracks.routes, sessions.routes, routeplanner.routes, websocket.routes, openapi.routes):
         app.add_routes(table)
     _add_plugin_routes(app, plugins)

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import struct
 import time
-import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable
 
 from aiohttp import WebSocketError, WSCloseCode, WSMsgType, web
 
@@ -27,7 +24,7 @@ from lavalink_py.api.middleware import auth_failed, public
 from lavalink_py.metrics.counters import WebSocketStats
 from lavalink_py.protocol.messages import ready_message, stats_message
 from lavalink_py.protocol.validation import parse_snowflake
-from lavalink_py.sessions.node import Node
+from lavalink_py.sessions.manager import SessionManager
 from lavalink_py.sessions.session import Session
 
 log = logging.getLogger(__name__)
@@ -36,7 +33,9 @@ routes = web.RouteTableDef()
 
 _UPGRADE_HEADERS = ("Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol")
 
-SOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
+# The open sessions' sockets, for the shutdown's GOING_AWAY. A plain set (each socket leaves it as its session
+# ends): a weak set's weakref per session cost ~0.1 KiB of each idle session (issue 11).
+SOCKETS = web.AppKey("websockets", set["_SessionSocket"])
 
 
 def _user_id(raw: str | None) -> int | None:
@@ -71,12 +70,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         # 400 text quoting the header that it cannot encode) instead of refusing: refuse here as it would.
         raise ApiError(400, "Bad WebSocket upgrade request: a handshake header is not ASCII")
     await ws.prepare(request)
-    request.app[SOCKETS].add(ws)
 
-    stats = request.app[COUNTERS].websocket
-    outbox = _Outbox(ws, stats, request.app[OPTIONS].ws_ping_interval_s)
-    transport = outbox.put
-    session, resumed, queued = node.sessions.open(user_id, client_name, transport, resume_id)
+    outbox = _Outbox(ws, request.app[COUNTERS].websocket, request.app[OPTIONS].ws_ping_interval_s)
+    session, resumed, queued = node.sessions.open(user_id, client_name, outbox.put, resume_id)
+    outbox.session, outbox.sessions = session, node.sessions
+    ws.open(outbox, request.app[SOCKETS])
     session.send(ready_message(session.id, resumed))
     for payload in queued:
         outbox.put(payload)
@@ -87,38 +85,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     else:
         session.send(stats_message(node.stats(), node.frame_stats(session)))
 
-    ws.session_loop = functools.partial(
-        _read_until_closed, ws, node=node, session=session, transport=transport, outbox=outbox, stats=stats
-    )
     return ws  # the session lives on in ws.write_eof, which aiohttp awaits next
-
-
-async def _read_until_closed(
-    ws: web.WebSocketResponse,
-    *,
-    node: Node,
-    session: Session,
-    transport: Callable[[bytes], None],
-    outbox: _Outbox,
-    stats: WebSocketStats,
-) -> None:
-    try:
-        async for message in ws:
-            if message.type == WSMsgType.PING:
-                await ws.pong(message.data)
-                continue
-            if message.type == WSMsgType.PONG:
-                _observe_pong(message.data, stats)
-                continue
-            if message.type == WSMsgType.ERROR:
-                # A frame that breaks RFC 6455 arrives as WebSocketError; anything else is the connection failing.
-                stats.error("protocol" if isinstance(message.data, WebSocketError) else "connection")
-                continue
-            stats.message("inbound", "text" if message.type == WSMsgType.TEXT else "binary", len(message.data))
-            log.warning("session=%s Lavalink v4 does not support websocket messages; use the REST API", session.id)
-    finally:
-        node.sessions.closed(session, transport)
-        await outbox.close()
 
 
 class _SessionSocket(web.WebSocketResponse):
@@ -126,19 +93,46 @@ class _SessionSocket(web.WebSocketResponse):
 
     So the handshake's state is released when the handshake is done, not when the session ends: the handler's
     frame and the middleware chain's (five suspended coroutines holding the request; issue 11: ~2 KiB of each
-    idle session). What aiohttp itself keeps for the connection the bare aiohttp floor keeps too.
+    idle session). The read loop is write_eof's own body, its state the outbox's: an idle session is one suspended
+    frame of ours. What aiohttp itself keeps for the connection the bare aiohttp floor keeps too.
     """
 
     def __init__(self) -> None:
         # autoping off: the node answers pings itself and reads the pongs to its own pings (their round trip); no
         # heartbeat: aiohttp's would ping every session on a timer, which Lavalink does not.
         super().__init__(autoping=False)
-        self.session_loop: Callable[[], Awaitable[None]] | None = None
+        self._outbox: _Outbox | None = None
+        self._registry: set[_SessionSocket] | None = None
+
+    def open(self, outbox: _Outbox, registry: set[_SessionSocket]) -> None:
+        """The session is open: read it in write_eof, and be in `registry` until it ends."""
+        self._outbox, self._registry = outbox, registry
+        registry.add(self)
 
     async def write_eof(self) -> None:  # type: ignore[override]  # as aiohttp's own override
-        session_loop, self.session_loop = self.session_loop, None
-        if session_loop is not None:
-            await session_loop()
+        outbox, self._outbox = self._outbox, None
+        if outbox is None:
+            await super().write_eof()
+            return
+        stats = outbox.stats
+        try:
+            async for message in self:
+                if message.type == WSMsgType.PING:
+                    await self.pong(message.data)
+                elif message.type == WSMsgType.PONG:
+                    _observe_pong(message.data, stats)
+                elif message.type == WSMsgType.ERROR:
+                    # A frame that breaks RFC 6455 arrives as WebSocketError; anything else is the connection failing.
+                    stats.error("protocol" if isinstance(message.data, WebSocketError) else "connection")
+                else:
+                    stats.message("inbound", "text" if message.type == WSMsgType.TEXT else "binary", len(message.data))
+                    log.warning("session=%s Lavalink v4 does not support websocket messages; use the REST API",
+                                outbox.session.id)
+        finally:
+            if self._registry is not None:
+                self._registry.discard(self)
+            outbox.sessions.closed(outbox.session, outbox.put)
+            await outbox.close()
         await super().write_eof()
 
 
@@ -155,11 +149,14 @@ class _Outbox:
     metrics.websocket_ping_interval asks for one; Lavalink sends none) is a loop timer.
     """
 
-    __slots__ = ("_closed", "_interval_s", "_pending", "_stats", "_timer", "_writer", "_ws")
+    __slots__ = ("_closed", "_interval_s", "_pending", "_timer", "_writer", "_ws", "session", "sessions", "stats")
+
+    session: Session  # set once the session is open (write_eof reads it)
+    sessions: SessionManager
 
     def __init__(self, ws: web.WebSocketResponse, stats: WebSocketStats, ping_interval_s: float) -> None:
         self._ws = ws
-        self._stats = stats
+        self.stats = stats
         self._interval_s = ping_interval_s
         # Only while frames wait (an empty deque is ~0.7 KiB: per idle session, more than the Session itself).
         self._pending: deque[tuple[bytes, WSMsgType]] | None = None
@@ -197,13 +194,13 @@ class _Outbox:
                     await self._ws.send_frame(payload, kind)
                 except ConnectionResetError:
                     if kind is WSMsgType.TEXT:
-                        self._stats.error("connection")
+                        self.stats.error("connection")
                         self._closed = True
                         self._pending = None
                         return
                     continue  # a ping to a socket going away, as before: not a send error
                 if kind is WSMsgType.TEXT:
-                    self._stats.message("outbound", "text", len(payload))
+                    self.stats.message("outbound", "text", len(payload))
             self._pending = None  # drained: an idle session holds no queue
         finally:
             self._writer = None
@@ -222,6 +219,6 @@ class _Outbox:
 
 async def close_all(app: web.Application) -> None:
     """on_shutdown: every client socket closes with GOING_AWAY, as Lavalink's do."""
-    sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
+    sockets: set[_SessionSocket] = app[SOCKETS]
     for ws in list(sockets):
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutdown")

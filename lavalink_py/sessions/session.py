@@ -90,7 +90,8 @@ class Session:
         return queued
 
     def is_bound_to(self, transport: Transport) -> bool:
-        return self._transport is transport
+        # Equality, not identity: a socket's transport is its outbox's bound `put`, made anew at each access.
+        return self._transport is not None and self._transport == transport
 
     def detach(self) -> None:
         self._transport = None
