@@ -37,19 +37,30 @@ def capacity_search(
     budget_s: float, seconds: float, *extra: str, ramp: tuple[int, ...] = RAMP
 ) -> tuple[Run | None, Run | None, list[Run]]:
     """Ramp N until loss exceeds 0.1 % (or a connection never got ready), then bisect a little, within `budget_s`
-    (a run is started only while budget is left). (the largest passing run, the smallest failing one, all runs)."""
+    (a run is started only while budget is left). (the largest passing run, the smallest failing one, all runs).
+
+    A step that fails is run once more and passes if that run does: near capacity the machine runs at ~95 % of its
+    2 cores (the receivers' share included), where one moment of other work leaves a backlog that takes seconds to
+    clear, and the same N passed and failed in turn (issue 11, 2026-12-03: 1,000 players, 2 workers, 8 runs: 0.0
+    to 64 % late). Both runs are reported."""
     deadline = time.monotonic() + budget_s
     best: Run | None = None
     failed: Run | None = None
     runs: list[Run] = []
 
-    def attempt(n: int) -> bool:
-        nonlocal best, failed
+    def one(n: int) -> Run:
         try:
             run = voice_run(n, seconds, *extra, timeout=max(120.0, deadline - time.monotonic() + 300))
         except (RuntimeError, subprocess.TimeoutExpired) as error:  # a run that dies at N is a failure at N
             run = {"connections": n, "error": str(error)}
         runs.append(run)
+        return run
+
+    def attempt(n: int) -> bool:
+        nonlocal best, failed
+        run = one(n)
+        if not passes(run) and time.monotonic() < deadline:
+            run = one(n)
         if passes(run):
             best = run if best is None or n > best["connections"] else best
             return True

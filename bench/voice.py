@@ -14,7 +14,8 @@ immediate`: each packet sent as it is built, the path before it). The fakes run 
 process, do the WebSocket handshake and DAVE (MLS group, one simulated listener each) in full, and share one UDP
 socket (tests/fakes/discord_voice/udp_hub.py: drained with recvmsg_into, demultiplexed by SSRC, kernel arrival
 stamps) that checks the RTP sequence of every packet and decrypts (transport AEAD + DAVE) one in `--decrypt-every`
-per player, so their CPU stays small beside the node's on a shared machine. They report after their socket is
+per player, so their CPU stays small beside the node's on a shared machine. Their Hello asks for Discord's
+heartbeat interval (41.25 s; `--fake-heartbeat-ms`), so the node heartbeats every 5 s as it would in a call. They report after their socket is
 drained (late is not lost; a packet > 100 ms after its hand-over counts as late). Reported per N:
 - us/packet: CPU of the sending thread (the loop: playback stand-in + DAVE + RTP + AEAD + send) per packet sent;
 - send-interval jitter: |interval - 20 ms| between consecutive sends of one connection, stamped at the `sock.send`
@@ -56,6 +57,8 @@ if TYPE_CHECKING:
     from lavalink_py.voice.outbox import PacketOutbox
 
 FRAME_S = 0.02
+DISCORD_HEARTBEAT_MS = 41250.0  # op 8 Hello's heartbeat_interval from Discord's voice servers
+FAKES = {"heartbeat_ms": DISCORD_HEARTBEAT_MS}  # what spawn_fakes asks its fakes for (--fake-heartbeat-ms)
 LATE_S = 0.1  # a packet that arrives later than this after its frame was handed over counts as "late"
 SENT = 1
 
@@ -115,16 +118,21 @@ def _print_setup(servers: list[Any]) -> None:
     print(json.dumps({"ca_pem": pki.ca_pem, "ca_file": str(pki.ca_file), "servers": described}), flush=True)
 
 
-async def start_hub_fakes(count: int, dave: int, decrypt_every: int) -> tuple[Any, list[Any]]:
+async def start_hub_fakes(
+    count: int, dave: int, decrypt_every: int, heartbeat_ms: float = DISCORD_HEARTBEAT_MS
+) -> tuple[Any, list[Any]]:
     """Start `count` fake voice servers (no audio decoding) behind one UDP hub and print, as one JSON line for the
-    parent, the test CA and each server's voice state."""
+    parent, the test CA and each server's voice state. Their Hello asks for Discord's heartbeat interval (the node
+    then heartbeats every 5 s, voice/gateway.py's cap): the fakes' own 1 s default, there for quick tests, had
+    1,000 connections heartbeat 1,000 times a second."""
     from tests.fakes.discord_voice.server import FakeVoiceServer
     from tests.fakes.discord_voice.udp_hub import UdpHub
 
     hub = UdpHub(decrypt_every)
     hub.start()
     servers = [
-        FakeVoiceServer(guild_id=1000 + i, listener_ids=(444,), decode_audio=False, dave_version=dave, udp_hub=hub)
+        FakeVoiceServer(guild_id=1000 + i, listener_ids=(444,), decode_audio=False, dave_version=dave, udp_hub=hub,
+                        heartbeat_interval_ms=heartbeat_ms)
         for i in range(count)
     ]
     for server in servers:
@@ -133,8 +141,8 @@ async def start_hub_fakes(count: int, dave: int, decrypt_every: int) -> tuple[An
     return hub, servers
 
 
-async def serve(count: int, dave: int, decrypt_every: int) -> None:
-    hub, servers = await start_hub_fakes(count, dave, decrypt_every)
+async def serve(count: int, dave: int, decrypt_every: int, heartbeat_ms: float) -> None:
+    hub, servers = await start_hub_fakes(count, dave, decrypt_every, heartbeat_ms)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # "start": the node's clock starts now
     cpu0, wall0 = cpu_s(), time.monotonic()
@@ -276,7 +284,8 @@ async def spawn_fakes(count: int, dave: int, decrypt_every: int) -> tuple[asynci
     """The fakes' child process and the set-up line it prints (test CA, each server's voice state)."""
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.voice", "--serve", str(count), "--dave", str(dave),
-        "--decrypt-every", str(decrypt_every), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        "--decrypt-every", str(decrypt_every), "--fake-heartbeat-ms", f"{FAKES['heartbeat_ms']:g}",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         limit=1 << 24,  # the set-up line of 500+ fakes is longer than the default 64 KiB
     )
     assert child.stdout is not None and child.stdin is not None
@@ -672,6 +681,8 @@ def main() -> None:
     parser.add_argument("--send", choices=("prepared", "immediate"), default="prepared",
                         help="prepared: built at one tick, sent at the next (the node's outbox); immediate: at once")
     parser.add_argument("--serve", type=int, default=0)
+    parser.add_argument("--fake-heartbeat-ms", type=float, default=DISCORD_HEARTBEAT_MS,
+                        help="the heartbeat interval the fakes' Hello asks for (Discord's by default)")
     parser.add_argument("--workers", default="0", help="comma-separated worker counts (0: in-process), each run")
     parser.add_argument("--worker-cpu-budget", type=float, default=0.0,
                         help="the fair rig: each worker capped at this fraction of a core (cgroup quota), e.g. 0.3")
@@ -682,8 +693,9 @@ def main() -> None:
     parser.add_argument("--bitrate", type=int, default=128_000, help="--transcode: the Opus bitrate")
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.serve, args.dave, args.decrypt_every))
+        asyncio.run(serve(args.serve, args.dave, args.decrypt_every, args.fake_heartbeat_ms))
         return
+    FAKES["heartbeat_ms"] = args.fake_heartbeat_ms
     with open("/proc/loadavg") as f:
         print(json.dumps({"loadavg_before": f.read().strip()}), flush=True)
     for count in (int(c) for c in args.connections.split(",")):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench import report
 from bench.report_common import Options, Result
 from bench.report_doc import (
@@ -109,3 +111,22 @@ def test_the_capacity_rows_take_a_workers_run_which_has_no_floor_of_its_own() ->
     assert (per_packet.value, per_packet.peer, per_packet.met) == ("20.00 µs", "floor 5.00 µs", False)
     _players, per_packet = _capacity_rows("", in_process_run, None, [in_process_run], "≥ 1,000", fallback_floor=5.0)
     assert (per_packet.value, per_packet.peer, per_packet.met) == ("12.00 µs", "floor 4.00 µs", True)
+
+
+def test_the_capacity_search_runs_a_failed_step_once_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import report_voice
+
+    calls: list[int] = []
+
+    def fake_run(count: int, _seconds: float, *_extra: str, timeout: float = 0.0) -> dict[str, object]:
+        calls.append(count)
+        # Capacity 299; the first run at 200 fails as a loaded moment would fail it.
+        late = 5.0 if count >= 300 or (calls.count(200) == 1 and count == 200) else 0.0
+        return {"connections": count, "ready": count, "lost_pct": 0.0, "lost_or_late_pct": late}
+
+    monkeypatch.setattr(report_voice, "voice_run", fake_run)
+    best, failed, runs = report_voice.capacity_search(600, 1, ramp=(100, 200, 400))
+    assert best is not None and failed is not None
+    assert best["connections"] == 275 and failed["connections"] == 300  # bisected: 300, 250, 275
+    assert calls[:5] == [100, 200, 200, 400, 400]  # 200 passed at its second run; 400 failed both
+    assert len(runs) == len(calls) and all(calls.count(n) == 2 for n in calls if n >= 300)
