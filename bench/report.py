@@ -15,7 +15,7 @@ others still run. `--write` replaces the table's marked section of BENCHMARKS.md
 (`<!-- bench.report:TABLE begin -->` ... `end -->`, appended when absent); without it the section is printed.
 
 Running times on 2 cores: startup ~1 min, sessions ~5 min (1,000 sessions, 55 s), transcoding ~1 min, voice <= the
-search budget (8 min) + a minute, jitter ~3 min, dave ~2 min, overload ~2 min, shared ~1 min; `--quick` shortens
+search budget (8 min) + a minute, jitter ~3 min, dave ~2 min, overload ~2 min, shared ~2 min; `--quick` shortens
 each (fewer runs, fewer sessions, shorter windows).
 """
 

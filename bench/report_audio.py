@@ -137,7 +137,10 @@ async def shared(opts: Options) -> Result:
     from bench.startup import _free_port
 
     seconds = 6.0 if opts.quick else 10.0
-    rounds = 1 if opts.quick else 2
+    # Four rounds: the reference alone moved 3.6-5.2 % of a core between runs of a day (BENCHMARKS.md, "A share's
+    # players ticked as one group"), more than the whole per-player cost of 200 shared players; two rounds gave
+    # 1.11x, 1.17x and 1.23x on three runs.
+    rounds = 1 if opts.quick else 4
     own: list[float] = []
     many: list[float] = []
     frames = nulled = 0
