@@ -15,8 +15,9 @@ process, do the WebSocket handshake and DAVE (MLS group, one simulated listener 
 socket (tests/fakes/discord_voice/udp_hub.py: drained with recvmsg_into, demultiplexed by SSRC, kernel arrival
 stamps) that checks the RTP sequence of every packet and decrypts (transport AEAD + DAVE) one in `--decrypt-every`
 per player, so their CPU stays small beside the node's on a shared machine. Their Hello asks for Discord's
-heartbeat interval (41.25 s; `--fake-heartbeat-ms`), so the node heartbeats every 5 s as it would in a call. They report after their socket is
-drained (late is not lost; a packet > 100 ms after its hand-over counts as late). Reported per N:
+heartbeat interval (41.25 s; `--fake-heartbeat-ms`), so the node heartbeats every 5 s as it would in a call.
+They report after their socket is drained (late is not lost; a packet > 100 ms after its hand-over counts as
+late). Reported per N:
 - us/packet: CPU of the sending thread (the loop: playback stand-in + DAVE + RTP + AEAD + send) per packet sent;
 - send-interval jitter: |interval - 20 ms| between consecutive sends of one connection, stamped at the `sock.send`
   itself (all; first and last tenth of the players, which the order of the tick separates);
