@@ -2,7 +2,7 @@
 with a member joining and leaving every call at once, and the largest gap of the frame clock across them.
 
     python -m bench.dave_epochs [--connections 50] [--seconds 20] [--epochs 4] [--pace on|off] [--offload on|off]
-        [--dave 1]
+        [--budget-ms 4] [--dave 1]
     python -m bench.dave_epochs --serve N [--dave 1]   # only the fakes: one JSON line {ca_pem, ca_file, servers},
         then stdin lines "join"/"leave" (the phantom member, in every call) and "report"
 
@@ -12,10 +12,11 @@ one-second warm-up, `--epochs` epoch changes are spread over the run, alternatin
 once. Reported: the largest gap between two sends of one connection (send_max_gap_ms) and between two arrivals at a
 fake; the widest gap between two ticks and this process's CPU inside it, and the most CPU it used between any two
 ticks (a gap the node's own work made is at least that long; the rest of a wider gap is waiting for a core); the
-MLS lane's calls, deferrals, wall and CPU time, and the calls it ran on its thread. `--offload off` runs every MLS
-call on the loop, paced (the node before ops 27/29/30 moved to the lane's thread); `--pace off` gives the lane no
-budget and no thread: every MLS call runs on the loop as soon as its message arrives, as the node did before
-MlsLane.
+MLS lane's calls, deferrals, wall and CPU time, and the calls it ran on its thread. The lane is the node's: every
+MLS call on the loop, paced (`--budget-ms` of them per 20 ms window, the node's MlsLane default unless given);
+`--offload on` runs ops 27/29/30 on the lane's thread (the node's default from 2026-12-02 to 2026-12-03); `--pace
+off` gives the lane no budget and no thread: every MLS call runs on the loop as soon as its message arrives, as the
+node did before MlsLane.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import time
 from typing import Any
 
 from bench.voice import FRAME_S, interval_jitter, percentiles, start_fakes
+from lavalink_py.voice.mls_lane import BUDGET_S, MlsLane
 
 PHANTOM = 9_000_000  # the member whose joins and leaves cause the epoch changes
 
@@ -66,10 +68,10 @@ async def serve(count: int, dave: int) -> None:
 
 # -- parent: the node side -----------------------------------------------------------------------------------------
 async def run(
-    count: int, seconds: float, dave: int, epochs: int = 0, pace: bool = True, *, offload: bool = True
+    count: int, seconds: float, dave: int, epochs: int = 0, pace: bool = True, *, offload: bool = False,
+    budget_s: float = BUDGET_S,
 ) -> dict[str, Any]:
     from lavalink_py.voice.connection import VoiceConnection
-    from lavalink_py.voice.mls_lane import MlsLane
     from tests.voice.audio import encode_opus, sweep
 
     child = await asyncio.create_subprocess_exec(
@@ -80,7 +82,7 @@ async def run(
     setup = json.loads(await child.stdout.readline())
     context = ssl.create_default_context(cadata=setup["ca_pem"])
     # Unpaced = every MLS call runs as soon as its message arrives, as before the lane (issue 11's "before").
-    lane = MlsLane(threaded=offload) if pace else MlsLane(budget_s=math.inf, threaded=False)
+    lane = MlsLane(budget_s=budget_s, threaded=offload) if pace else MlsLane(budget_s=math.inf)
     connections = [
         VoiceConnection(
             guild_id=server["guild_id"], user_id=server["user_id"], channel_id=int(server["channelId"]),
@@ -138,6 +140,7 @@ async def run(
         "epochs_requested": epochs,
         "mls_paced": pace,
         "mls_offloaded": lane.threaded,
+        "mls_budget_ms": lane.budget_s * 1000 if pace else None,
         "send_max_gap_ms": round(max_gap * 1000, 3),
         # The widest gap between two ticks, and the CPU this process (all its threads) used inside it; the most
         # CPU it used between any two ticks (a gap our own work made is at least that long).
@@ -162,13 +165,17 @@ def main() -> None:
     parser.add_argument("--serve", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=4, help="member joins/leaves in every call during the run")
     parser.add_argument("--pace", choices=("on", "off"), default="on", help="off: MLS calls unpaced on the loop")
-    parser.add_argument("--offload", choices=("on", "off"), default="on", help="off: ops 27/29/30 on the loop")
+    parser.add_argument("--offload", choices=("on", "off"), default="off", help="on: ops 27/29/30 on a thread")
+    parser.add_argument("--budget-ms", type=float, default=BUDGET_S * 1000, help="MLS work per 20 ms window")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(args.serve, args.dave))
         return
     offload = args.offload == "on"
-    result = run(args.connections, args.seconds, args.dave, args.epochs, args.pace == "on", offload=offload)
+    result = run(
+        args.connections, args.seconds, args.dave, args.epochs, args.pace == "on", offload=offload,
+        budget_s=args.budget_ms / 1000,
+    )
     print(json.dumps(asyncio.run(result), indent=2))
 
 

@@ -266,9 +266,11 @@ async def dave(opts: Options) -> Result:
     seconds, rounds = (10.0, 1) if opts.quick else (20.0, 1 if opts.runs < 3 else 2)
     epochs = ("--epochs", "4")
     variants: dict[str, tuple[str, ...]] = {"paced": epochs, "none": ("--epochs", "0")}
-    # The "before" of each step: ops 27/29/30 on the loop (the lane paced them) and, earlier, no lane at all.
-    if has_flag("bench.dave_epochs", "--offload"):
-        variants["on loop"] = (*epochs, "--offload", "off")
+    # The alternatives: ops 27/29/30 on the lane's thread (the default until 2026-12-03), the lane's budget before
+    # it was 4 ms, and no lane at all.
+    if has_flag("bench.dave_epochs", "--budget-ms"):
+        variants["thread"] = (*epochs, "--offload", "on", "--budget-ms", "8")
+        variants["8 ms"] = (*epochs, "--budget-ms", "8")
     variants["unpaced"] = (*epochs, "--pace", "off")
     runs: dict[str, list[Run]] = {name: [] for name in variants}
     for _ in range(rounds):  # alternating them
@@ -279,7 +281,10 @@ async def dave(opts: Options) -> Result:
         return median([r["send_max_gap_ms"] for r in runs[name]])
 
     paced = runs["paced"][-1]
-    before = f"ops 27/29/30 on the loop, paced {gap('on loop'):.1f} ms; " if "on loop" in runs else ""
+    before = (
+        f"ops 27/29/30 on the lane's thread {gap('thread'):.1f} ms; budget 8 ms per window {gap('8 ms'):.1f} ms; "
+        if "thread" in runs else ""
+    )
     mls = bench_json("bench.dave_mls")[0]
     heaviest = max(mls.items(), key=lambda kv: kv[1]["cpu_max_ms"])
     rows = [

@@ -2,8 +2,8 @@
 
   run task:  connect wss://{endpoint}/?v=8 -> VoiceGateway.connection_made(resume)
              reader: op 6 heartbeat ACK -> gateway at once; every other message -> the dispatcher's queue
-             dispatcher (one per socket, in order): text/binary -> gateway.receive_* (ops 27/29/30 on the node's
-             MlsLane thread, the other MLS-bearing ones paced on the loop by the lane);
+             dispatcher (one per socket, in order): text/binary -> gateway.receive_* (the MLS-bearing ones paced
+             on the loop by the node's MlsLane);
              events: Ready -> UDP + IP discovery -> select_protocol;
              SessionDescription -> cipher + FrameSender, Speaking 1, connected; Resumed -> connected
   tick task: gateway.tick(now) for heartbeats
@@ -475,7 +475,7 @@ class VoiceConnection:
     async def _feed(self, item: _Inbound) -> None:
         lane = self._mls()
         if isinstance(item, bytes):
-            if offloadable(item):  # ops 27/29/30: davey releases the GIL, so on the lane's thread
+            if offloadable(item):  # ops 27/29/30: on the lane's thread when it has one
                 call = self.gateway.begin_binary(item)
                 await lane.offload(call.run, call.finish)
             else:

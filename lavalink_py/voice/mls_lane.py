@@ -6,15 +6,18 @@ What stalls the clock is their number: when members join or leave in many calls 
 MLS calls become due in the same loop iteration, 100 calls x 3 calls x several ms = over a second with no packet
 sent if they ran back to back on the loop.
 
-Two ways, one lane per node process:
-- `offload(call)`: the calls that release the GIL (ops 27, 29, 30: DaveAdapter.begin_binary) run on the lane's one
-  thread, in arrival order, so the loop keeps ticking meanwhile. One thread, not a pool: MLS work then takes at
-  most one core, and calls from all connections stay FIFO. The call touches only its davey session, under the
-  adapter's lock; its outcome is applied on the loop afterwards (MlsCall.finish).
-- `run(call)`: the calls that hold the GIL (op 4/24 re-init + key package, op 25) run on the loop's thread, FIFO,
-  and the lane spends at most `budget_s` of them per `window_s` (one frame): once the budget is spent, the next
-  call waits for the next window, which lets the clock's tick run in between. A stall is then bounded by the
-  budget plus one call.
+One lane per node process; every call runs on the loop's thread, FIFO, and the lane spends at most `budget_s`
+of MLS calls per `window_s` (one frame): once the budget is spent, the next call waits for the next window, which
+lets the clock's tick run in between. A stall is then bounded by the budget plus one call.
+
+`threaded=True` runs the calls in which davey releases the GIL (ops 27, 29, 30: DaveAdapter.begin_binary) on the
+lane's one thread instead (`offload`), FIFO, their outcome applied on the loop afterwards (MlsCall.finish). It is
+not the default: in 6 alternating pairs on a quiet machine (2026-12-03, BENCHMARKS.md "The MLS lane's thread
+against paced calls"), the largest send gap was 28-81 ms with the thread (4 of 6 over 40 ms) against 28-41 ms paced
+on the loop (1 of 6); a shorter GIL switch interval did not help, and with the thread the tick itself took up to
+48 ms: davey holds the GIL for parts of those calls, and the tick waits for it. The budget is 4 ms, not 8: beside the
+MLS calls, the epoch change's messages (TLS, WebSocket, JSON; ~10 ms for 50 calls) are not paced, and 4 ms
+brought the most CPU between two ticks from 26 to 16 ms and the largest gap from 29-30 to 24-26 ms (3 pairs).
 Per connection, order stays strict because its dispatcher (connection.py) awaits each call before the next
 message; frames meanwhile keep going out with the current epoch's keys.
 """
@@ -32,7 +35,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 WINDOW_S = 0.02  # one frame
-BUDGET_S = 0.008  # MLS work allowed per window; one call (~1-5 ms of CPU) may overrun it once
+BUDGET_S = 0.004  # MLS work allowed per window; one call (~1-5 ms of CPU) may overrun it once
 
 
 @dataclass(slots=True)
@@ -51,11 +54,11 @@ class MlsLane:
         budget_s: float = BUDGET_S,
         window_s: float = WINDOW_S,
         clock: Callable[[], float] = time.perf_counter,
-        threaded: bool = True,
+        threaded: bool = False,
     ) -> None:
         self.budget_s = budget_s
         self.window_s = window_s
-        # False: offloaded calls run on the loop like the others (bench/dave_epochs.py's "before").
+        # True: ops 27/29/30 on the lane's thread (bench/dave_epochs.py --offload on; worse, see above).
         self.threaded = threaded
         self.stats = LaneStats()
         self._clock = clock

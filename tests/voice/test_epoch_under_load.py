@@ -1,6 +1,6 @@
-"""Epoch changes while several players stream (issue 11): MLS work goes through the node's MlsLane (proposals,
-commits and welcomes on its thread), frames keep flowing with the current epoch's keys, and no frame is lost or
-undecryptable at the receivers."""
+"""Epoch changes while several players stream (issue 11): MLS work goes through the node's MlsLane (paced on the
+loop, or proposals, commits and welcomes on its thread), frames keep flowing with the current epoch's keys, and no
+frame is lost or undecryptable at the receivers."""
 
 import asyncio
 import contextlib
@@ -34,9 +34,10 @@ async def all_reach(servers: list[FakeVoiceServer], predicate: Callable[[FakeVoi
     await asyncio.gather(*(s.wait_for(partial(predicate, s), 60) for s in servers))
 
 
-async def test_member_join_and_leave_in_every_call_lose_no_frame() -> None:
+@pytest.mark.parametrize("threaded", [False, True], ids=["on-loop", "thread"])
+async def test_member_join_and_leave_in_every_call_lose_no_frame(threaded: bool) -> None:
     frames = encode_opus(sweep(1.0))
-    lane = MlsLane()
+    lane = MlsLane(threaded=threaded)
     async with contextlib.AsyncExitStack() as stack:
         servers = [
             await stack.enter_async_context(FakeVoiceServer(guild_id=700 + i, listener_ids=(A,), decode_audio=False))
@@ -54,7 +55,7 @@ async def test_member_join_and_leave_in_every_call_lose_no_frame() -> None:
             stack.push_async_callback(connection.close)
         await asyncio.gather(*(c.wait_e2ee_ready(30) for c in connections))
         await all_reach(servers, lambda s: bool(s.group.executed))
-        offloaded_at_start = lane.stats.offloaded
+        calls_at_start, offloaded_at_start = lane.stats.calls, lane.stats.offloaded
         stop = asyncio.Event()
         playing = asyncio.create_task(stream(connections, frames, stop))
         await all_reach(servers, lambda s: len(s.packets) >= 20)
@@ -69,8 +70,9 @@ async def test_member_join_and_leave_in_every_call_lose_no_frame() -> None:
         stop.set()
         ticks = await playing
         await all_reach(servers, lambda s: len(s.packets) >= ticks)
-    # The epoch changes' MLS calls (27 -> 28, 29/30) ran on the lane's thread.
-    assert lane.stats.offloaded >= offloaded_at_start + 2 * PLAYERS
+    # The epoch changes' MLS calls (27 -> 28, 29/30) went through the lane: on its thread only when it had one.
+    assert lane.stats.calls >= calls_at_start + 2 * PLAYERS
+    assert lane.stats.offloaded >= offloaded_at_start + 2 * PLAYERS if threaded else lane.stats.offloaded == 0
     for server, connection in zip(servers, connections, strict=True):
         assert server.group.epoch == 3
         assert connection.stats.packets_sent == ticks
