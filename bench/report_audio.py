@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.report_common import Options, Result, median, ratio
 from bench.report_doc import Row
+
+if TYPE_CHECKING:
+    from bench import transcode_cost
 
 
 async def transcoding(opts: Options) -> Result:
@@ -20,6 +24,7 @@ async def transcoding(opts: Options) -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         mp3 = write_sweep(Path(tmp) / "bench.mp3", "libmp3lame", 44_100, 30.0)
         cost = transcode_cost.measure(mp3, EngineSettings(), rounds)
+        top = ceiling(mp3, opts)
     ff = "ffmpeg CLI not installed" if cost.ffmpeg is None else f"ffmpeg CLI mp3→opus {cost.ffmpeg:.2f} %"
     ff_ratio = "" if cost.ffmpeg is None else f"; {ratio(cost.pipeline, cost.ffmpeg)} ffmpeg CLI"
     rows = [
@@ -34,14 +39,31 @@ async def transcoding(opts: Options) -> Result:
             headline=True,
         ),
     ]
-    rows += transcoding_voice(opts)
+    rows += transcoding_voice(opts, top)
     return rows, []
+
+
+def ceiling(mp3: Path, opts: Options) -> transcode_cost.Ceiling:
+    """The pipeline alone on every core at once, complexity 10 against the overload ladder's last step."""
+    from bench import transcode_cost
+    from lavalink_py.audio.overload import OverloadSettings
+
+    bottom = OverloadSettings().ladder(10, 128_000)[-1]
+    return transcode_cost.ceiling(mp3, bottom, rounds=2 if opts.quick else 4)
+
+
+def describe_ceiling(top: transcode_cost.Ceiling) -> str:
+    return (
+        f"the pipeline alone, {top.threads} threads at once (no clock, no voice): {top.top:.0f} frames/s at "
+        f"complexity 10 = ~{top.streams} streams; at {top.bottom_level.describe()} {top.bottom:.0f} frames/s = "
+        f"{top.ladder_gain:.2f}x (twice the players need 2x); median of {top.rounds} alternating rounds"
+    )
 
 
 TRANSCODE_RAMP = (40, 80, 120, 160, 240)  # the goal is 120; the search stops at the first failure
 
 
-def transcoding_voice(opts: Options) -> list[Row]:
+def transcoding_voice(opts: Options, top: transcode_cost.Ceiling) -> list[Row]:
     """The capacity search of bench/voice.py --transcode (real playbacks into real voice connections with DAVE,
     policy off), then twice what it found with the policy off and on, in that order."""
     from bench.report_voice import _outcome, capacity_search, voice_run
@@ -56,7 +78,7 @@ def transcoding_voice(opts: Options) -> list[Row]:
         Row(
             figure="transcoding voice players at complexity 10 (MP3/AAC → Opus → DAVE → UDP, < 0.1 % lost)",
             value=f"{players}" + ("" if failed is None else f" (next: {_outcome(failed).split(' (')[0]})"),
-            peer="—",
+            peer=describe_ceiling(top),
             goal="≥ 120 on 2 idle cores",
             met=players >= 120,
             note=f"bench/voice.py --transcode, policy off, {seconds:g} s after 6 s; search: {searched}",
@@ -76,7 +98,8 @@ def transcoding_voice(opts: Options) -> list[Row]:
             met=on["lost_pct"] < 0.1,
             note=f"policy on ended at {on['encoder_at_end']} ({on['steps_down']} down), lost by cause "
             f"{on['lost_by_cause'] or 'none'}, node {on['node_cpu_pct']} %; off: {off['lost_by_cause'] or 'none'}, "
-            f"node {off['node_cpu_pct']} %",
+            f"node {off['node_cpu_pct']} %; the pipeline alone: {top.ladder_gain:.2f}x the frames per second at the "
+            "ladder's last step, all cores at once",
             headline=True,
         ))  # fmt: skip
     return rows
@@ -98,6 +121,7 @@ async def overload(opts: Options) -> Result:
         players = round(2 * cores / per_stream)
         off = await bench.run(mp3, players, seconds, policy=False)  # alternating: off, then on
         on = await bench.run(mp3, players, seconds, policy=True)
+        top = ceiling(mp3, opts)
 
     def share(r: bench.Run) -> float:
         return 100 * r.lost / max(1, r.due)
@@ -115,7 +139,7 @@ async def overload(opts: Options) -> Result:
             note=f"capacity probe: {100 * per_stream:.2f} % per stream, {cores:.2f} cores free → ~{players // 2} "
             f"streams; policy on ended at {on.encoder} ({on.steps_down} down, {on.steps_up} up; "
             f"{levels}); node used {on.cpu_cores:.2f} cores, other processes {on.other_cores:.2f}; "
-            f"libopus alone per frame on each step of the ladder: {ladder}",
+            f"libopus alone per frame on each step of the ladder: {ladder}; {describe_ceiling(top)}",
             headline=True,
         ),
         Row(

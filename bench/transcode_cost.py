@@ -9,6 +9,12 @@
 
 Each figure is CPU seconds / seconds of audio, in % of one core; rounds alternate the three and report medians, so
 load from other processes on the machine hits them alike.
+
+`ceiling`: what the pipeline alone can make with every core busy, the upper bound of any transcoding capacity on
+this machine: `TrackStream.fill` in one thread per core at once (as the engine's pool runs it, 50-frame batches,
+one stream per thread), frames per wall second, at complexity 10 and at the overload ladder's last step,
+alternating; no frame clock, no voice. Per-stream CPU from one thread does not scale to every core: the cores
+share the hardware and the threads share the GIL.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import resource
 import shutil
 import statistics
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -30,6 +37,7 @@ import av.filter
 
 from lavalink_py.audio import libopus
 from lavalink_py.audio.frames import FRAME_SAMPLES, SAMPLE_RATE
+from lavalink_py.audio.overload import ComplexityDial, EncoderLevel
 from lavalink_py.audio.pcm import RESAMPLE_ARGS
 from lavalink_py.audio.pipeline import TrackStream
 from lavalink_py.audio.settings import EngineSettings
@@ -157,3 +165,59 @@ def measure(path: Path, settings: EngineSettings, rounds: int) -> TranscodeCost:
         ffmpeg=statistics.median(ffmpeg) if ffmpeg else None,
         rounds=rounds,
     )
+
+
+def pool_frames_per_s(path: Path, level: EncoderLevel, threads: int, frames: int = 1500) -> float:
+    """Frames per wall second `threads` threads make at once, each filling its own stream at `level`."""
+    settings = EngineSettings()
+    made = [0] * threads
+
+    def fill(index: int) -> None:
+        while made[index] < frames:
+            dial = ComplexityDial(level.complexity, level.bitrate)
+            dial.level = level
+            stream = TrackStream(
+                StreamSpec(str(path)), start_ms=0, end_ms=None, settings=settings, volume=100, filters=None, dial=dial
+            )
+            while not stream.ended and made[index] < frames:
+                stream.fill(settings.batch_frames)
+                made[index] += len(stream.buffer)
+                stream.buffer.clear()
+            stream.close()
+
+    workers = [threading.Thread(target=fill, args=(i,)) for i in range(threads)]
+    began = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(made) / (time.perf_counter() - began)
+
+
+@dataclass
+class Ceiling:
+    threads: int
+    top: float  # frames per second at complexity 10, every thread at once
+    bottom: float  # at the ladder's last step
+    bottom_level: EncoderLevel
+    rounds: int
+
+    @property
+    def streams(self) -> int:
+        """Real-time streams the frames per second at complexity 10 would feed (50 frames a second each)."""
+        return int(self.top / 50)
+
+    @property
+    def ladder_gain(self) -> float:
+        return self.bottom / self.top
+
+
+def ceiling(path: Path, bottom: EncoderLevel, rounds: int, threads: int | None = None) -> Ceiling:
+    threads = threads or os.cpu_count() or 2
+    top_level = EncoderLevel(EngineSettings().opus_quality, EngineSettings().opus_bitrate)
+    top: list[float] = []
+    low: list[float] = []
+    for _ in range(rounds):  # alternating, so the machine's drift hits both alike
+        top.append(pool_frames_per_s(path, top_level, threads))
+        low.append(pool_frames_per_s(path, bottom, threads))
+    return Ceiling(threads, statistics.median(top), statistics.median(low), bottom, rounds)
