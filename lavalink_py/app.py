@@ -241,6 +241,7 @@ def _node_metrics(
             audio=view,
             readiness=readiness,
             extra_collectors=plugins.collectors,
+            busy=lambda: len(node.audio.clock) > 0,
         )
     except CollectorLoadError as exc:
         if not plugins.collectors:

@@ -7,9 +7,11 @@ round prunes what it must. The timings are in bench/startup.py and BENCHMARKS.md
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -298,3 +300,27 @@ async def test_stats_round_serializes_one_message_for_the_sessions_that_get_the_
     finally:
         node.sessions.shutdown()
         await engine.close()
+
+
+async def test_lag_monitor_wakes_less_while_no_player_is_playing() -> None:
+    playing = True
+    wakes: list[float] = []
+
+    def clock() -> float:
+        wakes.append(time.monotonic())
+        return wakes[-1]
+
+    lag = LagMonitor(interval_s=0.001, idle_interval_s=0.3, busy=lambda: playing, clock=clock)
+    assert lag.current_interval_s() == 0.001
+    await lag.start()
+    try:
+        await asyncio.wait_for(lag.wait_for_samples(5), 30)  # busy: a tick every 1 ms
+        playing = False
+        assert lag.current_interval_s() == 0.3
+        seen = lag.samples
+        await asyncio.wait_for(lag.wait_for_samples(seen + 3), 30)
+    finally:
+        await lag.stop()
+    # After the first tick that found no player, each wait is the idle interval (a sleep never ends early).
+    idle_gaps = [b - a for a, b in itertools.pairwise(wakes[seen + 1 :])]
+    assert idle_gaps and min(idle_gaps) >= 0.3

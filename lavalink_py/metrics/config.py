@@ -37,6 +37,8 @@ class MetricsConfig:
     # Paths whose filesystems the system collector and the disk health check watch.
     disk_paths: Sequence[str] = (".",)
     lag_interval_s: float = 0.25
+    # The lag monitor's interval while no player is on the frame clock (NodeMetrics' `busy`): fewer wake-ups idle.
+    lag_idle_interval_s: float = 1.0
 
     def __post_init__(self) -> None:
         if self.collection_timeout_s <= 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -57,11 +57,15 @@ class NodeMetrics:
         audio: AudioLoadSource | None = None,
         extra_collectors: Mapping[str, Collector] | None = None,
         readiness: ReadinessSource | None = None,
+        busy: Callable[[], bool] | None = None,
     ) -> None:
         self.config = config or MetricsConfig()
         self.counters = counters or NodeCounters()
         self.book = CollectorBook()
-        self.lag_monitor = LagMonitor(interval_s=self.config.lag_interval_s)
+        # `busy`: whether players are playing (app.py: players on the frame clock); idle, the monitor wakes less.
+        self.lag_monitor = LagMonitor(
+            interval_s=self.config.lag_interval_s, idle_interval_s=self.config.lag_idle_interval_s, busy=busy
+        )
         self.gc_monitor = GcMonitor()
         # Always built and refreshed: the health checks read memory and disk from it even if not exported.
         self.system = SystemCollector(self.config.disk_paths)
