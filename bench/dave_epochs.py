@@ -2,7 +2,7 @@
 with a member joining and leaving every call at once, and the largest gap of the frame clock across them.
 
     python -m bench.dave_epochs [--connections 50] [--seconds 20] [--epochs 4] [--pace on|off] [--offload on|off]
-        [--budget-ms 4] [--dave 1]
+        [--budget-ms 8] [--dave 1]
     python -m bench.dave_epochs --serve N [--dave 1]   # only the fakes: one JSON line {ca_pem, ca_file, servers},
         then stdin lines "join"/"leave" (the phantom member, in every call) and "report"
 
