@@ -214,7 +214,8 @@ class Ceiling:
 
 def ceiling(path: Path, bottom: EncoderLevel, rounds: int, threads: int | None = None) -> Ceiling:
     threads = threads or os.cpu_count() or 2
-    top_level = EncoderLevel(EngineSettings().opus_quality, EngineSettings().opus_bitrate)
+    defaults = EngineSettings()
+    top_level = EncoderLevel(defaults.opus_quality, defaults.opus_bitrate)
     top: list[float] = []
     low: list[float] = []
     for _ in range(rounds):  # alternating, so the machine's drift hits both alike

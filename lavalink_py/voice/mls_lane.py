@@ -17,8 +17,8 @@ against paced calls"), the largest send gap was 28-81 ms with the thread (4 of 6
 on the loop (1 of 6); a shorter GIL switch interval did not help, and with the thread the tick itself took up to
 48 ms: davey holds the GIL for parts of those calls, and the tick waits for it. The budget stays 8 ms: 4 ms
 brought the most CPU between two ticks from 26 to 16 ms and the largest gap from 29-30 to 24-26 ms (3 pairs), but
-300 connections' handshakes then took 20.5 s instead of 13.0 s (9.6 s with the thread), and 8 ms already keeps
-the gap under 40 ms.
+300 connections' handshakes then took 20.5 s instead of 13.0 s (9.6 s with the thread), and at 8 ms on the loop
+the gap stayed under 40 ms in 10 of 11 single runs that day (27.8-33.4 ms; one 40.5 ms).
 Per connection, order stays strict because its dispatcher (connection.py) awaits each call before the next
 message; frames meanwhile keep going out with the current epoch's keys.
 """
