@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -170,6 +171,25 @@ async def connect(
     ready = await socket.next()
     assert ready["op"] == "ready"
     return socket, ready, ws
+
+
+async def raw_session(
+    node: RunningNode, client_name: str = "raw/1.0"
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A session opened by hand over a plain TCP socket, read up to the end of the 101's head."""
+    host, port = node.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET /v4/websocket HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nAuthorization: {node.password}\r\n"
+            f"User-Id: {USER_ID}\r\nClient-Name: {client_name}\r\n\r\n"
+        ).encode()
+    )
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+    assert head.startswith(b"HTTP/1.1 101")
+    return reader, writer
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:

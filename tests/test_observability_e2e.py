@@ -6,7 +6,6 @@ data, and docs/metrics.md must describe exactly what the node exports."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import math
 import os
@@ -49,7 +48,7 @@ from tests.metrics.prometheus_harness import (
     without_idle_zero,
 )
 from tests.metrics.test_docs import documented
-from tests.node import USER_ID, RunningNode, connect, running_nodes
+from tests.node import RunningNode, connect, raw_session, running_nodes
 from tests.voice.audio import sweep
 
 JOB = "lavalink"
@@ -300,18 +299,7 @@ async def start_and_stop(node: RunningNode, http: aiohttp.ClientSession, encoded
 
 async def broken_websocket_client(node: RunningNode) -> None:
     """Opens /v4/websocket by hand and sends a frame with a reserved opcode; the server must drop the socket."""
-    host, port = node.url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        (
-            f"GET /v4/websocket HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nAuthorization: {node.password}\r\n"
-            f"User-Id: {USER_ID}\r\nClient-Name: broken/1.0\r\n\r\n"
-        ).encode()
-    )
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-    assert head.startswith(b"HTTP/1.1 101")
+    reader, writer = await raw_session(node, "broken/1.0")
     writer.write(bytes([0x80 | 0x3, 0x80]) + os.urandom(4))  # FIN, opcode 3 (reserved), masked, empty
     await asyncio.wait_for(reader.read(), 5)  # everything until the server closes the connection
     writer.close()

@@ -43,6 +43,8 @@ HEAVY = (
     "lavalink_py.sources.ytdlp.sites.youtube",
     # The route planner's HLS reader: the first HLS stream through the planner.
     "lavalink_py.sources.hls_file",
+    # The sessions' WebSocket framing: the first session (api/session_stream.py).
+    "websockets",
 )
 
 _PROBE = """

@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from tests.node import USER_ID, NodeFactory, RunningNode, connect, wait_until
+from tests.node import USER_ID, NodeFactory, RunningNode, connect, raw_session, wait_until
 
 
 @pytest.mark.parametrize(
@@ -127,19 +127,69 @@ async def test_shutdown_closes_client_sockets_going_away(make_node: NodeFactory,
     assert ws.close_code == aiohttp.WSCloseCode.GOING_AWAY
 
 
-async def test_an_open_session_holds_no_handler_or_middleware_frame(
-    node: RunningNode, http: aiohttp.ClientSession
-) -> None:
-    # The session is read in the socket's write_eof, after the handler returned: what the handshake needed (the
-    # handler's and the middleware chain's suspended frames, the request they hold) is not kept per session.
+async def test_an_open_session_is_no_task_and_not_aiohttps(node: RunningNode, http: aiohttp.ClientSession) -> None:
+    # After the handshake the connection is the session stream's: aiohttp lets go of it (no request task of its own,
+    # no handler or middleware frame, no parsed request kept per session) and nothing of ours waits on it either.
+    from aiohttp import web_protocol
+
     from lavalink_py.api import middleware, websocket
 
-    socket, _, _ = await connect(http, node)
-    held = {name for task in asyncio.all_tasks() for name in _awaiting(task.get_coro())}
-    assert f"{websocket.__file__}:write_eof" in held  # the session is read there
-    assert f"{websocket.__file__}:websocket" not in held
-    assert not [name for name in held if name.startswith(middleware.__file__)]
-    await socket.close()
+    def connection_tasks() -> int:
+        return sum(f"{web_protocol.__file__}:start" in _awaiting(task.get_coro()) for task in asyncio.all_tasks())
+
+    before = connection_tasks()
+    headers = {**node.auth, "User-Id": USER_ID}
+    async with http.ws_connect(node.ws_url, headers=headers, autoping=False) as ws:
+        assert (await ws.receive_json(timeout=10))["op"] == "ready"
+        await wait_until(lambda: connection_tasks() <= before)
+        held = {name for task in asyncio.all_tasks() for name in _awaiting(task.get_coro())}
+        assert not [name for name in held if name.startswith((websocket.__file__, middleware.__file__))]
+        assert len(node.app[websocket.SOCKETS]) == 1
+        # The connection is as alive as before: pings answered, and its close ends the session.
+        await ws.ping(b"still there")
+        while (message := await ws.receive(timeout=10)).type is aiohttp.WSMsgType.TEXT:
+            pass  # stats
+        assert (message.type, message.data) == (aiohttp.WSMsgType.PONG, b"still there")
+    await wait_until(lambda: not node.node.sessions.sessions() and not node.app[websocket.SOCKETS])
+
+
+async def test_no_compression_is_negotiated(node: RunningNode, http: aiohttp.ClientSession) -> None:
+    # Lavalink's Undertow WebSocket has no permessage-deflate: a client offering it gets plain frames.
+    async with http.ws_connect(node.ws_url, headers={**node.auth, "User-Id": USER_ID}, compress=15) as ws:
+        assert "Sec-WebSocket-Extensions" not in ws._response.headers
+        assert ws.compress == 0
+        assert (await ws.receive_json(timeout=10))["op"] == "ready"
+
+
+async def test_protocol_errors_close_the_socket_and_its_session(node: RunningNode) -> None:
+    # RFC 6455: an unmasked client frame is a protocol error (1002); invalid UTF-8 in a text message is 1007.
+    from lavalink_py.api.keys import COUNTERS
+
+    for frame, code in ((b"\x81\x02hi", 1002), (b"\x81\x82\x00\x00\x00\x00\xc3\x28", 1007)):
+        reader, writer = await raw_session(node)
+        writer.write(frame)
+        received = await asyncio.wait_for(reader.read(), 10)  # the node closes the connection after its close frame
+        frames = _frames(received)
+        assert [opcode for opcode, _ in frames] == [0x1, 0x1, 0x8]  # ready, stats, close
+        assert int.from_bytes(frames[-1][1][:2], "big") == code
+        writer.close()
+    await wait_until(lambda: not node.node.sessions.sessions())
+    assert dict(node.app[COUNTERS].websocket.errors.items()).get("protocol") == 2
+
+
+def _frames(data: bytes) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of each server frame in `data` (unmasked, not fragmented: what the node sends)."""
+    frames, pos = [], 0
+    while pos < len(data):
+        opcode, length = data[pos] & 0x0F, data[pos + 1] & 0x7F
+        pos += 2
+        if length == 126:
+            length, pos = int.from_bytes(data[pos : pos + 2], "big"), pos + 2
+        elif length == 127:
+            length, pos = int.from_bytes(data[pos : pos + 8], "big"), pos + 8
+        frames.append((opcode, data[pos : pos + length]))
+        pos += length
+    return frames
 
 
 def _awaiting(awaitable: object) -> list[str]:
