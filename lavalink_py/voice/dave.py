@@ -153,8 +153,12 @@ class DaveAdapter:
     def session_description(self, version: int) -> None:
         if version > self.max_protocol_version:
             raise DaveError(f"server chose DAVE version {version}, above our maximum {self.max_protocol_version}")
-        self.protocol_version = version
         self._pending.clear()
+        self._begin(version)
+
+    def _begin(self, version: int) -> None:
+        """A new group at `version` (op 4, or op 24 for epoch 1); version 0 has none: transport encryption only."""
+        self.protocol_version = version
         if version > 0:
             self._reinit()
         elif self._session is not None:
@@ -271,8 +275,7 @@ class DaveAdapter:
             if epoch == 1:
                 if version > self.max_protocol_version:
                     raise DaveError(f"op 24 asks for DAVE version {version}, above {self.max_protocol_version}")
-                self.protocol_version = version
-                self._reinit()
+                self._begin(version)  # davey has no group at version 0: it raised here (fuzzer, 2026-12-06)
 
     def _execute(self, transition_id: int) -> None:
         if transition_id not in self._pending:

@@ -68,6 +68,7 @@ gateway_texts = st.one_of(
 
 @settings(max_examples=examples(200))
 @example(texts=["[" * 5000 + "]" * 5000])
+@example(texts=['{"op": 24, "d": {"epoch": 1, "protocol_version": 0}, "seq": 0}'])  # davey raised ValueError
 @given(texts=st.lists(gateway_texts.map(lambda t: t if isinstance(t, str) else t.decode()), max_size=6))
 def test_voice_gateway_takes_any_server_text(texts: list[str]) -> None:
     """The voice endpoint is the client's to choose: whatever a server sends, only RemoteProtocolError escapes."""

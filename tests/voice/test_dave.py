@@ -106,6 +106,20 @@ def test_sole_member_reset_and_downgrade_transition() -> None:
     assert node.encrypt(FRAME) == FRAME
 
 
+def test_a_new_epoch_at_version_zero_is_transport_only() -> None:
+    """Op 24 for epoch 1 at protocol version 0 (a fuzzer's find): no group, plain frames, as op 4 at version 0."""
+    node, gw = started()
+    node.data_to_send()
+    join_listener(node, gw)
+    node.receive_json(24, {"epoch": 1, "protocol_version": 0})
+    assert node.data_to_send() == []
+    assert node.protocol_version == 0
+    assert node.encrypt(FRAME) == FRAME
+    node.receive_json(24, {"epoch": 1, "protocol_version": 1})  # and back: a fresh group, frames withheld again
+    assert [m[0] for m in binaries(node)] == [OP_KEY_PACKAGE]
+    assert node.encrypt(FRAME) is None
+
+
 @pytest.mark.parametrize("payload", [b"\x05abc", b""])
 def test_bad_external_sender_is_fatal(payload: bytes) -> None:
     node = DaveAdapter(NODE, CHANNEL)
