@@ -16,6 +16,10 @@ RAMP = (100, 200, 400, 700, 1000)  # the goal is 1,000: the search stops there o
 WORKER_BUDGET = 0.3  # of a core per worker in the fair 2-workers-over-1 rig: both fit beside the receivers
 BUDGET_RAMP = (100, 200, 300, 400, 500, 600)
 PACKETS_PER_S = 50
+# The receivers read their socket on this timer, not on epoll (bench/voice.py --fake-poll-ms, udp_hub.py): a local
+# receiver asleep on epoll is woken from inside every send, on the sender's CPU, which a remote Discord server never
+# costs the node. The voice table runs once more with them on epoll, at the 1-worker sample's N, to show that share.
+FAKE_POLL_MS = 5
 
 
 def voice_run(count: int, seconds: float, *extra: str, timeout: float = 900.0) -> dict[str, Any]:
@@ -111,10 +115,12 @@ def _per_packet(run: Run) -> tuple[float, float, str]:
 
 
 def _capacity_rows(
-    label: str, best: Run | None, failed: Run | None, runs: list[Run], goal: str, *, fallback_floor: float
+    label: str, best: Run | None, failed: Run | None, runs: list[Run], goal: str, *, fallback_floor: float,
+    scale_floor: Run | None = None, rig: str = "",
 ) -> list[Row]:
     """`fallback_floor`: bench/voice_packet.py's DAVE encrypt + sock.send on one connection, for runs (the workers')
-    that cannot measure the floor on their own sockets."""
+    that cannot measure the floor on their own sockets; `scale_floor`: an in-process run whose floor (davey + AEAD +
+    send alone on its N sockets and sessions) stands for theirs at that N."""
     players = best["connections"] if best else 0
     sample = best or next((r for r in runs if "error" not in r), None)
     us, floor_us, how = _per_packet(sample) if sample else (0.0, 0.0, "")
@@ -123,7 +129,12 @@ def _capacity_rows(
         if floor_us
         else "davey + send, bench/voice_packet.py on one connection"
     )
+    if not floor_us and scale_floor and scale_floor.get("floor_us_per_packet_cpu"):
+        floor_us = scale_floor["floor_us_per_packet_cpu"]
+        floor_from = (f"davey + AEAD + send alone on {scale_floor['connections']} sockets and DAVE sessions of the "
+                      f"same rig, bench/voice.py in-process, same run")
     floor_us = floor_us or fallback_floor
+    how = f"{how}; {rig}" if rig else how
     floor_players = int(1e6 / (PACKETS_PER_S * floor_us)) if floor_us else 0
     rows = [
         Row(
@@ -157,19 +168,21 @@ async def voice(opts: Options) -> Result:
     rows: list[Row] = []
     packet = bench_json("bench.voice_packet")[0]["us_per_call_cpu"]
     floor = packet["dave_encrypt"] + packet["sock_send"]
+    poll = ("--fake-poll-ms", f"{FAKE_POLL_MS:g}") if has_flag("bench.voice", "--fake-poll-ms") else ()
     if has_flag("bench.voice", "--workers"):
-        one = capacity_search(budget / 2, seconds, "--workers", "1")
-        two = capacity_search(budget / 2, seconds, "--workers", "2")
-        rows += _capacity_rows(", 1 worker", *one, "≥ 1,000", fallback_floor=floor)
-        rows += _capacity_rows(", 2 workers", *two, "≥ 1,000", fallback_floor=floor)
+        one = capacity_search(budget / 2, seconds, "--workers", "1", *poll)
+        two = capacity_search(budget / 2, seconds, "--workers", "2", *poll)
+        rig, scale_floor = _rig(one[0] or two[0], seconds, poll)
+        rows += _capacity_rows(", 1 worker", *one, "≥ 1,000", fallback_floor=floor, scale_floor=scale_floor, rig=rig)
+        rows += _capacity_rows(", 2 workers", *two, "≥ 1,000", fallback_floor=floor, scale_floor=scale_floor, rig=rig)
         n1, n2 = (one[0] or {}).get("connections", 0), (two[0] or {}).get("connections", 0)
         plain = f"on the plain 2 cores beside the receivers: {n2} / {n1} ({ratio(n2, n1)})"
         if has_flag("bench.voice", "--worker-cpu-budget"):
             # The fair rig: each worker capped at the same share of a core (a cgroup), so neither the receivers
             # nor the API process can take a second worker's CPU; the ratio is then how the workers scale.
             capped = ("--worker-cpu-budget", f"{WORKER_BUDGET:g}")
-            one = capacity_search(budget / 4, seconds, "--workers", "1", *capped, ramp=BUDGET_RAMP)
-            two = capacity_search(budget / 4, seconds, "--workers", "2", *capped, ramp=BUDGET_RAMP)
+            one = capacity_search(budget / 4, seconds, "--workers", "1", *capped, *poll, ramp=BUDGET_RAMP)
+            two = capacity_search(budget / 4, seconds, "--workers", "2", *capped, *poll, ramp=BUDGET_RAMP)
             n1, n2 = (one[0] or {}).get("connections", 0), (two[0] or {}).get("connections", 0)
             note = (f"each worker capped at {WORKER_BUDGET:g} of a core (bench/voice.py --worker-cpu-budget); "
                     f"1 worker: {_searched(one[2])}; 2 workers: {_searched(two[2])}; {plain}")
@@ -180,7 +193,7 @@ async def voice(opts: Options) -> Result:
             goal="≥ 1.7x", met=bool(n1) and n2 >= 1.7 * n1, note=note, headline=True,
         ))  # fmt: skip
     else:
-        rows += _capacity_rows("", *capacity_search(budget, seconds), "≥ 1,000", fallback_floor=floor)
+        rows += _capacity_rows("", *capacity_search(budget, seconds, *poll), "≥ 1,000", fallback_floor=floor)
         rows.append(not_available(
             "players carried by 2 workers / by 1", "bench/voice.py has no --workers on this branch", "≥ 1.7x"
         ))  # fmt: skip
@@ -193,6 +206,32 @@ async def voice(opts: Options) -> Result:
         f"reference path {packet['reference_packet']:.2f} µs",
     ))  # fmt: skip
     return rows, []
+
+
+def _rig(sample: Run | None, seconds: float, poll: tuple[str, ...]) -> tuple[str, Run | None]:
+    """What the receivers did, with the same 1-worker run at the sample's N on epoll beside it (the share of the
+    sender's CPU that was a local receiver's wake-up), and an in-process run at that N for its floor at scale."""
+    if sample is None:
+        return "", None
+
+    def run(*extra: str) -> Run | None:
+        try:
+            result = voice_run(sample["connections"], seconds, *extra)
+        except (RuntimeError, subprocess.TimeoutExpired):
+            return None
+        return None if "error" in result else result
+
+    scale_floor = run(*poll)
+    if not poll:
+        return "", scale_floor
+    epoll = run("--workers", str(sample.get("workers", 1)), "--fake-poll-ms", "0")
+    woken = (
+        f"with them on epoll instead, same N, same run: {epoll['worker_us_per_packet_cpu']} µs per packet in the batch "
+        f"handler, fakes {epoll['fakes_cpu_pct']} %"
+        if epoll and "worker_us_per_packet_cpu" in epoll else "the same N with them on epoll failed"
+    )
+    return (f"the receivers read their socket every {poll[1]} ms (bench/voice.py --fake-poll-ms), not woken by each "
+            f"send; {woken}"), scale_floor
 
 
 def _p99(run: dict[str, Any], key: str) -> float:

@@ -16,6 +16,9 @@ socket (tests/fakes/discord_voice/udp_hub.py: drained with recvmsg_into, demulti
 stamps) that checks the RTP sequence of every packet and decrypts (transport AEAD + DAVE) one in `--decrypt-every`
 per player, so their CPU stays small beside the node's on a shared machine. Their Hello asks for Discord's
 heartbeat interval (41.25 s; `--fake-heartbeat-ms`), so the node heartbeats every 5 s as it would in a call.
+With `--fake-poll-ms K` the hub reads its socket every K ms instead of on epoll: a receiver asleep on epoll is woken
+from inside every one of the node's sends (loopback runs the receive path on the sender's CPU), 3-4 µs a packet on
+this VM, which a remote Discord server never costs the node; the capacity tables use 5 ms and show epoll beside it.
 They report after their socket is drained (late is not lost; a packet > 100 ms after its hand-over counts as
 late). Reported per N:
 - us/packet: CPU of the sending thread (the loop: playback stand-in + DAVE + RTP + AEAD + send) per packet sent;
@@ -59,7 +62,7 @@ if TYPE_CHECKING:
 
 FRAME_S = 0.02
 DISCORD_HEARTBEAT_MS = 41250.0  # op 8 Hello's heartbeat_interval from Discord's voice servers
-FAKES = {"heartbeat_ms": DISCORD_HEARTBEAT_MS}  # what spawn_fakes asks its fakes for (--fake-heartbeat-ms)
+FAKES = {"heartbeat_ms": DISCORD_HEARTBEAT_MS, "poll_ms": 0.0}  # what spawn_fakes asks its fakes for (--fake-*)
 LATE_S = 0.1  # a packet that arrives later than this after its frame was handed over counts as "late"
 SENT = 1
 
@@ -120,7 +123,7 @@ def _print_setup(servers: list[Any]) -> None:
 
 
 async def start_hub_fakes(
-    count: int, dave: int, decrypt_every: int, heartbeat_ms: float = DISCORD_HEARTBEAT_MS
+    count: int, dave: int, decrypt_every: int, heartbeat_ms: float = DISCORD_HEARTBEAT_MS, poll_ms: float = 0.0
 ) -> tuple[Any, list[Any]]:
     """Start `count` fake voice servers (no audio decoding) behind one UDP hub and print, as one JSON line for the
     parent, the test CA and each server's voice state. Their Hello asks for Discord's heartbeat interval (the node
@@ -129,7 +132,7 @@ async def start_hub_fakes(
     from tests.fakes.discord_voice.server import FakeVoiceServer
     from tests.fakes.discord_voice.udp_hub import UdpHub
 
-    hub = UdpHub(decrypt_every)
+    hub = UdpHub(decrypt_every, poll_ms / 1000)
     hub.start()
     servers = [
         FakeVoiceServer(guild_id=1000 + i, listener_ids=(444,), decode_audio=False, dave_version=dave, udp_hub=hub,
@@ -142,8 +145,8 @@ async def start_hub_fakes(
     return hub, servers
 
 
-async def serve(count: int, dave: int, decrypt_every: int, heartbeat_ms: float) -> None:
-    hub, servers = await start_hub_fakes(count, dave, decrypt_every, heartbeat_ms)
+async def serve(count: int, dave: int, decrypt_every: int, heartbeat_ms: float, poll_ms: float) -> None:
+    hub, servers = await start_hub_fakes(count, dave, decrypt_every, heartbeat_ms, poll_ms)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # "start": the node's clock starts now
     cpu0, wall0 = cpu_s(), time.monotonic()
@@ -286,6 +289,7 @@ async def spawn_fakes(count: int, dave: int, decrypt_every: int) -> tuple[asynci
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.voice", "--serve", str(count), "--dave", str(dave),
         "--decrypt-every", str(decrypt_every), "--fake-heartbeat-ms", f"{FAKES['heartbeat_ms']:g}",
+        "--fake-poll-ms", f"{FAKES['poll_ms']:g}",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         limit=1 << 24,  # the set-up line of 500+ fakes is longer than the default 64 KiB
     )
@@ -684,6 +688,9 @@ def main() -> None:
     parser.add_argument("--serve", type=int, default=0)
     parser.add_argument("--fake-heartbeat-ms", type=float, default=DISCORD_HEARTBEAT_MS,
                         help="the heartbeat interval the fakes' Hello asks for (Discord's by default)")
+    parser.add_argument("--fake-poll-ms", type=float, default=0.0,
+                        help="the fakes read their UDP socket every this many ms, not on epoll (udp_hub.py: no "
+                             "receiver's wake-up charged to the node's sends); 0: on epoll")
     parser.add_argument("--workers", default="0", help="comma-separated worker counts (0: in-process), each run")
     parser.add_argument("--worker-cpu-budget", type=float, default=0.0,
                         help="the fair rig: each worker capped at this fraction of a core (cgroup quota), e.g. 0.3")
@@ -694,9 +701,10 @@ def main() -> None:
     parser.add_argument("--bitrate", type=int, default=128_000, help="--transcode: the Opus bitrate")
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.serve, args.dave, args.decrypt_every, args.fake_heartbeat_ms))
+        asyncio.run(serve(args.serve, args.dave, args.decrypt_every, args.fake_heartbeat_ms, args.fake_poll_ms))
         return
     FAKES["heartbeat_ms"] = args.fake_heartbeat_ms
+    FAKES["poll_ms"] = args.fake_poll_ms
     with open("/proc/loadavg") as f:
         print(json.dumps({"loadavg_before": f.read().strip()}), flush=True)
     for count in (int(c) for c in args.connections.split(",")):

@@ -111,6 +111,11 @@ def test_the_capacity_rows_take_a_workers_run_which_has_no_floor_of_its_own() ->
     assert (per_packet.value, per_packet.peer, per_packet.met) == ("20.00 µs", "floor 5.00 µs", False)
     _players, per_packet = _capacity_rows("", in_process_run, None, [in_process_run], "≥ 1,000", fallback_floor=5.0)
     assert (per_packet.value, per_packet.peer, per_packet.met) == ("12.00 µs", "floor 4.00 µs", True)
+    # An in-process run at the workers' N gives their floor at scale, and the rig is said beside the figure.
+    players, per_packet = _capacity_rows(", 1 worker", workers_run, None, [workers_run], "≥ 1,000", fallback_floor=5.0,
+                                         scale_floor=in_process_run, rig="the receivers read their socket every 5 ms")
+    assert "floor 4.00 µs" in players.peer and "on 400 sockets" in players.peer
+    assert per_packet.peer == "floor 4.00 µs" and per_packet.note.endswith("every 5 ms")
 
 
 def test_the_capacity_search_runs_a_failed_step_once_more(monkeypatch: pytest.MonkeyPatch) -> None:
