@@ -39,6 +39,7 @@ class FuzzNode:
         self._thread = threading.Thread(target=self.loop.run_forever, name="fuzz-node", daemon=True)
         self._nodes: contextlib.AbstractAsyncContextManager[NodeFactory] = running_nodes()
         self.messages_checked = 0
+        self.requests_sent = 0  # through request(): each one's response must have reached the checker
         self._guild = 0
         self.baseline: tuple[int, Any] | None = None
 
@@ -96,6 +97,7 @@ class FuzzNode:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         """One request, its response already checked against the document; returns status and parsed JSON (or None)."""
+        self.requests_sent += 1
         sent = {**self.node.auth, **(headers or {})}
         if body is not None and content_type is not None:
             sent["Content-Type"] = content_type

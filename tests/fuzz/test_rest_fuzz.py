@@ -216,7 +216,9 @@ def test_the_node_still_answers(fuzz: FuzzNode) -> None:
     fuzz.check_node_answers()
     status, players = fuzz.run(fuzz.request("GET", f"{fuzz.node.url}/v4/sessions/{fuzz.session_id}/players"))
     assert (status, players) == (200, [])
-    assert fuzz.checker.checked > 2000 * examples(1)
+    # Every response went through the checker (pytest-xdist may have run this module's other tests, whose requests
+    # these count, in other processes, each with its own node: a fixed total here failed when they did).
+    assert fuzz.requests_sent > 0 and fuzz.checker.checked >= fuzz.requests_sent
     # The media file plays under whatever filters, volume, position or endTime a PATCH was allowed to set: an
     # accepted update never makes the audio pipeline fail (the garbage tracks fail, as their sources do).
     failed = [
