@@ -4,6 +4,7 @@ packet beside the per-packet floor, send-interval jitter beside the asyncio cloc
 
 from __future__ import annotations
 
+import math
 import subprocess
 import time
 from typing import Any
@@ -14,7 +15,7 @@ from bench.report_doc import Row
 Run = dict[str, Any]  # one bench JSON result
 RAMP = (100, 200, 400, 700, 1000)  # the goal is 1,000: the search stops there once it passes
 WORKER_BUDGET = 0.3  # of a core per worker in the fair 2-workers-over-1 rig: both fit beside the receivers
-BUDGET_RAMP = (100, 200, 300, 400, 500, 600)
+BUDGET_RAMP = (200, 300, 400, 500, 600)
 PACKETS_PER_S = 50
 # The receivers read their socket on this timer, not on epoll (bench/voice.py --fake-poll-ms, udp_hub.py): a local
 # receiver asleep on epoll is woken from inside every send, on the sender's CPU, which a remote Discord server never
@@ -181,10 +182,13 @@ async def voice(opts: Options) -> Result:
             # The fair rig: each worker capped at the same share of a core (a cgroup), so neither the receivers
             # nor the API process can take a second worker's CPU; the ratio is then how the workers scale.
             capped = ("--worker-cpu-budget", f"{WORKER_BUDGET:g}")
-            one = capacity_search(budget / 4, seconds, "--workers", "1", *capped, *poll, ramp=BUDGET_RAMP)
-            two = capacity_search(budget / 4, seconds, "--workers", "2", *capped, *poll, ramp=BUDGET_RAMP)
-            n1, n2 = (one[0] or {}).get("connections", 0), (two[0] or {}).get("connections", 0)
+            # 1 worker's figure is the ratio's base: most of the budget goes to resolving it (the bisect's steps).
+            one = capacity_search(budget * 0.3, seconds, "--workers", "1", *capped, *poll, ramp=BUDGET_RAMP)
+            n1 = (one[0] or {}).get("connections", 0)
+            two = capacity_search(budget * 0.2, seconds, "--workers", "2", *capped, *poll, ramp=goal_ramp(n1))
+            n2 = (two[0] or {}).get("connections", 0)
             note = (f"each worker capped at {WORKER_BUDGET:g} of a core (bench/voice.py --worker-cpu-budget); "
+                    f"2 workers tried first at 1.7x and 2x 1 worker's N; "
                     f"1 worker: {_searched(one[2])}; 2 workers: {_searched(two[2])}; {plain}")
         else:
             note = plain
@@ -206,6 +210,13 @@ async def voice(opts: Options) -> Result:
         f"reference path {packet['reference_packet']:.2f} µs",
     ))  # fmt: skip
     return rows, []
+
+
+def goal_ramp(n1: int) -> tuple[int, ...]:
+    """The 2-worker search of the fair rig: straight at 1.7x what 1 worker carried (the goal), then 2x; a failure
+    there bisects down. Ramping up from 100 as the 1-worker search does spent its budget below the question: one
+    such search stopped at 500 of a possible 600 (2026-12-06, 500 / 300 = 1.67x)."""
+    return (math.ceil(1.7 * n1), 2 * n1) if n1 else BUDGET_RAMP
 
 
 def _rig(sample: Run | None, seconds: float, poll: tuple[str, ...]) -> tuple[str, Run | None]:

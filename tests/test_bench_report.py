@@ -118,6 +118,12 @@ def test_the_capacity_rows_take_a_workers_run_which_has_no_floor_of_its_own() ->
     assert per_packet.peer == "floor 4.00 µs" and per_packet.note.endswith("every 5 ms")
 
 
+def test_the_fair_rig_asks_2_workers_for_the_goal_at_once() -> None:
+    from bench.report_voice import BUDGET_RAMP, goal_ramp
+
+    assert goal_ramp(300) == (510, 600) and goal_ramp(0) == BUDGET_RAMP
+
+
 def test_the_capacity_search_runs_a_failed_step_once_more(monkeypatch: pytest.MonkeyPatch) -> None:
     from bench import report_voice
 
