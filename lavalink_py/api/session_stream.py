@@ -70,7 +70,9 @@ class SessionStream(asyncio.Protocol):
         self._transport = transport
         self.stats = stats
         self._registry = registry
-        self._ws = Protocol(Side.SERVER, max_size=MAX_MESSAGE_BYTES, logger=log)
+        # Its own logger ("websockets.server"), not ours: at DEBUG it logs every frame, which `lavalink_py: DEBUG`
+        # must not turn on for every session (an operator who wants it sets `logging.level.websockets`).
+        self._ws = Protocol(Side.SERVER, max_size=MAX_MESSAGE_BYTES)
         # While a fragmented message arrives: its kind, its size so far, and for text the UTF-8 check so far.
         self._fragment: tuple[str, int, Any] | None = None
         # Set by connection_lost; a future only once `close` waits for it.

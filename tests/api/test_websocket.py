@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import aiohttp
 import pytest
@@ -159,6 +160,18 @@ async def test_no_compression_is_negotiated(node: RunningNode, http: aiohttp.Cli
         assert "Sec-WebSocket-Extensions" not in ws._response.headers
         assert ws.compress == 0
         assert (await ws.receive_json(timeout=10))["op"] == "ready"
+
+
+async def test_debug_logging_of_the_node_does_not_log_every_frame(
+    node: RunningNode, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="lavalink_py")
+    async with http.ws_connect(node.ws_url, headers={**node.auth, "User-Id": USER_ID}) as ws:
+        assert (await ws.receive_json(timeout=10))["op"] == "ready"
+        await ws.send_str("{}")
+        await ws.receive_json(timeout=10)  # stats
+    frames = [r for r in caplog.records if r.name.startswith("lavalink_py") and "TEXT" in r.getMessage()]
+    assert frames == []
 
 
 async def test_protocol_errors_close_the_socket_and_its_session(node: RunningNode) -> None:
