@@ -25,7 +25,11 @@ async def transcoding(opts: Options) -> Result:
         mp3 = write_sweep(Path(tmp) / "bench.mp3", "libmp3lame", 44_100, 30.0)
         cost = transcode_cost.measure(mp3, EngineSettings(), rounds)
         top = ceiling(mp3, opts)
-    ff = "ffmpeg CLI not installed" if cost.ffmpeg is None else f"ffmpeg CLI mp3→opus {cost.ffmpeg:.2f} %"
+    ff = (
+        "ffmpeg CLI not installed (`apt-get install ffmpeg` for this floor)"
+        if cost.ffmpeg is None
+        else f"ffmpeg CLI mp3→opus {cost.ffmpeg:.2f} %"
+    )
     ff_ratio = "" if cost.ffmpeg is None else f"; {ratio(cost.pipeline, cost.ffmpeg)} ffmpeg CLI"
     rows = [
         Row(
