@@ -169,7 +169,7 @@ async def voice(opts: Options) -> Result:
     rows: list[Row] = []
     packet = bench_json("bench.voice_packet")[0]["us_per_call_cpu"]
     floor = packet["dave_encrypt"] + packet["sock_send"]
-    poll = ("--fake-poll-ms", f"{FAKE_POLL_MS:g}") if has_flag("bench.voice", "--fake-poll-ms") else ()
+    poll = _timer_receivers()
     if has_flag("bench.voice", "--workers"):
         one = capacity_search(budget / 2, seconds, "--workers", "1", *poll)
         two = capacity_search(budget / 2, seconds, "--workers", "2", *poll)
@@ -213,6 +213,11 @@ async def voice(opts: Options) -> Result:
     return rows, []
 
 
+def _timer_receivers() -> tuple[str, ...]:
+    """bench/voice.py's flags for receivers on the FAKE_POLL_MS timer, where its version has them."""
+    return ("--fake-poll-ms", f"{FAKE_POLL_MS:g}") if has_flag("bench.voice", "--fake-poll-ms") else ()
+
+
 def goal_ramp(n1: int) -> tuple[int, ...]:
     """The 2-worker search of the fair rig: straight at 1.7x what 1 worker carried (the goal), then 2x; a failure
     there bisects down. Ramping up from 100 as the 1-worker search does spent its budget below the question: one
@@ -242,8 +247,8 @@ def _rig(sample: Run | None, seconds: float, poll: tuple[str, ...]) -> tuple[str
         f"handler, fakes {epoll['fakes_cpu_pct']} %"
         if epoll and "worker_us_per_packet_cpu" in epoll else "the same N with them on epoll failed"
     )
-    return (f"the receivers read their socket every {poll[1]} ms (bench/voice.py --fake-poll-ms), not woken by each "
-            f"send; {woken}"), scale_floor
+    return (f"the receivers read their socket every {FAKE_POLL_MS:g} ms (bench/voice.py --fake-poll-ms), not woken "
+            f"by each send; {woken}"), scale_floor
 
 
 def _p99(run: dict[str, Any], key: str) -> float:
@@ -260,7 +265,7 @@ async def jitter(opts: Options) -> Result:
     bare_thread = median([r["thread_sleep_lateness"]["p99_ms"] for r in bare])
     # The receivers on a timer, as in the voice table: a receiver woken from inside each send made the sends' own
     # duration vary (send offset p99 1.4-1.8 ms on epoll, 0.24-0.28 ms on the timer, 100 players, 2026-12-06).
-    poll = ("--fake-poll-ms", f"{FAKE_POLL_MS:g}") if has_flag("bench.voice", "--fake-poll-ms") else ()
+    poll = _timer_receivers()
     for count in (50, 100, 200):
         precise: list[Run] = []
         asyncio_clock: list[Run] = []

@@ -17,8 +17,9 @@ stamps) that checks the RTP sequence of every packet and decrypts (transport AEA
 per player, so their CPU stays small beside the node's on a shared machine. Their Hello asks for Discord's
 heartbeat interval (41.25 s; `--fake-heartbeat-ms`), so the node heartbeats every 5 s as it would in a call.
 With `--fake-poll-ms K` the hub reads its socket every K ms instead of on epoll: a receiver asleep on epoll is woken
-from inside every one of the node's sends (loopback runs the receive path on the sender's CPU), 3-4 µs a packet on
-this VM, which a remote Discord server never costs the node; the capacity tables use 5 ms and show epoll beside it.
+from inside every one of the node's sends (loopback runs the receive path on the sender's CPU), 1-4 µs a packet on
+this VM (BENCHMARKS.md), which a remote Discord server never costs the node; the voice and jitter tables use 5 ms
+and show epoll beside it.
 They report after their socket is drained (late is not lost; a packet > 100 ms after its hand-over counts as
 late). Reported per N:
 - us/packet: CPU of the sending thread (the loop: playback stand-in + DAVE + RTP + AEAD + send) per packet sent;
