@@ -207,6 +207,11 @@ def _compile(tree: Path) -> None:
     """As scripts/serve.sh does at install, so that no measured start compiles our sources: with
     PYTHONDONTWRITEBYTECODE set (some machines set it) every start would otherwise compile all ~270 modules."""
     subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", "lavalink_py"], cwd=tree, check=True)
+    if (tree / "lavalink_py" / "code_cache.py").exists():  # and the dataclasses' methods (a --baseline may predate it)
+        subprocess.run(
+            [sys.executable, "-m", "lavalink_py.code_cache", str(ROOT / "application.yml")],
+            cwd=tree, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(tree)},
+        )
 
 
 def _med(values: list[float]) -> float:

@@ -337,9 +337,12 @@ async def _shutdown_sessions(app: web.Application) -> None:
     await app[NODE].loader.close()
 
 
-async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
+async def serve(
+    settings: Settings, *, drain_s: float = 2.0, on_listening: Callable[[], None] | None = None
+) -> None:
     """Serve until SIGTERM/SIGINT; then report not ready for `drain_s` (load balancers stop sending), stop
-    accepting, close players and client sockets (GOING_AWAY), and return."""
+    accepting, close players and client sockets (GOING_AWAY), and return. `on_listening` is called once every
+    site listens (cli.main ends its start-up measures there)."""
     started = time.monotonic()
     app = build_app(settings)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -354,6 +357,8 @@ async def serve(settings: Settings, *, drain_s: float = 2.0) -> None:
     for site in sites:
         await site.start()
     _collect_from_now_on()
+    if on_listening is not None:
+        on_listening()
     if metrics_runner is not None:
         log.info("metrics served on %s:%s", settings.server.address, metrics_runner.addresses[0][1])
     log.info(
@@ -383,6 +388,6 @@ def _collect_from_now_on() -> None:
     gc.enable()
 
 
-def run(settings: Settings, *, drain_s: float = 2.0) -> int:
-    asyncio.run(serve(settings, drain_s=drain_s))
+def run(settings: Settings, *, drain_s: float = 2.0, on_listening: Callable[[], None] | None = None) -> int:
+    asyncio.run(serve(settings, drain_s=drain_s, on_listening=on_listening))
     return 0

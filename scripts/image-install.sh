@@ -15,4 +15,7 @@ python3 -m venv "$prefix"
 # shellcheck disable=SC2086 # PIP_INSTALL_ARGS is a list of flags
 "$prefix/bin/pip" install -q --disable-pip-version-check ${PIP_INSTALL_ARGS:-} "$staging"
 "$prefix/bin/python" -m compileall -q -j 0 "$prefix/lib"
+# The methods @dataclass writes at every start, compiled like the bytecode (lavalink_py/code_cache.py); run from
+# $prefix so that the installed package is the one imported, not the checkout.
+(cd "$prefix" && "$prefix/bin/python" -m lavalink_py.code_cache "$src/application.yml" >/dev/null)
 "$prefix/bin/lavalink-py" --version

@@ -16,6 +16,8 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
     "$venv/bin/pip" install -q --disable-pip-version-check --compile -e .
     # An editable install leaves our own sources uncompiled; compile them once here.
     "$venv/bin/python" -m compileall -q -j 0 lavalink_py
+    # And the methods @dataclass writes at every start (lavalink_py/code_cache.py).
+    "$venv/bin/python" -m lavalink_py.code_cache application.yml >/dev/null
     echo "$wanted" >"$stamp"
 fi
 exec "$venv/bin/lavalink-py" --config application.yml "$@"
