@@ -48,16 +48,21 @@ class DataclassCodeCache:
                 # dont_inherit: not this module's `from __future__` flags, as dataclasses.py (which has none) would
                 code = self.codes[text] = compile(text, "<string>", "exec", dont_inherit=True)
                 self.compiled += 1
-            self.used[text] = source = code
+            self.used[text] = code
+            source = code
         builtins.exec(source, globals, locals)
 
     def install(self) -> None:
         dataclasses.exec = self.exec  # type: ignore[attr-defined]
 
-    def close(self) -> None:
-        """`dataclasses` compiles for itself again; what was compiled here is written for the next start."""
+    def uninstall(self) -> None:
+        """`dataclasses` compiles for itself again."""
         if getattr(dataclasses, "exec", None) == self.exec:
             del dataclasses.exec  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Uninstalled; what was compiled here is written for the next start."""
+        self.uninstall()
         if self.compiled and not sys.dont_write_bytecode:
             _write(self.path, self.used)
             self.compiled = 0
@@ -102,8 +107,7 @@ def warm(config: Path, path: Path = FILE) -> int:
 
         asyncio.run(build())
     finally:
-        if getattr(dataclasses, "exec", None) == cache.exec:
-            del dataclasses.exec  # type: ignore[attr-defined]
+        cache.uninstall()
     _write(path, cache.used)
     return len(cache.used)
 
